@@ -1,0 +1,62 @@
+// One script, several bundles: the extension host, the engine (child process + CLI),
+// and the webviews. Native modules stay external and ship in node_modules.
+const esbuild = require('esbuild');
+const fs = require('fs');
+const path = require('path');
+
+const production = process.argv.includes('--production');
+const watch = process.argv.includes('--watch');
+
+const common = {
+  bundle: true,
+  sourcemap: !production,
+  minify: production,
+  logLevel: 'warning',
+};
+
+const builds = [
+  {
+    ...common,
+    entryPoints: ['src/extension/extension.ts'],
+    outfile: 'dist/extension.js',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    external: ['vscode'],
+  },
+  {
+    ...common,
+    entryPoints: ['src/engine/main.ts'],
+    outfile: 'dist/engine.js',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    external: ['onnxruntime-node', 'sharp'],
+    banner: { js: '#!/usr/bin/env node' },
+  },
+  ...['panel', 'gallery']
+    .filter((name) => fs.existsSync(path.join('webview', name, 'main.ts')))
+    .map((name) => ({
+      ...common,
+      entryPoints: [`webview/${name}/main.ts`],
+      outfile: `dist/webview/${name}.js`,
+      platform: 'browser',
+      format: 'iife',
+      target: 'es2022',
+    })),
+].filter((b) => b.entryPoints.every((e) => fs.existsSync(e)));
+
+async function main() {
+  if (watch) {
+    for (const b of builds) (await esbuild.context(b)).watch();
+    return;
+  }
+  await Promise.all(builds.map((b) => esbuild.build(b)));
+  const engine = 'dist/engine.js';
+  if (fs.existsSync(engine)) fs.chmodSync(engine, 0o755);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,319 @@
+// The engine protocol: JSON-RPC over stdio between the extension host (client) and the
+// engine child process (server). Pure types, method names and validators; no transport here,
+// so the webviews and tests can share it. Every message that crosses a process boundary is
+// validated on arrival (see the `validate*` functions).
+
+import { SchedulerName } from './schedulerNames';
+import {
+  ValidationError,
+  isRecord,
+  optBoolean,
+  optInteger,
+  optNumber,
+  optString,
+  reqString,
+} from './validate';
+
+export const PROTOCOL_VERSION = 1;
+
+export const PROVIDER_NAMES = ['cpu', 'webgpu', 'cuda', 'dml', 'coreml'] as const;
+export type ProviderName = (typeof PROVIDER_NAMES)[number];
+
+/** How the engine runs models; fixed for the life of an engine process. */
+export interface EngineOptions {
+  /** Intra-op threads; default: the physical core count. */
+  threads?: number;
+  provider?: ProviderName;
+  /** Load text encoder, UNet and VAE one at a time and release each after use. */
+  lowMemory?: boolean;
+}
+
+/** Content domain; medical images always carry a visible "AI-generated" label. */
+export type ContentDomain = 'general' | 'education' | 'medical';
+
+export interface GenerateParams {
+  /** Model folder in the diffusers ONNX layout. */
+  model: string;
+  prompt: string;
+  negativePrompt?: string;
+  /** Missing: a random seed, always reported back. Image i of a batch uses seed + i. */
+  seed?: number;
+  steps?: number;
+  guidance?: number;
+  width?: number;
+  height?: number;
+  /** Our name, an A1111 name or a diffusers class name; default: the model's scheduler_config. */
+  scheduler?: string;
+  batch?: number;
+  /** A1111 emphasis syntax `(word:1.3)`; default true. */
+  promptWeighting?: boolean;
+  /** Exactly this file (only with batch 1). */
+  outFile?: string;
+  /** Or a folder where names are made from the prompt and seed. */
+  outDir?: string;
+  /** Replace an existing file instead of failing / picking a new name. */
+  overwrite?: boolean;
+  /** Send a cheap latent preview every N steps (0 or missing: none). */
+  previewEvery?: number;
+  /** Write the final latents (before 1/scaling_factor) as a .npy float32 file. */
+  saveLatents?: string;
+  domain?: ContentDomain;
+  /** Extra infotext pairs (template name, course, ...). */
+  extraParameters?: Record<string, string>;
+}
+
+export interface StageTimings {
+  /** Session creation for this job; 0 when the sessions were warm. */
+  loadMs: number;
+  textEncoderMs: number;
+  /** One entry per UNet step (all images). */
+  unetStepMs: number[];
+  vaeMs: number;
+  saveMs: number;
+  totalMs: number;
+  /** Sum of time spent inside session.run. */
+  sessionRunMs: number;
+}
+
+export interface GeneratedImage {
+  path: string;
+  seed: number;
+  width: number;
+  height: number;
+  /** The A1111 `parameters` text written into the PNG. */
+  infotext: string;
+}
+
+export interface GenerateResult {
+  jobId: string;
+  images: GeneratedImage[];
+  timings: StageTimings;
+  /** Prompt tokens without bos/eos (after emphasis parsing when it is on). */
+  tokenCount: number;
+  scheduler: SchedulerName;
+  warnings: string[];
+}
+
+export interface ProgressEvent {
+  jobId: string;
+  /** 0-based index of the image in the batch. */
+  image: number;
+  images: number;
+  /** Steps done, 1-based, and the number of UNet steps per image. */
+  step: number;
+  total: number;
+  elapsedMs: number;
+  etaMs: number;
+  stage: 'load' | 'encode' | 'denoise' | 'decode' | 'save';
+  /** Small PNG made from the latents without the VAE, base64. */
+  preview?: { width: number; height: number; pngBase64: string };
+}
+
+export interface QueueEvent {
+  jobId: string;
+  /** 0 = running, n = n jobs ahead. */
+  position: number;
+}
+
+export interface LogEvent {
+  level: 'info' | 'warn' | 'error';
+  message: string;
+}
+
+export interface TokenizeParams {
+  model: string;
+  text: string;
+  promptWeighting?: boolean;
+}
+
+export interface TokenizeResult {
+  /** The 77 ids the text encoder receives for the first window, padded as diffusers pads. */
+  inputIds: number[];
+  /** Prompt tokens without bos/eos. */
+  count: number;
+  /** 75-token windows used (at least 1). */
+  windows: number;
+  maxLength: number;
+}
+
+export interface InfoParams {
+  path: string;
+}
+
+export interface ModelComponentInfo {
+  name: string;
+  file: string;
+  bytes: number;
+  inputs: { name: string; type: string; dims: (number | string)[] }[];
+  outputs: { name: string; type: string; dims: (number | string)[] }[];
+}
+
+export interface ModelInfoResult {
+  kind: 'model';
+  path: string;
+  components: ModelComponentInfo[];
+  scheduler?: string;
+  vaeScaleFactor: number;
+  problems: string[];
+}
+
+export interface PngInfoResult {
+  kind: 'png';
+  path: string;
+  width: number;
+  height: number;
+  /** The A1111 `parameters` chunk, if any. */
+  parameters?: string;
+  /** Parsed infotext pairs. */
+  fields?: Record<string, string>;
+  prompt?: string;
+  negativePrompt?: string;
+  /** True when XMP says IPTC trainedAlgorithmicMedia. */
+  aiGenerated: boolean;
+  madeByCourseIllustrator: boolean;
+}
+
+export type InfoResult = ModelInfoResult | PngInfoResult;
+
+export interface ThumbnailParams {
+  source: string;
+  dest: string;
+  size: number;
+}
+
+export interface ThumbnailResult {
+  path: string;
+  width: number;
+  height: number;
+}
+
+export interface StatusResult {
+  pid: number;
+  protocolVersion: number;
+  loadedModels: string[];
+  queued: number;
+  running?: string;
+  provider: ProviderName;
+  threads: number;
+}
+
+/** JSON-RPC method names. Requests map to [params, result]. */
+export const Methods = {
+  initialize: 'engine/initialize',
+  generate: 'engine/generate',
+  tokenize: 'engine/tokenize',
+  info: 'engine/info',
+  thumbnail: 'engine/thumbnail',
+  status: 'engine/status',
+  cancel: 'engine/cancel',
+  shutdown: 'engine/shutdown',
+  progress: 'engine/progress',
+  queue: 'engine/queue',
+  log: 'engine/log',
+} as const;
+
+export interface RequestMap {
+  'engine/initialize': [EngineOptions, StatusResult];
+  'engine/generate': [GenerateParams & { jobId: string }, GenerateResult];
+  'engine/tokenize': [TokenizeParams, TokenizeResult];
+  'engine/info': [InfoParams, InfoResult];
+  'engine/thumbnail': [ThumbnailParams, ThumbnailResult];
+  'engine/status': [Record<string, never>, StatusResult];
+  'engine/cancel': [{ jobId: string }, { cancelled: boolean }];
+  'engine/shutdown': [Record<string, never>, void];
+}
+
+export interface NotificationMap {
+  'engine/progress': ProgressEvent;
+  'engine/queue': QueueEvent;
+  'engine/log': LogEvent;
+}
+
+/** Application error codes carried in JSON-RPC error replies (`data.kind` repeats them as text). */
+export const ErrorCodes = {
+  badInput: 1001,
+  modelError: 1002,
+  outputError: 1003,
+  cancelled: -32800, // LSP's RequestCancelled, which vscode-jsonrpc uses too
+  internal: 1099,
+} as const;
+
+export function validateEngineOptions(x: unknown): EngineOptions {
+  if (!isRecord(x)) throw new ValidationError('engine options must be an object');
+  const provider = optString(x, 'provider');
+  if (provider !== undefined && !(PROVIDER_NAMES as readonly string[]).includes(provider)) {
+    throw new ValidationError(`provider must be one of ${PROVIDER_NAMES.join(', ')}, got "${provider}"`);
+  }
+  const threads = optInteger(x, 'threads', 1, 1024);
+  return { provider: provider as ProviderName | undefined, threads, lowMemory: optBoolean(x, 'lowMemory') };
+}
+
+export function validateGenerateParams(x: unknown): GenerateParams & { jobId: string } {
+  if (!isRecord(x)) throw new ValidationError('generate parameters must be an object');
+  const extra = x.extraParameters;
+  if (extra !== undefined && (!isRecord(extra) || Object.values(extra).some((v) => typeof v !== 'string'))) {
+    throw new ValidationError('extraParameters must map names to strings');
+  }
+  const domain = optString(x, 'domain');
+  if (domain !== undefined && !['general', 'education', 'medical'].includes(domain)) {
+    throw new ValidationError(`domain must be general, education or medical, got "${domain}"`);
+  }
+  return {
+    jobId: reqString(x, 'jobId'),
+    model: reqString(x, 'model'),
+    prompt: typeof x.prompt === 'string' ? x.prompt : reqString(x, 'prompt'),
+    negativePrompt: optString(x, 'negativePrompt'),
+    seed: optInteger(x, 'seed', 0, Number.MAX_SAFE_INTEGER),
+    steps: optInteger(x, 'steps', -1e9, 1e9),
+    guidance: optNumber(x, 'guidance'),
+    width: optInteger(x, 'width', -1e9, 1e9),
+    height: optInteger(x, 'height', -1e9, 1e9),
+    scheduler: optString(x, 'scheduler'),
+    batch: optInteger(x, 'batch', 1, 64),
+    promptWeighting: optBoolean(x, 'promptWeighting'),
+    outFile: optString(x, 'outFile'),
+    outDir: optString(x, 'outDir'),
+    overwrite: optBoolean(x, 'overwrite'),
+    previewEvery: optInteger(x, 'previewEvery', 0, 1e6),
+    saveLatents: optString(x, 'saveLatents'),
+    domain: domain as ContentDomain | undefined,
+    extraParameters: extra as Record<string, string> | undefined,
+  };
+}
+
+export function validateTokenizeParams(x: unknown): TokenizeParams {
+  if (!isRecord(x)) throw new ValidationError('tokenize parameters must be an object');
+  return {
+    model: reqString(x, 'model'),
+    text: typeof x.text === 'string' ? x.text : reqString(x, 'text'),
+    promptWeighting: optBoolean(x, 'promptWeighting'),
+  };
+}
+
+export function validateProgressEvent(x: unknown): ProgressEvent {
+  if (!isRecord(x)) throw new ValidationError('progress must be an object');
+  const stage = reqString(x, 'stage');
+  if (!['load', 'encode', 'denoise', 'decode', 'save'].includes(stage)) {
+    throw new ValidationError(`unknown progress stage "${stage}"`);
+  }
+  let preview: ProgressEvent['preview'];
+  if (x.preview !== undefined) {
+    if (!isRecord(x.preview)) throw new ValidationError('preview must be an object');
+    preview = {
+      width: optInteger(x.preview, 'width', 1, 1 << 16) ?? 0,
+      height: optInteger(x.preview, 'height', 1, 1 << 16) ?? 0,
+      pngBase64: reqString(x.preview, 'pngBase64'),
+    };
+  }
+  return {
+    jobId: reqString(x, 'jobId'),
+    image: optInteger(x, 'image', 0, 1e6) ?? 0,
+    images: optInteger(x, 'images', 1, 1e6) ?? 1,
+    step: optInteger(x, 'step', 0, 1e9) ?? 0,
+    total: optInteger(x, 'total', 0, 1e9) ?? 0,
+    elapsedMs: optNumber(x, 'elapsedMs') ?? 0,
+    etaMs: optNumber(x, 'etaMs') ?? 0,
+    stage: stage as ProgressEvent['stage'],
+    preview,
+  };
+}
