@@ -1,0 +1,84 @@
+// One read-only snapshot of the courseIllustrator.* settings. Code reads a snapshot instead of
+// calling getConfiguration() here and there, so a job sees one consistent set of values.
+
+import type { ProviderName } from '../core/protocol';
+import { PROVIDER_NAMES } from '../core/protocol';
+
+export interface ConfigSnapshot {
+  readonly modelPath: string;
+  readonly modelStore: string;
+  readonly hubEndpoint: string;
+  readonly provider: ProviderName;
+  /** 0: the engine picks (physical cores). */
+  readonly threads: number;
+  readonly steps: number;
+  readonly guidance: number;
+  /** 'default' or a scheduler name. */
+  readonly scheduler: string;
+  readonly width: number;
+  readonly height: number;
+  readonly negativePrompt: string;
+  readonly imageFolder: string;
+  readonly lowMemory: boolean;
+  /** Seconds; 0: never shut the idle engine down. */
+  readonly engineIdleTimeout: number;
+  readonly previewEvery: number;
+  /** VS Code's markdown.copyFiles.destination (glob -> pattern). */
+  readonly copyFilesDestination: Readonly<Record<string, string>>;
+}
+
+/** The part of vscode.WorkspaceConfiguration we need, so tests can pass a plain object. */
+export interface ConfigSource {
+  get<T>(section: string): T | undefined;
+}
+
+export function parseSize(text: string | undefined): { width: number; height: number } | undefined {
+  const m = /^\s*(\d{2,4})\s*[x×]\s*(\d{2,4})\s*$/i.exec(text ?? '');
+  if (!m) return undefined;
+  const width = Number(m[1]);
+  const height = Number(m[2]);
+  if (width % 8 !== 0 || height % 8 !== 0) return undefined;
+  return { width, height };
+}
+
+function num(v: unknown, fallback: number, min: number, max: number): number {
+  return typeof v === 'number' && Number.isFinite(v) ? Math.min(max, Math.max(min, v)) : fallback;
+}
+
+function str(v: unknown, fallback: string): string {
+  return typeof v === 'string' ? v : fallback;
+}
+
+/** `own` is the courseIllustrator section, `markdown` the markdown section (for copyFiles.destination). */
+export function readConfig(own: ConfigSource, markdown?: ConfigSource): ConfigSnapshot {
+  const provider = str(own.get('provider'), 'cpu');
+  const size = parseSize(str(own.get('size'), '512x512')) ?? { width: 512, height: 512 };
+  const dest = markdown?.get<unknown>('copyFiles.destination');
+  const copyFilesDestination: Record<string, string> = {};
+  if (dest && typeof dest === 'object') {
+    for (const [k, v] of Object.entries(dest as Record<string, unknown>)) if (typeof v === 'string') copyFilesDestination[k] = v;
+  }
+  return Object.freeze({
+    modelPath: str(own.get('modelPath'), ''),
+    modelStore: str(own.get('modelStore'), ''),
+    hubEndpoint: str(own.get('hubEndpoint'), ''),
+    provider: ((PROVIDER_NAMES as readonly string[]).includes(provider) ? provider : 'cpu') as ProviderName,
+    threads: Math.round(num(own.get('threads'), 0, 0, 256)),
+    steps: Math.round(num(own.get('steps'), 20, 1, 150)),
+    guidance: num(own.get('guidance'), 7.5, 0, 30),
+    scheduler: str(own.get('scheduler'), 'default'),
+    width: size.width,
+    height: size.height,
+    negativePrompt: str(own.get('negativePrompt'), ''),
+    imageFolder: str(own.get('imageFolder'), 'images/${documentBaseName}/') || 'images/${documentBaseName}/',
+    lowMemory: own.get('lowMemory') === true,
+    engineIdleTimeout: Math.round(num(own.get('engineIdleTimeout'), 300, 0, 86400)),
+    previewEvery: Math.round(num(own.get('previewEvery'), 2, 0, 50)),
+    copyFilesDestination: Object.freeze(copyFilesDestination),
+  });
+}
+
+/** Settings whose change needs a new engine process (they are fixed per process). */
+export function engineOptionsChanged(a: ConfigSnapshot, b: ConfigSnapshot): boolean {
+  return a.provider !== b.provider || a.threads !== b.threads || a.lowMemory !== b.lowMemory;
+}
