@@ -1,0 +1,177 @@
+// The gallery's index of images made by Course Illustrator in the workspace: entries built from
+// PNG metadata, newest first, searched by prompt text and served in pages so that 1,000+ images
+// stay cheap to show. Pure: the extension feeds it file facts; no fs, no vscode.
+
+import { resolveSchedulerName } from './schedulerNames';
+import { LIMITS, PanelSettings, SchedulerChoice, sizeProblem } from './webviewMessages';
+
+export interface GalleryEntry {
+  /** Stable handle derived from the path; the only thing a webview may name. */
+  id: string;
+  /** Absolute file path (stays in the extension host). */
+  path: string;
+  /** Workspace-relative path for display and search. */
+  label: string;
+  fileName: string;
+  mtimeMs: number;
+  size: number;
+  width: number;
+  height: number;
+  prompt: string;
+  negativePrompt: string;
+  /** Parsed A1111 infotext pairs ("Steps", "Sampler", "Seed", ...). */
+  fields: Record<string, string>;
+}
+
+export interface GalleryQuery {
+  text: string;
+  offset: number;
+  limit: number;
+}
+
+export interface GalleryPage {
+  total: number;
+  offset: number;
+  items: GalleryEntry[];
+}
+
+/** 16 hex digits from two FNV-1a passes over the path: stable across sessions, safe in ids and file names. */
+export function entryId(path: string): string {
+  let a = 0x811c9dc5;
+  let b = 0x01000193 ^ path.length;
+  for (let i = 0; i < path.length; i++) {
+    const c = path.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193) >>> 0;
+    b = Math.imul(b ^ c ^ (i & 0xff), 0x01000193 + 0x3c6ef372) >>> 0;
+  }
+  return a.toString(16).padStart(8, '0') + b.toString(16).padStart(8, '0');
+}
+
+/** Cache file name for a thumbnail; changes when the image changes, so stale thumbnails are never shown. */
+export function thumbnailName(entry: Pick<GalleryEntry, 'id' | 'mtimeMs' | 'size'>, px: number): string {
+  return `${entry.id}-${Math.floor(entry.mtimeMs).toString(36)}-${entry.size.toString(36)}-${px}.png`;
+}
+
+/** Newest first; ties broken by label so the order is stable. */
+export function compareNewestFirst(a: GalleryEntry, b: GalleryEntry): number {
+  return b.mtimeMs - a.mtimeMs || a.label.localeCompare(b.label);
+}
+
+function terms(text: string): string[] {
+  return text.toLowerCase().split(/\s+/).filter((t) => t.length > 0);
+}
+
+/** Every word of the query must appear in the prompt or the file's path (case-insensitive). */
+export function matchesQuery(entry: GalleryEntry, text: string): boolean {
+  const words = terms(text);
+  if (words.length === 0) return true;
+  const hay = `${entry.prompt}\n${entry.label}`.toLowerCase();
+  return words.every((w) => hay.includes(w));
+}
+
+export class GalleryIndex {
+  private readonly byId = new Map<string, GalleryEntry>();
+  private sorted: GalleryEntry[] | undefined;
+
+  get size(): number {
+    return this.byId.size;
+  }
+
+  get(id: string): GalleryEntry | undefined {
+    return this.byId.get(id);
+  }
+
+  getByPath(path: string): GalleryEntry | undefined {
+    return this.byId.get(entryId(path));
+  }
+
+  /** Adds or replaces the entry for `entry.path`. */
+  upsert(entry: GalleryEntry): void {
+    this.byId.set(entry.id, entry);
+    this.sorted = undefined;
+  }
+
+  /** Removes the entry for a path; true when there was one. */
+  removePath(path: string): boolean {
+    const removed = this.byId.delete(entryId(path));
+    if (removed) this.sorted = undefined;
+    return removed;
+  }
+
+  /** Removes every entry under a folder (a deleted folder fires one event). */
+  removeUnder(folder: string, sep = '/'): number {
+    const prefix = folder.endsWith(sep) ? folder : folder + sep;
+    let n = 0;
+    for (const [id, e] of this.byId) {
+      if (e.path.startsWith(prefix)) {
+        this.byId.delete(id);
+        n++;
+      }
+    }
+    if (n) this.sorted = undefined;
+    return n;
+  }
+
+  clear(): void {
+    this.byId.clear();
+    this.sorted = undefined;
+  }
+
+  /** All entries, newest first (sorted once per change, not per query). */
+  all(): readonly GalleryEntry[] {
+    if (!this.sorted) this.sorted = [...this.byId.values()].sort(compareNewestFirst);
+    return this.sorted;
+  }
+
+  query(q: GalleryQuery): GalleryPage {
+    const list = q.text.trim() ? this.all().filter((e) => matchesQuery(e, q.text)) : this.all();
+    const offset = Math.max(0, Math.min(q.offset, list.length));
+    const limit = Math.max(0, q.limit);
+    return { total: list.length, offset, items: list.slice(offset, offset + limit) };
+  }
+}
+
+function num(fields: Record<string, string>, key: string): number | undefined {
+  const v = fields[key];
+  if (v === undefined || v.trim() === '') return undefined;
+  const n = Number(v);
+  return Number.isFinite(n) ? n : undefined;
+}
+
+/** A1111 writes "Sampler: DPM++ 2M" and "Schedule type: Karras"; ours is one name. */
+export function schedulerFromFields(fields: Record<string, string>): SchedulerChoice {
+  const sampler = fields['Sampler'];
+  if (!sampler) return 'default';
+  const schedule = fields['Schedule type'];
+  return (schedule && resolveSchedulerName(`${sampler} ${schedule}`)) || resolveSchedulerName(sampler) || 'default';
+}
+
+/**
+ * The panel settings that reproduce an image, from its metadata; anything missing or out of range
+ * falls back to `defaults`, so a hand-edited PNG can never put an invalid value in the form.
+ */
+export function settingsFromEntry(
+  entry: Pick<GalleryEntry, 'prompt' | 'negativePrompt' | 'fields' | 'width' | 'height'>,
+  defaults: PanelSettings,
+): PanelSettings {
+  const f = entry.fields;
+  const size = /^(\d+)x(\d+)$/.exec(f['Size'] ?? '');
+  const width = size ? Number(size[1]) : entry.width;
+  const height = size ? Number(size[2]) : entry.height;
+  const steps = num(f, 'Steps');
+  const guidance = num(f, 'CFG scale');
+  const seed = num(f, 'Seed');
+  const okSize = !sizeProblem(width) && !sizeProblem(height);
+  return {
+    prompt: entry.prompt || defaults.prompt,
+    negativePrompt: entry.negativePrompt,
+    width: okSize ? width : defaults.width,
+    height: okSize ? height : defaults.height,
+    steps: steps !== undefined && Number.isInteger(steps) && steps >= 1 && steps <= LIMITS.maxSteps ? steps : defaults.steps,
+    guidance: guidance !== undefined && guidance >= 0 && guidance <= LIMITS.maxGuidance ? guidance : defaults.guidance,
+    scheduler: schedulerFromFields(f),
+    seed: seed !== undefined && Number.isInteger(seed) && seed >= 0 && seed <= LIMITS.maxSeed ? seed : undefined,
+    seedLocked: seed !== undefined,
+    batch: 1,
+  };
+}

@@ -1,0 +1,365 @@
+// Messages between the extension host and the two webviews (results panel, gallery).
+// Discriminated unions on `type`, in the style of markdown-language-features' previewMessaging.
+// Everything that comes FROM a webview is untrusted: it passes a `validate*` function before use,
+// and it names images only by ids the extension handed out, never by file paths.
+
+import { SCHEDULER_NAMES, SchedulerName } from './schedulerNames';
+import { ValidationError, isRecord, optBoolean, optInteger, optNumber, optString, reqString } from './validate';
+
+// ---------------------------------------------------------------- shared shapes
+
+export type SchedulerChoice = 'default' | SchedulerName;
+export const SCHEDULER_CHOICES: readonly SchedulerChoice[] = ['default', ...SCHEDULER_NAMES];
+
+export const LIMITS = {
+  minSize: 64,
+  maxSize: 2048,
+  maxSteps: 150,
+  maxGuidance: 30,
+  maxBatch: 16,
+  maxSeed: 4294967295,
+  maxPromptChars: 20000,
+} as const;
+
+export const SIZE_PRESETS: readonly { width: number; height: number }[] = [
+  { width: 512, height: 512 },
+  { width: 768, height: 512 },
+  { width: 512, height: 768 },
+];
+
+/** The form in the results panel; also what "Reuse these settings" fills in. */
+export interface PanelSettings {
+  prompt: string;
+  negativePrompt: string;
+  width: number;
+  height: number;
+  steps: number;
+  guidance: number;
+  scheduler: SchedulerChoice;
+  /** Undefined: a random seed for each job. */
+  seed?: number;
+  /** Locked: keep the seed between jobs; unlocked: the last job's seed is shown but a new one is drawn. */
+  seedLocked: boolean;
+  batch: number;
+}
+
+/** One finished image as the panel shows it; `uri` is a webview URI, `id` is the handle for actions. */
+export interface ResultImage {
+  id: string;
+  uri: string;
+  fileName: string;
+  width: number;
+  height: number;
+  seed: number;
+  settings: PanelSettings;
+  infotext: string;
+}
+
+export interface QueuedJob {
+  jobId: string;
+  prompt: string;
+  /** 0 = running, n = n jobs ahead. */
+  position: number;
+}
+
+export interface TokenInfo {
+  count: number;
+  windows: number;
+  /** "31/75", "90/150". */
+  text: string;
+  over: boolean;
+}
+
+export interface EmphasisProblem {
+  start: number;
+  end: number;
+  message: string;
+}
+
+export type ImageAction = 'insert' | 'copyMarkdown' | 'saveAs' | 'regenerate' | 'reuse' | 'showParameters';
+export const IMAGE_ACTIONS: readonly ImageAction[] = ['insert', 'copyMarkdown', 'saveAs', 'regenerate', 'reuse', 'showParameters'];
+
+export type GalleryAction = 'insert' | 'copyMarkdown' | 'reveal' | 'regenerate' | 'openInPanel' | 'delete' | 'open';
+export const GALLERY_ACTIONS: readonly GalleryAction[] = ['insert', 'copyMarkdown', 'reveal', 'regenerate', 'openInPanel', 'delete', 'open'];
+
+export interface GalleryCard {
+  id: string;
+  fileName: string;
+  /** Workspace-relative path, for display only. */
+  label: string;
+  prompt: string;
+  mtimeMs: number;
+  width: number;
+  height: number;
+  /** Webview URI of the full image (for the preview). */
+  imageUri: string;
+  /** Webview URI of the cached thumbnail, when it exists already. */
+  thumbUri?: string;
+}
+
+// ---------------------------------------------------------------- panel
+
+export namespace ToPanel {
+  export interface Init {
+    readonly type: 'init';
+    readonly settings: PanelSettings;
+    readonly results: readonly ResultImage[];
+    readonly queue: readonly QueuedJob[];
+    readonly target?: string;
+    readonly trusted: boolean;
+  }
+  export interface Prefill {
+    readonly type: 'prefill';
+    readonly settings: Partial<PanelSettings>;
+    /** Start generating at once (CodeLens "Generate"). */
+    readonly generate?: boolean;
+  }
+  export interface Tokens {
+    readonly type: 'tokens';
+    readonly field: 'prompt' | 'negativePrompt';
+    readonly requestId: number;
+    readonly info?: TokenInfo;
+    readonly error?: string;
+    readonly problems: readonly EmphasisProblem[];
+  }
+  export interface Queue {
+    readonly type: 'queue';
+    readonly jobs: readonly QueuedJob[];
+  }
+  export interface Progress {
+    readonly type: 'progress';
+    readonly jobId: string;
+    readonly image: number;
+    readonly images: number;
+    readonly step: number;
+    readonly total: number;
+    readonly etaMs: number;
+    readonly stage: string;
+    /** Small base64 PNG; the webview turns it into a blob: URL. */
+    readonly previewPng?: string;
+  }
+  export interface Results {
+    readonly type: 'results';
+    readonly jobId: string;
+    readonly images: readonly ResultImage[];
+    /** The seed the job used, shown in the seed box when it is not locked. */
+    readonly seed: number;
+  }
+  export interface JobEnded {
+    readonly type: 'jobEnded';
+    readonly jobId: string;
+    readonly outcome: 'done' | 'cancelled' | 'failed';
+    readonly message?: string;
+  }
+  export interface Target {
+    readonly type: 'target';
+    readonly target?: string;
+  }
+  export interface Notice {
+    readonly type: 'notice';
+    readonly level: 'info' | 'error';
+    readonly message: string;
+  }
+  export type Type = Init | Prefill | Tokens | Queue | Progress | Results | JobEnded | Target | Notice;
+}
+
+export namespace FromPanel {
+  export interface Ready {
+    readonly type: 'ready';
+  }
+  export interface Tokenize {
+    readonly type: 'tokenize';
+    readonly field: 'prompt' | 'negativePrompt';
+    readonly requestId: number;
+    readonly text: string;
+  }
+  export interface Generate {
+    readonly type: 'generate';
+    readonly settings: PanelSettings;
+  }
+  export interface Cancel {
+    readonly type: 'cancel';
+    /** Missing: the running job. */
+    readonly jobId?: string;
+  }
+  export interface Action {
+    readonly type: 'imageAction';
+    readonly action: ImageAction;
+    readonly imageId: string;
+  }
+  export interface ClearResults {
+    readonly type: 'clearResults';
+  }
+  export type Type = Ready | Tokenize | Generate | Cancel | Action | ClearResults;
+}
+
+// ---------------------------------------------------------------- gallery
+
+export namespace ToGallery {
+  export interface Page {
+    readonly type: 'page';
+    readonly requestId: number;
+    readonly query: string;
+    readonly offset: number;
+    readonly total: number;
+    readonly items: readonly GalleryCard[];
+    /** Files still being scanned; the list grows. */
+    readonly scanning: boolean;
+  }
+  export interface Thumbs {
+    readonly type: 'thumbs';
+    readonly thumbs: readonly { id: string; uri: string }[];
+  }
+  /** The index changed (file created, changed or deleted): ask again for what is shown. */
+  export interface Changed {
+    readonly type: 'changed';
+    readonly total: number;
+    readonly scanning: boolean;
+  }
+  export interface Notice {
+    readonly type: 'notice';
+    readonly level: 'info' | 'error';
+    readonly message: string;
+  }
+  export type Type = Page | Thumbs | Changed | Notice;
+}
+
+export namespace FromGallery {
+  export interface Ready {
+    readonly type: 'ready';
+  }
+  export interface Query {
+    readonly type: 'query';
+    readonly requestId: number;
+    readonly query: string;
+    readonly offset: number;
+    readonly limit: number;
+  }
+  export interface Thumbs {
+    readonly type: 'thumbs';
+    readonly ids: readonly string[];
+  }
+  export interface Action {
+    readonly type: 'action';
+    readonly action: GalleryAction;
+    readonly id: string;
+  }
+  export type Type = Ready | Query | Thumbs | Action;
+}
+
+// ---------------------------------------------------------------- validators (webview -> extension)
+
+const ID_RE = /^[A-Za-z0-9_-]{1,64}$/;
+export const MAX_PAGE = 200;
+export const MAX_THUMBS_PER_REQUEST = 100;
+
+function reqId(o: Record<string, unknown>, key: string): string {
+  const v = reqString(o, key);
+  if (!ID_RE.test(v)) throw new ValidationError(`"${key}" must be an id handed out by the extension, got "${v.slice(0, 80)}"`);
+  return v;
+}
+
+function textField(o: Record<string, unknown>, key: string): string {
+  const v = optString(o, key) ?? '';
+  if (v.length > LIMITS.maxPromptChars) throw new ValidationError(`"${key}" is longer than ${LIMITS.maxPromptChars} characters`);
+  return v;
+}
+
+function oneOf<T extends string>(o: Record<string, unknown>, key: string, allowed: readonly T[]): T {
+  const v = reqString(o, key);
+  if (!(allowed as readonly string[]).includes(v)) {
+    throw new ValidationError(`"${key}" must be one of ${allowed.join(', ')}, got "${v.slice(0, 80)}"`);
+  }
+  return v as T;
+}
+
+/** Why a width or height is not usable, or undefined when it is. */
+export function sizeProblem(n: number): string | undefined {
+  if (!Number.isInteger(n)) return 'must be a whole number';
+  if (n < LIMITS.minSize || n > LIMITS.maxSize) return `must be from ${LIMITS.minSize} to ${LIMITS.maxSize}`;
+  if (n % 8 !== 0) return `must be a multiple of 8 (try ${Math.max(LIMITS.minSize, Math.round(n / 8) * 8)})`;
+  return undefined;
+}
+
+export function validatePanelSettings(x: unknown): PanelSettings {
+  if (!isRecord(x)) throw new ValidationError('settings must be an object');
+  const width = optInteger(x, 'width', LIMITS.minSize, LIMITS.maxSize) ?? 512;
+  const height = optInteger(x, 'height', LIMITS.minSize, LIMITS.maxSize) ?? 512;
+  for (const [key, v] of [['width', width], ['height', height]] as const) {
+    const p = sizeProblem(v);
+    if (p) throw new ValidationError(`"${key}" ${p}`);
+  }
+  const guidance = optNumber(x, 'guidance') ?? 7.5;
+  if (guidance < 0 || guidance > LIMITS.maxGuidance) {
+    throw new ValidationError(`"guidance" must be from 0 to ${LIMITS.maxGuidance}, got ${guidance}`);
+  }
+  return {
+    prompt: textField(x, 'prompt'),
+    negativePrompt: textField(x, 'negativePrompt'),
+    width,
+    height,
+    steps: optInteger(x, 'steps', 1, LIMITS.maxSteps) ?? 20,
+    guidance,
+    scheduler: x.scheduler === undefined ? 'default' : oneOf(x, 'scheduler', SCHEDULER_CHOICES),
+    seed: optInteger(x, 'seed', 0, LIMITS.maxSeed),
+    seedLocked: optBoolean(x, 'seedLocked') ?? false,
+    batch: optInteger(x, 'batch', 1, LIMITS.maxBatch) ?? 1,
+  };
+}
+
+export function validateFromPanel(x: unknown): FromPanel.Type {
+  if (!isRecord(x)) throw new ValidationError('panel message must be an object');
+  const type = reqString(x, 'type');
+  switch (type) {
+    case 'ready':
+      return { type };
+    case 'clearResults':
+      return { type };
+    case 'tokenize':
+      return {
+        type,
+        field: oneOf(x, 'field', ['prompt', 'negativePrompt'] as const),
+        requestId: optInteger(x, 'requestId', 0, Number.MAX_SAFE_INTEGER) ?? 0,
+        text: textField(x, 'text'),
+      };
+    case 'generate': {
+      const settings = validatePanelSettings(x.settings);
+      if (settings.prompt.trim() === '') throw new ValidationError('"prompt" must not be empty');
+      return { type, settings };
+    }
+    case 'cancel':
+      return { type, jobId: x.jobId === undefined ? undefined : reqId(x, 'jobId') };
+    case 'imageAction':
+      return { type, action: oneOf(x, 'action', IMAGE_ACTIONS), imageId: reqId(x, 'imageId') };
+    default:
+      throw new ValidationError(`unknown panel message type "${type.slice(0, 80)}"`);
+  }
+}
+
+export function validateFromGallery(x: unknown): FromGallery.Type {
+  if (!isRecord(x)) throw new ValidationError('gallery message must be an object');
+  const type = reqString(x, 'type');
+  switch (type) {
+    case 'ready':
+      return { type };
+    case 'query':
+      return {
+        type,
+        requestId: optInteger(x, 'requestId', 0, Number.MAX_SAFE_INTEGER) ?? 0,
+        query: (optString(x, 'query') ?? '').slice(0, 500),
+        offset: optInteger(x, 'offset', 0, 1e9) ?? 0,
+        limit: optInteger(x, 'limit', 1, MAX_PAGE) ?? 60,
+      };
+    case 'thumbs': {
+      const ids = x.ids;
+      if (!Array.isArray(ids) || ids.length > MAX_THUMBS_PER_REQUEST) {
+        throw new ValidationError(`"ids" must be an array of at most ${MAX_THUMBS_PER_REQUEST} ids`);
+      }
+      return { type, ids: ids.map((id, i) => reqId({ [`ids[${i}]`]: id }, `ids[${i}]`)) };
+    }
+    case 'action':
+      return { type, action: oneOf(x, 'action', GALLERY_ACTIONS), id: reqId(x, 'id') };
+    default:
+      throw new ValidationError(`unknown gallery message type "${type.slice(0, 80)}"`);
+  }
+}

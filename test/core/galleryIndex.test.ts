@@ -1,0 +1,113 @@
+import assert from 'node:assert/strict';
+import {
+  GalleryEntry,
+  GalleryIndex,
+  entryId,
+  schedulerFromFields,
+  settingsFromEntry,
+  thumbnailName,
+} from '../../src/core/galleryIndex';
+import { PanelSettings } from '../../src/core/webviewMessages';
+
+function entry(path: string, mtimeMs: number, prompt: string, fields: Record<string, string> = {}): GalleryEntry {
+  return {
+    id: entryId(path),
+    path,
+    label: path.replace('/ws/', ''),
+    fileName: path.split('/').pop() ?? path,
+    mtimeMs,
+    size: 1000,
+    width: 512,
+    height: 512,
+    prompt,
+    negativePrompt: '',
+    fields,
+  };
+}
+
+const defaults: PanelSettings = {
+  prompt: '', negativePrompt: '', width: 512, height: 512, steps: 20, guidance: 7.5,
+  scheduler: 'default', seed: undefined, seedLocked: false, batch: 1,
+};
+
+describe('galleryIndex', () => {
+  it('makes stable, distinct, file-name-safe ids', () => {
+    assert.equal(entryId('/ws/a.png'), entryId('/ws/a.png'));
+    assert.notEqual(entryId('/ws/a.png'), entryId('/ws/b.png'));
+    assert.match(entryId('/ws/ünïcode file.png'), /^[0-9a-f]{16}$/);
+    const ids = new Set(Array.from({ length: 5000 }, (_, i) => entryId(`/ws/images/lesson-${i}/img-${i % 7}.png`)));
+    assert.equal(ids.size, 5000);
+  });
+
+  it('lists newest first and replaces an entry for the same path', () => {
+    const idx = new GalleryIndex();
+    idx.upsert(entry('/ws/old.png', 1, 'an old cat'));
+    idx.upsert(entry('/ws/new.png', 3, 'a new dog'));
+    idx.upsert(entry('/ws/mid.png', 2, 'a mid bird'));
+    assert.deepEqual(idx.all().map((e) => e.fileName), ['new.png', 'mid.png', 'old.png']);
+    idx.upsert(entry('/ws/old.png', 4, 'an old cat, edited'));
+    assert.equal(idx.size, 3);
+    assert.equal(idx.all()[0].fileName, 'old.png');
+  });
+
+  it('searches every word in prompt or path, case-insensitively', () => {
+    const idx = new GalleryIndex();
+    idx.upsert(entry('/ws/lesson1/a.png', 1, 'A Red Cat on a mat'));
+    idx.upsert(entry('/ws/lesson2/b.png', 2, 'a blue cat'));
+    idx.upsert(entry('/ws/lesson2/c.png', 3, 'a red dog'));
+    assert.deepEqual(idx.query({ text: 'red CAT', offset: 0, limit: 10 }).items.map((e) => e.fileName), ['a.png']);
+    assert.equal(idx.query({ text: 'lesson2', offset: 0, limit: 10 }).total, 2);
+    assert.equal(idx.query({ text: '  ', offset: 0, limit: 10 }).total, 3);
+    assert.equal(idx.query({ text: 'zebra', offset: 0, limit: 10 }).total, 0);
+  });
+
+  it('pages over 1,000 entries quickly and removes files and folders', () => {
+    const idx = new GalleryIndex();
+    for (let i = 0; i < 1200; i++) idx.upsert(entry(`/ws/l${i % 10}/img${i}.png`, i, `prompt number ${i}`));
+    const t0 = Date.now();
+    const first = idx.query({ text: '', offset: 0, limit: 60 });
+    const last = idx.query({ text: '', offset: 1180, limit: 60 });
+    const search = idx.query({ text: 'number 11', offset: 0, limit: 60 });
+    assert.ok(Date.now() - t0 < 200, 'paging and search stay fast');
+    assert.equal(first.total, 1200);
+    assert.equal(first.items[0].fileName, 'img1199.png');
+    assert.equal(last.items.length, 20);
+    assert.equal(last.items[19].fileName, 'img0.png');
+    assert.ok(search.items.every((e) => e.prompt.includes('number 11')));
+    assert.equal(idx.query({ text: '', offset: 5000, limit: 60 }).items.length, 0);
+    assert.equal(idx.removePath('/ws/l0/img0.png'), true);
+    assert.equal(idx.removePath('/ws/l0/img0.png'), false);
+    assert.equal(idx.removeUnder('/ws/l1'), 120);
+    assert.equal(idx.size, 1200 - 1 - 120);
+  });
+
+  it('names thumbnails so a changed image gets a new one', () => {
+    const e = entry('/ws/a.png', 1000, 'x');
+    const before = thumbnailName(e, 256);
+    assert.match(before, /^[0-9a-f]{16}-[0-9a-z]+-[0-9a-z]+-256\.png$/);
+    assert.notEqual(thumbnailName({ ...e, mtimeMs: 2000 }, 256), before);
+  });
+
+  it('rebuilds panel settings from A1111 infotext fields', () => {
+    const e = entry('/ws/a.png', 1, 'a cat', {
+      Steps: '30', Sampler: 'DPM++ 2M', 'Schedule type': 'Karras', 'CFG scale': '6.5', Seed: '1234', Size: '768x512',
+    });
+    const s = settingsFromEntry({ ...e, negativePrompt: 'blurry' }, defaults);
+    assert.deepEqual(s, {
+      prompt: 'a cat', negativePrompt: 'blurry', width: 768, height: 512, steps: 30, guidance: 6.5,
+      scheduler: 'dpmpp-2m-karras', seed: 1234, seedLocked: true, batch: 1,
+    });
+    assert.equal(schedulerFromFields({ Sampler: 'Euler a' }), 'euler-a');
+    assert.equal(schedulerFromFields({ Sampler: 'Nonsense' }), 'default');
+  });
+
+  it('falls back to defaults for missing or invalid metadata', () => {
+    const e = entry('/ws/a.png', 1, 'a cat', { Steps: '9999', 'CFG scale': 'x', Seed: '-3', Size: '500x500' });
+    const s = settingsFromEntry({ ...e, width: 500, height: 500 }, defaults);
+    assert.equal(s.steps, 20);
+    assert.equal(s.guidance, 7.5);
+    assert.equal(s.seed, undefined);
+    assert.equal(s.width, 512);
+    assert.equal(s.height, 512);
+  });
+});
