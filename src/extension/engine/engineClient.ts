@@ -1,0 +1,481 @@
+// Client side of the engine protocol. The engine (dist/engine.js) is a Node child process
+// started on first use; it holds onnxruntime and sharp so the extension host never loads them.
+// This file has no `vscode` import: the extension passes in a log and option getters, and the
+// same client runs in plain mocha tests.
+//
+// Life cycle: start on first request -> engine/initialize -> requests -> idle timer -> shutdown.
+// A crash fails every pending request with a clear message; the next request starts a new engine.
+
+import * as cp from 'child_process';
+import {
+  CancellationTokenSource,
+  Emitter,
+  ResponseError,
+  StreamMessageReader,
+  StreamMessageWriter,
+  createMessageConnection,
+  type MessageConnection,
+} from 'vscode-jsonrpc/node';
+import type {
+  EngineOptions,
+  GenerateParams,
+  GenerateResult,
+  InfoResult,
+  RequestMap,
+  StatusResult,
+  ThumbnailParams,
+  ThumbnailResult,
+  TokenizeParams,
+  TokenizeResult,
+} from '../../core/protocol';
+import { Methods, PROTOCOL_VERSION, validateProgressEvent } from '../../core/protocol';
+import type { EngineClient as EngineClientApi, GenerateOptions, JobEvent, Log } from '../services';
+import { EngineError, fromReplyError, isEngineError } from './engineError';
+import {
+  validateGenerateResult,
+  validateInfoResult,
+  validateLogEvent,
+  validateQueueEvent,
+  validateStatus,
+  validateThumbnailResult,
+  validateTokenizeResult,
+} from './replies';
+
+export interface EngineClientConfig {
+  /** Absolute path of dist/engine.js. */
+  enginePath: string;
+  /** Node binary; in the extension host: process.execPath with ELECTRON_RUN_AS_NODE=1. */
+  nodePath?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Read at each engine start, so setting changes apply to the next engine. */
+  engineOptions: () => EngineOptions;
+  /** Milliseconds without requests before the engine exits; 0: never. Read at each idle. */
+  idleTimeoutMs: () => number;
+  log: Log;
+  /** Timeouts, ms. `generateStall`: no progress for this long fails a generation. */
+  timeouts?: Partial<{ start: number; request: number; generateStall: number; cancelGrace: number; shutdown: number }>;
+  /** Injected for tests; default child_process.spawn. */
+  spawn?: typeof cp.spawn;
+}
+
+const DEFAULT_TIMEOUTS = { start: 60_000, request: 60_000, generateStall: 300_000, cancelGrace: 15_000, shutdown: 3_000 };
+
+interface Engine {
+  child: cp.ChildProcess;
+  connection: MessageConnection;
+  ready: Promise<StatusResult>;
+  exited: Promise<void>;
+  stderrTail: string[];
+  /** Rejects everything still pending on this engine. */
+  failAll(error: EngineError): void;
+  pending: Set<(e: EngineError) => void>;
+  stopping: boolean;
+}
+
+interface Job {
+  jobId: string;
+  cts: CancellationTokenSource;
+  options: GenerateOptions;
+  /** Resets the stall timer; called on progress. */
+  touch(): void;
+}
+
+let jobCounter = 0;
+
+export class EngineClient implements EngineClientApi {
+  private engine: Engine | undefined;
+  private readonly jobs = new Map<string, Job>();
+  private idleTimer: NodeJS.Timeout | undefined;
+  private busy = 0;
+  private disposed = false;
+  private restartWhenIdle = false;
+  private readonly timeouts: typeof DEFAULT_TIMEOUTS;
+  private readonly _onJob = new Emitter<JobEvent>();
+  readonly onJob = this._onJob.event;
+
+  constructor(private readonly config: EngineClientConfig) {
+    this.timeouts = { ...DEFAULT_TIMEOUTS, ...config.timeouts };
+  }
+
+  get pid(): number | undefined {
+    return this.engine?.child.pid;
+  }
+
+  activeJobs(): readonly string[] {
+    return [...this.jobs.keys()];
+  }
+
+  async generate(params: GenerateParams, options: GenerateOptions = {}): Promise<GenerateResult> {
+    const jobId = options.jobId ?? `job-${Date.now().toString(36)}-${++jobCounter}`;
+    if (this.jobs.has(jobId)) throw new EngineError('badInput', `A job with id ${jobId} is already running.`);
+    if (options.token?.isCancellationRequested) throw new EngineError('cancelled', 'Generation cancelled.');
+    const cts = new CancellationTokenSource();
+    const tokenSub = options.token?.onCancellationRequested(() => cts.cancel());
+    let touch = (): void => undefined;
+    const job: Job = { jobId, cts, options, touch: () => touch() };
+    this.jobs.set(jobId, job);
+    this._onJob.fire({ kind: 'started', jobId, params });
+    const started = Date.now();
+    try {
+      const raw = await this.request(
+        Methods.generate,
+        { ...params, jobId },
+        {
+          cts,
+          stallMs: this.timeouts.generateStall,
+          onTouch: (fn) => (touch = fn),
+        },
+      );
+      const result = checked(Methods.generate, raw, (x) => validateGenerateResult(x, jobId));
+      const t = result.timings;
+      const steps = t.unetStepMs.length ? (t.unetStepMs.reduce((a, b) => a + b, 0) / t.unetStepMs.length).toFixed(0) : '-';
+      this.config.log.info(
+        `[${jobId}] done in ${Date.now() - started} ms (engine ${t.totalMs.toFixed(0)} ms: load ${t.loadMs.toFixed(0)}, text ${t.textEncoderMs.toFixed(0)}, ` +
+          `${t.unetStepMs.length} steps avg ${steps}, vae ${t.vaeMs.toFixed(0)}, save ${t.saveMs.toFixed(0)}) -> ${result.images.map((i) => i.path).join(', ')}`,
+      );
+      for (const w of result.warnings) this.config.log.warn(`[${jobId}] ${w}`);
+      this._onJob.fire({ kind: 'finished', jobId, result });
+      return result;
+    } catch (e) {
+      const error = isEngineError(e) ? e : fromReplyError(Methods.generate, e);
+      if (error.kind === 'cancelled') this.config.log.info(`[${jobId}] cancelled after ${Date.now() - started} ms`);
+      else this.config.log.error(`[${jobId}] failed: ${error.message}`);
+      this._onJob.fire({ kind: 'failed', jobId, error });
+      throw error;
+    } finally {
+      tokenSub?.dispose();
+      cts.dispose();
+      this.jobs.delete(jobId);
+    }
+  }
+
+  async tokenize(params: TokenizeParams): Promise<TokenizeResult> {
+    return checked(Methods.tokenize, await this.request(Methods.tokenize, params), validateTokenizeResult);
+  }
+
+  async info(path: string): Promise<InfoResult> {
+    return checked(Methods.info, await this.request(Methods.info, { path }), validateInfoResult);
+  }
+
+  async thumbnail(params: ThumbnailParams): Promise<ThumbnailResult> {
+    return checked(Methods.thumbnail, await this.request(Methods.thumbnail, params), validateThumbnailResult);
+  }
+
+  async status(): Promise<StatusResult> {
+    return checked(Methods.status, await this.request(Methods.status, {}), validateStatus);
+  }
+
+  async cancel(jobId: string): Promise<boolean> {
+    const job = this.jobs.get(jobId);
+    if (!job) return false;
+    job.cts.cancel(); // vscode-jsonrpc sends $/cancelRequest for the generate request
+    return true;
+  }
+
+  /** Stops the engine after the running jobs (for setting changes that need a new process). */
+  restartWhenIdleAgain(): void {
+    if (!this.engine) return;
+    if (this.busy === 0) void this.stop();
+    else this.restartWhenIdle = true;
+  }
+
+  async stop(): Promise<void> {
+    const engine = this.engine;
+    if (!engine) return;
+    this.clearIdle();
+    engine.stopping = true;
+    this.engine = undefined;
+    engine.failAll(new EngineError('crashed', 'The engine was stopped.'));
+    try {
+      await withTimeout(engine.connection.sendRequest(Methods.shutdown, {}), this.timeouts.shutdown, 'shutdown');
+    } catch {
+      // it may already be gone; the kill below makes sure
+    }
+    const exited = await Promise.race([engine.exited.then(() => true), delay(this.timeouts.shutdown).then(() => false)]);
+    if (!exited) engine.child.kill('SIGKILL');
+    engine.connection.dispose();
+    this.config.log.info(`engine ${engine.child.pid} stopped`);
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.clearIdle();
+    const engine = this.engine;
+    this.engine = undefined;
+    if (engine) {
+      engine.stopping = true;
+      engine.failAll(new EngineError('cancelled', 'The extension is shutting down.'));
+      try {
+        engine.connection.dispose();
+      } catch {
+        // already closed
+      }
+      engine.child.kill('SIGKILL');
+    }
+    this._onJob.dispose();
+  }
+
+  // ---- internals ----
+
+  private async request<M extends keyof RequestMap>(
+    method: M,
+    params: RequestMap[M][0],
+    opts: { cts?: CancellationTokenSource; stallMs?: number; onTouch?: (touch: () => void) => void } = {},
+  ): Promise<unknown> {
+    if (this.disposed) throw new EngineError('cancelled', 'The extension is shutting down.');
+    this.busy++;
+    this.clearIdle();
+    try {
+      const engine = await this.ensureEngine();
+      const started = Date.now();
+      const result = await new Promise<unknown>((resolve, reject) => {
+        let settled = false;
+        let timer: NodeJS.Timeout | undefined;
+        const limit = opts.stallMs ?? this.timeouts.request;
+        const finish = (fn: () => void): void => {
+          if (settled) return;
+          settled = true;
+          if (timer) clearTimeout(timer);
+          engine.pending.delete(failPending);
+          cancelSub?.dispose();
+          fn();
+        };
+        const arm = (ms: number, error: () => EngineError): void => {
+          if (timer) clearTimeout(timer);
+          timer = setTimeout(() => {
+            finish(() => reject(error()));
+            // A stuck engine cannot be trusted with the next job.
+            if (this.engine === engine) void this.stop();
+          }, ms);
+        };
+        const armStall = (): void =>
+          arm(limit, () =>
+            new EngineError(
+              'timeout',
+              method === Methods.generate
+                ? `The engine sent no progress for ${Math.round(limit / 1000)} s and was restarted. If the model is very large, try courseIllustrator.lowMemory.`
+                : `The engine did not answer ${method} within ${Math.round(limit / 1000)} s and was restarted.`,
+            ),
+          );
+        const failPending = (e: EngineError): void => finish(() => reject(e));
+        engine.pending.add(failPending);
+        armStall();
+        opts.onTouch?.(armStall);
+        // After a cancel the engine should answer quickly with a cancelled error; if it does
+        // not, give up waiting so the user is not stuck behind a hung job.
+        const cancelSub = opts.cts?.token.onCancellationRequested(() =>
+          arm(this.timeouts.cancelGrace, () => new EngineError('cancelled', 'Generation cancelled (the engine did not confirm in time).')),
+        );
+        engine.connection.sendRequest(method, params, opts.cts?.token).then(
+          (value) => finish(() => resolve(value)),
+          (err: unknown) => finish(() => reject(err instanceof ResponseError || !isEngineError(err) ? fromReplyError(method, err) : err)),
+        );
+      });
+      if (method !== Methods.generate) this.config.log.info(`${method} ${Date.now() - started} ms`);
+      return result;
+    } finally {
+      this.busy--;
+      if (this.busy === 0) this.whenIdle();
+    }
+  }
+
+  private whenIdle(): void {
+    if (!this.engine) return;
+    if (this.restartWhenIdle) {
+      this.restartWhenIdle = false;
+      this.config.log.info('engine settings changed: the next job starts a new engine');
+      void this.stop();
+      return;
+    }
+    const ms = this.config.idleTimeoutMs();
+    if (ms <= 0) return;
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = undefined;
+      if (this.busy === 0 && this.engine) {
+        this.config.log.info(`engine idle for ${Math.round(ms / 1000)} s: stopping it to free memory`);
+        void this.stop();
+      }
+    }, ms);
+    this.idleTimer.unref?.();
+  }
+
+  private clearIdle(): void {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
+  }
+
+  private ensureEngine(): Promise<Engine> {
+    const engine = this.engine ?? (this.engine = this.startEngine());
+    return engine.ready.then(() => engine);
+  }
+
+  private startEngine(): Engine {
+    const { log } = this.config;
+    const started = Date.now();
+    const spawn = this.config.spawn ?? cp.spawn;
+    const nodePath = this.config.nodePath ?? process.execPath;
+    const child = spawn(nodePath, [this.config.enginePath, 'serve'], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, ...this.config.env, ELECTRON_RUN_AS_NODE: '1' },
+      windowsHide: true,
+    });
+    const stderrTail: string[] = [];
+    let partial = '';
+    child.stderr?.setEncoding('utf8');
+    child.stderr?.on('data', (chunk: string) => {
+      const lines = (partial + chunk).split(/\r?\n/);
+      partial = lines.pop() ?? '';
+      for (const line of lines) {
+        if (!line) continue;
+        log.info(`[engine ${child.pid}] ${line}`);
+        stderrTail.push(line);
+        if (stderrTail.length > 20) stderrTail.shift();
+      }
+    });
+    const connection = createMessageConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
+    const pending = new Set<(e: EngineError) => void>();
+    const engine: Engine = {
+      child,
+      connection,
+      stderrTail,
+      pending,
+      stopping: false,
+      failAll: (e) => {
+        for (const fail of [...pending]) fail(e);
+      },
+      ready: undefined as unknown as Promise<StatusResult>,
+      exited: undefined as unknown as Promise<void>,
+    };
+
+    let spawnError: Error | undefined;
+    engine.exited = new Promise<void>((resolve) => {
+      child.on('error', (err) => {
+        spawnError = err;
+        log.error(`could not start the engine (${nodePath} ${this.config.enginePath}): ${err.message}`);
+        onGone(null, null);
+        resolve();
+      });
+      child.on('exit', (code, signal) => {
+        onGone(code, signal);
+        resolve();
+      });
+    });
+    const onGone = (code: number | null, signal: NodeJS.Signals | null): void => {
+      if (this.engine === engine) this.engine = undefined;
+      if (engine.stopping) return;
+      engine.stopping = true;
+      const how = spawnError ? spawnError.message : signal ? `killed by ${signal}` : `exit code ${code}`;
+      log.error(`engine ${child.pid ?? '?'} exited unexpectedly (${how})`);
+      const tail = stderrTail.slice(-3).join(' | ');
+      engine.failAll(
+        new EngineError(
+          'crashed',
+          `The engine process stopped unexpectedly (${how}).${tail ? ` Last log lines: ${tail}.` : ''} The next job starts a new engine; see "Course Illustrator: Show Engine Log".`,
+        ),
+      );
+      try {
+        connection.dispose();
+      } catch {
+        // already closed
+      }
+    };
+
+    connection.onNotification(Methods.progress, (raw: unknown) => {
+      try {
+        const event = validateProgressEvent(raw);
+        const job = this.jobs.get(event.jobId);
+        if (!job) return;
+        job.touch();
+        job.options.onProgress?.(event);
+        this._onJob.fire({ kind: 'progress', jobId: event.jobId, progress: event });
+      } catch (e) {
+        log.warn(`ignored a malformed progress notification: ${(e as Error).message}`);
+      }
+    });
+    connection.onNotification(Methods.queue, (raw: unknown) => {
+      try {
+        const event = validateQueueEvent(raw);
+        const job = this.jobs.get(event.jobId);
+        if (!job) return;
+        job.touch();
+        job.options.onQueue?.(event);
+        this._onJob.fire({ kind: 'queued', jobId: event.jobId, position: event.position });
+      } catch (e) {
+        log.warn(`ignored a malformed queue notification: ${(e as Error).message}`);
+      }
+    });
+    connection.onNotification(Methods.log, (raw: unknown) => {
+      const event = validateLogEvent(raw);
+      log[event.level](`[engine ${child.pid}] ${event.message}`);
+    });
+    connection.onError(([err]) => log.warn(`engine connection: ${err.message}`));
+    connection.listen();
+
+    const options = this.config.engineOptions();
+    engine.ready = new Promise<StatusResult>((resolve, reject) => {
+      const fail = (e: EngineError): void => reject(e);
+      pending.add(fail);
+      withTimeout(connection.sendRequest(Methods.initialize, options), this.timeouts.start, 'engine start')
+        .then((raw) => {
+          const status = checked(Methods.initialize, raw, validateStatus);
+          if (status.protocolVersion !== PROTOCOL_VERSION) {
+            throw new EngineError(
+              'badReply',
+              `The engine speaks protocol ${status.protocolVersion}, the extension ${PROTOCOL_VERSION}: rebuild with "node esbuild.js".`,
+            );
+          }
+          log.info(
+            `engine ${status.pid} ready in ${Date.now() - started} ms (provider ${status.provider}, ${status.threads} threads${options.lowMemory ? ', low memory' : ''})`,
+          );
+          resolve(status);
+        })
+        .catch((e: unknown) => {
+          const error = isEngineError(e)
+            ? e
+            : e instanceof TimeoutError
+              ? new EngineError('timeout', `The engine did not start within ${this.timeouts.start / 1000} s. See "Course Illustrator: Show Engine Log".`)
+              : fromReplyError(Methods.initialize, e);
+          reject(error);
+          if (this.engine === engine) void this.stop();
+        })
+        .finally(() => pending.delete(fail));
+    });
+    // Nobody may be awaiting yet; avoid an unhandled rejection warning.
+    engine.ready.catch(() => undefined);
+    log.info(`starting engine: ${nodePath} ${this.config.enginePath} serve (${JSON.stringify(options)})`);
+    return engine;
+  }
+}
+
+class TimeoutError extends Error {}
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const t = setTimeout(() => reject(new TimeoutError(`${what} timed out after ${ms} ms`)), ms);
+    p.then(
+      (v) => {
+        clearTimeout(t);
+        resolve(v);
+      },
+      (e) => {
+        clearTimeout(t);
+        reject(e);
+      },
+    );
+  });
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Runs a validator; a ValidationError becomes a 'badReply' EngineError naming the method. */
+function checked<T>(method: string, raw: unknown, validator: (x: unknown) => T): T {
+  try {
+    return validator(raw);
+  } catch (e) {
+    if (isEngineError(e)) throw e;
+    throw new EngineError('badReply', `The engine sent a malformed reply to ${method}: ${(e as Error).message}. Rebuild the engine ("node esbuild.js").`);
+  }
+}
