@@ -1,0 +1,77 @@
+// Writes a generated image: PNG with the A1111 `parameters` infotext and the XMP AI label, an
+// optional visible label strip, written atomically and never over a user's file unless asked.
+
+import { existsSync } from 'fs';
+import * as path from 'path';
+import sharp from 'sharp';
+import { imageFileName, nextFreeName } from '../../core/fileNames';
+import { writeFileAtomic } from './atomicWrite';
+import { labelStripSvg } from './label';
+import { OutputError } from './outputError';
+import { addTextChunks, TextChunkOptions } from './pngChunks';
+import { XMP_KEYWORD } from './xmp';
+
+export const PARAMETERS_KEYWORD = 'parameters';
+
+export interface WriteGeneratedPngOptions {
+  /** HxWx3 interleaved RGB bytes. */
+  rgb: Uint8Array;
+  width: number;
+  height: number;
+  dest: string;
+  overwrite?: boolean;
+  /** A1111 infotext, stored as the `parameters` text chunk. */
+  infotext: string;
+  /** XMP packet (see buildXmp), stored as iTXt "XML:com.adobe.xmp". */
+  xmp: string;
+  /** Visible text drawn in a strip across the bottom, e.g. MEDICAL_LABEL. */
+  label?: string;
+}
+
+/** Encodes RGB bytes (plus the optional label strip) as a PNG without metadata. */
+export async function encodePng(rgb: Uint8Array, width: number, height: number, label?: string): Promise<Buffer> {
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
+    throw new Error(`image size must be positive integers, got ${width}x${height}`);
+  }
+  if (rgb.length !== width * height * 3) {
+    throw new Error(`rgb has ${rgb.length} bytes; a ${width}x${height} RGB image needs ${width * height * 3}`);
+  }
+  let img = sharp(Buffer.from(rgb.buffer, rgb.byteOffset, rgb.length), { raw: { width, height, channels: 3 } });
+  if (label && label.trim() !== '') {
+    const strip = labelStripSvg(label, width, height);
+    img = sharp(await img.composite([{ input: strip.svg, left: 0, top: height - strip.height }]).removeAlpha().raw().toBuffer(), {
+      raw: { width, height, channels: 3 },
+    });
+  }
+  return img.png({ compressionLevel: 6, adaptiveFiltering: true }).toBuffer();
+}
+
+/** Adds the `parameters` and XMP chunks to an encoded PNG. */
+export function addGenerationMetadata(png: Buffer, infotext: string, xmp: string): Buffer {
+  const chunks: TextChunkOptions[] = [{ keyword: PARAMETERS_KEYWORD, text: infotext }];
+  if (xmp) chunks.push({ keyword: XMP_KEYWORD, text: xmp, itxt: true });
+  return addTextChunks(png, chunks);
+}
+
+/** Encodes, labels and writes the image; returns the absolute path written. */
+export async function writeGeneratedPng(o: WriteGeneratedPngOptions): Promise<string> {
+  const png = addGenerationMetadata(await encodePng(o.rgb, o.width, o.height, o.label), o.infotext, o.xmp);
+  return writeFileAtomic(o.dest, png, { overwrite: o.overwrite, what: 'Image' });
+}
+
+/**
+ * A free path "<dir>/<slug>-<seed>.png" (or -2, -3 ...) for --out-dir. `exists` defaults to the
+ * file system; the final write still refuses to replace a file that appears meanwhile.
+ */
+export function outputPathFor(
+  dir: string,
+  prompt: string,
+  seed: number,
+  exists: (p: string) => boolean = existsSync,
+): string {
+  const abs = path.resolve(dir);
+  const name = nextFreeName(imageFileName(prompt, seed), (n) => exists(path.join(abs, n)));
+  return path.join(abs, name);
+}
+
+export { OutputError };
