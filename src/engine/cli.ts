@@ -1,0 +1,197 @@
+// The `course-illustrator` command line. Progress goes to stderr, one JSON summary to stdout.
+
+import { PROVIDER_NAMES, ProviderName, GenerateResult } from '../core/protocol';
+import { Engine } from './engine';
+import { EngineError, badInput, exitCode } from './errors';
+import { ParsedArgs, numberArg, onOffArg, parseArgs } from './cliArgs';
+import { runModelsCommand } from './models/cli';
+import { VERSION } from './version';
+
+export interface Io {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+}
+
+const USAGE = `course-illustrator ${VERSION}: Stable Diffusion v1.5 on onnxruntime-node
+
+  course-illustrator generate --model DIR --prompt TEXT [--negative-prompt TEXT] [--seed N]
+      [--steps N] [--guidance F] [--width N] [--height N] [--scheduler NAME] [--batch N]
+      [--prompt-weighting on|off] [--out FILE.png | --out-dir DIR] [--overwrite] [--threads N]
+      [--provider cpu|webgpu|cuda|dml|coreml] [--low-memory] [--save-latents FILE.npy] [--domain medical]
+  course-illustrator tokenize --model DIR [--prompt-weighting on|off] TEXT
+  course-illustrator info PATH            (a model folder or a PNG)
+  course-illustrator models list | pull <id-or-repo[@revision]> | verify <id> | remove <id>
+  course-illustrator bench --model DIR [--steps N] [--width N] [--height N] [--threads N] [--provider NAME]
+  course-illustrator serve               (JSON-RPC over stdio, used by the VS Code extension)
+`;
+
+const RUNTIME_VALUES = ['threads', 'provider'];
+
+export async function runCli(argv: string[], io: Io): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'generate':
+        return await generateCommand(rest, io);
+      case 'tokenize':
+        return await tokenizeCommand(rest, io);
+      case 'info':
+        return await infoCommand(rest, io);
+      case 'models':
+        return await runModelsCommand(rest, io);
+      case 'bench': {
+        const { runBench } = await import('./bench');
+        return await runBench(rest, io);
+      }
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        io.stdout.write(USAGE);
+        return command === undefined ? 2 : 0;
+      case '--version':
+        io.stdout.write(`${VERSION}\n`);
+        return 0;
+      default:
+        throw badInput(`Unknown command "${command}". Commands: generate, tokenize, info, models, bench, serve.`);
+    }
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    io.stderr.write(`course-illustrator: ${message}\n`);
+    if (!(err instanceof EngineError) && err instanceof Error && err.stack) io.stderr.write(`${err.stack}\n`);
+    return exitCode(err);
+  }
+}
+
+export function engineFromArgs(args: ParsedArgs): Engine {
+  const provider = args.values.get('provider');
+  if (provider !== undefined && !(PROVIDER_NAMES as readonly string[]).includes(provider)) {
+    throw badInput(`--provider must be one of ${PROVIDER_NAMES.join(', ')}, got "${provider}".`);
+  }
+  const threads = numberArg(args, 'threads', true);
+  if (threads !== undefined && threads < 1) throw badInput(`--threads must be 1 or more, got ${threads}.`);
+  return new Engine({ provider: provider as ProviderName | undefined, threads, lowMemory: args.flags.has('low-memory') });
+}
+
+function requireModel(args: ParsedArgs): string {
+  const model = args.values.get('model');
+  if (!model) throw badInput('--model DIR is required: a Stable Diffusion folder in the diffusers ONNX layout.');
+  return model;
+}
+
+async function generateCommand(argv: string[], io: Io): Promise<number> {
+  const args = parseArgs(argv, {
+    values: ['model', 'prompt', 'negative-prompt', 'seed', 'steps', 'guidance', 'width', 'height', 'scheduler', 'batch',
+      'prompt-weighting', 'out', 'out-dir', 'save-latents', 'domain', 'preview-every', ...RUNTIME_VALUES],
+    flags: ['low-memory', 'overwrite'],
+  }, 'generate');
+  const model = requireModel(args);
+  const prompt = args.values.get('prompt');
+  if (prompt === undefined) throw badInput('--prompt TEXT is required.');
+  if (args.values.has('out') && args.values.has('out-dir')) throw badInput('Give either --out FILE.png or --out-dir DIR, not both.');
+  const domain = args.values.get('domain');
+  if (domain !== undefined && !['general', 'education', 'medical'].includes(domain)) {
+    throw badInput(`--domain must be general, education or medical, got "${domain}".`);
+  }
+  const engine = engineFromArgs(args);
+  for (const w of engine.warnings) io.stderr.write(`warning: ${w}\n`);
+  let cancelled = false;
+  const onSigint = () => {
+    cancelled = true;
+    io.stderr.write('\ncancelling before the next step…\n');
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    const result = await engine.generate({
+      model,
+      prompt,
+      negativePrompt: args.values.get('negative-prompt'),
+      seed: numberArg(args, 'seed', true),
+      steps: numberArg(args, 'steps', true),
+      guidance: numberArg(args, 'guidance', false),
+      width: numberArg(args, 'width', true),
+      height: numberArg(args, 'height', true),
+      scheduler: args.values.get('scheduler'),
+      batch: numberArg(args, 'batch', true),
+      promptWeighting: onOffArg(args, 'prompt-weighting'),
+      outFile: args.values.get('out'),
+      outDir: args.values.get('out-dir'),
+      overwrite: args.flags.has('overwrite'),
+      saveLatents: args.values.get('save-latents'),
+      previewEvery: numberArg(args, 'preview-every', true),
+      domain: domain as 'general' | 'education' | 'medical' | undefined,
+    }, {
+      cancelled: () => cancelled,
+      warn: (m) => io.stderr.write(`warning: ${m}\n`),
+      progress: (e) => {
+        if (e.stage === 'denoise') {
+          const img = e.images > 1 ? `image ${e.image + 1}/${e.images} · ` : '';
+          io.stderr.write(`${img}step ${e.step}/${e.total} · ETA ${formatEta(e.etaMs)}\n`);
+        } else if (e.stage === 'load') io.stderr.write('loading model…\n');
+        else if (e.stage === 'decode') io.stderr.write('decoding…\n');
+      },
+    });
+    io.stdout.write(JSON.stringify(summary(result), null, 2) + '\n');
+    return 0;
+  } finally {
+    process.off('SIGINT', onSigint);
+    await engine.dispose();
+  }
+}
+
+function summary(r: GenerateResult) {
+  const s = (ms: number) => Math.round(ms) / 1000;
+  const t = r.timings;
+  return {
+    images: r.images.map((i) => ({ path: i.path, seed: i.seed, width: i.width, height: i.height })),
+    paths: r.images.map((i) => i.path),
+    seeds: r.images.map((i) => i.seed),
+    scheduler: r.scheduler,
+    tokenCount: r.tokenCount,
+    seconds: {
+      load: s(t.loadMs),
+      textEncoder: s(t.textEncoderMs),
+      unet: s(t.unetStepMs.reduce((a, b) => a + b, 0)),
+      unetPerStep: t.unetStepMs.length ? s(t.unetStepMs.reduce((a, b) => a + b, 0) / t.unetStepMs.length) : 0,
+      vaeDecode: s(t.vaeMs),
+      save: s(t.saveMs),
+      total: s(t.totalMs),
+    },
+    warnings: r.warnings,
+  };
+}
+
+export function formatEta(ms: number): string {
+  const total = Math.max(0, Math.round(ms / 1000));
+  const m = Math.floor(total / 60);
+  const sec = total % 60;
+  return `${m}:${String(sec).padStart(2, '0')}`;
+}
+
+async function tokenizeCommand(argv: string[], io: Io): Promise<number> {
+  const args = parseArgs(argv, { values: ['model', 'prompt-weighting', 'prompt'], flags: [] }, 'tokenize');
+  const model = requireModel(args);
+  const text = args.values.get('prompt') ?? args.positionals.join(' ');
+  const engine = new Engine({ threads: 1 });
+  try {
+    const r = await engine.tokenize({ model, text, promptWeighting: onOffArg(args, 'prompt-weighting') });
+    io.stdout.write(JSON.stringify({ input_ids: r.inputIds, count: r.count, windows: r.windows }) + '\n');
+    return 0;
+  } finally {
+    await engine.dispose();
+  }
+}
+
+async function infoCommand(argv: string[], io: Io): Promise<number> {
+  const args = parseArgs(argv, { values: [], flags: [] }, 'info');
+  const target = args.positionals[0];
+  if (!target) throw badInput('info needs a PATH: a model folder or a PNG file.');
+  const engine = new Engine({ threads: 1 });
+  try {
+    const info = await engine.info(target);
+    io.stdout.write(JSON.stringify(info, null, 2) + '\n');
+    return info.kind === 'model' && info.problems.length > 0 ? 3 : 0;
+  } finally {
+    await engine.dispose();
+  }
+}

@@ -1,0 +1,64 @@
+// A small argument parser: `--name value`, `--name=value`, boolean flags, positionals.
+// Unknown options are errors that list the known ones, so typos never pass silently.
+
+import { badInput } from './errors';
+
+export interface ArgSpec {
+  values: string[];
+  flags: string[];
+}
+
+export interface ParsedArgs {
+  values: Map<string, string>;
+  flags: Set<string>;
+  positionals: string[];
+}
+
+export function parseArgs(argv: string[], spec: ArgSpec, command: string): ParsedArgs {
+  const values = new Map<string, string>();
+  const flags = new Set<string>();
+  const positionals: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--') {
+      positionals.push(...argv.slice(i + 1));
+      break;
+    }
+    if (!arg.startsWith('--') || arg === '-') {
+      positionals.push(arg);
+      continue;
+    }
+    const eq = arg.indexOf('=');
+    const name = eq >= 0 ? arg.slice(2, eq) : arg.slice(2);
+    if (spec.flags.includes(name)) {
+      if (eq >= 0) throw badInput(`--${name} is a flag and takes no value.`);
+      flags.add(name);
+    } else if (spec.values.includes(name)) {
+      const value = eq >= 0 ? arg.slice(eq + 1) : argv[++i];
+      if (value === undefined) throw badInput(`--${name} needs a value.`);
+      values.set(name, value);
+    } else {
+      const known = [...spec.values, ...spec.flags].map((n) => `--${n}`).join(', ');
+      throw badInput(`Unknown option ${arg} for "${command}". Known options: ${known}.`);
+    }
+  }
+  return { values, flags, positionals };
+}
+
+export function numberArg(args: ParsedArgs, name: string, integer: boolean): number | undefined {
+  const raw = args.values.get(name);
+  if (raw === undefined) return undefined;
+  const v = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(v) || (integer && !Number.isInteger(v))) {
+    throw badInput(`--${name} must be ${integer ? 'a whole number' : 'a number'}, got "${raw}".`);
+  }
+  return v;
+}
+
+export function onOffArg(args: ParsedArgs, name: string): boolean | undefined {
+  const raw = args.values.get(name);
+  if (raw === undefined) return undefined;
+  if (raw === 'on') return true;
+  if (raw === 'off') return false;
+  throw badInput(`--${name} must be "on" or "off", got "${raw}".`);
+}

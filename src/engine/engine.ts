@@ -1,0 +1,183 @@
+// The engine as a library: one model kept warm, jobs queued FIFO. The JSON-RPC server, the CLI
+// and the tests all drive this class, so there is one code path.
+
+import * as fs from 'fs';
+import * as path from 'path';
+import {
+  EngineOptions, GenerateParams, GenerateResult, InfoResult, ProgressEvent, ProviderName,
+  StatusResult, ThumbnailParams, ThumbnailResult, TokenizeParams, TokenizeResult, PROTOCOL_VERSION,
+} from '../core/protocol';
+import { CancelledError, EngineError, asEngineError, badInput } from './errors';
+import { JobQueue } from './jobQueue';
+import { LoadedModel, RuntimeOptions } from './pipeline/loadedModel';
+import { resolveJob, checkOutputs } from './pipeline/jobParams';
+import { txt2img } from './pipeline/txt2img';
+import { promptChunks } from './pipeline/textEncoding';
+import { resolveProvider, physicalCoreCount } from './onnx/backend';
+import { inspectModel } from './model/modelFolder';
+import { readPngInfo } from './image/readImageInfo';
+import { makeThumbnail } from './image/thumbnail';
+
+export interface GenerateHooks {
+  progress?: (e: ProgressEvent) => void;
+  queue?: (position: number) => void;
+  /** Polled before every UNet call. */
+  cancelled?: () => boolean;
+  warn?: (message: string) => void;
+}
+
+export class Engine {
+  private readonly queue = new JobQueue();
+  private model: LoadedModel | undefined;
+  private loading: Promise<LoadedModel> | undefined;
+  private readonly cancelledJobs = new Set<string>();
+  readonly runtime: RuntimeOptions;
+  readonly warnings: string[] = [];
+  private jobCounter = 0;
+
+  constructor(options: EngineOptions = {}) {
+    const chosen = resolveProvider(options.provider ?? 'cpu');
+    if (chosen.warning) this.warnings.push(chosen.warning);
+    this.runtime = {
+      provider: chosen.provider as ProviderName,
+      threads: options.threads ?? physicalCoreCount(),
+      lowMemory: options.lowMemory ?? false,
+    };
+  }
+
+  async generate(params: GenerateParams & { jobId?: string }, hooks: GenerateHooks = {}): Promise<GenerateResult> {
+    const jobId = params.jobId ?? `job-${++this.jobCounter}`;
+    const modelDir = path.resolve(params.model);
+    return this.queue.enqueue({
+      id: jobId,
+      onPosition: hooks.queue,
+      run: async () => {
+        const warnings: string[] = [...this.warnings];
+        const warn = (m: string) => {
+          warnings.push(m);
+          hooks.warn?.(m);
+        };
+        const cancelled = () => this.cancelledJobs.has(jobId) || (hooks.cancelled?.() ?? false);
+        try {
+          if (cancelled()) throw new CancelledError();
+          const t0 = performance.now();
+          const wasLoaded = this.model?.dir === modelDir;
+          if (!wasLoaded) {
+            hooks.progress?.({ jobId, image: 0, images: params.batch ?? 1, step: 0, total: 0, elapsedMs: 0, etaMs: 0, stage: 'load' });
+          }
+          const model = await this.load(modelDir);
+          const job = resolveJob(params, {
+            size: model.folder.sampleSize * model.folder.vaeScaleFactor,
+            vaeScaleFactor: model.folder.vaeScaleFactor,
+            schedulerClassName: model.folder.schedulerConfig._class_name as string | undefined,
+          });
+          checkOutputs(job);
+          const folderMs = performance.now() - t0;
+          const result = await txt2img(model, job, {
+            progress: (e) => hooks.progress?.({ jobId, ...e }),
+            cancelled,
+            warn,
+          });
+          result.timings.loadMs += wasLoaded ? 0 : folderMs;
+          result.timings.totalMs += wasLoaded ? 0 : folderMs;
+          return { jobId, images: result.images, timings: result.timings, tokenCount: result.tokenCount, scheduler: result.scheduler, warnings };
+        } catch (err) {
+          throw asEngineError(err);
+        } finally {
+          this.cancelledJobs.delete(jobId);
+        }
+      },
+    });
+  }
+
+  /** Cancels a queued job at once, or a running one before its next UNet call. */
+  cancel(jobId: string): boolean {
+    if (this.queue.remove(jobId, new CancelledError())) return true;
+    if (this.queue.running === jobId) {
+      this.cancelledJobs.add(jobId);
+      return true;
+    }
+    return false;
+  }
+
+  async tokenize(params: TokenizeParams): Promise<TokenizeResult> {
+    const model = await this.loadTokenizerOnly(path.resolve(params.model));
+    const tok = model.tokenizer;
+    const { chunks, tokenCount } = promptChunks(tok, params.text, params.promptWeighting ?? true);
+    return { inputIds: chunks[0].ids, count: tokenCount, windows: chunks.length, maxLength: tok.maxLength };
+  }
+
+  async info(target: string): Promise<InfoResult> {
+    const p = path.resolve(target);
+    let stat: fs.Stats;
+    try {
+      stat = fs.statSync(p);
+    } catch {
+      throw badInput(`${p} does not exist; give a model folder or a PNG file.`);
+    }
+    if (stat.isDirectory()) return inspectModel(p);
+    return readPngInfo(p);
+  }
+
+  async thumbnail(params: ThumbnailParams): Promise<ThumbnailResult> {
+    return makeThumbnail(params.source, params.dest, params.size);
+  }
+
+  status(): StatusResult {
+    return {
+      pid: process.pid,
+      protocolVersion: PROTOCOL_VERSION,
+      loadedModels: this.model ? [this.model.dir] : [],
+      queued: this.queue.length,
+      running: this.queue.running,
+      provider: this.runtime.provider,
+      threads: this.runtime.threads,
+    };
+  }
+
+  /** Creates every session now, so the first job pays no load time (used by the benchmark). */
+  async warm(modelDir: string): Promise<number> {
+    const model = await this.load(path.resolve(modelDir));
+    return model.warm();
+  }
+
+  async dispose(): Promise<void> {
+    const m = this.model;
+    this.model = undefined;
+    await m?.dispose();
+  }
+
+  private async load(dir: string): Promise<LoadedModel> {
+    if (this.model?.dir === dir) return this.model;
+    if (this.loading) await this.loading.catch(() => undefined);
+    if (this.model?.dir === dir) return this.model;
+    // One model at a time keeps memory bounded: release the previous one first.
+    await this.dispose();
+    this.loading = LoadedModel.load(dir, this.runtime);
+    try {
+      this.model = await this.loading;
+      return this.model;
+    } catch (err) {
+      throw asEngineError(err, 'modelError');
+    } finally {
+      this.loading = undefined;
+    }
+  }
+
+  private async loadTokenizerOnly(dir: string): Promise<LoadedModel> {
+    if (this.model?.dir === dir) return this.model;
+    // Tokenizing must not evict the warm model of a running job; keep a separate light copy.
+    if (this.tokenizerModel?.dir !== dir) {
+      try {
+        this.tokenizerModel = await LoadedModel.load(dir, { ...this.runtime, lowMemory: true });
+      } catch (err) {
+        throw asEngineError(err, 'modelError');
+      }
+    }
+    return this.tokenizerModel;
+  }
+
+  private tokenizerModel: LoadedModel | undefined;
+}
+
+export { EngineError };

@@ -1,0 +1,124 @@
+// One model folder with its tokenizer and ONNX sessions. Sessions are created once and kept
+// warm between jobs; in low-memory mode each is created for its stage and released after it.
+
+import * as crypto from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+import { ModelFolder, readModelFolder } from '../model/modelFolder';
+import { ModelSession } from '../onnx/session';
+import { ClipTokenizer } from '../tokenizer/clipTokenizer';
+import { ProviderName } from '../../core/protocol';
+import { EngineError } from '../errors';
+
+export interface RuntimeOptions {
+  provider: ProviderName;
+  threads: number;
+  lowMemory: boolean;
+}
+
+export type Component = 'textEncoder' | 'unet' | 'vaeDecoder';
+
+export class LoadedModel {
+  private readonly sessions = new Map<Component, ModelSession>();
+  /** session.run time of sessions already released (low-memory mode). */
+  private releasedRunMs = 0;
+  private hash: string | undefined | null = null;
+
+  private constructor(
+    readonly folder: ModelFolder,
+    readonly tokenizer: ClipTokenizer,
+    private readonly runtime: RuntimeOptions,
+  ) {}
+
+  static async load(dir: string, runtime: RuntimeOptions): Promise<LoadedModel> {
+    const folder = await readModelFolder(dir);
+    let tokenizer: ClipTokenizer;
+    try {
+      tokenizer = await ClipTokenizer.fromFolder(folder.tokenizerDir);
+    } catch (err) {
+      throw new EngineError('modelError', err instanceof Error ? err.message : String(err));
+    }
+    return new LoadedModel(folder, tokenizer, runtime);
+  }
+
+  get dir(): string {
+    return this.folder.dir;
+  }
+
+  get lowMemory(): boolean {
+    return this.runtime.lowMemory;
+  }
+
+  /** Runs `fn` with the component's session, creating it if needed; returns the load time too. */
+  async use<T>(component: Component, fn: (s: ModelSession) => Promise<T>): Promise<{ value: T; loadMs: number }> {
+    let session = this.sessions.get(component);
+    let loadMs = 0;
+    if (!session) {
+      const t0 = performance.now();
+      session = await this.create(component);
+      loadMs = performance.now() - t0;
+      this.sessions.set(component, session);
+    }
+    try {
+      return { value: await fn(session), loadMs };
+    } finally {
+      if (this.runtime.lowMemory) await this.release(component);
+    }
+  }
+
+  /** Ensures all sessions exist (warm-up); a no-op in low-memory mode. */
+  async warm(): Promise<number> {
+    if (this.runtime.lowMemory) return 0;
+    let ms = 0;
+    for (const c of ['textEncoder', 'unet', 'vaeDecoder'] as Component[]) {
+      ms += (await this.use(c, async () => undefined)).loadMs;
+    }
+    return ms;
+  }
+
+  get sessionRunMs(): number {
+    let ms = this.releasedRunMs;
+    for (const s of this.sessions.values()) ms += s.runMs;
+    return ms;
+  }
+
+  /** First 10 hex digits of the UNet graph's sha256 (A1111's short "Model hash"), when cheap to compute. */
+  modelHash(): string | undefined {
+    if (this.hash !== null) return this.hash;
+    const file = this.folder.unet;
+    try {
+      const size = fs.statSync(file).size;
+      this.hash = size <= 256 * 1024 * 1024
+        ? crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex').slice(0, 10)
+        : undefined;
+    } catch {
+      this.hash = undefined;
+    }
+    return this.hash;
+  }
+
+  get name(): string {
+    return path.basename(this.folder.dir);
+  }
+
+  private async create(component: Component): Promise<ModelSession> {
+    const file = this.folder[component];
+    return ModelSession.create(file, {
+      provider: this.runtime.provider,
+      threads: this.runtime.threads,
+      label: component,
+    });
+  }
+
+  private async release(component: Component): Promise<void> {
+    const s = this.sessions.get(component);
+    if (!s) return;
+    this.sessions.delete(component);
+    this.releasedRunMs += s.runMs;
+    await s.dispose();
+  }
+
+  async dispose(): Promise<void> {
+    for (const c of [...this.sessions.keys()]) await this.release(c);
+  }
+}

@@ -1,0 +1,222 @@
+// Text to image, step for step as diffusers' StableDiffusionPipeline with a CPU torch generator:
+// encode prompts -> randn latents * init_noise_sigma -> (scale, UNet with CFG, scheduler step)
+// for every timestep -> VAE decode of latents / scaling_factor -> 8-bit PNG.
+
+import * as fs from 'fs';
+import { GeneratedImage, ProgressEvent, StageTimings } from '../../core/protocol';
+import { A1111_SAMPLER, SchedulerName } from '../../core/schedulerNames';
+import { formatInfotext } from '../../core/infotext';
+import { CancelledError } from '../errors';
+import { TorchGenerator } from '../rng/torchGenerator';
+import { createScheduler } from '../schedulers/index';
+import { decodedToRgb } from '../image/latentPreview';
+import { previewPng } from '../image/latentPreview';
+import { writeGeneratedPng, outputPathFor } from '../image/writeImage';
+import { buildXmp } from '../image/xmp';
+import { writeNpy } from '../image/npy';
+import { ModelSession } from '../onnx/session';
+import { LoadedModel } from './loadedModel';
+import { JobSpec } from './jobParams';
+import { Embeddings, encodeChunks, padToSameLength, promptChunks } from './textEncoding';
+import { UnetRunner, guidanceEmbedding } from './unetRunner';
+import { floatTensor, toFloat32 } from './tensors';
+import { VERSION } from '../version';
+
+export interface JobHooks {
+  progress(e: Omit<ProgressEvent, 'jobId'>): void;
+  cancelled(): boolean;
+  warn(message: string): void;
+}
+
+export interface Txt2ImgResult {
+  images: GeneratedImage[];
+  timings: StageTimings;
+  tokenCount: number;
+  scheduler: SchedulerName;
+}
+
+export const MEDICAL_LABEL = 'AI-generated teaching illustration · not for diagnosis';
+
+export async function txt2img(model: LoadedModel, job: JobSpec, hooks: JobHooks): Promise<Txt2ImgResult> {
+  const t0 = performance.now();
+  const runBefore = model.sessionRunMs;
+  const timings: StageTimings = { loadMs: 0, textEncoderMs: 0, unetStepMs: [], vaeMs: 0, saveMs: 0, totalMs: 0, sessionRunMs: 0 };
+  const written: string[] = [];
+  const images: GeneratedImage[] = [];
+  const factor = model.folder.vaeScaleFactor;
+  const latentH = job.height / factor;
+  const latentW = job.width / factor;
+  let tokenCount = 0;
+  const checkCancel = () => {
+    if (hooks.cancelled()) throw new CancelledError();
+  };
+
+  try {
+    checkCancel();
+    // Text encoding. CFG only when guidance > 1, as diffusers decides.
+    hooks.progress({ image: 0, images: job.seeds.length, step: 0, total: 0, elapsedMs: 0, etaMs: 0, stage: 'encode' });
+    const tok = model.tokenizer;
+    const cond = promptChunks(tok, job.prompt, job.promptWeighting);
+    tokenCount = cond.tokenCount;
+    const enc = await model.use('textEncoder', async (s) => {
+      const te0 = performance.now();
+      const c = await encodeChunks(s, cond.chunks);
+      let u: Embeddings | undefined;
+      let empty: Embeddings | undefined;
+      if (job.guidance > 1) {
+        const neg = promptChunks(tok, job.negativePrompt, job.promptWeighting);
+        u = await encodeChunks(s, neg.chunks);
+        if (u.seq !== c.seq) empty = await encodeChunks(s, promptChunks(tok, '', false).chunks);
+      }
+      return { c, u, empty, ms: performance.now() - te0 };
+    });
+    timings.loadMs += enc.loadMs;
+    timings.textEncoderMs = enc.value.ms;
+    let condEmb = enc.value.c;
+    let uncondEmb = enc.value.u;
+    if (uncondEmb && enc.value.empty) [uncondEmb, condEmb] = padToSameLength(uncondEmb, condEmb, enc.value.empty);
+
+    const total = { steps: 0 };
+    const decodeEstimate = { ms: 0 };
+    const latentsOut: Float32Array[] = [];
+
+    await model.use('unet', async (session) => {
+      const unet = new UnetRunner(session, hooks.warn);
+      [condEmb, uncondEmb] = fitSequence(unet, condEmb, uncondEmb, hooks.warn);
+      const timeCondDim = unet.timeCondDim;
+      // LCM-distilled UNets embed the guidance instead of running two branches.
+      const useCfg = job.guidance > 1 && timeCondDim === undefined;
+      const timeCond = timeCondDim !== undefined ? guidanceEmbedding(job.guidance, timeCondDim) : undefined;
+      const channels = unet.latentChannels;
+      const dims: [number, number, number] = [channels, latentH, latentW];
+      for (let index = 0; index < job.seeds.length; index++) {
+        const seed = job.seeds[index];
+        const scheduler = createScheduler(job.scheduler, model.folder.schedulerConfig);
+        scheduler.setTimesteps(job.steps);
+        const timesteps = scheduler.timesteps;
+        total.steps = timesteps.length;
+        const generator = new TorchGenerator(seed);
+        let latents = generator.randn(channels * latentH * latentW);
+        const sigma = Math.fround(scheduler.initNoiseSigma);
+        if (sigma !== 1) for (let i = 0; i < latents.length; i++) latents[i] = latents[i] * sigma;
+        for (let k = 0; k < timesteps.length; k++) {
+          checkCancel();
+          const s0 = performance.now();
+          const t = timesteps[k];
+          const scaled = scheduler.scaleModelInput(latents, t);
+          const noise = await unet.predict({
+            latents: scaled, dims, timestep: t, cond: condEmb, uncond: useCfg ? uncondEmb : undefined,
+            guidance: job.guidance, timeCond,
+          });
+          const out = scheduler.step(noise, t, latents, generator);
+          latents = out.prevSample;
+          const stepMs = performance.now() - s0;
+          timings.unetStepMs.push(stepMs);
+          const done = index * timesteps.length + k + 1;
+          const all = job.seeds.length * timesteps.length;
+          const avg = timings.unetStepMs.reduce((a, b) => a + b, 0) / timings.unetStepMs.length;
+          const imagesLeft = job.seeds.length - index;
+          const event: Omit<ProgressEvent, 'jobId'> = {
+            image: index, images: job.seeds.length, step: k + 1, total: timesteps.length,
+            elapsedMs: performance.now() - t0,
+            etaMs: avg * (all - done) + decodeEstimate.ms * imagesLeft,
+            stage: 'denoise',
+          };
+          if (job.previewEvery > 0 && ((k + 1) % job.previewEvery === 0 || k + 1 === timesteps.length)) {
+            event.preview = await previewPng(out.predOriginalSample ?? latents, latentH, latentW);
+          }
+          hooks.progress(event);
+        }
+        latentsOut.push(latents);
+        if (model.lowMemory) continue; // decode after the UNet is released
+        decodeEstimate.ms = await decodeAndSave(index);
+      }
+    }).then((r) => { timings.loadMs += r.loadMs; });
+
+    if (model.lowMemory) for (let i = 0; i < latentsOut.length; i++) await decodeAndSave(i);
+
+    if (job.saveLatents) {
+      const all = new Float32Array(latentsOut.reduce((n, l) => n + l.length, 0));
+      latentsOut.forEach((l, i) => all.set(l, i * l.length));
+      await writeNpy(job.saveLatents, all, [latentsOut.length, latentsOut[0].length / (latentH * latentW), latentH, latentW]);
+    }
+
+    async function decodeAndSave(index: number): Promise<number> {
+      checkCancel();
+      const seed = job.seeds[index];
+      const latents = latentsOut[index];
+      hooks.progress({
+        image: index, images: job.seeds.length, step: total.steps, total: total.steps,
+        elapsedMs: performance.now() - t0, etaMs: 0, stage: 'decode',
+      });
+      const d0 = performance.now();
+      const sf = Math.fround(model.folder.vaeScalingFactor);
+      const scaled = new Float32Array(latents.length);
+      for (let i = 0; i < latents.length; i++) scaled[i] = latents[i] / sf;
+      const decoded = await model.use('vaeDecoder', (s) => decode(s, scaled, latentH, latentW));
+      timings.loadMs += decoded.loadMs;
+      const rgb = decodedToRgb(decoded.value.data, decoded.value.height, decoded.value.width);
+      const decodeMs = performance.now() - d0;
+      timings.vaeMs += decodeMs;
+      checkCancel();
+      const s0 = performance.now();
+      const infotext = makeInfotext(model, job, seed, decoded.value.width, decoded.value.height);
+      const dest = job.outFile ?? outputPathFor(job.outDir!, job.prompt, seed, (p) => fs.existsSync(p));
+      const file = await writeGeneratedPng({
+        rgb, width: decoded.value.width, height: decoded.value.height, dest, overwrite: job.overwrite, infotext,
+        xmp: buildXmp({ prompt: job.prompt, version: VERSION, teaching: job.domain !== 'general' }),
+        label: job.domain === 'medical' ? MEDICAL_LABEL : undefined,
+      });
+      written.push(file);
+      timings.saveMs += performance.now() - s0;
+      images.push({ path: file, seed, width: decoded.value.width, height: decoded.value.height, infotext });
+      return decodeMs;
+    }
+  } catch (err) {
+    // Cancelled or failed: leave no file of this job behind.
+    for (const f of written) fs.rmSync(f, { force: true });
+    throw err;
+  }
+  timings.totalMs = performance.now() - t0;
+  timings.sessionRunMs = model.sessionRunMs - runBefore;
+  return { images, timings, tokenCount, scheduler: job.scheduler };
+}
+
+async function decode(session: ModelSession, latents: Float32Array, h: number, w: number) {
+  const input = session.inputs.find((i) => i.name === 'latent_sample') ?? session.inputs[0];
+  const output = session.outputs.find((o) => o.name === 'sample') ?? session.outputs[0];
+  const channels = latents.length / (h * w);
+  const out = (await session.run({ [input.name]: floatTensor(input.type, latents, [1, channels, h, w]) }))[output.name];
+  const [, , height, width] = out.dims.map(Number);
+  return { data: toFloat32(out), height, width };
+}
+
+/** Embeddings longer than a fixed-length UNet input are cut with a warning, never silently. */
+function fitSequence(unet: UnetRunner, cond: Embeddings, uncond: Embeddings | undefined, warn: (m: string) => void): [Embeddings, Embeddings | undefined] {
+  const fixed = unet.fixedSequence;
+  if (!fixed || cond.seq <= fixed) return [cond, uncond];
+  warn(`This UNet export accepts only ${fixed} text tokens per image, so the prompt was cut to its first 75 tokens; ` +
+    `export the UNet with a dynamic sequence axis to use longer prompts.`);
+  const cut = (e: Embeddings): Embeddings => ({ data: e.data.slice(0, fixed * e.hidden), seq: fixed, hidden: e.hidden });
+  return [cut(cond), uncond && cut(uncond)];
+}
+
+function makeInfotext(model: LoadedModel, job: JobSpec, seed: number, width: number, height: number): string {
+  const names = A1111_SAMPLER[job.scheduler];
+  const fields: [string, string | number | undefined][] = [
+    ['Steps', job.steps],
+    ['Sampler', names.sampler],
+    ['Schedule type', names.schedule],
+    ['CFG scale', job.guidance],
+    ['Seed', seed],
+    ['Size', `${width}x${height}`],
+    ['Model hash', model.modelHash()],
+    ['Model', model.name],
+    ['RNG', 'CPU'],
+    ['Prompt weighting', job.promptWeighting ? undefined : 'off'],
+    ...Object.entries(job.extraParameters),
+    ['Version', `course-illustrator ${VERSION}`],
+  ];
+  return formatInfotext({ prompt: job.prompt, negativePrompt: job.negativePrompt, fields });
+}
+

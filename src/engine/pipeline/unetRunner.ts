@@ -1,0 +1,120 @@
+// Feeds one denoising step to the UNet with the names, dtypes and shapes its metadata declares,
+// and applies classifier-free guidance exactly as diffusers does (float32 arithmetic).
+
+import { ModelSession, IoInfo } from '../onnx/session';
+import { EngineError } from '../errors';
+import { Embeddings } from './textEncoding';
+import { floatTensor, toFloat32, fixedDim } from './tensors';
+
+export class UnetRunner {
+  private readonly sample: IoInfo;
+  private readonly timestep: IoInfo;
+  private readonly hidden: IoInfo;
+  private readonly timeCond?: IoInfo;
+  private readonly output: string;
+  private warnedIntTimestep = false;
+
+  constructor(private readonly session: ModelSession, private readonly warn: (m: string) => void) {
+    const byName = (n: string) => session.inputs.find((i) => i.name === n);
+    const byRank = (r: number[]) => session.inputs.find((i) => r.includes(i.dims.length));
+    const sample = byName('sample') ?? byRank([4]);
+    const timestep = byName('timestep') ?? byRank([0, 1]);
+    const hidden = byName('encoder_hidden_states') ?? byRank([3]);
+    if (!sample || !timestep || !hidden) {
+      const seen = session.inputs.map((i) => `${i.name} ${i.type}[${i.dims.join(',')}]`).join('; ');
+      throw new EngineError('modelError',
+        `The UNet's inputs are not those of a Stable Diffusion export (sample, timestep, encoder_hidden_states); it has: ${seen}.`);
+    }
+    this.sample = sample;
+    this.timestep = timestep;
+    this.hidden = hidden;
+    this.timeCond = byName('timestep_cond');
+    this.output = (session.outputs.find((o) => o.name === 'out_sample') ?? session.outputs[0]).name;
+  }
+
+  /** Channels of the latent space, from the UNet's declared sample shape (4 for SD v1.x). */
+  get latentChannels(): number {
+    return fixedDim(this.sample.dims, 1) ?? 4;
+  }
+
+  /** The sequence length the UNet accepts, when the export fixed it (often 77). */
+  get fixedSequence(): number | undefined {
+    return fixedDim(this.hidden.dims, 1);
+  }
+
+  /** LCM-distilled UNets take a guidance embedding instead of classifier-free guidance. */
+  get timeCondDim(): number | undefined {
+    return this.timeCond ? fixedDim(this.timeCond.dims, 1) ?? 256 : undefined;
+  }
+
+  async predict(opts: {
+    latents: Float32Array; // already scaled by the scheduler, shape [1, c, h, w]
+    dims: [number, number, number];
+    timestep: number;
+    cond: Embeddings;
+    uncond?: Embeddings; // present: classifier-free guidance
+    guidance: number;
+    timeCond?: Float32Array;
+  }): Promise<Float32Array> {
+    const { latents, dims, timestep, cond, uncond } = opts;
+    const batch = uncond ? 2 : 1;
+    const n = latents.length;
+    const sample = new Float32Array(n * batch);
+    sample.set(latents, 0);
+    if (uncond) sample.set(latents, n);
+    const hidden = new Float32Array(cond.data.length * batch);
+    if (uncond) {
+      hidden.set(uncond.data, 0);
+      hidden.set(cond.data, uncond.data.length);
+    } else {
+      hidden.set(cond.data, 0);
+    }
+    if (!this.warnedIntTimestep && this.timestep.type.startsWith('int') && !Number.isInteger(timestep)) {
+      this.warnedIntTimestep = true;
+      this.warn(`This UNet takes integer timesteps, so this scheduler's fractional timesteps (e.g. ${timestep}) are rounded down, ` +
+        `as diffusers' ONNX pipeline does; results differ slightly from a float-timestep export.`);
+    }
+    const feeds: Record<string, import('onnxruntime-node').Tensor> = {
+      [this.sample.name]: floatTensor(this.sample.type, sample, [batch, ...dims]),
+      [this.timestep.name]: this.timestepTensor(timestep, batch),
+      [this.hidden.name]: floatTensor(this.hidden.type, hidden, [batch, cond.seq, cond.hidden]),
+    };
+    if (this.timeCond && opts.timeCond) {
+      const tc = new Float32Array(opts.timeCond.length * batch);
+      for (let b = 0; b < batch; b++) tc.set(opts.timeCond, b * opts.timeCond.length);
+      feeds[this.timeCond.name] = floatTensor(this.timeCond.type, tc, [batch, opts.timeCond.length]);
+    }
+    const out = toFloat32((await this.session.run(feeds))[this.output]);
+    if (!uncond) return out.length === n ? out : out.slice(0, n);
+    // noise_pred_uncond + guidance * (noise_pred_text - noise_pred_uncond), each op rounded to float32 as torch does.
+    const g = Math.fround(opts.guidance);
+    const result = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      const u = out[i];
+      const diff = Math.fround(out[n + i] - u);
+      result[i] = u + Math.fround(g * diff);
+    }
+    return result;
+  }
+
+  private timestepTensor(t: number, batch: number) {
+    const dims = this.timestep.dims;
+    if (dims.length === 0) return floatTensor(this.timestep.type, Float32Array.of(t), []);
+    const size = fixedDim(dims, 0) ?? batch;
+    return floatTensor(this.timestep.type, new Float32Array(size).fill(t), [size]);
+  }
+}
+
+/** diffusers' get_guidance_scale_embedding for LCM-distilled UNets (w = guidance - 1). */
+export function guidanceEmbedding(guidance: number, dim: number): Float32Array {
+  const w = (guidance - 1) * 1000;
+  const half = Math.floor(dim / 2);
+  const scale = Math.log(10000) / (half - 1);
+  const out = new Float32Array(dim);
+  for (let i = 0; i < half; i++) {
+    const e = w * Math.exp(-scale * i);
+    out[i] = Math.sin(e);
+    out[half + i] = Math.cos(e);
+  }
+  return out;
+}
