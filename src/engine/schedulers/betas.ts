@@ -303,3 +303,74 @@ export function spacedTimesteps(options: SpacingOptions): number[] {
   const ratio = N / n;
   return arange64(N, 0, -ratio).map((t) => roundHalfEven(t) - 1);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Float32 elementwise arithmetic, one rounding per torch op, for the discrete schedulers' steps.
+
+/** `c * a` (a 0-d float32 tensor or Python float times a float32 tensor). */
+export function mulF32(a: Float32Array, c: number): Float32Array {
+  const cf = f32(c);
+  const out = new Float32Array(a.length);
+  for (let i = 0; i < a.length; i++) out[i] = cf * a[i];
+  return out;
+}
+
+/** `ca * a + cb * b`, three torch ops. */
+export function axpbyF32(ca: number, a: Float32Array, cb: number, b: Float32Array): Float32Array {
+  const af = f32(ca);
+  const bf = f32(cb);
+  const out = new Float32Array(a.length);
+  for (let i = 0; i < a.length; i++) out[i] = f32(af * a[i]) + f32(bf * b[i]);
+  return out;
+}
+
+/** `(a - cb * b) / d`, three torch ops. */
+export function subScaledDivF32(a: Float32Array, cb: number, b: Float32Array, d: number): Float32Array {
+  const bf = f32(cb);
+  const df = f32(d);
+  const out = new Float32Array(a.length);
+  for (let i = 0; i < a.length; i++) out[i] = f32(a[i] - f32(bf * b[i])) / df;
+  return out;
+}
+
+/** torch.clamp(a, -limit, limit), in place. */
+export function clampInPlace(a: Float32Array, limit: number): Float32Array {
+  const hi = f32(limit);
+  for (let i = 0; i < a.length; i++) {
+    if (a[i] > hi) a[i] = hi;
+    else if (a[i] < -hi) a[i] = -hi;
+  }
+  return a;
+}
+
+/**
+ * diffusers' dynamic thresholding (_threshold_sample, Imagen): s = quantile(|x0|, ratio) clamped
+ * to [1, maxValue]; x0 = clamp(x0, -s, s) / s. The whole array is one image (batch size 1, as the
+ * engine steps one latent at a time).
+ */
+export function thresholdInPlace(a: Float32Array, ratio: number, maxValue: number): Float32Array {
+  const sorted = Float32Array.from(a, Math.abs).sort();
+  const rank = f32(f32(ratio) * (sorted.length - 1));
+  const below = Math.floor(rank);
+  const above = Math.min(below + 1, sorted.length - 1);
+  const weight = f32(rank - below);
+  const lo = sorted[below];
+  const hi = sorted[above];
+  // torch.lerp's two-sided formula.
+  let s = weight < 0.5 ? f32(lo + f32(weight * f32(hi - lo))) : f32(hi - f32(f32(hi - lo) * f32(1 - weight)));
+  s = Math.min(Math.max(s, 1), f32(maxValue));
+  for (let i = 0; i < a.length; i++) a[i] = f32(Math.min(Math.max(a[i], -s), s) / s);
+  return a;
+}
+
+/** diffusers' add_noise for the alphas_cumprod schedulers: sqrt(a) * x + sqrt(1 - a) * noise. */
+export function addNoiseF32(alphasCumprod: Float64Array, original: Float32Array, noise: Float32Array, timestep: number): Float32Array {
+  const a = alphasCumprod[timestep];
+  if (a === undefined || !Number.isInteger(timestep)) {
+    throw new Error(`addNoise: timestep must be an integer in [0, ${alphasCumprod.length - 1}] (got ${timestep}).`);
+  }
+  if (noise.length !== original.length) {
+    throw new Error(`addNoise: noise has ${noise.length} values but the sample has ${original.length}.`);
+  }
+  return axpbyF32(Math.sqrt(a), original, Math.sqrt(f32(1 - a)), noise);
+}
