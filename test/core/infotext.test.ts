@@ -1,0 +1,139 @@
+import * as assert from 'assert';
+import {
+  courseIllustratorVersion,
+  formatInfotext,
+  parseInfotext,
+  parseSize,
+  quoteInfotextValue,
+} from '../../src/core/infotext';
+
+const standardFields: [string, string | number | undefined][] = [
+  ['Steps', 20],
+  ['Sampler', 'Euler a'],
+  ['Schedule type', 'Karras'],
+  ['CFG scale', 7],
+  ['Seed', 42],
+  ['Size', '512x512'],
+  ['Model hash', 'abcdef1234'],
+  ['Model', 'name'],
+  ['RNG', 'CPU'],
+  ['Version', courseIllustratorVersion('0.1.0')],
+];
+
+describe('formatInfotext', () => {
+  it('writes A1111 layout', () => {
+    const text = formatInfotext({ prompt: 'a cat', negativePrompt: 'blurry', fields: standardFields });
+    assert.strictEqual(
+      text,
+      'a cat\nNegative prompt: blurry\nSteps: 20, Sampler: Euler a, Schedule type: Karras, CFG scale: 7, Seed: 42, ' +
+        'Size: 512x512, Model hash: abcdef1234, Model: name, RNG: CPU, Version: course-illustrator 0.1.0',
+    );
+  });
+
+  it('leaves out an empty negative prompt and empty values', () => {
+    const text = formatInfotext({
+      prompt: 'a cat',
+      negativePrompt: '',
+      fields: [['Steps', 20], ['Model', ''], ['Model hash', undefined], ['CFG scale', 7.5], ['Seed', 0]],
+    });
+    assert.strictEqual(text, 'a cat\nSteps: 20, CFG scale: 7.5, Seed: 0');
+  });
+
+  it('quotes values with , : or newline as JSON strings (json.dumps, ensure_ascii=False)', () => {
+    assert.strictEqual(quoteInfotextValue('plain value'), 'plain value');
+    assert.strictEqual(quoteInfotextValue('a, b'), '"a, b"');
+    assert.strictEqual(quoteInfotextValue('k: v'), '"k: v"');
+    assert.strictEqual(quoteInfotextValue('line1\nline2'), '"line1\\nline2"');
+    assert.strictEqual(quoteInfotextValue('say "hi", ok'), '"say \\"hi\\", ok"');
+    assert.strictEqual(quoteInfotextValue('café, ✓'), '"café, ✓"');
+    // a quote alone does not trigger quoting, as in A1111
+    assert.strictEqual(quoteInfotextValue('say "hi"'), 'say "hi"');
+  });
+
+  it('writes a pair whose value equals its key as the bare key, like A1111', () => {
+    assert.strictEqual(formatInfotext({ prompt: 'p', fields: [['Tiling', 'Tiling'], ['Seed', 1]] }), 'p\nTiling, Seed: 1');
+  });
+
+  it('matches a string produced by A1111 create_infotext (quoted template value)', () => {
+    // Same as Python: ", ".join(f'{k}: {quote(v)}' ...) with quote() from infotext_utils.
+    const text = formatInfotext({
+      prompt: 'photo of a heart',
+      fields: [['Steps', 4], ['Template', 'Diagram: labelled, clean'], ['Seed', 3]],
+    });
+    assert.strictEqual(text, 'photo of a heart\nSteps: 4, Template: "Diagram: labelled, clean", Seed: 3');
+  });
+});
+
+describe('parseInfotext', () => {
+  it('parses A1111 docstring example', () => {
+    const text =
+      "girl with an artist's beret, determined, blue eyes, ((eyeshadow)), (coquettish), detailed, intricate\n" +
+      'Negative prompt: ugly, fat, (((deformed))), [blurry], bad anatomy, (poorly drawn hands), messy drawing\n' +
+      'Steps: 20, Sampler: Euler a, CFG scale: 7, Seed: 965400086, Size: 512x512, Model hash: 45dee52b';
+    const p = parseInfotext(text);
+    assert.strictEqual(p.prompt, "girl with an artist's beret, determined, blue eyes, ((eyeshadow)), (coquettish), detailed, intricate");
+    assert.strictEqual(p.negativePrompt, 'ugly, fat, (((deformed))), [blurry], bad anatomy, (poorly drawn hands), messy drawing');
+    assert.deepStrictEqual(p.fields, {
+      Steps: '20',
+      Sampler: 'Euler a',
+      'CFG scale': '7',
+      Seed: '965400086',
+      Size: '512x512',
+      'Model hash': '45dee52b',
+    });
+    assert.deepStrictEqual(parseSize(p.fields.Size), { width: 512, height: 512 });
+  });
+
+  it('treats a last line with fewer than 3 pairs as prompt', () => {
+    const p = parseInfotext('a cat\nstyle: watercolor, mood: calm');
+    assert.strictEqual(p.prompt, 'a cat\nstyle: watercolor, mood: calm');
+    assert.deepStrictEqual(p.fields, {});
+  });
+
+  it('reads multi-line negative prompts and quoted values', () => {
+    const p = parseInfotext(
+      'line one\nline two\nNegative prompt: bad\nworse\nSteps: 5, Template: "a, b: \\"c\\"\\nd", Seed: 1, Size: 64x64',
+    );
+    assert.strictEqual(p.prompt, 'line one\nline two');
+    assert.strictEqual(p.negativePrompt, 'bad\nworse');
+    assert.strictEqual(p.fields.Template, 'a, b: "c"\nd');
+    assert.strictEqual(p.fields.Seed, '1');
+  });
+
+  it('keeps a quoted value that is not valid JSON as written', () => {
+    const p = parseInfotext('x\nSteps: 5, Bad: "\\q", Seed: 1');
+    assert.strictEqual(p.fields.Bad, '"\\q"');
+  });
+});
+
+describe('infotext round trip', () => {
+  const cases: { prompt: string; negativePrompt?: string; extra?: string }[] = [
+    { prompt: 'a cat, sitting: on a mat', negativePrompt: 'blurry, low quality' },
+    { prompt: '(masterpiece:1.2), [sketch], \\(literal\\) parentheses', negativePrompt: '' },
+    { prompt: 'she said "hello", then: "bye"', extra: 'value with "quotes", commas: and colons' },
+    { prompt: 'first line\nsecond line, with comma\nthird: with colon', negativePrompt: 'neg one\nneg two' },
+    { prompt: 'Ünïcödé — 日本語のプロンプト, emoji 🐱, Ελληνικά', negativePrompt: 'ничего, 不要', extra: '✓, ✗: ok' },
+    { prompt: 'tabs\tand back\\slashes', extra: 'line\nbreak\tand\\slash' },
+    { prompt: 'Steps: 5 in the prompt, Seed: 3, Size: 1x1 looks like pairs', negativePrompt: 'x' },
+  ];
+  for (const c of cases) {
+    it(`round-trips ${JSON.stringify(c.prompt).slice(0, 40)}`, () => {
+      const fields: [string, string | number | undefined][] = [...standardFields];
+      if (c.extra !== undefined) fields.push(['Template', c.extra]);
+      const text = formatInfotext({ prompt: c.prompt, negativePrompt: c.negativePrompt, fields });
+      const back = parseInfotext(text);
+      assert.strictEqual(back.prompt, c.prompt);
+      assert.strictEqual(back.negativePrompt, c.negativePrompt ?? '');
+      assert.strictEqual(back.fields.Seed, '42');
+      assert.strictEqual(back.fields['CFG scale'], '7');
+      assert.strictEqual(back.fields.Version, 'course-illustrator 0.1.0');
+      if (c.extra !== undefined) assert.strictEqual(back.fields.Template, c.extra);
+      assert.strictEqual(Object.keys(back.fields).length, fields.length);
+    });
+  }
+
+  it('drops surrounding whitespace of prompt lines, as A1111 does', () => {
+    const text = formatInfotext({ prompt: '  indented\n  lines  ', fields: standardFields });
+    assert.strictEqual(parseInfotext(text).prompt, 'indented\nlines');
+  });
+});
