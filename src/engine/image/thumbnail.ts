@@ -18,13 +18,10 @@ export async function makeThumbnail(source: string, dest: string, size: number):
     .rotate()
     .resize(size, size, { fit: 'inside', withoutEnlargement: true });
   img = ext === '.webp' ? img.webp({ quality: 80 }) : img.png({ compressionLevel: 9 });
-  let out: { data: Buffer; info: sharp.OutputInfo };
-  try {
-    out = await img.toBuffer({ resolveWithObject: true });
-  } catch (e) {
+  const out = await img.toBuffer({ resolveWithObject: true }).catch((e: unknown) => {
     const msg = e instanceof Error ? e.message : String(e);
     throw new OutputError(`Cannot make a thumbnail of ${path.resolve(source)}: ${msg}`, path.resolve(source));
-  }
+  });
   const written = await writeFileAtomic(dest, out.data, { overwrite: true, what: 'Thumbnail' });
   return { path: written, width: out.info.width, height: out.info.height };
 }

@@ -130,6 +130,32 @@ describe('writeGeneratedPng / readPngInfo', () => {
     assert.deepStrictEqual(await fsp.readdir(ro), []);
   });
 
+  it('explains a folder that is a file, and a destination that is a folder, leaving no temp file', async () => {
+    const file = path.join(dir, 'file.txt');
+    await fsp.writeFile(file, 'x');
+    await assert.rejects(
+      writeGeneratedPng({ rgb: gradient(8, 8), width: 8, height: 8, dest: path.join(file, 'a.png'), infotext, xmp }),
+      (e: Error) => e.message.includes(file) && /not a folder/.test(e.message),
+    );
+    const sub = path.join(dir, 'sub.png');
+    await fsp.mkdir(sub);
+    await assert.rejects(
+      writeGeneratedPng({ rgb: gradient(8, 8), width: 8, height: 8, dest: sub, infotext, xmp, overwrite: true }),
+      (e: Error) => e.message.includes(sub) && /is a folder/.test(e.message),
+    );
+    assert.deepStrictEqual((await fsp.readdir(dir)).sort(), ['file.txt', 'sub.png']);
+    assert.deepStrictEqual(await fsp.readdir(sub), []);
+  });
+
+  it('lets exactly one of two simultaneous writers take a name', async () => {
+    const dest = path.join(dir, 'race.png');
+    const results = await Promise.allSettled(
+      [1, 2, 3].map((i) => writeGeneratedPng({ rgb: gradient(8, 8).fill(i), width: 8, height: 8, dest, infotext, xmp })),
+    );
+    assert.strictEqual(results.filter((r) => r.status === 'fulfilled').length, 1);
+    assert.deepStrictEqual(await fsp.readdir(dir), ['race.png']);
+  });
+
   it('rejects rgb of the wrong size before touching the disk', async () => {
     await assert.rejects(
       writeGeneratedPng({ rgb: new Uint8Array(10), width: 8, height: 8, dest: path.join(dir, 'a.png'), infotext, xmp }),
