@@ -1,0 +1,187 @@
+// diffusers' EulerDiscreteScheduler (Karras et al. 2022, Algorithm 2; k-diffusion's sample_euler).
+// Timesteps are fractional float32 values, sigmas a float32 table; step arithmetic is float64.
+
+import type { TorchGenerator } from '../rng/torchGenerator';
+import type { Scheduler, SchedulerConfig, SchedulerStepOutput } from './scheduler';
+import {
+  TIMESTEP_SPACINGS,
+  alphaTablesFromConfig,
+  configBool,
+  configChoice,
+  configInt,
+  configNumber,
+  linspaceF32,
+  spacedTimesteps,
+  type TimestepSpacing,
+} from './betas';
+import {
+  PREDICTION_TYPES,
+  checkSameLength,
+  drawNoise,
+  exponentialSigmas,
+  indexForTimestep,
+  initNoiseSigmaFor,
+  interpAtTimestep,
+  karrasSigmas,
+  logF32,
+  rejectUnsupported,
+  scaleBySigma,
+  sigmaToT,
+  trainingSigmas,
+  type PredictionType,
+} from './sigmas';
+
+const NAME = 'EulerDiscreteScheduler';
+const f32 = Math.fround;
+
+export class EulerDiscreteScheduler implements Scheduler {
+  readonly numTrainTimesteps: number;
+  readonly predictionType: PredictionType;
+  readonly timestepSpacing: TimestepSpacing;
+  readonly interpolationType: 'linear' | 'log_linear';
+  readonly useKarrasSigmas: boolean;
+  readonly useExponentialSigmas: boolean;
+  readonly timestepType: 'discrete' | 'continuous';
+  readonly finalSigmasType: 'zero' | 'sigma_min';
+  readonly stepsOffset: number;
+  readonly sigmaMin: number | undefined;
+  readonly sigmaMax: number | undefined;
+  /** Stochastic churn (k-diffusion's s_churn etc.); the defaults make the step deterministic. */
+  sChurn = 0;
+  sTmin = 0;
+  sTmax = Infinity;
+  sNoise = 1;
+
+  /** float32 sigma of each training timestep (index = timestep). */
+  private readonly trainSigmas: Float64Array;
+  private readonly logSigmas: Float64Array;
+  timesteps: number[];
+  /** One more entry than timesteps: the sigma after the last step. */
+  sigmas: Float32Array;
+  private stepIndex: number | null = null;
+
+  constructor(config: SchedulerConfig) {
+    rejectUnsupported(config, 'use_beta_sigmas', NAME, 'beta sigmas need scipy; use use_karras_sigmas or use_exponential_sigmas');
+    const tables = alphaTablesFromConfig(config, NAME, undefined, true);
+    this.numTrainTimesteps = tables.numTrainTimesteps;
+    this.predictionType = configChoice(config, 'prediction_type', PREDICTION_TYPES, 'epsilon', NAME);
+    this.interpolationType = configChoice(config, 'interpolation_type', ['linear', 'log_linear'] as const, 'linear', NAME);
+    this.useKarrasSigmas = configBool(config, 'use_karras_sigmas', false, NAME);
+    this.useExponentialSigmas = configBool(config, 'use_exponential_sigmas', false, NAME);
+    if (this.useKarrasSigmas && this.useExponentialSigmas) {
+      throw new Error(
+        `${NAME}: scheduler_config.json keys "use_karras_sigmas" and "use_exponential_sigmas" are both true; ` +
+          'only one of them can be used.',
+      );
+    }
+    const sigmaMin = config.sigma_min;
+    const sigmaMax = config.sigma_max;
+    this.sigmaMin = sigmaMin === undefined || sigmaMin === null ? undefined : configNumber(config, 'sigma_min', 0, NAME);
+    this.sigmaMax = sigmaMax === undefined || sigmaMax === null ? undefined : configNumber(config, 'sigma_max', 0, NAME);
+    this.timestepSpacing = configChoice(config, 'timestep_spacing', TIMESTEP_SPACINGS, 'linspace', NAME);
+    this.timestepType = configChoice(config, 'timestep_type', ['discrete', 'continuous'] as const, 'discrete', NAME);
+    this.stepsOffset = configInt(config, 'steps_offset', 0, NAME);
+    this.finalSigmasType = configChoice(config, 'final_sigmas_type', ['zero', 'sigma_min'] as const, 'zero', NAME);
+
+    this.trainSigmas = trainingSigmas(tables.alphasCumprod);
+    this.logSigmas = logF32(this.trainSigmas);
+    // Before setTimesteps: every training timestep, largest first, as diffusers' constructor leaves it.
+    const n = this.numTrainTimesteps;
+    this.sigmas = new Float32Array(n + 1);
+    for (let i = 0; i < n; i++) this.sigmas[i] = this.trainSigmas[n - 1 - i];
+    this.timesteps = Array.from({ length: n }, (_, i) => n - 1 - i);
+    if (this.timestepType === 'continuous' && this.predictionType === 'v_prediction') {
+      this.timesteps = Array.from(this.sigmas.subarray(0, n), (s) => f32(0.25 * f32(Math.log(s))));
+    }
+  }
+
+  get initNoiseSigma(): number {
+    return initNoiseSigmaFor(this.sigmas, this.timestepSpacing);
+  }
+
+  setTimesteps(numInferenceSteps: number): void {
+    let timesteps = spacedTimesteps({
+      spacing: this.timestepSpacing,
+      numTrainTimesteps: this.numTrainTimesteps,
+      numInferenceSteps,
+      stepsOffset: this.stepsOffset,
+      roundLinspace: false,
+    }).map(f32);
+    const train = this.trainSigmas;
+    let sigmas: number[];
+    if (this.interpolationType === 'linear') {
+      sigmas = timesteps.map((t) => interpAtTimestep(t, train));
+    } else {
+      // diffusers builds n + 1 log-spaced sigmas here (torch float32) and still appends the final one.
+      const start = f32(Math.log(train[train.length - 1]));
+      const end = f32(Math.log(train[0]));
+      sigmas = Array.from(linspaceF32(start, end, numInferenceSteps + 1), (x) => f32(Math.exp(x)));
+    }
+    if (this.useKarrasSigmas || this.useExponentialSigmas) {
+      const lo = this.sigmaMin ?? sigmas[sigmas.length - 1];
+      const hi = this.sigmaMax ?? sigmas[0];
+      sigmas = this.useKarrasSigmas ? karrasSigmas(lo, hi, numInferenceSteps) : exponentialSigmas(lo, hi, numInferenceSteps);
+      timesteps = sigmas.map((s) => sigmaToT(s, this.logSigmas));
+    }
+    const last = this.finalSigmasType === 'sigma_min' ? train[0] : 0;
+    this.sigmas = Float32Array.from([...sigmas, last]);
+    if (this.timestepType === 'continuous' && this.predictionType === 'v_prediction') {
+      this.timesteps = Array.from(this.sigmas.subarray(0, this.sigmas.length - 1), (s) => f32(0.25 * f32(Math.log(s))));
+    } else {
+      this.timesteps = timesteps.map(f32);
+    }
+    this.stepIndex = null;
+  }
+
+  private currentIndex(timestep: number): number {
+    if (this.stepIndex === null) this.stepIndex = indexForTimestep(this.timesteps, timestep, NAME);
+    return this.stepIndex;
+  }
+
+  scaleModelInput(sample: Float32Array, timestep: number): Float32Array {
+    return scaleBySigma(sample, this.sigmas[this.currentIndex(timestep)]);
+  }
+
+  step(modelOutput: Float32Array, timestep: number, sample: Float32Array, generator?: TorchGenerator): SchedulerStepOutput {
+    checkSameLength(NAME, modelOutput, sample);
+    const i = this.currentIndex(timestep);
+    if (i + 1 >= this.sigmas.length) {
+      throw new Error(`${NAME}.step: called more times than there are timesteps; call setTimesteps again.`);
+    }
+    const sigma = this.sigmas[i];
+    const gamma = this.sTmin <= sigma && sigma <= this.sTmax ? Math.min(this.sChurn / (this.sigmas.length - 1), Math.SQRT2 - 1) : 0;
+    const sigmaHat = f32(sigma * (gamma + 1));
+    let x = sample;
+    if (gamma > 0) {
+      // Only here does Euler draw from the generator, as in diffusers.
+      const noise = drawNoise(generator, modelOutput.length, NAME);
+      const scale = Math.sqrt(sigmaHat * sigmaHat - sigma * sigma);
+      x = new Float32Array(sample.length);
+      for (let k = 0; k < x.length; k++) x[k] = sample[k] + noise[k] * this.sNoise * scale;
+    }
+    const dt = this.sigmas[i + 1] - sigmaHat;
+    const vOut = -sigma / Math.sqrt(sigma * sigma + 1);
+    const vIn = 1 / (sigma * sigma + 1);
+    const prev = new Float32Array(x.length);
+    const pred = new Float32Array(x.length);
+    for (let k = 0; k < x.length; k++) {
+      const s = x[k];
+      const m = modelOutput[k];
+      let x0: number;
+      if (this.predictionType === 'epsilon') x0 = s - sigmaHat * m;
+      else if (this.predictionType === 'v_prediction') x0 = m * vOut + s * vIn;
+      else x0 = m;
+      const derivative = (s - x0) / sigmaHat;
+      prev[k] = s + derivative * dt;
+      pred[k] = x0;
+    }
+    this.stepIndex = i + 1;
+    return { prevSample: prev, predOriginalSample: pred };
+  }
+
+  /** Noises clean samples to the sigma of `timestep` (img2img / inpainting), as diffusers' add_noise. */
+  addNoise(original: Float32Array, noise: Float32Array, timestep: number): Float32Array {
+    const sigma = this.sigmas[indexForTimestep(this.timesteps, timestep, NAME)];
+    return Float32Array.from(original, (v, k) => v + noise[k] * sigma);
+  }
+}

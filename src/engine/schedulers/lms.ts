@@ -1,0 +1,178 @@
+// diffusers' LMSDiscreteScheduler (k-diffusion's sample_lms): a linear multistep method over the
+// last `order` derivatives. diffusers integrates each Lagrange basis polynomial with scipy's quad;
+// the integrand is a polynomial of degree < 4, so a 3-point Gauss-Legendre rule is exact here.
+
+import type { TorchGenerator } from '../rng/torchGenerator';
+import type { Scheduler, SchedulerConfig, SchedulerStepOutput } from './scheduler';
+import {
+  TIMESTEP_SPACINGS,
+  alphaTablesFromConfig,
+  configBool,
+  configChoice,
+  configInt,
+  spacedTimesteps,
+  type TimestepSpacing,
+} from './betas';
+import {
+  PREDICTION_TYPES,
+  checkSameLength,
+  exponentialSigmas,
+  indexForTimestep,
+  initNoiseSigmaFor,
+  interpAtTimestep,
+  karrasSigmas,
+  logF32,
+  rejectUnsupported,
+  scaleBySigma,
+  sigmaToT,
+  trainingSigmas,
+  type PredictionType,
+} from './sigmas';
+
+const NAME = 'LMSDiscreteScheduler';
+const f32 = Math.fround;
+
+// Gauss-Legendre nodes and weights on [-1, 1], exact for polynomials up to degree 5.
+const GL_NODES = [-Math.sqrt(3 / 5), 0, Math.sqrt(3 / 5)];
+const GL_WEIGHTS = [5 / 9, 8 / 9, 5 / 9];
+
+export class LMSDiscreteScheduler implements Scheduler {
+  readonly numTrainTimesteps: number;
+  readonly predictionType: PredictionType;
+  readonly timestepSpacing: TimestepSpacing;
+  readonly stepsOffset: number;
+  readonly useKarrasSigmas: boolean;
+  readonly useExponentialSigmas: boolean;
+  /** The multistep order (diffusers' `step(order=4)`). */
+  order = 4;
+  private readonly trainSigmas: Float64Array;
+  private readonly logSigmas: Float64Array;
+  timesteps: number[] = [];
+  /** One more entry than timesteps: the sigma after the last step (0). */
+  sigmas: Float32Array = new Float32Array(0);
+  private derivatives: Float64Array[] = [];
+  private stepIndex: number | null = null;
+
+  constructor(config: SchedulerConfig) {
+    rejectUnsupported(config, 'use_beta_sigmas', NAME, 'beta sigmas need scipy; use use_karras_sigmas or use_exponential_sigmas');
+    const tables = alphaTablesFromConfig(config, NAME);
+    this.numTrainTimesteps = tables.numTrainTimesteps;
+    this.predictionType = configChoice(config, 'prediction_type', PREDICTION_TYPES, 'epsilon', NAME);
+    this.timestepSpacing = configChoice(config, 'timestep_spacing', TIMESTEP_SPACINGS, 'linspace', NAME);
+    this.stepsOffset = configInt(config, 'steps_offset', 0, NAME);
+    this.useKarrasSigmas = configBool(config, 'use_karras_sigmas', false, NAME);
+    this.useExponentialSigmas = configBool(config, 'use_exponential_sigmas', false, NAME);
+    if (this.useKarrasSigmas && this.useExponentialSigmas) {
+      throw new Error(
+        `${NAME}: scheduler_config.json keys "use_karras_sigmas" and "use_exponential_sigmas" are both true; ` +
+          'only one of them can be used.',
+      );
+    }
+    this.trainSigmas = trainingSigmas(tables.alphasCumprod);
+    this.logSigmas = logF32(this.trainSigmas);
+    // diffusers' constructor ends with set_timesteps(num_train_timesteps).
+    this.setTimesteps(this.numTrainTimesteps);
+  }
+
+  get initNoiseSigma(): number {
+    return initNoiseSigmaFor(this.sigmas, this.timestepSpacing);
+  }
+
+  setTimesteps(numInferenceSteps: number): void {
+    let timesteps = spacedTimesteps({
+      spacing: this.timestepSpacing,
+      numTrainTimesteps: this.numTrainTimesteps,
+      numInferenceSteps,
+      stepsOffset: this.stepsOffset,
+      roundLinspace: false,
+    }).map(f32);
+    let sigmas = timesteps.map((t) => interpAtTimestep(t, this.trainSigmas));
+    if (this.useKarrasSigmas || this.useExponentialSigmas) {
+      const lo = sigmas[sigmas.length - 1];
+      const hi = sigmas[0];
+      sigmas = this.useKarrasSigmas ? karrasSigmas(lo, hi, numInferenceSteps) : exponentialSigmas(lo, hi, numInferenceSteps);
+      timesteps = sigmas.map((s) => sigmaToT(s, this.logSigmas));
+    }
+    this.sigmas = Float32Array.from([...sigmas, 0]);
+    this.timesteps = timesteps.map(f32);
+    this.stepIndex = null;
+    this.derivatives = [];
+  }
+
+  private currentIndex(timestep: number): number {
+    if (this.stepIndex === null) this.stepIndex = indexForTimestep(this.timesteps, timestep, NAME);
+    return this.stepIndex;
+  }
+
+  scaleModelInput(sample: Float32Array, timestep: number): Float32Array {
+    return scaleBySigma(sample, this.sigmas[this.currentIndex(timestep)]);
+  }
+
+  /** Integral over [sigmas[t], sigmas[t+1]] of the Lagrange basis polynomial of node t - current. */
+  lmsCoefficient(order: number, t: number, current: number): number {
+    const s = this.sigmas;
+    const basis = (tau: number): number => {
+      let prod = 1;
+      for (let k = 0; k < order; k++) {
+        if (k === current) continue;
+        prod *= (tau - s[t - k]) / (s[t - current] - s[t - k]);
+      }
+      return prod;
+    };
+    const a = s[t];
+    const b = s[t + 1];
+    const half = (b - a) / 2;
+    const mid = (a + b) / 2;
+    let sum = 0;
+    for (let q = 0; q < GL_NODES.length; q++) sum += GL_WEIGHTS[q] * basis(mid + half * GL_NODES[q]);
+    return sum * half;
+  }
+
+  step(modelOutput: Float32Array, timestep: number, sample: Float32Array, _generator?: TorchGenerator): SchedulerStepOutput {
+    checkSameLength(NAME, modelOutput, sample);
+    const i = this.currentIndex(timestep);
+    if (i + 1 >= this.sigmas.length) {
+      throw new Error(`${NAME}.step: called more times than there are timesteps; call setTimesteps again.`);
+    }
+    const sigma = this.sigmas[i];
+    const vOut = -sigma / Math.sqrt(sigma * sigma + 1);
+    const vIn = 1 / (sigma * sigma + 1);
+    const pred = new Float32Array(sample.length);
+    // diffusers keeps the derivatives as float32 tensors.
+    const derivative = new Float64Array(sample.length);
+    for (let k = 0; k < sample.length; k++) {
+      const s = sample[k];
+      const m = modelOutput[k];
+      let x0: number;
+      if (this.predictionType === 'epsilon') x0 = s - sigma * m;
+      else if (this.predictionType === 'v_prediction') x0 = m * vOut + s * vIn;
+      else x0 = m;
+      pred[k] = x0;
+      derivative[k] = f32((s - f32(x0)) / sigma);
+    }
+    this.derivatives.push(derivative);
+    if (this.derivatives.length > this.order) this.derivatives.shift();
+
+    const order = Math.min(i + 1, this.order);
+    const coeffs: number[] = [];
+    for (let c = 0; c < order; c++) coeffs.push(this.lmsCoefficient(order, i, c));
+    const prev = new Float32Array(sample.length);
+    const count = this.derivatives.length;
+    // coeffs[0] goes with the newest derivative, as zip(lms_coeffs, reversed(derivatives)); zip
+    // stops at the shorter list when the loop started mid-schedule (img2img).
+    const terms = Math.min(order, count);
+    for (let k = 0; k < sample.length; k++) {
+      let acc = 0;
+      for (let c = 0; c < terms; c++) acc += coeffs[c] * this.derivatives[count - 1 - c][k];
+      prev[k] = sample[k] + acc;
+    }
+    this.stepIndex = i + 1;
+    return { prevSample: prev, predOriginalSample: pred };
+  }
+
+  /** Noises clean samples to the sigma of `timestep` (img2img / inpainting), as diffusers' add_noise. */
+  addNoise(original: Float32Array, noise: Float32Array, timestep: number): Float32Array {
+    const sigma = this.sigmas[indexForTimestep(this.timesteps, timestep, NAME)];
+    return Float32Array.from(original, (v, k) => v + noise[k] * sigma);
+  }
+}

@@ -1,0 +1,141 @@
+// Shared pieces of the sigma-based diffusers schedulers (Euler, Euler ancestral, LMS, DPM-Solver):
+// the sigma table of the training schedule, its interpolation at fractional timesteps, the
+// Karras / exponential / Lu schedules and the sigma -> timestep inverse.
+//
+// Precision follows diffusers: its training sigma table is a float32 tensor (torch float32 ops),
+// the inference schedules are built by numpy in float64 and stored as float32. Values that
+// diffusers holds as float32 are Math.fround-ed here; the rest stays float64.
+
+import type { TorchGenerator } from '../rng/torchGenerator';
+import { linspace64 } from './betas';
+
+const f32 = Math.fround;
+
+/** `((1 - alphas_cumprod) / alphas_cumprod) ** 0.5` in torch float32, index = training timestep. */
+export function trainingSigmas(alphasCumprod: ArrayLike<number>): Float64Array {
+  const out = new Float64Array(alphasCumprod.length);
+  for (let i = 0; i < out.length; i++) {
+    const a = alphasCumprod[i];
+    out[i] = f32(Math.sqrt(f32(f32(1 - a) / a)));
+  }
+  return out;
+}
+
+/** np.log of a float32 array: a float32 result (the correctly rounded one, as glibc's logf gives). */
+export function logF32(values: ArrayLike<number>): Float64Array {
+  const out = new Float64Array(values.length);
+  for (let i = 0; i < out.length; i++) out[i] = f32(Math.log(values[i]));
+  return out;
+}
+
+/** np.interp(x, arange(len(fp)), fp) in float64 (numpy's formula: slope * (x - xp[j]) + fp[j]). */
+export function interpAtTimestep(x: number, fp: ArrayLike<number>): number {
+  const last = fp.length - 1;
+  if (Number.isNaN(x)) return NaN;
+  if (x <= 0) return fp[0];
+  if (x >= last) return fp[last];
+  const j = Math.floor(x);
+  if (x === j) return fp[j];
+  const slope = fp[j + 1] - fp[j];
+  return slope * (x - j) + fp[j];
+}
+
+/** Karras et al. (2022) schedule with rho = 7, float64 as numpy computes it. */
+export function karrasSigmas(sigmaMin: number, sigmaMax: number, n: number): number[] {
+  const rho = 7;
+  const minInvRho = sigmaMin ** (1 / rho);
+  const maxInvRho = sigmaMax ** (1 / rho);
+  return linspace64(0, 1, n).map((ramp) => (maxInvRho + ramp * (minInvRho - maxInvRho)) ** rho);
+}
+
+/** Exponential schedule: evenly spaced in log sigma, from sigmaMax down to sigmaMin. */
+export function exponentialSigmas(sigmaMin: number, sigmaMax: number, n: number): number[] {
+  return linspace64(Math.log(sigmaMax), Math.log(sigmaMin), n).map(Math.exp);
+}
+
+/**
+ * diffusers' `_sigma_to_t`: the fractional training timestep whose log sigma interpolates
+ * `sigma`, given the float32 log sigma table (ascending timesteps). float64 result.
+ */
+export function sigmaToT(sigma: number, logSigmas: ArrayLike<number>): number {
+  const logSigma = Math.log(Math.max(sigma, 1e-10));
+  const n = logSigmas.length;
+  // numpy takes the last index whose log sigma is <= logSigma (argmax of a cumulative count), capped at n - 2.
+  let count = 0;
+  let lowIdx = 0;
+  let best = -1;
+  for (let i = 0; i < n; i++) {
+    if (logSigma - logSigmas[i] >= 0) count++;
+    if (count > best) {
+      best = count;
+      lowIdx = i;
+    }
+  }
+  lowIdx = Math.min(lowIdx, n - 2);
+  const highIdx = lowIdx + 1;
+  const low = logSigmas[lowIdx];
+  const high = logSigmas[highIdx];
+  // (low - high) is a float32 - float32 subtraction in numpy.
+  let w = (low - logSigma) / f32(low - high);
+  w = Math.min(Math.max(w, 0), 1);
+  return (1 - w) * lowIdx + w * highIdx;
+}
+
+/** Where `timestep` sits in the schedule: the second match if it repeats (diffusers' index_for_timestep). */
+export function indexForTimestep(timesteps: readonly number[], timestep: number, className: string): number {
+  const matches: number[] = [];
+  for (let i = 0; i < timesteps.length && matches.length < 2; i++) if (timesteps[i] === timestep) matches.push(i);
+  if (matches.length === 0) {
+    throw new Error(
+      `${className}: timestep ${timestep} is not in the schedule; pass one of scheduler.timesteps ` +
+        '(and call setTimesteps first).',
+    );
+  }
+  return matches.length > 1 ? matches[1] : matches[0];
+}
+
+/** `sample / ((sigma**2 + 1) ** 0.5)` with torch's float32 scalar arithmetic. */
+export function scaleBySigma(sample: Float32Array, sigma: number): Float32Array {
+  const denom = f32(Math.sqrt(f32(f32(sigma * sigma) + 1)));
+  const out = new Float32Array(sample.length);
+  for (let i = 0; i < sample.length; i++) out[i] = sample[i] / denom;
+  return out;
+}
+
+/** init_noise_sigma of Euler/LMS: the largest sigma, or sqrt(max^2 + 1) for "leading" spacing (float32). */
+export function initNoiseSigmaFor(sigmas: Float32Array, spacing: string): number {
+  let max = -Infinity;
+  for (const s of sigmas) if (s > max) max = s;
+  if (spacing === 'linspace' || spacing === 'trailing') return max;
+  return f32(Math.sqrt(f32(f32(max * max) + 1)));
+}
+
+/** Noise for a stochastic step, drawn where diffusers draws it. */
+export function drawNoise(generator: TorchGenerator | undefined, n: number, className: string): Float32Array {
+  if (!generator) {
+    throw new Error(
+      `${className}.step: this step draws noise; pass the pipeline's TorchGenerator as the generator argument.`,
+    );
+  }
+  return generator.randn(n);
+}
+
+/** Checks that arrays passed to step have the same length. */
+export function checkSameLength(className: string, a: Float32Array, b: Float32Array): void {
+  if (a.length !== b.length) {
+    throw new Error(`${className}.step: modelOutput has ${a.length} values but sample has ${b.length}; they must match.`);
+  }
+}
+
+export const PREDICTION_TYPES = ['epsilon', 'v_prediction', 'sample'] as const;
+export type PredictionType = (typeof PREDICTION_TYPES)[number];
+
+/** Rejects a config flag this engine does not implement, naming it and what to use. */
+export function rejectUnsupported(config: Record<string, unknown>, key: string, className: string, why: string): void {
+  const value = config[key];
+  if (value === undefined || value === null || value === false) return;
+  throw new Error(
+    `${className}: scheduler_config.json key "${key}" = ${JSON.stringify(value)} is not supported (${why}). ` +
+      `Remove "${key}" or set it to false.`,
+  );
+}
