@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The one test command (README, .ci/run): installs what the tests need, builds, and runs every
+# suite — unit and engine tests in plain mocha, then the extension inside real VS Code
+# (code-server + Debian chromium). Safe to run again; skips what is already installed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n=== %s ===\n' "$*"; }
+
+DEBS=(chromium libkrb5-dev build-essential pkg-config python3 fonts-dejavu-core git)
+missing=()
+for p in "${DEBS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  step "Debian packages: ${missing[*]}"
+  if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+step "npm ci"
+# onnxruntime-node's install script would fetch CUDA files from NuGet (unreachable); .npmrc skips it.
+export ONNXRUNTIME_NODE_INSTALL=skip
+npm ci --no-audit --no-fund
+
+step "build"
+npm run build
+
+step "typecheck"
+npm run typecheck
+
+step "unit and engine tests (mocha)"
+npm run test:unit
+
+if npm run | grep -q '^  test:e2e$'; then
+  step "extension tests in real VS Code (code-server + chromium)"
+  npm run test:e2e
+fi
+step "all suites passed"
