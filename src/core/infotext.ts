@@ -132,3 +132,45 @@ export function parseSize(v: string | undefined): { width: number; height: numbe
   const m = v === undefined ? null : /^(\d+)x(\d+)$/.exec(v);
   return m ? { width: Number(m[1]), height: Number(m[2]) } : undefined;
 }
+
+export interface GenerationInfo {
+  prompt: string;
+  negativePrompt?: string;
+  steps: number;
+  /** A1111 sampler name, e.g. A1111_SAMPLER[name].sampler. */
+  sampler: string;
+  /** A1111 schedule type ("Karras"); left out when undefined. */
+  scheduleType?: string;
+  guidance: number;
+  seed: number;
+  width: number;
+  height: number;
+  /** First 10 hex digits of the model file's sha256, as A1111 prints it. */
+  modelHash?: string;
+  modelName?: string;
+  /** "CPU" for torch's CPU generator (what we reproduce); A1111 leaves out its GPU default. */
+  rng?: string;
+  /** App version; written as "Version: course-illustrator <version>". */
+  version: string;
+  /** Extra pairs (template, course...), written after RNG as A1111 writes extension pairs. */
+  extra?: Record<string, string>;
+}
+
+/** Our standard infotext, in A1111's field order (create_infotext). */
+export function generationInfotext(g: GenerationInfo): string {
+  const fields: [string, InfotextValue][] = [
+    ['Steps', g.steps],
+    ['Sampler', g.sampler],
+    ['Schedule type', g.scheduleType],
+    ['CFG scale', g.guidance],
+    ['Seed', g.seed],
+    ['Size', `${g.width}x${g.height}`],
+    ['Model hash', g.modelHash],
+    // A1111 strips , and : from the model name rather than quoting it.
+    ['Model', g.modelName?.replace(/[,:]/g, '')],
+    ['RNG', g.rng ?? 'CPU'],
+    ...Object.entries(g.extra ?? {}),
+    ['Version', courseIllustratorVersion(g.version)],
+  ];
+  return formatInfotext({ prompt: g.prompt, negativePrompt: g.negativePrompt, fields });
+}

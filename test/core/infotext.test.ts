@@ -2,6 +2,7 @@ import * as assert from 'assert';
 import {
   courseIllustratorVersion,
   formatInfotext,
+  generationInfotext,
   parseInfotext,
   parseSize,
   quoteInfotextValue,
@@ -135,5 +136,32 @@ describe('infotext round trip', () => {
   it('drops surrounding whitespace of prompt lines, as A1111 does', () => {
     const text = formatInfotext({ prompt: '  indented\n  lines  ', fields: standardFields });
     assert.strictEqual(parseInfotext(text).prompt, 'indented\nlines');
+  });
+});
+
+describe('generationInfotext', () => {
+  it('writes our standard fields in A1111 order', () => {
+    const text = generationInfotext({
+      prompt: 'a heart diagram',
+      negativePrompt: 'text',
+      steps: 25,
+      sampler: 'DPM++ 2M',
+      scheduleType: 'Karras',
+      guidance: 7.5,
+      seed: 1234,
+      width: 768,
+      height: 512,
+      modelHash: 'abcdef1234',
+      modelName: 'sd-v1-5: onnx, fp16',
+      version: '0.1.0',
+      extra: { Template: 'Diagram', Course: 'Biology 101, week 3' },
+    });
+    assert.strictEqual(
+      text,
+      'a heart diagram\nNegative prompt: text\nSteps: 25, Sampler: DPM++ 2M, Schedule type: Karras, CFG scale: 7.5, ' +
+        'Seed: 1234, Size: 768x512, Model hash: abcdef1234, Model: sd-v1-5 onnx fp16, RNG: CPU, Template: Diagram, ' +
+        'Course: "Biology 101, week 3", Version: course-illustrator 0.1.0',
+    );
+    assert.strictEqual(parseInfotext(text).fields.Course, 'Biology 101, week 3');
   });
 });

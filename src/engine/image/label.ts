@@ -1,7 +1,20 @@
 // The visible "AI-generated" label: a dark strip with white text across the bottom of the image,
 // drawn from an SVG (rendered by sharp's librsvg with the system fonts) and scaled to the width.
 
+import { ContentDomain } from '../../core/protocol';
+import { TEACHING_STATEMENT } from './xmp';
+
 export const MEDICAL_LABEL = 'AI-generated teaching image — not for diagnosis';
+
+/**
+ * What a domain adds to the image: medical images always carry the visible label; teaching
+ * (education, medical) images carry the XMP statement.
+ */
+export function aiLabelsFor(domain: ContentDomain | undefined): { label?: string; statement?: string } {
+  if (domain === 'medical') return { label: MEDICAL_LABEL, statement: TEACHING_STATEMENT };
+  if (domain === 'education') return { statement: TEACHING_STATEMENT };
+  return {};
+}
 
 const FONT_FAMILY = "'DejaVu Sans', sans-serif";
 // DejaVu Sans averages a bit under 0.6 em per character for mixed text; the estimate errs wide

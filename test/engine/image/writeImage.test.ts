@@ -4,7 +4,7 @@ import * as os from 'os';
 import * as path from 'path';
 import sharp from 'sharp';
 import { courseIllustratorVersion, formatInfotext } from '../../../src/core/infotext';
-import { MEDICAL_LABEL } from '../../../src/engine/image/label';
+import { aiLabelsFor, MEDICAL_LABEL } from '../../../src/engine/image/label';
 import { listChunks, crc32 } from '../../../src/engine/image/pngChunks';
 import { readPngInfo } from '../../../src/engine/image/readImageInfo';
 import { outputPathFor, writeGeneratedPng } from '../../../src/engine/image/writeImage';
@@ -208,5 +208,14 @@ describe('writeGeneratedPng / readPngInfo', () => {
     const data = Buffer.from('IEND', 'latin1');
     assert.strictEqual(crc32(data), 0xae426082);
     assert.strictEqual(crc32(data, true), 0xae426082);
+  });
+});
+
+describe('aiLabelsFor', () => {
+  it('labels medical images visibly and teaching images in XMP', () => {
+    assert.deepStrictEqual(aiLabelsFor('medical'), { label: MEDICAL_LABEL, statement: TEACHING_STATEMENT });
+    assert.deepStrictEqual(aiLabelsFor('education'), { statement: TEACHING_STATEMENT });
+    assert.deepStrictEqual(aiLabelsFor('general'), {});
+    assert.deepStrictEqual(aiLabelsFor(undefined), {});
   });
 });
