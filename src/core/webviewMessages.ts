@@ -103,6 +103,8 @@ export namespace ToPanel {
   export interface Init {
     readonly type: 'init';
     readonly settings: PanelSettings;
+    /** True when `settings` is a prefill that must win over the webview's own saved form. */
+    readonly prefilled: boolean;
     readonly results: readonly ResultImage[];
     readonly queue: readonly QueuedJob[];
     readonly target?: string;
@@ -120,7 +122,6 @@ export namespace ToPanel {
     readonly requestId: number;
     readonly info?: TokenInfo;
     readonly error?: string;
-    readonly problems: readonly EmphasisProblem[];
   }
   export interface Queue {
     readonly type: 'queue';

@@ -1,0 +1,107 @@
+// Markup of the results panel. Static: every value the user sees comes later by message,
+// so nothing from a prompt or a file name is ever put into HTML here.
+
+import { LIMITS, SCHEDULER_CHOICES, SIZE_PRESETS } from '../../core/webviewMessages';
+import { escapeHtml } from './webviewHtml';
+
+const SCHEDULER_LABELS: Record<string, string> = {
+  default: "Model's default",
+  pndm: 'PNDM (PLMS)',
+  ddim: 'DDIM',
+  euler: 'Euler',
+  'euler-a': 'Euler a',
+  lms: 'LMS',
+  'dpmpp-2m': 'DPM++ 2M',
+  'dpmpp-2m-karras': 'DPM++ 2M Karras',
+  lcm: 'LCM',
+};
+
+function option(value: string, label: string): string {
+  return `<vscode-option value="${escapeHtml(value)}">${escapeHtml(label)}</vscode-option>`;
+}
+
+export function panelBody(): string {
+  const sizes = SIZE_PRESETS.map((s) => option(`${s.width}x${s.height}`, `${s.width} × ${s.height}`)).join('') + option('custom', 'Custom…');
+  const schedulers = SCHEDULER_CHOICES.map((s) => option(s, SCHEDULER_LABELS[s] ?? s)).join('');
+  return `
+<main id="ci-panel" class="layout">
+  <section class="form" aria-labelledby="form-title">
+    <h1 id="form-title">Generate an illustration</h1>
+    <div class="field">
+      <label for="prompt">Prompt</label>
+      <vscode-textarea id="prompt" rows="4" resize="vertical" aria-label="Prompt" aria-describedby="prompt-tokens prompt-problems"
+        placeholder="a friendly heart diagram, flat illustration, soft colours"></vscode-textarea>
+      <div class="field-meta">
+        <ul id="prompt-problems" class="problems" aria-live="polite"></ul>
+        <span id="prompt-tokens" class="tokens" aria-live="polite" title="CLIP tokens">0/75</span>
+      </div>
+    </div>
+    <div class="field">
+      <label for="negative">Negative prompt</label>
+      <vscode-textarea id="negative" rows="2" resize="vertical" aria-label="Negative prompt" aria-describedby="negative-tokens negative-problems"
+        placeholder="blurry, text, watermark"></vscode-textarea>
+      <div class="field-meta">
+        <ul id="negative-problems" class="problems" aria-live="polite"></ul>
+        <span id="negative-tokens" class="tokens" aria-live="polite" title="CLIP tokens">0/75</span>
+      </div>
+    </div>
+    <div class="field">
+      <label for="size">Size</label>
+      <vscode-single-select id="size" aria-label="Size">${sizes}</vscode-single-select>
+    </div>
+    <div id="custom-size" class="row" hidden>
+      <div class="field"><label for="width">Width</label>
+        <vscode-textfield id="width" type="number" min="${LIMITS.minSize}" max="${LIMITS.maxSize}" step="8" aria-label="Width in pixels, multiple of 8"></vscode-textfield></div>
+      <div class="field"><label for="height">Height</label>
+        <vscode-textfield id="height" type="number" min="${LIMITS.minSize}" max="${LIMITS.maxSize}" step="8" aria-label="Height in pixels, multiple of 8"></vscode-textfield></div>
+    </div>
+    <div class="row">
+      <div class="field"><label for="steps">Steps</label>
+        <vscode-textfield id="steps" type="number" min="1" max="${LIMITS.maxSteps}" aria-label="Steps"></vscode-textfield></div>
+      <div class="field"><label for="guidance">Guidance</label>
+        <vscode-textfield id="guidance" type="number" min="0" max="${LIMITS.maxGuidance}" step="0.5" aria-label="Guidance scale"></vscode-textfield></div>
+    </div>
+    <div class="row">
+      <div class="field"><label for="scheduler">Scheduler</label>
+        <vscode-single-select id="scheduler" aria-label="Scheduler">${schedulers}</vscode-single-select></div>
+      <div class="field"><label for="batch">Batch count</label>
+        <vscode-textfield id="batch" type="number" min="1" max="${LIMITS.maxBatch}" aria-label="Number of images"></vscode-textfield></div>
+    </div>
+    <div class="field">
+      <label for="seed">Seed</label>
+      <div class="seed-row">
+        <vscode-textfield id="seed" type="number" min="0" max="${LIMITS.maxSeed}" placeholder="random" aria-label="Seed, empty for random"></vscode-textfield>
+        <vscode-checkbox id="seed-lock" label="Lock">Lock</vscode-checkbox>
+        <vscode-button id="seed-random" secondary title="Pick a random seed now">Random</vscode-button>
+      </div>
+      <span id="last-seed" class="hint" aria-live="polite"></span>
+    </div>
+    <div class="actions">
+      <vscode-button id="generate" title="Generate (Ctrl+Enter)">Generate</vscode-button>
+      <vscode-button id="cancel" secondary disabled title="Cancel the running job (Escape)">Cancel</vscode-button>
+    </div>
+    <div id="form-error" class="form-error" role="alert"></div>
+    <div id="target" class="hint"></div>
+    <div id="notice" class="notice" role="status" hidden></div>
+  </section>
+  <section class="output" aria-label="Progress and results">
+    <div id="progress" class="progress" hidden>
+      <img id="preview" alt="Live preview of the image being generated" width="128" height="128" hidden>
+      <div class="progress-body">
+        <div class="progress-line"><vscode-progress-ring aria-hidden="true"></vscode-progress-ring>
+          <span id="progress-text" aria-live="polite">Starting…</span></div>
+        <div id="queue-box" hidden>
+          <h2>Waiting</h2>
+          <ol id="queue" class="queue"></ol>
+        </div>
+      </div>
+    </div>
+    <div class="results-head">
+      <h2>Results</h2>
+      <vscode-button id="clear-results" secondary title="Remove the results from this list (the files stay)">Clear list</vscode-button>
+    </div>
+    <p id="results-empty" class="hint">No images yet. Write a prompt and press Generate.</p>
+    <div id="results" class="results" role="list" aria-label="Generated images"></div>
+  </section>
+</main>`;
+}

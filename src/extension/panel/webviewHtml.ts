@@ -1,0 +1,56 @@
+// The HTML shell shared by the results panel and the gallery: a strict CSP (no inline script,
+// scripts only by nonce, images only from our roots, data: and blob:), theme CSS and one bundle.
+
+import * as crypto from 'node:crypto';
+import * as vscode from 'vscode';
+
+export function makeNonce(): string {
+  return crypto.randomBytes(18).toString('base64').replace(/[^A-Za-z0-9]/g, '');
+}
+
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
+}
+
+export function contentSecurityPolicy(cspSource: string, nonce: string): string {
+  return [
+    "default-src 'none'",
+    `img-src ${cspSource} data: blob:`,
+    `style-src ${cspSource} 'nonce-${nonce}'`,
+    `font-src ${cspSource}`,
+    `script-src 'nonce-${nonce}'`,
+  ].join('; ');
+}
+
+/** The folders a webview may load from: our bundles and CSS, plus the folders of images it shows. */
+export function resourceRoots(extensionUri: vscode.Uri, imageFolders: readonly vscode.Uri[]): vscode.Uri[] {
+  return [
+    vscode.Uri.joinPath(extensionUri, 'dist', 'webview'),
+    vscode.Uri.joinPath(extensionUri, 'media'),
+    ...imageFolders,
+  ];
+}
+
+export function webviewHtml(
+  webview: vscode.Webview,
+  extensionUri: vscode.Uri,
+  page: { name: 'panel' | 'gallery'; title: string; body: string },
+): string {
+  const nonce = makeNonce();
+  const script = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview', `${page.name}.js`));
+  const style = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', `${page.name}.css`));
+  return `<!DOCTYPE html>
+<html lang="${escapeHtml(vscode.env.language || 'en')}">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${contentSecurityPolicy(webview.cspSource, nonce)}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${style.toString()}" nonce="${nonce}">
+<title>${escapeHtml(page.title)}</title>
+</head>
+<body>
+${page.body}
+<script nonce="${nonce}" src="${script.toString()}"></script>
+</body>
+</html>`;
+}

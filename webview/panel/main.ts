@@ -1,0 +1,413 @@
+// Results panel, browser side: the prompt form, live token counter, progress with a live preview,
+// the queue and the results grid. It only ever names images by the ids the extension gave it.
+
+import '@vscode-elements/elements/dist/vscode-button/index.js';
+import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
+import '@vscode-elements/elements/dist/vscode-option/index.js';
+import '@vscode-elements/elements/dist/vscode-progress-ring/index.js';
+import '@vscode-elements/elements/dist/vscode-single-select/index.js';
+import '@vscode-elements/elements/dist/vscode-textarea/index.js';
+import '@vscode-elements/elements/dist/vscode-textfield/index.js';
+import type { VscodeCheckbox } from '@vscode-elements/elements/dist/vscode-checkbox/index.js';
+import type { VscodeSingleSelect } from '@vscode-elements/elements/dist/vscode-single-select/index.js';
+import type { VscodeTextarea } from '@vscode-elements/elements/dist/vscode-textarea/index.js';
+import type { VscodeTextfield } from '@vscode-elements/elements/dist/vscode-textfield/index.js';
+import { checkEmphasis, formatEta } from '../../src/core/tokenDisplay';
+import {
+  FromPanel,
+  ImageAction,
+  LIMITS,
+  PanelSettings,
+  QueuedJob,
+  ResultImage,
+  SCHEDULER_CHOICES,
+  SchedulerChoice,
+  ToPanel,
+  sizeProblem,
+} from '../../src/core/webviewMessages';
+import { byId, el, getVsCodeApi, pngBlobUrl } from '../shared/vscodeApi';
+
+interface SavedState {
+  settings: PanelSettings;
+}
+
+const vscode = getVsCodeApi<FromPanel.Type, SavedState>();
+const post = (m: FromPanel.Type) => vscode.postMessage(m);
+
+const prompt = byId<VscodeTextarea>('prompt');
+const negative = byId<VscodeTextarea>('negative');
+const size = byId<VscodeSingleSelect>('size');
+const width = byId<VscodeTextfield>('width');
+const height = byId<VscodeTextfield>('height');
+const customSize = byId('custom-size');
+const steps = byId<VscodeTextfield>('steps');
+const guidance = byId<VscodeTextfield>('guidance');
+const scheduler = byId<VscodeSingleSelect>('scheduler');
+const seed = byId<VscodeTextfield>('seed');
+const seedLock = byId<VscodeCheckbox>('seed-lock');
+const batch = byId<VscodeTextfield>('batch');
+const generateBtn = byId<HTMLElement & { disabled: boolean }>('generate');
+const cancelBtn = byId<HTMLElement & { disabled: boolean }>('cancel');
+const formError = byId('form-error');
+const progressBox = byId('progress');
+const previewImg = byId<HTMLImageElement>('preview');
+const progressText = byId('progress-text');
+const queueList = byId('queue');
+const resultsGrid = byId('results');
+const resultsEmpty = byId('results-empty');
+const target = byId('target');
+
+const saved = vscode.getState();
+let trusted = true;
+let runningJob: string | undefined;
+let previewUrl: string | undefined;
+const results = new Map<string, ResultImage>();
+
+// ------------------------------------------------------------------ form <-> settings
+
+function num(field: VscodeTextfield): number {
+  return field.value.trim() === '' ? NaN : Number(field.value);
+}
+
+function readSettings(): PanelSettings {
+  const seedText = seed.value.trim();
+  return {
+    prompt: prompt.value,
+    negativePrompt: negative.value,
+    width: num(width),
+    height: num(height),
+    steps: num(steps),
+    guidance: num(guidance),
+    scheduler: (SCHEDULER_CHOICES as readonly string[]).includes(scheduler.value) ? (scheduler.value as SchedulerChoice) : 'default',
+    seed: seedText === '' ? undefined : Number(seedText),
+    seedLocked: seedLock.checked,
+    batch: num(batch),
+  };
+}
+
+function writeSettings(s: Partial<PanelSettings>): void {
+  if (s.prompt !== undefined) prompt.value = s.prompt;
+  if (s.negativePrompt !== undefined) negative.value = s.negativePrompt;
+  if (s.width !== undefined) width.value = String(s.width);
+  if (s.height !== undefined) height.value = String(s.height);
+  if (s.steps !== undefined) steps.value = String(s.steps);
+  if (s.guidance !== undefined) guidance.value = String(s.guidance);
+  if (s.scheduler !== undefined) scheduler.value = s.scheduler;
+  if ('seed' in s) seed.value = s.seed === undefined ? '' : String(s.seed);
+  if (s.seedLocked !== undefined) seedLock.checked = s.seedLocked;
+  if (s.batch !== undefined) batch.value = String(s.batch);
+  syncSizePreset();
+  onTextChanged(prompt, 'prompt');
+  onTextChanged(negative, 'negativePrompt');
+  validateForm();
+  save();
+}
+
+function syncSizePreset(): void {
+  const key = `${width.value}x${height.value}`;
+  const preset = [...size.querySelectorAll('vscode-option')].some((o) => o.getAttribute('value') === key);
+  if (size.value !== 'custom' || preset) size.value = preset ? key : 'custom';
+  customSize.hidden = size.value !== 'custom';
+}
+
+function save(): void {
+  vscode.setState({ settings: readSettings() });
+}
+
+/** Problems that stop Generate, keyed by field; shown next to the form and announced. */
+function formProblems(s: PanelSettings): string[] {
+  const out: string[] = [];
+  if (s.prompt.trim() === '') out.push('Write a prompt first.');
+  for (const [name, v] of [['Width', s.width], ['Height', s.height]] as const) {
+    const p = sizeProblem(v);
+    if (p) out.push(`${name} ${p}.`);
+  }
+  if (!Number.isInteger(s.steps) || s.steps < 1 || s.steps > LIMITS.maxSteps) out.push(`Steps must be a whole number from 1 to ${LIMITS.maxSteps}.`);
+  if (!Number.isFinite(s.guidance) || s.guidance < 0 || s.guidance > LIMITS.maxGuidance) out.push(`Guidance must be from 0 to ${LIMITS.maxGuidance}.`);
+  if (s.seed !== undefined && (!Number.isInteger(s.seed) || s.seed < 0 || s.seed > LIMITS.maxSeed)) out.push(`Seed must be a whole number from 0 to ${LIMITS.maxSeed}, or empty for a random one.`);
+  if (!Number.isInteger(s.batch) || s.batch < 1 || s.batch > LIMITS.maxBatch) out.push(`Batch count must be from 1 to ${LIMITS.maxBatch}.`);
+  return out;
+}
+
+function validateForm(): boolean {
+  const s = readSettings();
+  const problems = formProblems(s);
+  width.invalid = !!sizeProblem(s.width);
+  height.invalid = !!sizeProblem(s.height);
+  steps.invalid = problems.some((p) => p.startsWith('Steps'));
+  guidance.invalid = problems.some((p) => p.startsWith('Guidance'));
+  seed.invalid = problems.some((p) => p.startsWith('Seed'));
+  batch.invalid = problems.some((p) => p.startsWith('Batch'));
+  // An empty prompt is not an error to shout about while typing; it only disables Generate.
+  const shown = problems.filter((p) => !p.startsWith('Write a prompt'));
+  formError.textContent = shown.join(' ');
+  generateBtn.disabled = !trusted || problems.length > 0;
+  return problems.length === 0;
+}
+
+// ------------------------------------------------------------------ token counter (debounced)
+
+let tokenRequest = 0;
+const latestRequest: Record<'prompt' | 'negativePrompt', number> = { prompt: 0, negativePrompt: 0 };
+const tokenTimers: Record<string, number | undefined> = {};
+
+function onTextChanged(field: VscodeTextarea, name: 'prompt' | 'negativePrompt'): void {
+  const problemsBox = byId(name === 'prompt' ? 'prompt-problems' : 'negative-problems');
+  const problems = checkEmphasis(field.value);
+  problemsBox.replaceChildren(
+    ...problems.map((p) =>
+      el('li', { text: `Column ${p.start + 1}: ${p.message} — “${field.value.slice(p.start, Math.max(p.end, p.start + 1)).slice(0, 30)}”` }),
+    ),
+  );
+  field.invalid = problems.length > 0;
+  window.clearTimeout(tokenTimers[name]);
+  tokenTimers[name] = window.setTimeout(() => {
+    const requestId = ++tokenRequest;
+    latestRequest[name] = requestId;
+    post({ type: 'tokenize', field: name, requestId, text: field.value });
+  }, 200);
+}
+
+function showTokens(m: ToPanel.Tokens): void {
+  if (m.requestId !== latestRequest[m.field]) return; // an answer to older text
+  const box = byId(m.field === 'prompt' ? 'prompt-tokens' : 'negative-tokens');
+  if (m.info) {
+    box.textContent = m.info.text;
+    box.title = m.info.over
+      ? `${m.info.count} tokens: encoded in ${m.info.windows} windows of 75 tokens.`
+      : `${m.info.count} of 75 tokens in one CLIP window.`;
+    box.classList.toggle('over', m.info.over);
+  } else {
+    box.textContent = '–/75';
+    box.title = m.error ?? 'Token count unavailable.';
+    box.classList.remove('over');
+  }
+}
+
+// ------------------------------------------------------------------ progress, queue
+
+function setRunning(jobId: string | undefined): void {
+  runningJob = jobId;
+  cancelBtn.disabled = jobId === undefined;
+  progressBox.hidden = jobId === undefined && queueList.childElementCount === 0;
+}
+
+function showProgress(m: ToPanel.Progress): void {
+  if (runningJob !== m.jobId) setRunning(m.jobId);
+  progressBox.hidden = false;
+  const imagePart = m.images > 1 ? `Image ${m.image + 1}/${m.images} · ` : '';
+  const stage = m.stage === 'denoise' ? `Step ${m.step}/${m.total}` : stageName(m.stage);
+  const eta = m.etaMs > 0 ? ` · about ${formatEta(m.etaMs)} left` : '';
+  progressText.textContent = `${imagePart}${stage}${eta}`;
+  if (m.previewPng) {
+    const url = pngBlobUrl(m.previewPng);
+    if (previewUrl) URL.revokeObjectURL(previewUrl);
+    previewUrl = url;
+    previewImg.src = url;
+    previewImg.hidden = false;
+  }
+}
+
+function stageName(stage: string): string {
+  return ({ load: 'Loading the model…', encode: 'Reading the prompt…', decode: 'Decoding…', save: 'Saving…' } as Record<string, string>)[stage] ?? stage;
+}
+
+function showQueue(jobs: readonly QueuedJob[]): void {
+  const waiting = jobs.filter((j) => j.position > 0).sort((a, b) => a.position - b.position);
+  queueList.replaceChildren(
+    ...waiting.map((j) =>
+      el('li', {}, [
+        el('span', { className: 'queue-prompt', text: j.prompt }),
+        el('span', { className: 'queue-pos', text: ` #${j.position}` }),
+        cancelButton(j.jobId),
+      ]),
+    ),
+  );
+  byId('queue-box').hidden = waiting.length === 0;
+  const running = jobs.find((j) => j.position === 0);
+  if (running && runningJob === undefined) setRunning(running.jobId);
+  progressBox.hidden = runningJob === undefined && waiting.length === 0;
+}
+
+function cancelButton(jobId: string): HTMLElement {
+  const b = el('vscode-button', { text: 'Remove', attrs: { secondary: '', 'aria-label': 'Remove this job from the queue' } });
+  b.addEventListener('click', () => post({ type: 'cancel', jobId }));
+  return b;
+}
+
+function jobEnded(m: ToPanel.JobEnded): void {
+  if (m.jobId === runningJob) {
+    setRunning(undefined);
+    previewImg.hidden = true;
+    previewImg.removeAttribute('src');
+    if (previewUrl) URL.revokeObjectURL(previewUrl);
+    previewUrl = undefined;
+  }
+  if (m.outcome === 'cancelled') progressText.textContent = 'Cancelled.';
+  if (m.outcome === 'failed') showNotice('error', m.message ?? 'Generation failed.');
+  if (m.outcome !== 'done') progressBox.hidden = runningJob === undefined && queueList.childElementCount === 0;
+}
+
+function showNotice(level: 'info' | 'error', message: string): void {
+  const box = byId('notice');
+  box.textContent = message;
+  box.className = `notice ${level}`;
+  box.hidden = false;
+}
+
+// ------------------------------------------------------------------ results
+
+const ACTIONS: { action: ImageAction; label: string; title: string }[] = [
+  { action: 'insert', label: 'Insert', title: 'Insert at the cursor in the Markdown file' },
+  { action: 'copyMarkdown', label: 'Copy Markdown', title: 'Copy the image link as Markdown' },
+  { action: 'saveAs', label: 'Save As…', title: 'Save a copy elsewhere' },
+  { action: 'regenerate', label: 'Regenerate', title: 'Generate again with a new seed' },
+  { action: 'reuse', label: 'Reuse settings', title: 'Put these settings in the form' },
+  { action: 'showParameters', label: 'Parameters', title: 'Show the generation parameters' },
+];
+
+function resultCard(r: ResultImage): HTMLElement {
+  const img = el('img', {
+    attrs: { src: r.uri, alt: `${r.settings.prompt.slice(0, 120)} (seed ${r.seed})`, width: String(r.width), height: String(r.height), loading: 'lazy', decoding: 'async' },
+  });
+  const caption = el('figcaption', {}, [
+    el('span', { className: 'result-name', text: r.fileName }),
+    el('span', { className: 'result-meta', text: ` · seed ${r.seed} · ${r.width}×${r.height}` }),
+  ]);
+  const bar = el('div', { className: 'result-actions', attrs: { role: 'toolbar', 'aria-label': `Actions for ${r.fileName}` } });
+  for (const a of ACTIONS) {
+    const b = el('vscode-button', { text: a.label, attrs: { secondary: '', title: a.title, 'data-action': a.action } });
+    b.addEventListener('click', () => post({ type: 'imageAction', action: a.action, imageId: r.id }));
+    bar.append(b);
+  }
+  return el('figure', { className: 'result', attrs: { role: 'listitem', 'data-id': r.id } }, [img, caption, bar]);
+}
+
+function addResults(images: readonly ResultImage[], prepend: boolean): void {
+  const cards = images.filter((r) => !results.has(r.id)).map((r) => {
+    results.set(r.id, r);
+    return resultCard(r);
+  });
+  if (prepend) resultsGrid.prepend(...cards);
+  else resultsGrid.append(...cards);
+  resultsEmpty.hidden = results.size > 0;
+}
+
+// ------------------------------------------------------------------ wiring
+
+function generate(): void {
+  if (!validateForm()) {
+    formError.textContent = formProblems(readSettings()).join(' ');
+    return;
+  }
+  byId('notice').hidden = true;
+  const settings = readSettings();
+  post({ type: 'generate', settings });
+}
+
+prompt.addEventListener('input', () => {
+  onTextChanged(prompt, 'prompt');
+  validateForm();
+  save();
+});
+negative.addEventListener('input', () => {
+  onTextChanged(negative, 'negativePrompt');
+  save();
+});
+for (const f of [width, height, steps, guidance, seed, batch]) {
+  f.addEventListener('input', () => {
+    if (f === width || f === height) syncSizePreset();
+    validateForm();
+    save();
+  });
+}
+size.addEventListener('change', () => {
+  const m = /^(\d+)x(\d+)$/.exec(size.value);
+  if (m) {
+    width.value = m[1];
+    height.value = m[2];
+  }
+  customSize.hidden = size.value !== 'custom';
+  if (size.value === 'custom') width.focus();
+  validateForm();
+  save();
+});
+scheduler.addEventListener('change', save);
+seedLock.addEventListener('change', save);
+byId('seed-random').addEventListener('click', () => {
+  seed.value = String(Math.floor(Math.random() * (LIMITS.maxSeed + 1)));
+  validateForm();
+  save();
+});
+generateBtn.addEventListener('click', generate);
+cancelBtn.addEventListener('click', () => post({ type: 'cancel', jobId: runningJob }));
+byId('clear-results').addEventListener('click', () => {
+  results.clear();
+  resultsGrid.replaceChildren();
+  resultsEmpty.hidden = false;
+  post({ type: 'clearResults' });
+});
+
+document.addEventListener('keydown', (e) => {
+  if ((e.ctrlKey || e.metaKey) && e.key === 'Enter') {
+    e.preventDefault();
+    generate();
+  } else if (e.key === 'Escape' && runningJob && !e.defaultPrevented) {
+    post({ type: 'cancel', jobId: runningJob });
+  }
+});
+
+window.addEventListener('message', (event: MessageEvent<ToPanel.Type>) => {
+  const m = event.data;
+  switch (m.type) {
+    case 'init':
+      trusted = m.trusted;
+      results.clear();
+      resultsGrid.replaceChildren();
+      addResults(m.results, false);
+      // After a reload the form the user was editing wins, unless the panel was opened with a prefill.
+      writeSettings(!m.prefilled && saved?.settings ? saved.settings : m.settings);
+      showQueue(m.queue);
+      target.textContent = m.target ? `Inserts into ${m.target}` : 'No Markdown file: Insert goes to the active Markdown editor.';
+      if (!trusted) showNotice('error', 'This workspace is in restricted mode: nothing can be generated or written.');
+      break;
+    case 'prefill':
+      writeSettings(m.settings);
+      prompt.focus();
+      if (m.generate) generate();
+      break;
+    case 'tokens':
+      showTokens(m);
+      break;
+    case 'queue':
+      showQueue(m.jobs);
+      break;
+    case 'progress':
+      showProgress(m);
+      break;
+    case 'results':
+      addResults(m.images, true);
+      byId('last-seed').textContent = `Last seed: ${m.seed}`;
+      if (!seedLock.checked) {
+        // Unlocked: the next job draws a new seed (an empty box means random).
+        seed.value = '';
+        save();
+      } else if (seed.value.trim() === '') {
+        seed.value = String(m.seed);
+        save();
+      }
+      progressText.textContent = `Done: ${m.images.length} image${m.images.length === 1 ? '' : 's'}.`;
+      break;
+    case 'jobEnded':
+      jobEnded(m);
+      break;
+    case 'target':
+      target.textContent = m.target ? `Inserts into ${m.target}` : 'No Markdown file: Insert goes to the active Markdown editor.';
+      break;
+    case 'notice':
+      showNotice(m.level, m.message);
+      break;
+  }
+});
+
+post({ type: 'ready' });
