@@ -70,12 +70,6 @@ export interface TokenInfo {
   over: boolean;
 }
 
-export interface EmphasisProblem {
-  start: number;
-  end: number;
-  message: string;
-}
-
 export type ImageAction = 'insert' | 'copyMarkdown' | 'saveAs' | 'regenerate' | 'reuse' | 'showParameters';
 export const IMAGE_ACTIONS: readonly ImageAction[] = ['insert', 'copyMarkdown', 'saveAs', 'regenerate', 'reuse', 'showParameters'];
 

@@ -12,7 +12,8 @@ import type { VscodeCheckbox } from '@vscode-elements/elements/dist/vscode-check
 import type { VscodeSingleSelect } from '@vscode-elements/elements/dist/vscode-single-select/index.js';
 import type { VscodeTextarea } from '@vscode-elements/elements/dist/vscode-textarea/index.js';
 import type { VscodeTextfield } from '@vscode-elements/elements/dist/vscode-textfield/index.js';
-import { checkEmphasis, formatEta } from '../../src/core/tokenDisplay';
+import { validateEmphasis } from '../../src/core/emphasis';
+import { formatEta } from '../../src/core/tokenDisplay';
 import {
   FromPanel,
   ImageAction,
@@ -153,7 +154,7 @@ const tokenTimers: Record<string, number | undefined> = {};
 
 function onTextChanged(field: VscodeTextarea, name: 'prompt' | 'negativePrompt'): void {
   const problemsBox = byId(name === 'prompt' ? 'prompt-problems' : 'negative-problems');
-  const problems = checkEmphasis(field.value);
+  const problems = validateEmphasis(field.value);
   problemsBox.replaceChildren(
     ...problems.map((p) =>
       el('li', { text: `Column ${p.start + 1}: ${p.message} — “${field.value.slice(p.start, Math.max(p.end, p.start + 1)).slice(0, 30)}”` }),

@@ -1,13 +1,14 @@
-// Markdown image links for "Copy Markdown": the path relative to the document, with `/`
-// separators on every OS and the characters Markdown would misread escaped.
+// Markdown for "Copy Markdown": the same link format as the insert command (src/core/links.ts),
+// so a copied link and an inserted one are identical.
 
-import * as path from 'node:path';
+import { imageMarkdown, relativeImageLink, toPosixPath } from '../../core/links';
 
 /** Alt text from a prompt: no emphasis syntax, no brackets or line breaks, at most 100 characters. */
 export function altFromPrompt(prompt: string): string {
   const plain = prompt
     .replace(/\\([()[\]])/g, '$1')
     .replace(/:\s*[+-]?\d*\.?\d+\s*\)/g, ')')
+    .replace(/\bBREAK\b/g, ' ')
     .replace(/[()[\]<>{}]/g, ' ')
     .replace(/\s+/g, ' ')
     .replace(/ ([,;.])/g, '$1')
@@ -18,17 +19,12 @@ export function altFromPrompt(prompt: string): string {
   return (space > 60 ? cut.slice(0, space) : cut).replace(/[\s,;.]+$/, '');
 }
 
-/** Link target from a folder to a file: relative, posix separators, URL-escaped where Markdown needs it. */
-export function relativeLink(fromFolder: string, file: string, p: typeof path = path): string {
-  let rel = p.relative(fromFolder, file);
-  if (p.sep === '\\') rel = rel.split('\\').join('/');
-  return rel
-    .split('/')
-    .map((seg) => encodeURIComponent(seg).replace(/%2B/gi, '+').replace(/%40/g, '@').replace(/%2C/g, ','))
-    .join('/');
-}
-
+/**
+ * `![alt](link)` with the link relative to the document; without a document, relative to `base`
+ * (a workspace folder), as if the Markdown lived at its root.
+ */
 export function markdownImage(documentPath: string | undefined, imagePath: string, alt: string, base?: string): string {
-  const folder = documentPath ? path.dirname(documentPath) : base ?? path.dirname(imagePath);
-  return `![${alt}](${relativeLink(folder, imagePath)})`;
+  const image = toPosixPath(imagePath);
+  const from = documentPath ? toPosixPath(documentPath) : `${toPosixPath(base ?? image.replace(/\/[^/]*$/, ''))}/README.md`;
+  return imageMarkdown(alt, relativeImageLink(from, image));
 }
