@@ -123,6 +123,11 @@ export class ClipTokenizer {
     }
   }
 
+  /** The id of a vocabulary entry such as ",</w>", or undefined. */
+  tokenId(token: string): number | undefined {
+    return this.vocab.get(token);
+  }
+
   /** Token ids of `text` without bos/eos and without truncation. */
   encode(text: string): number[] {
     const ids: number[] = [];
