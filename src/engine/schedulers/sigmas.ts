@@ -21,10 +21,60 @@ export function trainingSigmas(alphasCumprod: ArrayLike<number>): Float64Array {
   return out;
 }
 
-/** np.log of a float32 array: a float32 result (the correctly rounded one, as glibc's logf gives). */
+// numpy's float32 log on x86 (every CPU with AVX2+FMA3 or AVX-512F) is its own SIMD kernel, not
+// libm: a rational approximation with up to ~4 ulp error. diffusers' sigma -> timestep inverse
+// reads that table, so the fractional Karras timesteps depend on it; this replicates the kernel
+// (range reduction to [sqrt(1/2), sqrt(2)), 5th/5th-order P/Q in float32 FMA, + e * ln2).
+const LOG_P = [0, 9.999999999999998702752e-1, 2.112677543073053063722, 1.480000633576506585156,
+  3.808837741388407920751e-1, 2.589979117907922693523e-2].map(f32);
+const LOG_Q = [1, 2.612677543073109236779, 2.453006071784736363091, 9.864942958519418960339e-1,
+  1.546476374983906719538e-1, 5.875095403124574342950e-3].map(f32);
+const LN2_F = f32(Math.LN2);
+const SQRT1_2_F = f32(Math.SQRT1_2);
+const bitsView = new DataView(new ArrayBuffer(4));
+
+/** float32 fused multiply-add: a * b is exact in float64 for float32 inputs. */
+function fmaF32(a: number, b: number, c: number): number {
+  return f32(a * b + c);
+}
+
+/** np.log of one float32 value, as numpy's AVX2/AVX-512F kernel computes it. */
+export function npLogF32(value: number): number {
+  let x = f32(value);
+  if (Number.isNaN(x)) return NaN;
+  if (x < 0) return NaN;
+  if (x === 0) return -Infinity;
+  if (x === Infinity) return Infinity;
+  let bias = 0;
+  if (x < 2 ** -126) {
+    // Subnormal: scale into the normal range first (exact), as the kernel does.
+    x = f32(x * 2 ** 100);
+    bias = 100;
+  }
+  bitsView.setFloat32(0, x);
+  const bits = bitsView.getUint32(0);
+  // x = m * 2^e with m in [0.5, 1).
+  let e = ((bits >>> 23) & 0xff) - 126 - bias;
+  bitsView.setUint32(0, (bits & 0x807fffff) | (126 << 23));
+  let m = bitsView.getFloat32(0);
+  if (m <= SQRT1_2_F) {
+    m = m + m;
+    e -= 1;
+  }
+  const r = f32(m - 1);
+  let num = fmaF32(LOG_P[5], r, LOG_P[4]);
+  let den = fmaF32(LOG_Q[5], r, LOG_Q[4]);
+  for (let k = 3; k >= 0; k--) {
+    num = fmaF32(num, r, LOG_P[k]);
+    den = fmaF32(den, r, LOG_Q[k]);
+  }
+  return fmaF32(e, LN2_F, f32(num / den));
+}
+
+/** np.log of a float32 array (float32 results). */
 export function logF32(values: ArrayLike<number>): Float64Array {
   const out = new Float64Array(values.length);
-  for (let i = 0; i < out.length; i++) out[i] = f32(Math.log(values[i]));
+  for (let i = 0; i < out.length; i++) out[i] = npLogF32(values[i]);
   return out;
 }
 
