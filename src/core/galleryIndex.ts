@@ -175,3 +175,35 @@ export function settingsFromEntry(
     batch: 1,
   };
 }
+
+/** What the engine says about a PNG (engine.info), reduced to what the gallery needs. */
+export interface PngFacts {
+  width: number;
+  height: number;
+  prompt?: string;
+  negativePrompt?: string;
+  fields?: Record<string, string>;
+  madeByCourseIllustrator: boolean;
+}
+
+/** A gallery entry for a file, or undefined when the image was not made by Course Illustrator. */
+export function entryFromPng(
+  file: { path: string; label: string; mtimeMs: number; size: number },
+  info: PngFacts,
+): GalleryEntry | undefined {
+  if (!info.madeByCourseIllustrator) return undefined;
+  const fileName = file.path.split(/[\\/]/).pop() ?? file.path;
+  return {
+    id: entryId(file.path),
+    path: file.path,
+    label: file.label,
+    fileName,
+    mtimeMs: file.mtimeMs,
+    size: file.size,
+    width: info.width,
+    height: info.height,
+    prompt: info.prompt ?? '',
+    negativePrompt: info.negativePrompt ?? '',
+    fields: { ...(info.fields ?? {}) },
+  };
+}

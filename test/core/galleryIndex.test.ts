@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import {
   GalleryEntry,
   GalleryIndex,
+  entryFromPng,
   entryId,
   schedulerFromFields,
   settingsFromEntry,
@@ -109,5 +110,19 @@ describe('galleryIndex', () => {
     assert.equal(s.seed, undefined);
     assert.equal(s.width, 512);
     assert.equal(s.height, 512);
+  });
+});
+
+describe('entryFromPng', () => {
+  const file = { path: '/ws/images/intro/heart-42.png', label: 'images/intro/heart-42.png', mtimeMs: 5, size: 9 };
+
+  it('keeps only images made by Course Illustrator', () => {
+    assert.equal(entryFromPng(file, { width: 512, height: 512, madeByCourseIllustrator: false, prompt: 'x' }), undefined);
+    const e = entryFromPng(file, { width: 768, height: 512, madeByCourseIllustrator: true, prompt: 'a heart', fields: { Seed: '42' } });
+    assert.equal(e?.fileName, 'heart-42.png');
+    assert.equal(e?.id, entryId(file.path));
+    assert.equal(e?.prompt, 'a heart');
+    assert.equal(e?.negativePrompt, '');
+    assert.deepEqual(e?.fields, { Seed: '42' });
   });
 });

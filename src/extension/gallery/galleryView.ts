@@ -1,0 +1,359 @@
+// The gallery view: every PNG in the workspace that Course Illustrator made (found by its metadata
+// through engine.info), newest first, with thumbnails made by the engine and cached outside the
+// workspace. The index is built lazily on first show and kept current by file watchers.
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { PngInfoResult } from '../../core/protocol';
+import {
+  GalleryEntry,
+  GalleryIndex,
+  PngFacts,
+  entryFromPng,
+  settingsFromEntry,
+  thumbnailName,
+} from '../../core/galleryIndex';
+import { FromGallery, GalleryAction, GalleryCard, ToGallery, validateFromGallery } from '../../core/webviewMessages';
+import { openResultsPanel } from '../panel';
+import { altFromPrompt, markdownImage } from '../panel/markdownLink';
+import { defaultSettings } from '../panel/panelState';
+import { resourceRoots, webviewHtml } from '../panel/webviewHtml';
+import type { Services } from '../services';
+import { Disposable } from '../util/dispose';
+import { galleryBody } from './galleryHtml';
+import { limiter } from './limit';
+import { MetadataCache } from './metadataCache';
+
+export const GALLERY_VIEW_ID = 'courseIllustrator.gallery';
+const THUMB_PX = 256;
+const EXCLUDE = '{**/node_modules/**,**/.git/**,**/out/**,**/.vscode-test/**}';
+const MAX_FILES = 20000;
+
+export class GalleryViewProvider extends Disposable implements vscode.WebviewViewProvider {
+  private view: vscode.WebviewView | undefined;
+  private readonly index = new GalleryIndex();
+  private readonly cache: MetadataCache;
+  private readonly thumbDir: vscode.Uri;
+  private readonly infoLimit = limiter(4);
+  private readonly thumbLimit = limiter(2);
+  private scanning = false;
+  private scanned = false;
+  private scanGeneration = 0;
+  private changedTimer: NodeJS.Timeout | undefined;
+  private readonly pendingPaths = new Set<string>();
+  private pendingTimer: NodeJS.Timeout | undefined;
+  private lastMarkdown: vscode.TextEditor | undefined;
+  private infoFailures = 0;
+
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    private readonly services: Services,
+  ) {
+    super();
+    const storage = context.storageUri ?? context.globalStorageUri;
+    this.thumbDir = vscode.Uri.joinPath(storage, 'thumbnails');
+    this.cache = new MetadataCache(vscode.Uri.joinPath(storage, 'gallery-metadata.json').fsPath);
+    this._register(this.cache);
+
+    const watcher = this._register(vscode.workspace.createFileSystemWatcher('**/*.png'));
+    this._register(watcher.onDidCreate((u) => this.queuePath(u)));
+    this._register(watcher.onDidChange((u) => this.queuePath(u)));
+    this._register(watcher.onDidDelete((u) => this.onDeleted(u)));
+    // A deleted folder fires one event for the folder, none for the PNGs in it.
+    const folders = this._register(vscode.workspace.createFileSystemWatcher('**/*', true, true, false));
+    this._register(folders.onDidDelete((u) => this.onDeleted(u)));
+    this._register(services.onDidWriteImages((e) => e.images.forEach((i) => this.queuePath(vscode.Uri.file(i.path)))));
+    this._register(vscode.workspace.onDidChangeWorkspaceFolders(() => void this.rescan()));
+    this._register(
+      vscode.window.onDidChangeActiveTextEditor((e) => {
+        if (e?.document.languageId === 'markdown') this.lastMarkdown = e;
+      }),
+    );
+    const active = vscode.window.activeTextEditor;
+    if (active?.document.languageId === 'markdown') this.lastMarkdown = active;
+    this._register({ dispose: () => [this.changedTimer, this.pendingTimer].forEach((t) => t && clearTimeout(t)) });
+  }
+
+  resolveWebviewView(view: vscode.WebviewView): void {
+    this.view = view;
+    view.webview.options = { enableScripts: true, localResourceRoots: this.roots() };
+    view.webview.html = webviewHtml(view.webview, this.context.extensionUri, { name: 'gallery', title: 'Gallery', body: galleryBody() });
+    const subs = [
+      view.webview.onDidReceiveMessage((m: unknown) => void this.onMessage(m)),
+      view.onDidDispose(() => {
+        if (this.view === view) this.view = undefined;
+        subs.forEach((d) => d.dispose());
+      }),
+    ];
+    if (!this.scanned && !this.scanning) void this.rescan();
+  }
+
+  private roots(): vscode.Uri[] {
+    return resourceRoots(this.context.extensionUri, [this.thumbDir, ...(vscode.workspace.workspaceFolders ?? []).map((f) => f.uri)]);
+  }
+
+  private post(m: ToGallery.Type): void {
+    void this.view?.webview.postMessage(m);
+  }
+
+  /** Tells the webview to ask again, at most every 250 ms while a scan or a burst of file events runs. */
+  private notifyChanged(now = false): void {
+    if (this.changedTimer && !now) return;
+    if (this.changedTimer) clearTimeout(this.changedTimer);
+    this.changedTimer = setTimeout(
+      () => {
+        this.changedTimer = undefined;
+        this.post({ type: 'changed', total: this.index.size, scanning: this.scanning });
+      },
+      now ? 0 : 250,
+    );
+  }
+
+  // ---------------------------------------------------------------- indexing
+
+  /** Builds the index from scratch (refresh command, folder changes, first show). */
+  async rescan(): Promise<void> {
+    const generation = ++this.scanGeneration;
+    this.scanning = true;
+    this.cache.load();
+    this.notifyChanged(true);
+    try {
+      const files = await vscode.workspace.findFiles('**/*.png', EXCLUDE, MAX_FILES);
+      if (generation !== this.scanGeneration) return;
+      const seen = new Set(files.map((f) => f.fsPath));
+      for (const e of [...this.index.all()]) if (!seen.has(e.path)) this.index.removePath(e.path);
+      await Promise.all(files.map((f) => this.indexFile(f, generation)));
+      if (generation !== this.scanGeneration) return;
+      this.cache.retainOnly(seen);
+      this.scanned = true;
+    } catch (e) {
+      this.services.log.error(`Gallery scan failed: ${(e as Error).message}`);
+      this.post({ type: 'notice', level: 'error', message: `Could not scan the workspace for images: ${(e as Error).message}` });
+    } finally {
+      if (generation === this.scanGeneration) {
+        this.scanning = false;
+        this.notifyChanged(true);
+      }
+    }
+  }
+
+  private async indexFile(uri: vscode.Uri, generation = this.scanGeneration): Promise<void> {
+    const p = uri.fsPath;
+    let st: fs.Stats;
+    try {
+      st = await fs.promises.stat(p);
+    } catch {
+      if (this.index.removePath(p)) this.notifyChanged();
+      this.cache.delete(p);
+      return;
+    }
+    let facts = this.cache.get(p, st.mtimeMs, st.size);
+    if (!facts) {
+      facts = await this.infoLimit(() => this.readFacts(p));
+      if (!facts || generation !== this.scanGeneration) return;
+      this.cache.set(p, st.mtimeMs, st.size, facts);
+    }
+    const entry = entryFromPng({ path: p, label: vscode.workspace.asRelativePath(uri, false), mtimeMs: st.mtimeMs, size: st.size }, facts);
+    if (entry) this.index.upsert(entry);
+    else this.index.removePath(p);
+    this.notifyChanged();
+  }
+
+  private async readFacts(p: string): Promise<PngFacts | undefined> {
+    try {
+      const info = await this.services.engine.info(p);
+      if (info.kind !== 'png') return undefined;
+      const png = info as PngInfoResult;
+      return {
+        width: png.width,
+        height: png.height,
+        prompt: png.prompt,
+        negativePrompt: png.negativePrompt,
+        fields: png.fields,
+        madeByCourseIllustrator: png.madeByCourseIllustrator,
+      };
+    } catch (e) {
+      // Not cached: a later scan retries. Log a few, not one line per file.
+      if (++this.infoFailures <= 3) this.services.log.warn(`Gallery could not read ${p}: ${(e as Error).message}`);
+      return undefined;
+    }
+  }
+
+  private queuePath(uri: vscode.Uri): void {
+    if (uri.scheme !== 'file' || !vscode.workspace.getWorkspaceFolder(uri)) return;
+    this.pendingPaths.add(uri.fsPath);
+    if (this.pendingTimer) return;
+    this.pendingTimer = setTimeout(() => {
+      this.pendingTimer = undefined;
+      const paths = [...this.pendingPaths];
+      this.pendingPaths.clear();
+      void Promise.all(paths.map((p) => this.indexFile(vscode.Uri.file(p))));
+    }, 300);
+  }
+
+  private onDeleted(uri: vscode.Uri): void {
+    const n = (this.index.removePath(uri.fsPath) ? 1 : 0) + this.index.removeUnder(uri.fsPath, path.sep);
+    this.cache.delete(uri.fsPath);
+    if (n) this.notifyChanged();
+  }
+
+  // ---------------------------------------------------------------- messages
+
+  private async onMessage(raw: unknown): Promise<void> {
+    let m: FromGallery.Type;
+    try {
+      m = validateFromGallery(raw);
+    } catch (e) {
+      this.services.log.warn(`Gallery sent an invalid message: ${(e as Error).message}`);
+      return;
+    }
+    switch (m.type) {
+      case 'ready':
+        if (!this.scanned && !this.scanning) void this.rescan();
+        return;
+      case 'query':
+        return this.sendPage(m);
+      case 'thumbs':
+        return this.sendThumbs(m.ids);
+      case 'action':
+        return this.action(m.action, m.id);
+    }
+  }
+
+  private sendPage(q: FromGallery.Query): void {
+    const page = this.index.query({ text: q.query, offset: q.offset, limit: q.limit });
+    this.post({
+      type: 'page',
+      requestId: q.requestId,
+      query: q.query,
+      offset: page.offset,
+      total: page.total,
+      items: page.items.map((e) => this.card(e)),
+      scanning: this.scanning,
+    });
+  }
+
+  private card(e: GalleryEntry): GalleryCard {
+    const webview = this.view?.webview;
+    const thumb = path.join(this.thumbDir.fsPath, thumbnailName(e, THUMB_PX));
+    const stamp = `v=${Math.floor(e.mtimeMs).toString(36)}`;
+    return {
+      id: e.id,
+      fileName: e.fileName,
+      label: e.label,
+      prompt: e.prompt,
+      mtimeMs: e.mtimeMs,
+      width: e.width,
+      height: e.height,
+      imageUri: webview ? webview.asWebviewUri(vscode.Uri.file(e.path)).with({ query: stamp }).toString() : '',
+      thumbUri: webview && fs.existsSync(thumb) ? webview.asWebviewUri(vscode.Uri.file(thumb)).toString() : undefined,
+    };
+  }
+
+  private async sendThumbs(ids: readonly string[]): Promise<void> {
+    const webview = this.view?.webview;
+    if (!webview) return;
+    await fs.promises.mkdir(this.thumbDir.fsPath, { recursive: true });
+    // Answer in small groups so the first thumbnails appear while the rest are made.
+    const pending = ids.map((id) => this.index.get(id)).filter((e): e is GalleryEntry => !!e);
+    await Promise.all(
+      pending.map(async (e) => {
+        const uri = await this.thumbLimit(() => this.thumbnail(e));
+        this.post({ type: 'thumbs', thumbs: [{ id: e.id, uri: webview.asWebviewUri(uri).toString() }] });
+      }),
+    );
+  }
+
+  /** The cached thumbnail, made by the engine when missing; the full image if the engine cannot. */
+  private async thumbnail(e: GalleryEntry): Promise<vscode.Uri> {
+    const dest = path.join(this.thumbDir.fsPath, thumbnailName(e, THUMB_PX));
+    if (fs.existsSync(dest)) return vscode.Uri.file(dest);
+    try {
+      const r = await this.services.engine.thumbnail({ source: e.path, dest, size: THUMB_PX });
+      return vscode.Uri.file(r.path);
+    } catch (err) {
+      if (++this.infoFailures <= 3) this.services.log.warn(`Gallery thumbnail for ${e.path}: ${(err as Error).message}`);
+      return vscode.Uri.file(e.path);
+    }
+  }
+
+  // ---------------------------------------------------------------- actions
+
+  private markdownEditor(): vscode.TextEditor | undefined {
+    const a = vscode.window.activeTextEditor;
+    if (a?.document.languageId === 'markdown') return a;
+    const last = this.lastMarkdown;
+    return last && vscode.window.visibleTextEditors.includes(last) ? last : vscode.window.visibleTextEditors.find((e) => e.document.languageId === 'markdown');
+  }
+
+  private async action(action: GalleryAction, id: string): Promise<void> {
+    const e = this.index.get(id);
+    if (!e) {
+      this.post({ type: 'notice', level: 'error', message: 'That image is no longer in the gallery.' });
+      return;
+    }
+    const uri = vscode.Uri.file(e.path);
+    try {
+      switch (action) {
+        case 'insert': {
+          if (!this.services.isTrusted()) throw new Error('This workspace is in restricted mode: nothing is written.');
+          const editor = this.markdownEditor();
+          if (!editor) throw new Error('Open a Markdown file and put the cursor where the image goes, then insert again.');
+          const r = await this.services.insertImage({ uri: editor.document.uri, position: editor.selection.active }, e.path, altFromPrompt(e.prompt));
+          this.post({ type: 'notice', level: 'info', message: `Inserted ${r.markdown} into ${vscode.workspace.asRelativePath(editor.document.uri, false)}.` });
+          return;
+        }
+        case 'copyMarkdown': {
+          const doc = this.markdownEditor()?.document.uri.fsPath;
+          const ws = vscode.workspace.getWorkspaceFolder(uri)?.uri.fsPath;
+          await vscode.env.clipboard.writeText(markdownImage(doc, e.path, altFromPrompt(e.prompt), ws));
+          this.post({ type: 'notice', level: 'info', message: 'Markdown copied to the clipboard.' });
+          return;
+        }
+        case 'reveal':
+          await vscode.commands.executeCommand('revealInExplorer', uri);
+          return;
+        case 'open':
+          await vscode.commands.executeCommand('vscode.open', uri, { preview: true });
+          return;
+        case 'openInPanel':
+          openResultsPanel({ settings: settingsFromEntry(e, defaultSettings(this.services.config())) });
+          return;
+        case 'regenerate':
+          openResultsPanel({
+            settings: { ...settingsFromEntry(e, defaultSettings(this.services.config())), seed: undefined, seedLocked: false },
+            generate: true,
+          });
+          return;
+        case 'delete':
+          return await this.delete(e, uri);
+      }
+    } catch (err) {
+      this.post({ type: 'notice', level: 'error', message: (err as Error).message });
+    }
+  }
+
+  private async delete(e: GalleryEntry, uri: vscode.Uri): Promise<void> {
+    if (!this.services.isTrusted()) throw new Error('This workspace is in restricted mode: nothing is deleted.');
+    const ok = await vscode.window.showWarningMessage(
+      `Move "${e.label}" to the trash?`,
+      { modal: true, detail: 'Links to it in your Markdown files will break.' },
+      'Move to Trash',
+    );
+    if (ok !== 'Move to Trash') return;
+    try {
+      await vscode.workspace.fs.delete(uri, { useTrash: true });
+    } catch (err) {
+      const again = await vscode.window.showWarningMessage(
+        `The trash is not available here (${(err as Error).message}). Delete "${e.label}" permanently?`,
+        { modal: true },
+        'Delete Permanently',
+      );
+      if (again !== 'Delete Permanently') return;
+      await vscode.workspace.fs.delete(uri, { useTrash: false });
+    }
+    this.onDeleted(uri);
+    this.notifyChanged(true);
+  }
+}

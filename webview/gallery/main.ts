@@ -1,0 +1,256 @@
+// Gallery view, browser side: a search box and a grid of thumbnails, paged as the user scrolls.
+// Thumbnails are asked for only when a card comes near the viewport, so 1,000 images cost a few
+// dozen requests at a time. A preview pane shows one image with its actions.
+
+import '@vscode-elements/elements/dist/vscode-button/index.js';
+import '@vscode-elements/elements/dist/vscode-textfield/index.js';
+import type { VscodeTextfield } from '@vscode-elements/elements/dist/vscode-textfield/index.js';
+import { FromGallery, GalleryAction, GalleryCard, ToGallery } from '../../src/core/webviewMessages';
+import { byId, el, getVsCodeApi } from '../shared/vscodeApi';
+
+interface SavedState {
+  query: string;
+}
+
+const PAGE = 60;
+const vscode = getVsCodeApi<FromGallery.Type, SavedState>();
+const post = (m: FromGallery.Type) => vscode.postMessage(m);
+
+const search = byId<VscodeTextfield>('search');
+const grid = byId('grid');
+const status = byId('status');
+const sentinel = byId('sentinel');
+const preview = byId('preview');
+const previewImg = byId<HTMLImageElement>('preview-img');
+const previewPrompt = byId('preview-prompt');
+const previewName = byId('preview-name');
+
+let query = vscode.getState()?.query ?? '';
+let requestId = 0;
+let total = 0;
+let scanning = true;
+let loading = false;
+const cards: GalleryCard[] = [];
+const cardEls = new Map<string, HTMLElement>();
+const thumbs = new Map<string, string>();
+let previewId: string | undefined;
+let returnFocus: HTMLElement | undefined;
+
+// ------------------------------------------------------------------ paging
+
+function requestPage(offset: number, limit = PAGE): void {
+  loading = true;
+  post({ type: 'query', requestId: ++requestId, query, offset, limit });
+}
+
+function reload(): void {
+  // Keep as many cards as were shown, so a file event does not scroll the user back to the top.
+  requestPage(0, Math.min(200, Math.max(PAGE, cards.length)));
+}
+
+function onPage(m: ToGallery.Page): void {
+  if (m.requestId !== requestId) return;
+  loading = false;
+  total = m.total;
+  scanning = m.scanning;
+  if (m.offset === 0) {
+    cards.length = 0;
+    cardEls.clear();
+    grid.replaceChildren();
+  }
+  for (const c of m.items) {
+    if (cardEls.has(c.id)) continue;
+    cards.push(c);
+    if (c.thumbUri) thumbs.set(c.id, c.thumbUri);
+    const node = cardEl(c);
+    cardEls.set(c.id, node);
+    grid.append(node);
+  }
+  updateStatus();
+  if (previewId && !cardEls.has(previewId) && m.offset === 0) closePreview();
+  // The sentinel may still be visible after a short page: fill the view.
+  requestAnimationFrame(() => {
+    if (!loading && cards.length < total && isNearViewport(sentinel)) requestPage(cards.length);
+  });
+}
+
+function updateStatus(): void {
+  const what = query.trim() ? `${total} matching “${query.trim()}”` : `${total} image${total === 1 ? '' : 's'}`;
+  status.textContent = `${what}${scanning ? ' · scanning…' : ''}`;
+  byId('empty').hidden = total > 0 || scanning;
+  byId('empty').textContent = query.trim()
+    ? 'No image matches this search.'
+    : 'No illustrations yet. Generate one from a Markdown file (Course Illustrator: Generate Illustration).';
+}
+
+function isNearViewport(node: HTMLElement): boolean {
+  const r = node.getBoundingClientRect();
+  return r.top < window.innerHeight + 400;
+}
+
+new IntersectionObserver(
+  (entries) => {
+    if (entries.some((e) => e.isIntersecting) && !loading && cards.length < total) requestPage(cards.length);
+  },
+  { rootMargin: '400px' },
+).observe(sentinel);
+
+// ------------------------------------------------------------------ cards and lazy thumbnails
+
+const wanted = new Set<string>();
+let thumbFlush: number | undefined;
+
+const thumbObserver = new IntersectionObserver(
+  (entries) => {
+    for (const e of entries) {
+      if (!e.isIntersecting) continue;
+      const id = (e.target as HTMLElement).dataset.id;
+      thumbObserver.unobserve(e.target);
+      if (id && !thumbs.has(id)) wanted.add(id);
+    }
+    if (wanted.size && thumbFlush === undefined) {
+      thumbFlush = requestAnimationFrame(() => {
+        thumbFlush = undefined;
+        const ids = [...wanted].slice(0, 100);
+        ids.forEach((id) => wanted.delete(id));
+        post({ type: 'thumbs', ids });
+      });
+    }
+  },
+  { rootMargin: '300px' },
+);
+
+function cardEl(c: GalleryCard): HTMLElement {
+  const img = el('img', { attrs: { alt: c.prompt.slice(0, 160) || c.fileName, loading: 'lazy', decoding: 'async', draggable: 'false' } });
+  const src = thumbs.get(c.id);
+  if (src) img.src = src;
+  const node = el(
+    'div',
+    {
+      className: 'card',
+      attrs: { role: 'listitem', tabindex: '0', 'data-id': c.id, title: `${c.label}\n${c.prompt}`, 'aria-label': `${c.fileName}: ${c.prompt.slice(0, 160)}` },
+    },
+    [el('div', { className: 'thumb' }, [img]), el('div', { className: 'caption', text: c.prompt || c.fileName })],
+  );
+  if (!src) thumbObserver.observe(node);
+  node.addEventListener('click', () => openPreview(c.id));
+  return node;
+}
+
+function onThumbs(m: ToGallery.Thumbs): void {
+  for (const t of m.thumbs) {
+    thumbs.set(t.id, t.uri);
+    const img = cardEls.get(t.id)?.querySelector('img');
+    if (img) img.src = t.uri;
+  }
+}
+
+// ------------------------------------------------------------------ preview pane
+
+function openPreview(id: string): void {
+  const c = cards.find((x) => x.id === id);
+  if (!c) return;
+  previewId = id;
+  returnFocus = cardEls.get(id);
+  previewImg.src = c.imageUri;
+  previewImg.alt = c.prompt.slice(0, 160) || c.fileName;
+  previewPrompt.textContent = c.prompt;
+  previewName.textContent = `${c.label} · ${c.width}×${c.height} · ${new Date(c.mtimeMs).toLocaleString()}`;
+  preview.hidden = false;
+  byId('preview-insert').focus();
+}
+
+function closePreview(): void {
+  preview.hidden = true;
+  previewId = undefined;
+  previewImg.removeAttribute('src');
+  returnFocus?.focus();
+}
+
+for (const b of preview.querySelectorAll<HTMLElement>('[data-action]')) {
+  b.addEventListener('click', () => {
+    if (previewId) post({ type: 'action', action: b.dataset.action as GalleryAction, id: previewId });
+  });
+}
+byId('preview-close').addEventListener('click', closePreview);
+
+// ------------------------------------------------------------------ keyboard
+
+function focusedCardId(): string | undefined {
+  const a = document.activeElement as HTMLElement | null;
+  return a?.classList.contains('card') ? a.dataset.id : undefined;
+}
+
+function columns(): number {
+  const first = grid.firstElementChild as HTMLElement | null;
+  if (!first) return 1;
+  const top = first.offsetTop;
+  let n = 0;
+  for (const c of grid.children) {
+    if ((c as HTMLElement).offsetTop !== top) break;
+    n++;
+  }
+  return Math.max(1, n);
+}
+
+document.addEventListener('keydown', (e) => {
+  if (e.key === 'Escape' && !preview.hidden) {
+    e.preventDefault();
+    closePreview();
+    return;
+  }
+  const id = focusedCardId();
+  if (!id) return;
+  const i = cards.findIndex((c) => c.id === id);
+  const move: Record<string, number> = { ArrowRight: 1, ArrowLeft: -1, ArrowDown: columns(), ArrowUp: -columns(), Home: -i, End: cards.length - 1 - i };
+  if (e.key in move) {
+    e.preventDefault();
+    const next = cards[Math.max(0, Math.min(cards.length - 1, i + move[e.key]))];
+    cardEls.get(next.id)?.focus();
+  } else if (e.key === 'Enter' || e.key === ' ') {
+    e.preventDefault();
+    openPreview(id);
+  } else if (e.key === 'Delete') {
+    e.preventDefault();
+    post({ type: 'action', action: 'delete', id });
+  }
+});
+
+// ------------------------------------------------------------------ search and messages
+
+let searchTimer: number | undefined;
+search.value = query;
+search.addEventListener('input', () => {
+  window.clearTimeout(searchTimer);
+  searchTimer = window.setTimeout(() => {
+    query = search.value;
+    vscode.setState({ query });
+    requestPage(0);
+  }, 150);
+});
+
+window.addEventListener('message', (event: MessageEvent<ToGallery.Type>) => {
+  const m = event.data;
+  switch (m.type) {
+    case 'page':
+      onPage(m);
+      break;
+    case 'thumbs':
+      onThumbs(m);
+      break;
+    case 'changed':
+      scanning = m.scanning;
+      reload();
+      break;
+    case 'notice': {
+      const box = byId('notice');
+      box.textContent = m.message;
+      box.className = `notice ${m.level}`;
+      box.hidden = false;
+      break;
+    }
+  }
+});
+
+post({ type: 'ready' });
+requestPage(0);
