@@ -42,5 +42,8 @@ export function exitCode(err: unknown): number {
 export function asEngineError(err: unknown, kind: EngineErrorKind = 'internal'): EngineError {
   if (err instanceof EngineError) return err;
   const message = err instanceof Error ? err.message : String(err);
-  return new EngineError(kind, message);
+  // Lower layers (image output, model folder, downloads) tag their errors with a `kind`.
+  const tagged = (err as { kind?: unknown } | null)?.kind;
+  const known: EngineErrorKind[] = ['badInput', 'modelError', 'outputError', 'cancelled'];
+  return new EngineError(known.includes(tagged as EngineErrorKind) ? (tagged as EngineErrorKind) : kind, message);
 }

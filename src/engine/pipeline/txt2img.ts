@@ -5,14 +5,14 @@
 import * as fs from 'fs';
 import { GeneratedImage, ProgressEvent, StageTimings } from '../../core/protocol';
 import { A1111_SAMPLER, SchedulerName } from '../../core/schedulerNames';
-import { formatInfotext } from '../../core/infotext';
+import { generationInfotext } from '../../core/infotext';
 import { CancelledError } from '../errors';
 import { TorchGenerator } from '../rng/torchGenerator';
 import { createScheduler } from '../schedulers/index';
-import { decodedToRgb } from '../image/latentPreview';
-import { previewPng } from '../image/latentPreview';
+import { decodedToRgb, previewPng } from '../image/latentPreview';
 import { writeGeneratedPng, outputPathFor } from '../image/writeImage';
 import { buildXmp } from '../image/xmp';
+import { aiLabelsFor } from '../image/label';
 import { writeNpy } from '../image/npy';
 import { ModelSession } from '../onnx/session';
 import { LoadedModel } from './loadedModel';
@@ -34,8 +34,6 @@ export interface Txt2ImgResult {
   tokenCount: number;
   scheduler: SchedulerName;
 }
-
-export const MEDICAL_LABEL = 'AI-generated teaching illustration · not for diagnosis';
 
 export async function txt2img(model: LoadedModel, job: JobSpec, hooks: JobHooks): Promise<Txt2ImgResult> {
   const t0 = performance.now();
@@ -138,7 +136,7 @@ export async function txt2img(model: LoadedModel, job: JobSpec, hooks: JobHooks)
     if (job.saveLatents) {
       const all = new Float32Array(latentsOut.reduce((n, l) => n + l.length, 0));
       latentsOut.forEach((l, i) => all.set(l, i * l.length));
-      await writeNpy(job.saveLatents, all, [latentsOut.length, latentsOut[0].length / (latentH * latentW), latentH, latentW]);
+      await writeNpy(job.saveLatents, all, [latentsOut.length, latentsOut[0].length / (latentH * latentW), latentH, latentW], job.overwrite);
     }
 
     async function decodeAndSave(index: number): Promise<number> {
@@ -162,10 +160,11 @@ export async function txt2img(model: LoadedModel, job: JobSpec, hooks: JobHooks)
       const s0 = performance.now();
       const infotext = makeInfotext(model, job, seed, decoded.value.width, decoded.value.height);
       const dest = job.outFile ?? outputPathFor(job.outDir!, job.prompt, seed, (p) => fs.existsSync(p));
+      const labels = aiLabelsFor(job.domain);
       const file = await writeGeneratedPng({
         rgb, width: decoded.value.width, height: decoded.value.height, dest, overwrite: job.overwrite, infotext,
-        xmp: buildXmp({ prompt: job.prompt, version: VERSION, teaching: job.domain !== 'general' }),
-        label: job.domain === 'medical' ? MEDICAL_LABEL : undefined,
+        xmp: buildXmp({ prompt: job.prompt, version: VERSION, statement: labels.statement }),
+        label: labels.label,
       });
       written.push(file);
       timings.saveMs += performance.now() - s0;
@@ -203,20 +202,19 @@ function fitSequence(unet: UnetRunner, cond: Embeddings, uncond: Embeddings | un
 
 function makeInfotext(model: LoadedModel, job: JobSpec, seed: number, width: number, height: number): string {
   const names = A1111_SAMPLER[job.scheduler];
-  const fields: [string, string | number | undefined][] = [
-    ['Steps', job.steps],
-    ['Sampler', names.sampler],
-    ['Schedule type', names.schedule],
-    ['CFG scale', job.guidance],
-    ['Seed', seed],
-    ['Size', `${width}x${height}`],
-    ['Model hash', model.modelHash()],
-    ['Model', model.name],
-    ['RNG', 'CPU'],
-    ['Prompt weighting', job.promptWeighting ? undefined : 'off'],
-    ...Object.entries(job.extraParameters),
-    ['Version', `course-illustrator ${VERSION}`],
-  ];
-  return formatInfotext({ prompt: job.prompt, negativePrompt: job.negativePrompt, fields });
+  return generationInfotext({
+    prompt: job.prompt,
+    negativePrompt: job.negativePrompt,
+    steps: job.steps,
+    sampler: names.sampler,
+    scheduleType: names.schedule,
+    guidance: job.guidance,
+    seed,
+    width,
+    height,
+    modelHash: model.modelHash(),
+    modelName: model.name,
+    version: VERSION,
+    extra: { ...(job.promptWeighting ? {} : { 'Prompt weighting': 'off' }), ...job.extraParameters },
+  });
 }
-

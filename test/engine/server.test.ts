@@ -1,0 +1,118 @@
+// The engine child process as the extension sees it: JSON-RPC over stdio with progress,
+// previews, FIFO queue, cancellation and warm sessions.
+
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { CancellationTokenSource, ResponseError } from 'vscode-jsonrpc/node';
+import { ensureFixture } from '../fixtures/tinyPipeline';
+import { startServer, EngineServer } from '../support/engineProcess';
+import { GenerateResult, Methods, ProgressEvent, QueueEvent, StatusResult, ErrorCodes } from '../../src/core/protocol';
+
+describe('engine server (JSON-RPC over stdio)', function () {
+  this.timeout(120000);
+  let model: string;
+  let server: EngineServer;
+  let dir: string;
+  const progress: ProgressEvent[] = [];
+  const queue: QueueEvent[] = [];
+
+  before(async () => {
+    model = await ensureFixture('tiny-a');
+    server = await startServer();
+    server.connection.onNotification(Methods.progress, (e: ProgressEvent) => progress.push(e));
+    server.connection.onNotification(Methods.queue, (e: QueueEvent) => queue.push(e));
+    await server.connection.sendRequest(Methods.initialize, { provider: 'cpu', threads: 1 });
+  });
+  after(async () => server.close());
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ci-srv-'));
+    progress.length = 0;
+    queue.length = 0;
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  const generate = (jobId: string, extra: object = {}, token?: CancellationTokenSource) =>
+    server.connection.sendRequest(Methods.generate,
+      { jobId, model, prompt: 'a plant cell', seed: 1, steps: 4, outDir: dir, ...extra }, token?.token) as Promise<GenerateResult>;
+
+  it('reports progress for every step with ETA, and previews every k steps', async () => {
+    const r = await generate('p1', { previewEvery: 2, scheduler: 'euler' });
+    assert.strictEqual(r.images.length, 1);
+    const steps = progress.filter((e) => e.jobId === 'p1' && e.stage === 'denoise');
+    assert.deepStrictEqual(steps.map((e) => e.step), [1, 2, 3, 4]);
+    assert.ok(steps.every((e) => e.total === 4 && e.etaMs >= 0 && e.elapsedMs > 0));
+    assert.strictEqual(steps[3].etaMs, 0);
+    const previews = steps.filter((e) => e.preview);
+    assert.deepStrictEqual(previews.map((e) => e.step), [2, 4]);
+    const png = Buffer.from(previews[0].preview!.pngBase64, 'base64');
+    assert.strictEqual(png.subarray(1, 4).toString(), 'PNG');
+  });
+
+  it('keeps sessions warm: a second job with the same model loads nothing', async () => {
+    const s1 = (await server.connection.sendRequest(Methods.status, {})) as StatusResult;
+    await generate('w1');
+    const r = await generate('w2', { seed: 2 });
+    const s2 = (await server.connection.sendRequest(Methods.status, {})) as StatusResult;
+    assert.strictEqual(r.timings.loadMs, 0);
+    assert.strictEqual(s1.pid, s2.pid);
+    assert.deepStrictEqual(s2.loadedModels, [model]);
+  });
+
+  it('runs jobs first in, first out, one at a time, telling waiting jobs their place', async () => {
+    const order: string[] = [];
+    const a = generate('q1', { steps: 6 }).then(() => order.push('q1'));
+    const b = generate('q2', { steps: 1 }).then(() => order.push('q2'));
+    await Promise.all([a, b]);
+    assert.deepStrictEqual(order, ['q1', 'q2']);
+    assert.ok(queue.some((e) => e.jobId === 'q2' && e.position === 1));
+    assert.ok(queue.some((e) => e.jobId === 'q2' && e.position === 0));
+    const q2Start = progress.findIndex((e) => e.jobId === 'q2');
+    const q1Last = progress.map((e) => e.jobId).lastIndexOf('q1');
+    assert.ok(q2Start > q1Last, 'q2 started after q1 finished');
+  });
+
+  it('cancellation takes effect before the next UNet call and leaves no file', async () => {
+    const source = new CancellationTokenSource();
+    const seen: number[] = [];
+    const sub = server.connection.onNotification(Methods.progress, (e: ProgressEvent) => {
+      if (e.jobId === 'c1' && e.stage === 'denoise') {
+        seen.push(e.step);
+        if (e.step === 2) source.cancel();
+      }
+    });
+    await assert.rejects(generate('c1', { steps: 200, batch: 2 }, source), (err: ResponseError<unknown>) => {
+      assert.strictEqual(err.code, ErrorCodes.cancelled);
+      return true;
+    });
+    sub.dispose();
+    assert.ok(Math.max(...seen) <= 3, `ran on to step ${Math.max(...seen)}`);
+    assert.deepStrictEqual(fs.readdirSync(dir), []);
+    // The engine is still fine afterwards.
+    const r = await generate('c2', { steps: 1 });
+    assert.strictEqual(r.images.length, 1);
+  });
+
+  it('a queued job can be cancelled by id before it starts', async () => {
+    const first = generate('k1', { steps: 8 });
+    const second = generate('k2', { steps: 1 });
+    const reply = await server.connection.sendRequest(Methods.cancel, { jobId: 'k2' });
+    assert.deepStrictEqual(reply, { cancelled: true });
+    await first;
+    await assert.rejects(second, /cancelled/i);
+    assert.strictEqual(fs.readdirSync(dir).length, 1);
+  });
+
+  it('validates every request and names the bad field', async () => {
+    await assert.rejects(server.connection.sendRequest(Methods.generate, { jobId: 'v1', model, prompt: 'x', seed: 'forty-two' }),
+      (err: ResponseError<unknown>) => err.code === ErrorCodes.badInput && /"seed"/.test(err.message));
+    await assert.rejects(server.connection.sendRequest(Methods.generate, { jobId: 'v2', model, prompt: 'x', steps: 0, outDir: dir }),
+      (err: ResponseError<unknown>) => err.code === ErrorCodes.badInput && /--steps/.test(err.message));
+  });
+
+  it('tokenize counts tokens and windows', async () => {
+    const r = await server.connection.sendRequest(Methods.tokenize, { model, text: 'a (red:1.2) blood cell' });
+    assert.deepStrictEqual(r, { ...(r as object), count: 4, windows: 1 });
+  });
+});
