@@ -87,7 +87,7 @@ export class DDIMScheduler implements Scheduler {
     });
   }
 
-  scaleModelInput(sample: Float32Array): Float32Array {
+  scaleModelInput(sample: Float32Array, _timestep?: number): Float32Array {
     return sample;
   }
 

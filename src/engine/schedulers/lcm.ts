@@ -111,7 +111,7 @@ export class LCMScheduler implements Scheduler {
     this.stepIndex = undefined;
   }
 
-  scaleModelInput(sample: Float32Array): Float32Array {
+  scaleModelInput(sample: Float32Array, _timestep?: number): Float32Array {
     return sample;
   }
 

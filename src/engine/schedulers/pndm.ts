@@ -122,7 +122,7 @@ export class PNDMScheduler implements Scheduler {
     this.curModelOutput = undefined;
   }
 
-  scaleModelInput(sample: Float32Array): Float32Array {
+  scaleModelInput(sample: Float32Array, _timestep?: number): Float32Array {
     return sample;
   }
 

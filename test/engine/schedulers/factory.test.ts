@@ -46,7 +46,7 @@ describe('createScheduler', () => {
       // PLMS repeats its second timestep.
       assert.strictEqual(scheduler.timesteps.length, name === 'pndm' ? 21 : 20);
       const generator = new TorchGenerator(1);
-      let sample = Float32Array.from(dummySampleDeter(), (v) => v * scheduler.initNoiseSigma);
+      let sample: Float32Array = Float32Array.from(dummySampleDeter(), (v) => v * scheduler.initNoiseSigma);
       for (const t of scheduler.timesteps) {
         const input = scheduler.scaleModelInput(sample, t);
         sample = scheduler.step(dummyModel(input, t), t, sample, generator).prevSample;
