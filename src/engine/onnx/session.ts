@@ -1,0 +1,217 @@
+// One ONNX model file as an onnxruntime session, with its declared inputs and outputs, feeds
+// checked before they reach ORT, and errors that name the file, the input, and the fix.
+
+import { promises as fs } from 'fs';
+import * as ort from 'onnxruntime-node';
+import type { ProviderName } from '../../core/protocol';
+import { EngineError } from '../errors';
+import { PROVIDER_HINT, resolveProvider, sessionOptions } from './backend';
+
+/** An input or output as the model declares it. dims: numbers are fixed, strings symbolic ("batch"), '?' unknown. */
+export interface IoInfo {
+  name: string;
+  /** ORT's element type: 'float32', 'float16' (fp16 exports), 'int64', 'int32', ...; 'non-tensor' for maps/sequences. */
+  type: string;
+  dims: (number | string)[];
+}
+
+export interface ModelSessionOptions {
+  provider: ProviderName;
+  /** Intra-op threads; 0: physical cores. */
+  threads: number;
+  /** Shown in errors and logs, e.g. "unet". */
+  label: string;
+  /** Only reading the metadata (`info`): skip graph optimisation, which is slow for a full UNet. */
+  inspectOnly?: boolean;
+}
+
+export class ModelSession {
+  /** Total milliseconds spent inside session.run (for the benchmark's overhead ratio). */
+  runMs = 0;
+  readonly inputs: IoInfo[];
+  readonly outputs: IoInfo[];
+  private session: ort.InferenceSession | undefined;
+
+  private constructor(
+    readonly file: string,
+    readonly label: string,
+    session: ort.InferenceSession,
+    /** The provider actually running this session. */
+    readonly provider: ProviderName,
+    /** Set when the requested provider could not be used (then provider is 'cpu'). */
+    readonly warning: string | undefined,
+  ) {
+    this.session = session;
+    this.inputs = describe(session.inputMetadata, session.inputNames);
+    this.outputs = describe(session.outputMetadata, session.outputNames);
+  }
+
+  static async create(file: string, opts: ModelSessionOptions): Promise<ModelSession> {
+    let size: number;
+    try {
+      const st = await fs.stat(file);
+      if (!st.isFile()) throw new EngineError('modelError', `${file} is not a file: point at a folder in the diffusers ONNX layout, whose components hold model.onnx files.`);
+      size = st.size;
+    } catch (err) {
+      if (err instanceof EngineError) throw err;
+      throw new EngineError('modelError', `${file} is missing: the model folder is incomplete; download the model again.`);
+    }
+    const resolved = resolveProvider(opts.provider);
+    let warning = resolved.warning;
+    try {
+      const s = await ort.InferenceSession.create(file, sessionOptions(resolved, opts.threads, opts.label, !opts.inspectOnly));
+      return new ModelSession(file, opts.label, s, resolved.provider, warning);
+    } catch (err) {
+      if (resolved.provider === 'cpu' || isFileProblem(err)) throw loadError(file, size, err);
+      // The provider exists but would not start (no adapter, driver, library): the CPU always can.
+      warning =
+        `${resolved.provider} could not start for ${opts.label} (${firstLine(err)}); running on the CPU. ` +
+        PROVIDER_HINT[resolved.provider];
+    }
+    try {
+      const s = await ort.InferenceSession.create(file, sessionOptions({ executionProviders: ['cpu'] }, opts.threads, opts.label, !opts.inspectOnly));
+      return new ModelSession(file, opts.label, s, 'cpu', warning);
+    } catch (err) {
+      throw loadError(file, size, err);
+    }
+  }
+
+  input(name: string): IoInfo | undefined {
+    return this.inputs.find((i) => i.name === name);
+  }
+
+  output(name: string): IoInfo | undefined {
+    return this.outputs.find((o) => o.name === name);
+  }
+
+  /** True when any input or output is float16 (an fp16 export: feed it with float32ToFloat16). */
+  get usesFloat16(): boolean {
+    return [...this.inputs, ...this.outputs].some((io) => io.type === 'float16');
+  }
+
+  /**
+   * Runs the model. Feeds are checked against the declared inputs first (names, dtypes, ranks,
+   * fixed dims); `outputNames` limits the outputs computed.
+   */
+  async run(feeds: Record<string, ort.Tensor>, outputNames?: string[]): Promise<Record<string, ort.Tensor>> {
+    const session = this.session;
+    if (!session) throw new Error(`${this.label} session (${this.file}) was already disposed`);
+    const problems = this.check(feeds);
+    if (problems.length) {
+      throw new EngineError(
+        'modelError',
+        `${this.label} (${this.file}) cannot take these inputs: ${problems.join('; ')}. ` +
+          `It expects ${formatList(this.inputs)}; it was given ${formatFeeds(feeds)}.`,
+      );
+    }
+    const t0 = performance.now();
+    try {
+      const out = outputNames ? await session.run(feeds, outputNames) : await session.run(feeds);
+      return out as Record<string, ort.Tensor>;
+    } catch (err) {
+      throw new EngineError(
+        'modelError',
+        `${this.label} (${this.file}) failed while running: ${firstLine(err)}. ` +
+          `It was given ${formatFeeds(feeds)}; it expects ${formatList(this.inputs)}.`,
+      );
+    } finally {
+      this.runMs += performance.now() - t0;
+    }
+  }
+
+  async dispose(): Promise<void> {
+    const s = this.session;
+    this.session = undefined;
+    if (s) await s.release();
+  }
+
+  private check(feeds: Record<string, ort.Tensor>): string[] {
+    const problems: string[] = [];
+    for (const name of Object.keys(feeds)) {
+      if (!this.input(name)) problems.push(`"${name}" is not an input of this model`);
+    }
+    for (const io of this.inputs) {
+      const t = feeds[io.name];
+      if (!t) {
+        problems.push(`input "${io.name}" (${format(io.type, io.dims)}) is missing`);
+        continue;
+      }
+      if (io.type === 'non-tensor') continue;
+      const want = format(io.type, io.dims);
+      const got = format(t.type, t.dims);
+      if (t.type !== io.type) {
+        problems.push(`input "${io.name}" must be ${want}, got ${got} (wrong element type)`);
+      } else if (t.dims.length !== io.dims.length) {
+        problems.push(`input "${io.name}" must be ${want}, got ${got} (rank ${t.dims.length} instead of ${io.dims.length})`);
+      } else {
+        const bad = io.dims.findIndex((d, i) => typeof d === 'number' && d > 0 && t.dims[i] !== d);
+        if (bad >= 0) problems.push(`input "${io.name}" must be ${want}, got ${got} (dimension ${bad} must be ${io.dims[bad]})`);
+      }
+    }
+    return problems;
+  }
+}
+
+function describe(meta: readonly ort.InferenceSession.ValueMetadata[] | undefined, names: readonly string[]): IoInfo[] {
+  // onnxruntime-node before 1.22 had names only.
+  if (!meta) return names.map((name) => ({ name, type: 'non-tensor', dims: [] }));
+  return meta.map((m) => {
+    if (!m.isTensor) return { name: m.name, type: 'non-tensor', dims: [] };
+    const dims = m.shape.map((d) => (typeof d === 'number' ? (d >= 0 ? d : '?') : d === '' ? '?' : d));
+    return { name: m.name, type: m.type, dims };
+  });
+}
+
+function format(type: string, dims: readonly (number | string)[]): string {
+  return `${type} [${dims.join(', ')}]`;
+}
+
+function formatList(list: IoInfo[]): string {
+  return list.map((io) => `${io.name}: ${format(io.type, io.dims)}`).join(', ');
+}
+
+function formatFeeds(feeds: Record<string, ort.Tensor>): string {
+  const parts = Object.entries(feeds).map(([name, t]) => `${name}: ${format(t.type, t.dims)}`);
+  return parts.length ? parts.join(', ') : 'no inputs';
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function firstLine(err: unknown): string {
+  const m = message(err).split('\n')[0].trim();
+  return m.length > 400 ? m.slice(0, 400) + '…' : m;
+}
+
+/** Errors about the file itself: retrying on another provider cannot help. */
+function isFileProblem(err: unknown): boolean {
+  return /Protobuf parsing failed|does not have a graph|External data|out of bounds or can not be read|No such file|File doesn't exist/i.test(
+    message(err),
+  );
+}
+
+/** An ORT load failure as a message that says which file is broken and how to fix it. */
+function loadError(file: string, size: number, err: unknown): EngineError {
+  const m = message(err);
+  const missingData = /External data path does not exist:\s*"?([^"\n]+)"?/.exec(m);
+  if (missingData) {
+    return new EngineError(
+      'modelError',
+      `${missingData[1]} is missing: ${file} keeps its weights in that file (external data). The model folder is incomplete; download the model again.`,
+    );
+  }
+  if (/out of bounds or can not be read in full/.test(m)) {
+    return new EngineError(
+      'modelError',
+      `The external weights of ${file} are cut short (${firstLine(err)}): the download was probably interrupted; download the model again.`,
+    );
+  }
+  if (/Protobuf parsing failed|does not have a graph/.test(m)) {
+    return new EngineError(
+      'modelError',
+      `${file} (${size} bytes) is not a valid ONNX model: the file is corrupt or was only partly downloaded; download the model again.`,
+    );
+  }
+  return new EngineError('modelError', `Cannot load ${file}: ${firstLine(err)}. If the file is damaged, download the model again.`);
+}
