@@ -4,7 +4,6 @@ import { PROVIDER_NAMES, ProviderName, GenerateResult } from '../core/protocol';
 import { Engine } from './engine';
 import { EngineError, badInput, exitCode } from './errors';
 import { ParsedArgs, numberArg, onOffArg, parseArgs } from './cliArgs';
-import { runModelsCommand } from './models/cli';
 import { VERSION } from './version';
 
 export interface Io {
@@ -37,8 +36,10 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
         return await tokenizeCommand(rest, io);
       case 'info':
         return await infoCommand(rest, io);
-      case 'models':
+      case 'models': {
+        const { runModelsCommand } = await import('./models/cli');
         return await runModelsCommand(rest, io);
+      }
       case 'bench': {
         const { runBench } = await import('./bench');
         return await runBench(rest, io);
