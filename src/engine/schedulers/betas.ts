@@ -107,8 +107,8 @@ export interface AlphaTables {
  * torch.linspace(start, end, steps, dtype=torch.float32) on an x86 CPU, bit for bit (checked
  * against torch 1.13): the first half counts forward from start, the second half back from end
  * (one fused multiply-add each), and the AVX2 kernel fills blocks of 8 from each block's first
- * value by adding k*step; the tail that fills no pair of vectors takes the scalar formula. Later torch
- * versions differ from this by at most one float32 ulp on some entries.
+ * value by adding k*step; the tail that fills no pair of vectors takes the scalar formula. Torch
+ * builds with another kernel (newer scalar-only ones, non-x86) may differ in the last bit of some entries.
  */
 export function linspaceF32(start: number, end: number, steps: number): Float64Array {
   const out = new Float64Array(steps);
@@ -120,7 +120,7 @@ export function linspaceF32(start: number, end: number, steps: number): Float64A
   const e = f32(end);
   const step = f32(f32(e - s) / (steps - 1));
   const halfway = Math.floor(steps / 2);
-  // step * i is exact in double for float32 step and i < 2^29, so this rounds once, like fmaf.
+  // step * i is exact in double (float32 step, i < 2^29), so this equals fmaf but for rare exact ties.
   const scalar = (i: number): number => (i < halfway ? f32(s + step * i) : f32(e - step * (steps - i - 1)));
   const lanes = 8;
   const fillVector = (first: number): void => {
