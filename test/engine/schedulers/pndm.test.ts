@@ -158,6 +158,12 @@ describe('PNDMScheduler with the Stable Diffusion v1.5 config (PLMS)', () => {
     assert.strictEqual(sample[5], Math.fround(0.01374800968915224));
   });
 
+  it('"trailing" spacing: the same PLMS pattern from 999 down', () => {
+    const scheduler = new PNDMScheduler({ ...SD15, timestep_spacing: 'trailing' });
+    scheduler.setTimesteps(10);
+    assert.deepStrictEqual(scheduler.timesteps, [999, 899, 899, 799, 699, 599, 499, 399, 299, 199, 99]);
+  });
+
   it('setTimesteps resets the multistep history, so a second run repeats the first', () => {
     const scheduler = new PNDMScheduler(SD15);
     const first = pipelineLoop(scheduler, 20);
