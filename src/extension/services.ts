@@ -80,10 +80,14 @@ export interface Log {
   show(): void;
 }
 
-/** Where an image link goes: insert at `position`, or replace `range` (a stub). */
+/**
+ * Where an image link goes: insert at `position`, replace `range` (a stub or an old image),
+ * or on a new line after line `lineAfter` (under an illustrate comment).
+ */
 export type InsertTarget =
   | { uri: vscode.Uri; position: vscode.Position }
-  | { uri: vscode.Uri; range: vscode.Range };
+  | { uri: vscode.Uri; range: vscode.Range }
+  | { uri: vscode.Uri; lineAfter: number };
 
 export interface InsertResult {
   /** The Markdown inserted, like `![alt](images/intro/heart.png)`. */

@@ -1,0 +1,21 @@
+// "Cancel Generation": cancels every running or queued job.
+
+import * as vscode from 'vscode';
+import type { Services } from '../services';
+import type { Command } from './commandManager';
+
+export class CancelCommand implements Command {
+  readonly id = 'courseIllustrator.cancel';
+
+  constructor(private readonly services: Services) {}
+
+  async execute(): Promise<number> {
+    const jobs = this.services.engine.activeJobs();
+    if (jobs.length === 0) {
+      void vscode.window.showInformationMessage('No illustration is being generated.');
+      return 0;
+    }
+    const results = await Promise.all(jobs.map((id) => this.services.engine.cancel(id)));
+    return results.filter(Boolean).length;
+  }
+}

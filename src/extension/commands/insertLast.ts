@@ -1,0 +1,41 @@
+// "Insert Last Illustration Again": the last image, linked relative to the active document.
+
+import * as vscode from 'vscode';
+import type { InsertResult, Services } from '../services';
+import type { Command } from './commandManager';
+import { RESTRICTED_MESSAGE, reportError } from '../generation/generateAndInsert';
+
+export class InsertLastCommand implements Command {
+  readonly id = 'courseIllustrator.insertLast';
+
+  constructor(private readonly services: Services) {}
+
+  async execute(): Promise<InsertResult | undefined> {
+    if (!this.services.isTrusted()) {
+      void vscode.window.showWarningMessage(RESTRICTED_MESSAGE);
+      return undefined;
+    }
+    const last = this.services.lastImage();
+    if (!last) {
+      void vscode.window.showInformationMessage('No illustration yet: run "Course Illustrator: Generate Illustration" first.');
+      return undefined;
+    }
+    const editor = vscode.window.activeTextEditor;
+    if (!editor || editor.document.languageId !== 'markdown') {
+      void vscode.window.showWarningMessage('Open a Markdown file to insert the illustration into.');
+      return undefined;
+    }
+    try {
+      await vscode.workspace.fs.stat(vscode.Uri.file(last.path));
+    } catch {
+      void vscode.window.showWarningMessage(`The last illustration (${last.path}) no longer exists.`);
+      return undefined;
+    }
+    try {
+      return await this.services.insertImage({ uri: editor.document.uri, position: editor.selection.active }, last.path, last.alt);
+    } catch (e) {
+      reportError(this.services, e);
+      return undefined;
+    }
+  }
+}

@@ -1,0 +1,67 @@
+// All setup in one place: services, commands, CodeLenses, diagnostics, and the panel, gallery
+// and model parts built by other files on top of `services`. Nothing here starts the engine:
+// it starts on the first request (onnxruntime and sharp live only in the engine process).
+
+import * as vscode from 'vscode';
+import { CancelCommand } from './commands/cancel';
+import { CommandManager } from './commands/commandManager';
+import { GenerateCommand } from './commands/generate';
+import { GenerateStubCommand } from './commands/generateStub';
+import { GenerateVariationsCommand } from './commands/generateVariations';
+import { InsertLastCommand } from './commands/insertLast';
+import { RegenerateCommand } from './commands/regenerate';
+import { ShowLogCommand } from './commands/showLog';
+import { ShowParametersCommand } from './commands/showParameters';
+import { createLog } from './log';
+import { registerResultsPanel } from './panel';
+import type { Services } from './services';
+import { ServicesImpl } from './servicesImpl';
+import { ImageInfoCache } from './stubs/imageInfo';
+import { StubCodeLensProvider } from './stubs/stubCodeLens';
+import { StubDiagnostics } from './stubs/stubDiagnostics';
+
+/** What activate() returns: used by the in-host tests (and usable by other extensions). */
+export interface CourseIllustratorApi {
+  readonly services: Services;
+  /** Milliseconds activate() took. */
+  readonly activationMs: number;
+}
+
+export function activateShared(context: vscode.ExtensionContext): CourseIllustratorApi {
+  const started = performance.now();
+  const log = createLog();
+  context.subscriptions.push(log);
+  const services = new ServicesImpl(context, log);
+  context.subscriptions.push(services);
+  const storage = context.globalStorageUri;
+
+  const images = new ImageInfoCache(services);
+  context.subscriptions.push(images);
+
+  const commands = new CommandManager();
+  context.subscriptions.push(commands);
+  commands.register(new GenerateCommand(services, storage));
+  commands.register(new InsertLastCommand(services));
+  commands.register(new CancelCommand(services));
+  commands.register(new GenerateStubCommand(services, storage));
+  commands.register(new GenerateVariationsCommand(services, images, storage));
+  commands.register(new RegenerateCommand(services, images, storage));
+  commands.register(new ShowParametersCommand(services, images));
+  commands.register(new ShowLogCommand(services));
+
+  const lenses = new StubCodeLensProvider(services, images);
+  context.subscriptions.push(lenses, vscode.languages.registerCodeLensProvider({ language: 'markdown' }, lenses));
+  context.subscriptions.push(new StubDiagnostics());
+  context.subscriptions.push(
+    services.onDidWriteImages(() => {
+      images.invalidate();
+      lenses.refresh();
+    }),
+  );
+
+  context.subscriptions.push(registerResultsPanel(context, services));
+
+  const activationMs = performance.now() - started;
+  log.info(`activated in ${activationMs.toFixed(1)} ms${vscode.workspace.isTrusted ? '' : ' (Restricted Mode: generation is off)'}`);
+  return { services, activationMs };
+}

@@ -1,0 +1,145 @@
+// The one generation flow behind every command and CodeLens: check trust and model, pick a
+// destination, run the engine with a cancellable progress notification, then insert the link
+// into the document the job came from.
+
+import * as path from 'path';
+import * as vscode from 'vscode';
+import type { ContentDomain, GenerateParams, GenerateResult, GeneratedImage } from '../../core/protocol';
+import { domainFor, findTemplate } from '../../core/templates';
+import { isCancelled, isEngineError } from '../engine/engineError';
+import { UntitledDocumentError } from '../insert/destinationFs';
+import type { TrackedRange } from '../insert/trackedPosition';
+import type { InsertResult, InsertTarget, Services } from '../services';
+import { progressFraction, progressText } from './progressText';
+
+export interface GenerationRequest {
+  document: vscode.Uri;
+  /** Where the link goes; followed through edits while the job runs. */
+  target: TrackedRange;
+  /** insert at target / replace target / new line after target's line. */
+  mode: 'insert' | 'replace' | 'lineAfter';
+  prompt: string;
+  alt: string;
+  negativePrompt?: string;
+  seed?: number;
+  steps?: number;
+  guidance?: number;
+  width?: number;
+  height?: number;
+  scheduler?: string;
+  template?: string;
+  /** >1: generate this many variations and let the user choose one. */
+  variations?: number;
+}
+
+export interface GenerationOutcome {
+  insert: InsertResult;
+  file: string;
+  result: GenerateResult;
+}
+
+export const RESTRICTED_MESSAGE = 'Course Illustrator does not generate or write files in Restricted Mode. Trust this workspace to use it.';
+
+export async function generateAndInsert(services: Services, req: GenerationRequest, storage: vscode.Uri): Promise<GenerationOutcome | undefined> {
+  try {
+    if (!services.isTrusted()) {
+      void vscode.window.showWarningMessage(RESTRICTED_MESSAGE, 'Manage Workspace Trust').then((a) => a && vscode.commands.executeCommand('workbench.trust.manage'));
+      return undefined;
+    }
+    const model = await services.ensureModel();
+    if (!model) return undefined;
+    const config = services.config();
+    const template = findTemplate(req.template);
+    const batch = Math.max(1, req.variations ?? 1);
+    const seed = req.seed ?? Math.floor(Math.random() * 2 ** 32);
+    const domain: ContentDomain = domainFor(req.prompt, template);
+    // Resolve first: a bad destination fails before minutes of computing.
+    const dest = await services.resolveImageDestination(req.document, { prompt: req.prompt, seed });
+    const jobDir = batch > 1 ? vscode.Uri.joinPath(storage, 'variations', `${Date.now().toString(36)}-${seed}`) : undefined;
+    await vscode.workspace.fs.createDirectory(jobDir ?? dest.folder);
+    const params: GenerateParams = {
+      model,
+      prompt: req.prompt,
+      negativePrompt: req.negativePrompt ?? (config.negativePrompt || undefined),
+      seed,
+      steps: req.steps ?? config.steps,
+      guidance: req.guidance ?? config.guidance,
+      width: req.width ?? config.width,
+      height: req.height ?? config.height,
+      scheduler: req.scheduler ?? (config.scheduler === 'default' ? undefined : config.scheduler),
+      batch,
+      previewEvery: config.previewEvery,
+      domain,
+      extraParameters: template ? { Template: template.id } : undefined,
+      ...(jobDir ? { outDir: jobDir.fsPath } : { outFile: dest.file.fsPath }),
+    };
+    services.log.info(`generate "${req.prompt}" seed ${seed} ${params.width}x${params.height} ${params.steps} steps${batch > 1 ? ` x${batch}` : ''} -> ${jobDir?.fsPath ?? dest.file.fsPath} (${dest.source})`);
+    const started = Date.now();
+    const result = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: batch > 1 ? `Illustrating (${batch} variations)` : 'Illustrating', cancellable: true },
+      async (progress, token) => {
+        progress.report({ message: 'starting the engine…' });
+        let done = 0;
+        return services.engine.generate(params, {
+          token,
+          onQueue: (q) => q.position > 0 && progress.report({ message: `waiting (${q.position} job${q.position > 1 ? 's' : ''} ahead)…` }),
+          onProgress: (e) => {
+            const fraction = progressFraction(e) * 100;
+            progress.report({ message: progressText(e), increment: Math.max(0, fraction - done) });
+            done = Math.max(done, fraction);
+          },
+        });
+      },
+    );
+    let chosen: GeneratedImage | undefined = result.images[0];
+    let file = chosen.path;
+    if (jobDir) {
+      chosen = await services.chooseImage(result.images, `Choose a variation of "${req.prompt}"`);
+      if (!chosen) {
+        await vscode.workspace.fs.delete(jobDir, { recursive: true, useTrash: false });
+        return undefined;
+      }
+      const final = await services.resolveImageDestination(req.document, { prompt: req.prompt, seed: chosen.seed });
+      await vscode.workspace.fs.copy(vscode.Uri.file(chosen.path), final.file, { overwrite: false });
+      await vscode.workspace.fs.delete(jobDir, { recursive: true, useTrash: false });
+      file = final.file.fsPath;
+      chosen = { ...chosen, path: file };
+    }
+    const target = insertTarget(req);
+    if (req.target.deleted && req.mode === 'replace') {
+      void vscode.window.showWarningMessage('The stub was edited while the image was being made; the image was inserted where it was.');
+    }
+    const insert = await services.insertImage(target, file, req.alt);
+    services.setLastImage({ path: file, alt: req.alt, image: chosen, params });
+    (services as { fireImagesWritten?: (d: vscode.Uri, i: GeneratedImage[]) => void }).fireImagesWritten?.(req.document, [chosen]);
+    services.log.info(`inserted ${insert.markdown} into ${vscode.workspace.asRelativePath(req.document)} (${Date.now() - started} ms end to end)`);
+    return { insert, file, result };
+  } catch (e) {
+    reportError(services, e);
+    return undefined;
+  } finally {
+    req.target.dispose();
+  }
+}
+
+function insertTarget(req: GenerationRequest): InsertTarget {
+  const r = req.target.range;
+  if (req.mode === 'replace' && !req.target.deleted) return { uri: req.document, range: r };
+  if (req.mode === 'lineAfter' && !req.target.deleted) return { uri: req.document, lineAfter: r.start.line };
+  return { uri: req.document, position: r.start };
+}
+
+export function reportError(services: Services, e: unknown): void {
+  if (isCancelled(e)) {
+    void vscode.window.showInformationMessage('Illustration cancelled.');
+    return;
+  }
+  if (e instanceof UntitledDocumentError) {
+    void vscode.window.showWarningMessage(e.message, 'Save').then((a) => a && vscode.commands.executeCommand('workbench.action.files.save'));
+    return;
+  }
+  const message = e instanceof Error ? e.message : String(e);
+  if (!isEngineError(e)) services.log.error(message);
+  void vscode.window.showErrorMessage(message, 'Show Engine Log').then((a) => a && services.log.show());
+}
+

@@ -1,0 +1,145 @@
+// Builds the Services object (see services.ts) from the extension context.
+
+import * as path from 'path';
+import * as vscode from 'vscode';
+import type { GeneratedImage } from '../core/protocol';
+import { engineOptionsChanged, readConfig, type ConfigSnapshot } from './config';
+import { EngineClient } from './engine/engineClient';
+import { insertImage } from './insert/insertImage';
+import { resolveImageDestination } from './insert/destinationFs';
+import type { ImageChooser, LastImage, Log, Services } from './services';
+import { Disposable } from './util/dispose';
+
+export class ServicesImpl extends Disposable implements Services {
+  readonly engine: EngineClient;
+  private snapshot: ConfigSnapshot | undefined;
+  private readonly _onDidChangeConfig = this._register(new vscode.EventEmitter<ConfigSnapshot>());
+  readonly onDidChangeConfig = this._onDidChangeConfig.event;
+  private readonly _onDidWriteImages = this._register(new vscode.EventEmitter<{ document?: vscode.Uri; images: GeneratedImage[] }>());
+  readonly onDidWriteImages = this._onDidWriteImages.event;
+  private last: LastImage | undefined;
+  private chooser: ImageChooser | undefined;
+  /** Replaced by the models engineer's ensureModel once it is registered. */
+  modelProvider: (() => Promise<string | undefined>) | undefined;
+
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    readonly log: Log,
+  ) {
+    super();
+    this.engine = this._register(
+      new EngineClient({
+        enginePath: path.join(context.extensionPath, 'dist', 'engine.js'),
+        engineOptions: () => {
+          const c = this.config();
+          return { provider: c.provider, threads: c.threads > 0 ? c.threads : undefined, lowMemory: c.lowMemory };
+        },
+        idleTimeoutMs: () => this.config().engineIdleTimeout * 1000,
+        log,
+        timeouts: testTimeouts(),
+      }),
+    );
+    this.last = context.workspaceState.get<LastImage>('courseIllustrator.lastImage');
+    this._register(
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (!e.affectsConfiguration('courseIllustrator') && !e.affectsConfiguration('markdown.copyFiles')) return;
+        const before = this.config();
+        this.snapshot = undefined;
+        const after = this.config();
+        if (engineOptionsChanged(before, after)) {
+          log.info(`engine settings changed (provider ${after.provider}, threads ${after.threads || 'auto'}, lowMemory ${after.lowMemory})`);
+          this.engine.restartWhenIdleAgain();
+        }
+        this._onDidChangeConfig.fire(after);
+      }),
+    );
+  }
+
+  config(): ConfigSnapshot {
+    return (this.snapshot ??= readConfig(vscode.workspace.getConfiguration('courseIllustrator'), vscode.workspace.getConfiguration('markdown')));
+  }
+
+  isTrusted(): boolean {
+    return vscode.workspace.isTrusted;
+  }
+
+  async ensureModel(): Promise<string | undefined> {
+    if (this.modelProvider) return this.modelProvider();
+    const configured = this.config().modelPath;
+    if (configured) return configured;
+    const pick = await vscode.window.showErrorMessage(
+      'No model is set up. Choose a folder with a Stable Diffusion v1.5 model in the diffusers ONNX layout (setting courseIllustrator.modelPath).',
+      'Open Settings',
+    );
+    if (pick) void vscode.commands.executeCommand('workbench.action.openSettings', 'courseIllustrator.modelPath');
+    return undefined;
+  }
+
+  insertImage = insertImage;
+
+  resolveImageDestination(document: vscode.Uri, name: { prompt: string; seed?: number; ext?: string }) {
+    return resolveImageDestination(document, name, this.config());
+  }
+
+  lastImage(): LastImage | undefined {
+    return this.last;
+  }
+
+  setLastImage(image: LastImage): void {
+    this.last = image;
+    void this.context.workspaceState.update('courseIllustrator.lastImage', image);
+  }
+
+  fireImagesWritten(document: vscode.Uri | undefined, images: GeneratedImage[]): void {
+    this._onDidWriteImages.fire({ document, images });
+  }
+
+  setImageChooser(chooser: ImageChooser): vscode.Disposable {
+    this.chooser = chooser;
+    return new vscode.Disposable(() => {
+      if (this.chooser === chooser) this.chooser = undefined;
+    });
+  }
+
+  chooseImage: ImageChooser = (images, title) => (this.chooser ?? quickPickChooser)(images, title);
+}
+
+/** Default chooser: a quick pick; previews open beside while moving through the list. */
+const quickPickChooser: ImageChooser = async (images, title) => {
+  if (images.length <= 1) return images[0];
+  const items = images.map((image, i) => ({
+    label: `$(file-media) Variation ${i + 1}`,
+    description: `seed ${image.seed}`,
+    detail: path.basename(image.path),
+    image,
+  }));
+  const qp = vscode.window.createQuickPick<(typeof items)[number]>();
+  qp.title = title;
+  qp.placeholder = 'Pick the variation to insert (the preview opens beside)';
+  qp.items = items;
+  return new Promise((resolve) => {
+    qp.onDidChangeActive(([item]) => {
+      if (item) void vscode.commands.executeCommand('vscode.open', vscode.Uri.file(item.image.path), { viewColumn: vscode.ViewColumn.Beside, preview: true, preserveFocus: true });
+    });
+    qp.onDidAccept(() => {
+      resolve(qp.selectedItems[0]?.image);
+      qp.hide();
+    });
+    qp.onDidHide(() => {
+      resolve(undefined);
+      qp.dispose();
+    });
+    qp.show();
+  });
+};
+
+/** Tests shorten the timeouts through the environment of the extension host. */
+function testTimeouts(): Partial<Record<'start' | 'request' | 'generateStall' | 'cancelGrace', number>> | undefined {
+  const raw = process.env.COURSE_ILLUSTRATOR_TEST_TIMEOUTS;
+  if (!raw) return undefined;
+  try {
+    return JSON.parse(raw) as Record<string, number>;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,66 @@
+// CodeLenses above stubs ("Generate illustration", "Generate 4 variations") and above images
+// this extension made ("Regenerate", "Variations", "Show parameters"). Parsing is cached per
+// document version (documentStubs.ts), so large files stay cheap.
+
+import * as vscode from 'vscode';
+import type { Services } from '../services';
+import { Disposable } from '../util/dispose';
+import { imageUri, stubsOf, toRange } from './documentStubs';
+import type { ImageInfoCache } from './imageInfo';
+
+export class StubCodeLensProvider extends Disposable implements vscode.CodeLensProvider {
+  private readonly _onDidChange = this._register(new vscode.EventEmitter<void>());
+  readonly onDidChangeCodeLenses = this._onDidChange.event;
+
+  constructor(
+    private readonly services: Services,
+    private readonly images: ImageInfoCache,
+  ) {
+    super();
+    this._register(images.onDidLearn(() => this._onDidChange.fire()));
+    this._register(vscode.workspace.onDidGrantWorkspaceTrust(() => this._onDidChange.fire()));
+  }
+
+  refresh(): void {
+    this._onDidChange.fire();
+  }
+
+  provideCodeLenses(document: vscode.TextDocument): vscode.CodeLens[] {
+    const parsed = stubsOf(document);
+    const lenses: vscode.CodeLens[] = [];
+    const trusted = this.services.isTrusted();
+    const uri = document.uri;
+    const perLine = new Map<number, number>();
+    const indexOn = (line: number): number => {
+      const i = perLine.get(line) ?? 0;
+      perLine.set(line, i + 1);
+      return i;
+    };
+    for (const stub of parsed.stubs) {
+      const range = toRange(stub.range);
+      const index = indexOn(stub.range.line);
+      if (!trusted) {
+        lenses.push(new vscode.CodeLens(range, { title: '$(shield) Restricted Mode: trust this workspace to generate illustrations', command: 'workbench.trust.manage' }));
+        continue;
+      }
+      const args = [uri, stub.range.line, index];
+      const again = stub.kind === 'directive' && stub.image ? ' again' : '';
+      lenses.push(new vscode.CodeLens(range, { title: `$(sparkle) Generate illustration${again}`, command: 'courseIllustrator.generateStub', arguments: args, tooltip: stub.prompt }));
+      lenses.push(new vscode.CodeLens(range, { title: 'Generate 4 variations', command: 'courseIllustrator.generateVariations', arguments: args }));
+    }
+    if (!trusted) return lenses;
+    const imageIndex = new Map<number, number>();
+    for (const image of parsed.images) {
+      const i = imageIndex.get(image.range.line) ?? 0;
+      imageIndex.set(image.range.line, i + 1);
+      const info = this.images.peek(imageUri(document, image));
+      if (!info?.madeByCourseIllustrator) continue;
+      const range = toRange(image.range);
+      const args = [uri, image.range.line, i];
+      lenses.push(new vscode.CodeLens(range, { title: '$(refresh) Regenerate', command: 'courseIllustrator.regenerate', arguments: args }));
+      lenses.push(new vscode.CodeLens(range, { title: 'Variations', command: 'courseIllustrator.generateVariations', arguments: [...args, 'image'] }));
+      lenses.push(new vscode.CodeLens(range, { title: 'Show parameters', command: 'courseIllustrator.showParameters', arguments: args }));
+    }
+    return lenses;
+  }
+}
