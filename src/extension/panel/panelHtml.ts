@@ -2,7 +2,7 @@
 // so nothing from a prompt or a file name is ever put into HTML here.
 
 import { LIMITS, SCHEDULER_CHOICES, SIZE_PRESETS } from '../../core/webviewMessages';
-import { escapeHtml } from './webviewHtml';
+import { escapeHtml } from './html';
 
 const SCHEDULER_LABELS: Record<string, string> = {
   default: "Model's default",

@@ -1,26 +1,10 @@
 // The HTML shell shared by the results panel and the gallery: a strict CSP (no inline script,
 // scripts only by nonce, images only from our roots, data: and blob:), theme CSS and one bundle.
 
-import * as crypto from 'node:crypto';
 import * as vscode from 'vscode';
+import { contentSecurityPolicy, escapeHtml, makeNonce } from './html';
 
-export function makeNonce(): string {
-  return crypto.randomBytes(18).toString('base64').replace(/[^A-Za-z0-9]/g, '');
-}
-
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
-}
-
-export function contentSecurityPolicy(cspSource: string, nonce: string): string {
-  return [
-    "default-src 'none'",
-    `img-src ${cspSource} data: blob:`,
-    `style-src ${cspSource} 'nonce-${nonce}'`,
-    `font-src ${cspSource}`,
-    `script-src 'nonce-${nonce}'`,
-  ].join('; ');
-}
+export { contentSecurityPolicy, escapeHtml, makeNonce } from './html';
 
 /** The folders a webview may load from: our bundles and CSS, plus the folders of images it shows. */
 export function resourceRoots(extensionUri: vscode.Uri, imageFolders: readonly vscode.Uri[]): vscode.Uri[] {
