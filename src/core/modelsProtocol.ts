@@ -1,0 +1,356 @@
+// The models/* part of the engine protocol: list, pull (download from the Hugging Face hub),
+// verify and remove models in the model store. The download runs in the engine child process;
+// the extension host only shows progress. Pure types, validators and display helpers (no node
+// imports), so the extension, the engine, the CLI and tests share them.
+
+import { ValidationError, isRecord, optBoolean, optInteger, optString, reqString } from './validate';
+
+export const ModelsMethods = {
+  list: 'models/list',
+  pull: 'models/pull',
+  verify: 'models/verify',
+  remove: 'models/remove',
+  /** Notification engine -> client while pull or verify runs. */
+  progress: 'models/progress',
+} as const;
+
+/** What a failure was, so a front end can offer the right fix (a token box, a folder picker...). */
+export const MODEL_ERROR_CODES = [
+  'unauthorized', // 401/403: gated or private repo, missing or bad token
+  'notFound', // 404: wrong repo, revision or file
+  'hashMismatch', // bytes received twice and both differ from the hub's sha256
+  'truncated', // the connection kept closing before the end of a file
+  'diskFull', // not enough free space (checked first) or ENOSPC while writing
+  'offline', // DNS failure, connection refused, no route
+  'redirectLoop', // too many redirects
+  'stalled', // no bytes for too long
+  'cancelled',
+  'busy', // another process is downloading the same model
+  'http', // any other HTTP status
+  'badInput', // unknown model id, bad repo name, bad store path
+  'io', // local file system problems other than a full disk
+] as const;
+export type ModelErrorCode = (typeof MODEL_ERROR_CODES)[number];
+
+/** JSON-RPC error code for models errors; `data: { code: ModelErrorCode }` says which. */
+export const MODELS_ERROR_CODE = 1010;
+
+export type ModelKind = 'pipeline' | 'vae';
+
+/** One catalogue entry as the front ends show it. */
+export interface CatalogueSummary {
+  id: string;
+  title: string;
+  repo: string;
+  revision: string;
+  kind: ModelKind;
+  approxBytes: number;
+  /** The first-run choice. */
+  default: boolean;
+  notes: string;
+}
+
+/** A model in the store (complete: the folder only exists once every file was verified). */
+export interface InstalledModel {
+  id: string;
+  path: string;
+  title: string;
+  repo: string;
+  revision: string;
+  /** The commit the files came from (the revision resolved at download time). */
+  commit: string;
+  kind: ModelKind;
+  bytes: number;
+  files: number;
+  installedAt: string;
+  /** Set for catalogue models. */
+  catalogueId?: string;
+}
+
+/** A download that stopped before the end; pulling the same model again resumes it. */
+export interface PartialDownload {
+  id: string;
+  repo: string;
+  revision: string;
+  bytesDone: number;
+  bytesTotal: number;
+}
+
+export interface ModelsListParams {
+  /** The model store; default: $COURSE_ILLUSTRATOR_MODELS or ~/.cache/course-illustrator/models. */
+  store?: string;
+}
+
+export interface ModelsListResult {
+  store: string;
+  installed: InstalledModel[];
+  partial: PartialDownload[];
+  catalogue: CatalogueSummary[];
+}
+
+export interface ModelsPullParams {
+  /** Echoed in every models/progress notification of this pull. */
+  operationId: string;
+  /** A catalogue id, or a hub repo `owner/name` with an optional `@revision`. */
+  model: string;
+  store?: string;
+  /** Hub endpoint or mirror; default: HF_ENDPOINT or https://huggingface.co. */
+  endpoint?: string;
+  /** Hub token (sent as `Authorization: Bearer`); never logged. */
+  token?: string;
+  /** http(s) proxy URL; default: HTTPS_PROXY / HTTP_PROXY. */
+  proxy?: string;
+  /** Files downloaded at the same time (1-8, default 3). */
+  parallel?: number;
+  /** Only for a repo (not a catalogue id): globs of files to fetch. */
+  include?: string[];
+  exclude?: string[];
+}
+
+export interface ModelsPullResult {
+  model: InstalledModel;
+  /** True when the model was there already and nothing was fetched. */
+  alreadyInstalled: boolean;
+  /** Bytes fetched by this call and bytes reused from earlier partial downloads. */
+  downloadedBytes: number;
+  resumedBytes: number;
+  elapsedMs: number;
+}
+
+export interface ModelsVerifyParams {
+  operationId?: string;
+  id: string;
+  store?: string;
+}
+
+export interface ModelsVerifyResult {
+  id: string;
+  path: string;
+  ok: boolean;
+  files: number;
+  /** One line per problem, each naming the file. */
+  problems: string[];
+}
+
+export interface ModelsRemoveParams {
+  id: string;
+  store?: string;
+}
+
+export interface ModelsRemoveResult {
+  id: string;
+  path: string;
+  /** False when there was nothing (no model, no partial download) to remove. */
+  removed: boolean;
+}
+
+export type ModelsPhase = 'resolving' | 'listing' | 'downloading' | 'verifying' | 'installing' | 'done';
+
+export interface ModelsProgress {
+  operationId: string;
+  id: string;
+  phase: ModelsPhase;
+  /** File being transferred or hashed (the most recent one when several run in parallel). */
+  file?: string;
+  filesDone: number;
+  filesTotal: number;
+  bytesDone: number;
+  bytesTotal: number;
+  /** Recent transfer speed (bytes/s), 0 when unknown. */
+  bytesPerSecond: number;
+  /** Seconds left at the recent speed; -1 when unknown. */
+  etaSeconds: number;
+  /** A retry or other event worth showing, e.g. "connection dropped, resuming in 2 s". */
+  message?: string;
+}
+
+export interface ModelsRequestMap {
+  'models/list': [ModelsListParams, ModelsListResult];
+  'models/pull': [ModelsPullParams, ModelsPullResult];
+  'models/verify': [ModelsVerifyParams, ModelsVerifyResult];
+  'models/remove': [ModelsRemoveParams, ModelsRemoveResult];
+}
+
+// ---- validators (every message that crosses the process boundary is checked on arrival) ----
+
+function optStringArray(o: Record<string, unknown>, key: string): string[] | undefined {
+  const v = o[key];
+  if (v === undefined || v === null) return undefined;
+  if (!Array.isArray(v) || v.some((s) => typeof s !== 'string' || s.length === 0)) {
+    throw new ValidationError(`"${key}" must be a list of non-empty strings`);
+  }
+  return v as string[];
+}
+
+function params(x: unknown, what: string): Record<string, unknown> {
+  if (x === undefined || x === null) return {};
+  if (!isRecord(x)) throw new ValidationError(`${what} parameters must be an object`);
+  return x;
+}
+
+export function validateModelsListParams(x: unknown): ModelsListParams {
+  const o = params(x, 'models/list');
+  return { store: optString(o, 'store') || undefined };
+}
+
+export function validateModelsPullParams(x: unknown): ModelsPullParams {
+  const o = params(x, 'models/pull');
+  return {
+    operationId: reqString(o, 'operationId'),
+    model: reqString(o, 'model'),
+    store: optString(o, 'store') || undefined,
+    endpoint: optString(o, 'endpoint') || undefined,
+    token: optString(o, 'token') || undefined,
+    proxy: optString(o, 'proxy') || undefined,
+    parallel: optInteger(o, 'parallel', 1, 8),
+    include: optStringArray(o, 'include'),
+    exclude: optStringArray(o, 'exclude'),
+  };
+}
+
+export function validateModelsVerifyParams(x: unknown): ModelsVerifyParams {
+  const o = params(x, 'models/verify');
+  return { operationId: optString(o, 'operationId') || undefined, id: reqString(o, 'id'), store: optString(o, 'store') || undefined };
+}
+
+export function validateModelsRemoveParams(x: unknown): ModelsRemoveParams {
+  const o = params(x, 'models/remove');
+  return { id: reqString(o, 'id'), store: optString(o, 'store') || undefined };
+}
+
+const PHASES: readonly ModelsPhase[] = ['resolving', 'listing', 'downloading', 'verifying', 'installing', 'done'];
+
+function num(o: Record<string, unknown>, key: string, min = 0): number {
+  const v = o[key];
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < min) throw new ValidationError(`"${key}" must be a number >= ${min}`);
+  return v;
+}
+
+export function validateModelsProgress(x: unknown): ModelsProgress {
+  if (!isRecord(x)) throw new ValidationError('models/progress must be an object');
+  const phase = reqString(x, 'phase') as ModelsPhase;
+  if (!PHASES.includes(phase)) throw new ValidationError(`unknown models/progress phase "${phase}"`);
+  return {
+    operationId: reqString(x, 'operationId'),
+    id: reqString(x, 'id'),
+    phase,
+    file: optString(x, 'file'),
+    filesDone: num(x, 'filesDone'),
+    filesTotal: num(x, 'filesTotal'),
+    bytesDone: num(x, 'bytesDone'),
+    bytesTotal: num(x, 'bytesTotal'),
+    bytesPerSecond: num(x, 'bytesPerSecond'),
+    etaSeconds: num(x, 'etaSeconds', -1),
+    message: optString(x, 'message'),
+  };
+}
+
+function validateInstalled(x: unknown): InstalledModel {
+  if (!isRecord(x)) throw new ValidationError('installed model must be an object');
+  const kind = reqString(x, 'kind');
+  if (kind !== 'pipeline' && kind !== 'vae') throw new ValidationError(`unknown model kind "${kind}"`);
+  return {
+    id: reqString(x, 'id'),
+    path: reqString(x, 'path'),
+    title: reqString(x, 'title'),
+    repo: reqString(x, 'repo'),
+    revision: reqString(x, 'revision'),
+    commit: reqString(x, 'commit'),
+    kind,
+    bytes: num(x, 'bytes'),
+    files: num(x, 'files'),
+    installedAt: reqString(x, 'installedAt'),
+    catalogueId: optString(x, 'catalogueId'),
+  };
+}
+
+export function validateModelsListResult(x: unknown): ModelsListResult {
+  if (!isRecord(x)) throw new ValidationError('models/list result must be an object');
+  const list = (key: string): unknown[] => {
+    const v = x[key];
+    if (!Array.isArray(v)) throw new ValidationError(`models/list result "${key}" must be a list`);
+    return v;
+  };
+  return {
+    store: reqString(x, 'store'),
+    installed: list('installed').map(validateInstalled),
+    partial: list('partial').map((p) => {
+      if (!isRecord(p)) throw new ValidationError('partial download must be an object');
+      return { id: reqString(p, 'id'), repo: reqString(p, 'repo'), revision: reqString(p, 'revision'), bytesDone: num(p, 'bytesDone'), bytesTotal: num(p, 'bytesTotal') };
+    }),
+    catalogue: list('catalogue').map((c) => {
+      if (!isRecord(c)) throw new ValidationError('catalogue entry must be an object');
+      const kind = reqString(c, 'kind');
+      if (kind !== 'pipeline' && kind !== 'vae') throw new ValidationError(`unknown model kind "${kind}"`);
+      return {
+        id: reqString(c, 'id'),
+        title: reqString(c, 'title'),
+        repo: reqString(c, 'repo'),
+        revision: reqString(c, 'revision'),
+        kind,
+        approxBytes: num(c, 'approxBytes'),
+        default: optBoolean(c, 'default') ?? false,
+        notes: optString(c, 'notes') ?? '',
+      };
+    }),
+  };
+}
+
+export function validateModelsPullResult(x: unknown): ModelsPullResult {
+  if (!isRecord(x)) throw new ValidationError('models/pull result must be an object');
+  return {
+    model: validateInstalled(x.model),
+    alreadyInstalled: optBoolean(x, 'alreadyInstalled') ?? false,
+    downloadedBytes: num(x, 'downloadedBytes'),
+    resumedBytes: num(x, 'resumedBytes'),
+    elapsedMs: num(x, 'elapsedMs'),
+  };
+}
+
+export function validateModelsVerifyResult(x: unknown): ModelsVerifyResult {
+  if (!isRecord(x)) throw new ValidationError('models/verify result must be an object');
+  const problems = x.problems;
+  if (!Array.isArray(problems) || problems.some((p) => typeof p !== 'string')) {
+    throw new ValidationError('models/verify result "problems" must be a list of strings');
+  }
+  return { id: reqString(x, 'id'), path: reqString(x, 'path'), ok: optBoolean(x, 'ok') ?? false, files: num(x, 'files'), problems: problems as string[] };
+}
+
+export function validateModelsRemoveResult(x: unknown): ModelsRemoveResult {
+  if (!isRecord(x)) throw new ValidationError('models/remove result must be an object');
+  return { id: reqString(x, 'id'), path: reqString(x, 'path'), removed: optBoolean(x, 'removed') ?? false };
+}
+
+// ---- display helpers shared by the CLI and the extension ----
+
+/** 1536 -> "1.5 KB"; decimal units like the hub and file managers show. */
+export function formatBytes(n: number): string {
+  if (!Number.isFinite(n) || n < 0) return '?';
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let i = 0;
+  let v = n;
+  while (v >= 1000 && i < units.length - 1) {
+    v /= 1000;
+    i++;
+  }
+  return i === 0 ? `${v} B` : `${v >= 100 ? v.toFixed(0) : v.toFixed(1)} ${units[i]}`;
+}
+
+/** 75 -> "1 min 15 s"; negative -> "" (unknown). */
+export function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 0) return '';
+  const s = Math.round(seconds);
+  if (s < 60) return `${s} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m} min ${s % 60} s`;
+  return `${Math.floor(m / 60)} h ${m % 60} min`;
+}
+
+/** "1.2 GB of 4.3 GB, 12.5 MB/s, 4 min 8 s left" */
+export function formatProgress(p: ModelsProgress): string {
+  const parts = [`${formatBytes(p.bytesDone)} of ${formatBytes(p.bytesTotal)}`];
+  if (p.bytesPerSecond > 0) parts.push(`${formatBytes(p.bytesPerSecond)}/s`);
+  const eta = formatDuration(p.etaSeconds);
+  if (eta && p.phase === 'downloading') parts.push(`${eta} left`);
+  return parts.join(', ');
+}

@@ -1,0 +1,208 @@
+// `course-illustrator models list | pull | verify | remove`: progress and messages on stderr, one
+// JSON summary on stdout (also on failure: {"error": {code, message}}), and an exit status:
+// 0 ok, 1 verify found problems or an unexpected failure, 2 bad input, 3 download/model
+// problems, 4 disk problems, 130 cancelled (Ctrl+C; the partial download is kept).
+
+import { ModelsProgress, formatBytes, formatDuration, formatProgress } from '../../core/modelsProtocol';
+import { EngineError, exitCode } from '../errors';
+import { catalogue, resolveModelSpec } from './catalogue';
+import { PullProgress, pullModel } from './download';
+import { ModelError } from './errors';
+import { HubClient } from './hub';
+import { defaultStoreDir, listInstalled, listPartial, removeModel, verifyModel } from './store';
+import * as path from 'node:path';
+
+export interface ModelsIo {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+}
+
+const USAGE = `usage: course-illustrator models <command>
+
+  list                          catalogue, installed models and partial downloads
+  pull <id | owner/name[@rev]>  download (resumes a partial download) and verify
+       [--include GLOB]... [--exclude GLOB]...   files of a repo to fetch (repos only)
+       [--parallel N]           files at once (1-8, default 3)
+       [--endpoint URL]         hub or mirror (default: $HF_ENDPOINT or https://huggingface.co)
+       [--proxy URL]            (default: $HTTPS_PROXY / $HTTP_PROXY)
+  verify <id>                   re-check every file's size and sha256
+  remove <id>                   delete a model and any partial download of it
+
+  all: [--store DIR]            model store (default: $COURSE_ILLUSTRATOR_MODELS or ~/.cache/course-illustrator/models)
+
+Token for gated or private repos: HF_TOKEN=<token> (read access; from <endpoint>/settings/tokens).
+`;
+
+interface Parsed {
+  positional: string[];
+  store?: string;
+  endpoint?: string;
+  proxy?: string;
+  parallel?: number;
+  include: string[];
+  exclude: string[];
+}
+
+function parseArgs(args: string[]): Parsed {
+  const out: Parsed = { positional: [], include: [], exclude: [] };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    const eq = a.indexOf('=');
+    const name = a.startsWith('--') && eq > 0 ? a.slice(0, eq) : a;
+    const value = (): string => {
+      const v = a.startsWith('--') && eq > 0 ? a.slice(eq + 1) : args[++i];
+      if (v === undefined || v === '') throw new ModelError('badInput', `${name} needs a value.\n\n${USAGE}`);
+      return v;
+    };
+    switch (name) {
+      case '--store':
+        out.store = path.resolve(value());
+        break;
+      case '--endpoint':
+        out.endpoint = value();
+        break;
+      case '--proxy':
+        out.proxy = value();
+        break;
+      case '--parallel': {
+        const n = Number(value());
+        if (!Number.isInteger(n) || n < 1 || n > 8) throw new ModelError('badInput', '--parallel must be a whole number from 1 to 8.');
+        out.parallel = n;
+        break;
+      }
+      case '--include':
+        out.include.push(value());
+        break;
+      case '--exclude':
+        out.exclude.push(value());
+        break;
+      default:
+        if (a.startsWith('-')) throw new ModelError('badInput', `Unknown option ${a}.\n\n${USAGE}`);
+        out.positional.push(a);
+    }
+  }
+  return out;
+}
+
+function json(io: ModelsIo, value: unknown): void {
+  io.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** Progress lines: one updating line on a terminal, a line every few seconds otherwise. */
+function progressPrinter(io: ModelsIo): { onProgress(p: PullProgress): void; end(): void } {
+  const tty = (io.stderr as NodeJS.WriteStream).isTTY === true;
+  let lastLine = 0;
+  let drawn = false;
+  const clear = (): void => {
+    if (tty && drawn) io.stderr.write('\r\x1b[K');
+    drawn = false;
+  };
+  return {
+    onProgress(p) {
+      if (p.message) {
+        clear();
+        io.stderr.write(`${p.message}\n`);
+      }
+      if (p.phase !== 'downloading' && p.phase !== 'verifying') return;
+      const now = Date.now();
+      const line = `${p.id}: ${formatProgress({ operationId: '', ...p } as ModelsProgress)} (${p.filesDone}/${p.filesTotal} files)`;
+      if (tty) {
+        if (now - lastLine < 200) return;
+        io.stderr.write(`\r\x1b[K${line}`);
+        drawn = true;
+      } else {
+        if (now - lastLine < 5000) return;
+        io.stderr.write(`${line}\n`);
+      }
+      lastLine = now;
+    },
+    end: clear,
+  };
+}
+
+async function pull(p: Parsed, io: ModelsIo, store: string): Promise<number> {
+  if (p.positional.length !== 1) throw new ModelError('badInput', `models pull needs one model id or repo.\n\n${USAGE}`);
+  const target = resolveModelSpec(p.positional[0], {
+    include: p.include.length ? p.include : undefined,
+    exclude: p.exclude.length ? p.exclude : undefined,
+  });
+  const hub = new HubClient({ endpoint: p.endpoint, token: process.env.HF_TOKEN || process.env.HUGGING_FACE_HUB_TOKEN, proxy: p.proxy });
+  const ac = new AbortController();
+  const onSigint = (): void => {
+    io.stderr.write('\nCancelling (the part already downloaded is kept)...\n');
+    ac.abort();
+  };
+  process.once('SIGINT', onSigint);
+  const printer = progressPrinter(io);
+  io.stderr.write(`Pulling ${target.title} from ${hub.endpoint}/${target.repo} (${target.revision}) into ${store}\n`);
+  try {
+    const r = await pullModel({ store, target, hub, parallel: p.parallel, signal: ac.signal, onProgress: printer.onProgress });
+    printer.end();
+    io.stderr.write(
+      r.alreadyInstalled
+        ? `${r.model.id} is already installed in ${r.model.path}\n`
+        : `Installed ${r.model.id} (${formatBytes(r.model.bytes)}, ${r.model.files} files, commit ${r.model.commit.slice(0, 10)}) in ${r.model.path} after ${formatDuration(r.elapsedMs / 1000) || '0 s'}\n`,
+    );
+    json(io, r);
+    return 0;
+  } finally {
+    printer.end();
+    process.removeListener('SIGINT', onSigint);
+  }
+}
+
+export async function runModelsCommand(args: string[], io: ModelsIo): Promise<number> {
+  const [command, ...rest] = args;
+  try {
+    const p = parseArgs(rest);
+    const store = p.store ?? defaultStoreDir();
+    switch (command) {
+      case 'list': {
+        const installed = await listInstalled(store);
+        const partial = await listPartial(store);
+        const cat = catalogue();
+        io.stderr.write(`Model store: ${store}\n`);
+        for (const e of cat) {
+          const have = installed.find((m) => m.id === e.id);
+          io.stderr.write(`  ${have ? '*' : ' '} ${e.id.padEnd(26)} ${e.title} (~${formatBytes(e.approxBytes)})${e.default ? ' [default]' : ''}\n`);
+        }
+        for (const m of installed.filter((m) => !cat.some((e) => e.id === m.id))) {
+          io.stderr.write(`  * ${m.id.padEnd(26)} ${m.title} (${formatBytes(m.bytes)})\n`);
+        }
+        for (const d of partial) io.stderr.write(`  partial: ${d.id} ${formatBytes(d.bytesDone)} of ${formatBytes(d.bytesTotal)} (pull it again to resume)\n`);
+        json(io, { store, installed, partial, catalogue: cat });
+        return 0;
+      }
+      case 'pull':
+        return await pull(p, io, store);
+      case 'verify': {
+        if (p.positional.length !== 1) throw new ModelError('badInput', `models verify needs one model id.\n\n${USAGE}`);
+        const r = await verifyModel(store, p.positional[0]);
+        io.stderr.write(r.ok ? `${r.id}: all ${r.files} files verified\n` : `${r.id}: ${r.problems.length} problem(s):\n${r.problems.map((x) => `  ${x}\n`).join('')}Remove it and pull it again.\n`);
+        json(io, r);
+        return r.ok ? 0 : 1;
+      }
+      case 'remove': {
+        if (p.positional.length !== 1) throw new ModelError('badInput', `models remove needs one model id.\n\n${USAGE}`);
+        const r = await removeModel(store, p.positional[0]);
+        io.stderr.write(r.removed ? `Removed ${r.path}\n` : `Nothing to remove: no model "${r.id}" in ${store}\n`);
+        json(io, r);
+        return 0;
+      }
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        io.stdout.write(USAGE);
+        return command === undefined ? 2 : 0;
+      default:
+        throw new ModelError('badInput', `Unknown models command "${command}".\n\n${USAGE}`);
+    }
+  } catch (err) {
+    const e = err instanceof EngineError ? err : new ModelError('io', err instanceof Error ? err.message : String(err));
+    const code = e instanceof ModelError ? e.code : e.kind;
+    io.stderr.write(`course-illustrator models: ${e.message}\n`);
+    json(io, { error: { code, message: e.message } });
+    return exitCode(e);
+  }
+}

@@ -1,0 +1,640 @@
+// Pulls a model from the hub into the store, boringly:
+// - every file streams to <staging>/<file>.part; after an interruption (or a restart of the
+//   process) the same pull sends `Range: bytes=<have>-` and appends, never refetching bytes;
+// - every file is verified before it counts: sha256 against the hub's LFS oid for weights, git
+//   blob sha1 (and size) for small files; a mismatch deletes the file and fetches it once more,
+//   a second mismatch is an error;
+// - transient failures (drops, 5xx, stalls, DNS hiccups) retry with exponential backoff, the
+//   streak resetting whenever bytes arrived, with a hard cap on attempts;
+// - free space is checked first; ENOSPC while writing is a clear error (the .part is kept);
+// - the model folder appears in one rename of the staging folder, only once every file is
+//   verified and the manifest is written. Any failure leaves the store as it was, plus resumable
+//   .part files in .staging.
+
+import { createHash, Hash } from 'node:crypto';
+import { createReadStream, promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import type { Readable } from 'node:stream';
+import type { InstalledModel, ModelsPhase, ModelsProgress } from '../../core/modelsProtocol';
+import { formatBytes } from '../../core/modelsProtocol';
+import type { PullTarget } from './catalogue';
+import { ModelError, cancelled, fileError, isAbort, networkError } from './errors';
+import { DEFAULT_STALL_MS } from './http';
+import { HubClient, RepoFile, announcedSha256 } from './hub';
+import { checkRelPath, matchesAny, under } from './paths';
+import {
+  MANIFEST_NAME,
+  ModelManifest,
+  StagingState,
+  acquireLock,
+  installedFromManifest,
+  modelDir,
+  readManifest,
+  readStagingState,
+  stagingPaths,
+  writeFileAtomic,
+} from './store';
+
+export interface RetryPolicy {
+  /** Consecutive failed attempts (without new bytes) before giving up on a file. */
+  retries: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+  /** Hard cap on attempts per file, progress or not. */
+  maxAttempts: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { retries: 5, baseDelayMs: 1000, maxDelayMs: 30_000, maxAttempts: 60 };
+
+export type PullProgress = Omit<ModelsProgress, 'operationId'>;
+
+export interface PullOptions {
+  store: string;
+  target: PullTarget;
+  hub: HubClient;
+  /** Files fetched at the same time (default 3). */
+  parallel?: number;
+  retry?: Partial<RetryPolicy>;
+  /** Space to leave free on the disk besides the download (default 100 MB). */
+  reserveBytes?: number;
+  signal?: AbortSignal;
+  onProgress?: (p: PullProgress) => void;
+  /** Minimum time between two progress reports about bytes (default 250 ms). */
+  progressIntervalMs?: number;
+}
+
+export interface PullResult {
+  model: InstalledModel;
+  alreadyInstalled: boolean;
+  downloadedBytes: number;
+  resumedBytes: number;
+  elapsedMs: number;
+}
+
+interface Wanted extends RepoFile {
+  identity: string;
+}
+
+function identityOf(f: RepoFile): string {
+  return `${f.size}:${f.sha256 ?? f.gitOid ?? '-'}`;
+}
+
+async function sizeOf(p: string): Promise<number> {
+  try {
+    return (await fs.stat(p)).size;
+  } catch {
+    return 0;
+  }
+}
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await fs.access(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(cancelled());
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = (): void => {
+      clearTimeout(t);
+      reject(cancelled());
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** Bytes/second over the last few seconds, for speed and ETA. */
+class Meter {
+  private samples: { t: number; bytes: number }[] = [];
+  private total = 0;
+  constructor(private readonly windowMs = 5000) {}
+  add(n: number): void {
+    this.total += n;
+    const t = Date.now();
+    this.samples.push({ t, bytes: this.total });
+    while (this.samples.length > 2 && t - this.samples[1].t > this.windowMs) this.samples.shift();
+  }
+  get bytes(): number {
+    return this.total;
+  }
+  speed(): number {
+    if (this.samples.length < 2) return 0;
+    const a = this.samples[0];
+    const b = this.samples[this.samples.length - 1];
+    const dt = (Date.now() - a.t) / 1000;
+    return dt > 0.2 ? (b.bytes - a.bytes) / dt : 0;
+  }
+}
+
+/** Content hashes of one file being written, rebuilt from the .part file on resume. */
+class FileHasher {
+  sha256: Hash = createHash('sha256');
+  gitSha1?: Hash;
+  constructor(private readonly file: Wanted) {
+    this.reset();
+  }
+  reset(): void {
+    this.sha256 = createHash('sha256');
+    if (!this.file.sha256 && this.file.gitOid) {
+      this.gitSha1 = createHash('sha1');
+      this.gitSha1.update(`blob ${this.file.size}\0`);
+    }
+  }
+  update(chunk: Buffer): void {
+    this.sha256.update(chunk);
+    this.gitSha1?.update(chunk);
+  }
+}
+
+function parseContentRange(h: string | undefined): { start: number; total?: number } | undefined {
+  const m = /^bytes\s+(\d+)-(\d+)\/(\d+|\*)$/i.exec((h ?? '').trim());
+  if (!m) return undefined;
+  return { start: Number(m[1]), total: m[3] === '*' ? undefined : Number(m[3]) };
+}
+
+/** Selects the repo files a target wants; errors name what is missing and where to fix it. */
+export function selectFiles(all: RepoFile[], target: PullTarget, where: string): Wanted[] {
+  for (const f of all) checkRelPath(f.path, where);
+  const byPath = new Map(all.map((f) => [f.path, f]));
+  const missing = target.require.filter((p) => !byPath.has(p));
+  if (missing.length) {
+    throw new ModelError(
+      'notFound',
+      `${where} lacks ${missing.join(', ')}. The repo layout is not what ${target.catalogueId ? `the catalogue entry "${target.catalogueId}"` : 'was asked for'} expects` +
+        `${target.catalogueId ? ' (fix src/engine/models/catalogue.json, or pull the repo by name with --include)' : ''}.`,
+    );
+  }
+  const chosen = all.filter(
+    (f) => f.path !== MANIFEST_NAME && (target.require.includes(f.path) || (matchesAny(f.path, target.include) && !matchesAny(f.path, target.exclude))),
+  );
+  if (chosen.length === 0) {
+    throw new ModelError('notFound', `No file of ${where} matches ${target.include.join(', ')}${target.exclude.length ? ` (excluding ${target.exclude.join(', ')})` : ''}.`);
+  }
+  return chosen.map((f) => ({ ...f, identity: identityOf(f) }));
+}
+
+/** Deletes everything in the staging folder that is not a wanted file or its .part. */
+async function pruneStaging(dir: string, keep: Set<string>): Promise<void> {
+  const walk = async (rel: string): Promise<boolean> => {
+    let entries: import('node:fs').Dirent[];
+    try {
+      entries = await fs.readdir(path.join(dir, rel), { withFileTypes: true });
+    } catch {
+      return false;
+    }
+    let kept = false;
+    for (const e of entries) {
+      const r = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) {
+        if (await walk(r)) kept = true;
+        else await fs.rm(path.join(dir, r), { recursive: true, force: true });
+      } else if (keep.has(r) || (r.endsWith('.part') && keep.has(r.slice(0, -5)))) {
+        kept = true;
+      } else {
+        await fs.rm(path.join(dir, r), { force: true });
+      }
+    }
+    return kept;
+  };
+  await walk('');
+}
+
+export async function pullModel(o: PullOptions): Promise<PullResult> {
+  const t0 = Date.now();
+  const { store, target, hub } = o;
+  const signal = o.signal;
+  const retry = { ...DEFAULT_RETRY, ...o.retry };
+  const final = modelDir(store, target.id);
+  const where = `${target.repo}@${target.revision}`;
+
+  const existing = await readManifest(final);
+  if (existing) {
+    return { model: installedFromManifest({ ...existing, id: target.id }, final), alreadyInstalled: true, downloadedBytes: 0, resumedBytes: 0, elapsedMs: Date.now() - t0 };
+  }
+  if (await exists(final)) {
+    throw new ModelError('badInput', `${final} exists but was not made by a download (no ${MANIFEST_NAME}). Move it away, or use it as it is with "Use Model Folder…".`);
+  }
+
+  const sp = stagingPaths(store, target.id);
+  try {
+    await fs.mkdir(path.dirname(sp.dir), { recursive: true });
+  } catch (err) {
+    throw fileError(err, path.dirname(sp.dir), store);
+  }
+  const lock = await acquireLock(sp.lock, target.id).catch((err) => {
+    throw err instanceof ModelError ? err : fileError(err, sp.lock, store);
+  });
+  try {
+    return await pullLocked(o, { final, sp, where, retry, signal, t0 });
+  } finally {
+    await lock.release().catch(() => undefined);
+  }
+}
+
+async function pullLocked(
+  o: PullOptions,
+  c: { final: string; sp: ReturnType<typeof stagingPaths>; where: string; retry: RetryPolicy; signal?: AbortSignal; t0: number },
+): Promise<PullResult> {
+  const { store, target, hub } = o;
+  const { sp, where, retry, signal } = c;
+  const emit = o.onProgress ?? (() => undefined);
+  const interval = o.progressIntervalMs ?? 250;
+  const stallMs = hub.http.stallTimeoutMs ?? DEFAULT_STALL_MS;
+
+  // Small API calls retry too: a DNS hiccup on the first request should not end the pull.
+  const withRetry = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fn();
+      } catch (err) {
+        const e = isAbort(err, signal) ? cancelled() : err instanceof ModelError ? err : networkError(err, new URL(hub.endpoint).host);
+        if (!e.retryable || attempt > retry.retries) throw e;
+        const delay = Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** (attempt - 1));
+        emit({ id: target.id, phase: 'resolving', filesDone: 0, filesTotal: 0, bytesDone: 0, bytesTotal: 0, bytesPerSecond: 0, etaSeconds: -1, message: `${what}: ${e.message} Retrying in ${(delay / 1000).toFixed(1)} s.` });
+        await sleep(delay, signal);
+      }
+    }
+  };
+
+  emit({ id: target.id, phase: 'resolving', filesDone: 0, filesTotal: 0, bytesDone: 0, bytesTotal: 0, bytesPerSecond: 0, etaSeconds: -1, message: `Resolving ${where} on ${hub.endpoint}` });
+  const commit = await withRetry('Resolving the revision', () => hub.resolveRevision(target.repo, target.revision, signal));
+  emit({ id: target.id, phase: 'listing', filesDone: 0, filesTotal: 0, bytesDone: 0, bytesTotal: 0, bytesPerSecond: 0, etaSeconds: -1 });
+  const listed = await withRetry('Listing files', () => hub.listFiles(target.repo, commit, signal));
+  const files = selectFiles(listed, target, where);
+
+  // Carry over what an earlier run verified, as long as the hub still describes the same file.
+  const prev = await readStagingState(sp.state);
+  const sameSource = prev && prev.repo === target.repo;
+  const verified: StagingState['verified'] = {};
+  for (const f of files) {
+    const v = sameSource ? prev.verified[f.path] : undefined;
+    const dest = under(sp.dir, f.path);
+    if (v && v.identity === f.identity && (await sizeOf(dest)) === f.size) verified[f.path] = v;
+    else await fs.rm(dest, { force: true });
+    const prevFile = sameSource ? prev.files.find((p) => p.path === f.path) : undefined;
+    if (prevFile && identityOf(prevFile) !== f.identity) await fs.rm(`${dest}.part`, { force: true });
+  }
+  if (!sameSource) await fs.rm(sp.dir, { recursive: true, force: true });
+  await fs.mkdir(sp.dir, { recursive: true });
+  await pruneStaging(sp.dir, new Set(files.map((f) => f.path)));
+  const state: StagingState = {
+    format: 1,
+    id: target.id,
+    title: target.title,
+    repo: target.repo,
+    revision: target.revision,
+    commit,
+    endpoint: hub.endpoint,
+    kind: target.kind,
+    catalogueId: target.catalogueId,
+    files: files.map(({ path: p, size, sha256, gitOid }) => ({ path: p, size, sha256, gitOid })),
+    verified,
+  };
+  let stateWrite = Promise.resolve();
+  const saveState = (): Promise<void> => {
+    // Writes are chained so two finishing files never race on the same temp file.
+    stateWrite = stateWrite.then(() => writeFileAtomic(sp.state, JSON.stringify(state, null, 1))).catch(() => undefined);
+    return stateWrite;
+  };
+  await writeFileAtomic(sp.state, JSON.stringify(state, null, 1)).catch((err) => {
+    throw fileError(err, sp.state, store);
+  });
+
+  // What is on disk already.
+  const onDisk = new Map<string, number>();
+  for (const f of files) {
+    if (verified[f.path]) {
+      onDisk.set(f.path, f.size);
+      continue;
+    }
+    const part = `${under(sp.dir, f.path)}.part`;
+    let have = await sizeOf(part);
+    if (have > f.size) {
+      await fs.rm(part, { force: true });
+      have = 0;
+    }
+    onDisk.set(f.path, have);
+  }
+  const bytesTotal = files.reduce((s, f) => s + f.size, 0);
+  const resumedBytes = [...onDisk.values()].reduce((a, b) => a + b, 0);
+  const needed = bytesTotal - resumedBytes;
+
+  // Free space first: failing after 3 GB is worse than failing now.
+  const reserve = o.reserveBytes ?? 100e6;
+  try {
+    const st = await fs.statfs(sp.dir);
+    const free = Number(st.bavail) * Number(st.bsize);
+    if (free < needed + reserve) {
+      throw new ModelError(
+        'diskFull',
+        `Not enough disk space for ${target.title}: ${formatBytes(needed)} still to download (plus ${formatBytes(reserve)} to spare), ${formatBytes(free)} free in ${store}. ` +
+          'Free some space or choose another model store (setting courseIllustrator.modelStore, or $COURSE_ILLUSTRATOR_MODELS for the CLI).',
+      );
+    }
+  } catch (err) {
+    if (err instanceof ModelError) throw err;
+    // statfs unsupported here: the write itself reports ENOSPC clearly.
+  }
+
+  // Progress bookkeeping.
+  const meter = new Meter();
+  let filesDone = Object.keys(verified).length;
+  let lastEmit = 0;
+  let currentFile: string | undefined;
+  const bytesDone = (): number => {
+    let s = 0;
+    for (const v of onDisk.values()) s += v;
+    return s;
+  };
+  const report = (phase: ModelsPhase, force: boolean, message?: string): void => {
+    const now = Date.now();
+    if (!force && now - lastEmit < interval) return;
+    lastEmit = now;
+    const done = bytesDone();
+    const speed = meter.speed();
+    emit({
+      id: target.id,
+      phase,
+      file: currentFile,
+      filesDone,
+      filesTotal: files.length,
+      bytesDone: done,
+      bytesTotal,
+      bytesPerSecond: Math.round(speed),
+      etaSeconds: speed > 0 ? Math.round((bytesTotal - done) / speed) : -1,
+      message,
+    });
+  };
+  report('downloading', true, resumedBytes > 0 ? `Resuming: ${formatBytes(resumedBytes)} of ${formatBytes(bytesTotal)} already here.` : undefined);
+
+  // Any fatal error stops the other workers; their .part files stay for the next run.
+  const stop = new AbortController();
+  const onOuterAbort = (): void => stop.abort();
+  signal?.addEventListener('abort', onOuterAbort, { once: true });
+  const inner = stop.signal;
+  const sha256s = new Map<string, string>();
+  for (const [p, v] of Object.entries(verified)) sha256s.set(p, v.sha256);
+
+  const fetchOne = async (f: Wanted): Promise<void> => {
+    const dest = under(sp.dir, f.path);
+    const part = `${dest}.part`;
+    await fs.mkdir(path.dirname(dest), { recursive: true }).catch((err) => {
+      throw fileError(err, f.path, store);
+    });
+    let streak = 0;
+    let mismatches = 0;
+    for (let attempt = 1; ; attempt++) {
+      if (inner.aborted) throw cancelled();
+      const before = await sizeOf(part);
+      try {
+        const sha = await fetchAttempt(f, part, dest);
+        sha256s.set(f.path, sha);
+        return;
+      } catch (err) {
+        const e = inner.aborted || isAbort(err) ? cancelled() : err instanceof ModelError ? err : networkError(err, new URL(hub.endpoint).host);
+        if (e.code === 'cancelled') throw e;
+        if (e.code === 'hashMismatch') {
+          mismatches++;
+          onDisk.set(f.path, 0);
+          if (mismatches >= 2) {
+            throw new ModelError(
+              'hashMismatch',
+              `${f.path} from ${where} failed verification twice (${e.message}). The download was corrupted on the way or the hub/mirror (${hub.endpoint}) serves a different file; try again later or another mirror.`,
+            );
+          }
+          report('downloading', true, `${f.path}: ${e.message} Deleted it; downloading it once more.`);
+          continue;
+        }
+        if (!e.retryable) throw e;
+        const progressed = (await sizeOf(part)) > before;
+        streak = progressed ? 1 : streak + 1;
+        if (streak > retry.retries || attempt >= retry.maxAttempts) {
+          const kept = await sizeOf(part);
+          throw new ModelError(
+            e.code,
+            `${e.message} Gave up on ${f.path} after ${attempt} attempts.` +
+              (kept > 0 ? ` ${formatBytes(kept)} of it are kept: pull again to resume.` : ''),
+          );
+        }
+        const delay = Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** (streak - 1));
+        report('downloading', true, `${f.path}: ${e.message} Retrying in ${(delay / 1000).toFixed(1)} s (attempt ${attempt + 1}).`);
+        await sleep(delay, inner);
+      }
+    }
+  };
+
+  const fetchAttempt = async (f: Wanted, part: string, dest: string): Promise<string> => {
+    const hasher = new FileHasher(f);
+    let have = await sizeOf(part);
+    if (have > f.size) {
+      await fs.rm(part, { force: true });
+      have = 0;
+    }
+    onDisk.set(f.path, have);
+    if (have > 0) {
+      currentFile = f.path;
+      report('downloading', true, `${f.path}: checking the ${formatBytes(have)} already downloaded`);
+      const prefix = await hashInto(part, hasher, inner);
+      if (prefix !== have) {
+        have = prefix; // the file changed under us; count what was hashed
+      }
+    }
+    if (have < f.size || f.size === 0) {
+      await download(f, part, have, hasher);
+    }
+    const got = await sizeOf(part);
+    if (got < f.size) throw new ModelError('truncated', `${f.path}: the connection closed after ${formatBytes(got)} of ${formatBytes(f.size)}.`, true);
+    if (got > f.size) {
+      await fs.rm(part, { force: true });
+      throw new ModelError('hashMismatch', `${f.path} has ${got} bytes, the hub lists ${f.size}.`);
+    }
+    currentFile = f.path;
+    const sha = hasher.sha256.digest('hex');
+    if (f.sha256 && sha !== f.sha256) {
+      await fs.rm(part, { force: true });
+      throw new ModelError('hashMismatch', `sha256 of ${f.path} is ${sha.slice(0, 12)}…, the hub lists ${f.sha256.slice(0, 12)}….`);
+    }
+    if (hasher.gitSha1) {
+      const oid = hasher.gitSha1.digest('hex');
+      if (oid !== f.gitOid) {
+        await fs.rm(part, { force: true });
+        throw new ModelError('hashMismatch', `git id of ${f.path} is ${oid.slice(0, 12)}…, the hub lists ${f.gitOid?.slice(0, 12)}….`);
+      }
+    }
+    try {
+      const fh = await fs.open(part, 'r+');
+      try {
+        await fh.datasync();
+      } finally {
+        await fh.close();
+      }
+      await fs.rename(part, dest);
+    } catch (err) {
+      throw fileError(err, f.path, store);
+    }
+    verified[f.path] = { identity: f.identity, sha256: sha };
+    filesDone++;
+    onDisk.set(f.path, f.size);
+    await saveState();
+    report('downloading', true);
+    return sha;
+  };
+
+  /** Hashes the bytes already in `part`; returns how many were read. */
+  const hashInto = async (part: string, hasher: FileHasher, sig: AbortSignal): Promise<number> => {
+    let n = 0;
+    const stream = createReadStream(part, { highWaterMark: 1 << 20 });
+    try {
+      for await (const chunk of stream) {
+        if (sig.aborted) throw cancelled();
+        hasher.update(chunk as Buffer);
+        n += (chunk as Buffer).length;
+      }
+    } finally {
+      stream.destroy();
+    }
+    return n;
+  };
+
+  const download = async (f: Wanted, part: string, have: number, hasher: FileHasher): Promise<void> => {
+    currentFile = f.path;
+    const res = await hub.openFile(target.repo, commit, f.path, have, inner);
+    const body = res.body as Readable;
+    try {
+      const announced = f.sha256 ? announcedSha256(res) : undefined;
+      if (announced && announced !== f.sha256) {
+        throw new ModelError('hashMismatch', `the hub announces sha256 ${announced.slice(0, 12)}… for ${f.path}, its file list says ${f.sha256?.slice(0, 12)}….`);
+      }
+      let flags = 'w';
+      if (res.status === 206) {
+        const cr = parseContentRange(res.headers['content-range']);
+        if (!cr || cr.start !== have) {
+          throw new ModelError('http', `${res.url.host} answered a range request for ${f.path} with the wrong range (${res.headers['content-range'] ?? 'none'}).`, true);
+        }
+        if (cr.total !== undefined && cr.total !== f.size) {
+          throw new ModelError('hashMismatch', `${res.url.host} says ${f.path} has ${cr.total} bytes, the file list says ${f.size}.`);
+        }
+        flags = 'a';
+      } else {
+        // 200: the whole file (the server ignored Range, or we asked from 0).
+        if (have > 0) {
+          hasher.reset();
+          onDisk.set(f.path, 0);
+        }
+        const len = Number(res.headers['content-length']);
+        if (res.headers['content-length'] !== undefined && len !== f.size) {
+          throw new ModelError('hashMismatch', `${res.url.host} sends ${len} bytes for ${f.path}, the file list says ${f.size}.`);
+        }
+      }
+      let fh: import('node:fs/promises').FileHandle;
+      try {
+        fh = await fs.open(part, flags);
+      } catch (err) {
+        throw fileError(err, f.path, store);
+      }
+      let timer: NodeJS.Timeout | undefined;
+      const arm = (): void => {
+        clearTimeout(timer);
+        timer = setTimeout(
+          () => body.destroy(new ModelError('stalled', `No data from ${res.url.host} for ${stallMs / 1000} s while downloading ${f.path} (stalled).`, true)),
+          stallMs,
+        );
+      };
+      try {
+        arm();
+        for await (const chunk of body) {
+          arm();
+          const buf = chunk as Buffer;
+          try {
+            let off = 0;
+            while (off < buf.length) off += (await fh.write(buf, off, buf.length - off)).bytesWritten;
+          } catch (err) {
+            throw fileError(err, f.path, store);
+          }
+          hasher.update(buf);
+          onDisk.set(f.path, (onDisk.get(f.path) ?? 0) + buf.length);
+          meter.add(buf.length);
+          report('downloading', false);
+        }
+      } catch (err) {
+        if (err instanceof ModelError) throw err;
+        if (inner.aborted || isAbort(err)) throw cancelled();
+        throw networkError(err, res.url.host);
+      } finally {
+        clearTimeout(timer);
+        await fh.close().catch(() => undefined);
+      }
+    } finally {
+      body.destroy();
+    }
+  };
+
+  // A small pool: `parallel` files at a time, largest first so the long one starts early.
+  const queue = files.filter((f) => !verified[f.path]).sort((a, b) => b.size - a.size);
+  const parallel = Math.max(1, Math.min(8, o.parallel ?? 3));
+  let firstError: unknown;
+  const worker = async (): Promise<void> => {
+    for (let f = queue.shift(); f && !firstError; f = queue.shift()) {
+      try {
+        await fetchOne(f);
+      } catch (err) {
+        firstError ??= err;
+        stop.abort();
+      }
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: Math.min(parallel, Math.max(1, queue.length)) }, worker));
+  } finally {
+    signal?.removeEventListener('abort', onOuterAbort);
+    await saveState();
+  }
+  if (signal?.aborted) throw cancelled();
+  if (firstError) throw firstError;
+
+  // Every file verified: write the manifest, then make the model appear in one rename.
+  report('installing', true);
+  const manifest: ModelManifest = {
+    format: 1,
+    id: target.id,
+    title: target.title,
+    repo: target.repo,
+    revision: target.revision,
+    commit,
+    endpoint: hub.endpoint,
+    kind: target.kind,
+    catalogueId: target.catalogueId,
+    installedAt: new Date().toISOString(),
+    files: files.map((f) => ({ path: f.path, size: f.size, sha256: sha256s.get(f.path) ?? '', gitOid: f.gitOid })),
+  };
+  try {
+    await writeFileAtomic(path.join(sp.dir, MANIFEST_NAME), JSON.stringify(manifest, null, 1));
+    await fs.rename(sp.dir, c.final);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if ((code === 'EEXIST' || code === 'ENOTEMPTY') && (await readManifest(c.final))) {
+      // Installed meanwhile by someone else (a copy by hand): keep theirs.
+      await fs.rm(sp.dir, { recursive: true, force: true });
+    } else {
+      throw fileError(err, c.final, store);
+    }
+  }
+  await fs.rm(sp.state, { force: true });
+  const installed = (await readManifest(c.final)) ?? manifest;
+  report('done', true);
+  return {
+    model: installedFromManifest({ ...installed, id: target.id }, c.final),
+    alreadyInstalled: false,
+    downloadedBytes: meter.bytes,
+    resumedBytes,
+    elapsedMs: Date.now() - c.t0,
+  };
+}

@@ -1,0 +1,55 @@
+// File selection and path safety: which repo files a model needs (globs) and a guard so a hostile
+// or broken file list cannot write outside the model folder.
+
+import * as path from 'node:path';
+import { ModelError } from './errors';
+
+/** `*` and `?` stay inside one path segment, `**` spans segments; matched against the whole path. */
+export function globToRegExp(glob: string): RegExp {
+  let re = '';
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i];
+    if (c === '*' && glob[i + 1] === '*') {
+      i++;
+      if (glob[i + 1] === '/') {
+        i++;
+        re += '(?:.*/)?';
+      } else {
+        re += '.*';
+      }
+    } else if (c === '*') re += '[^/]*';
+    else if (c === '?') re += '[^/]';
+    else re += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
+  }
+  return new RegExp(`^${re}$`);
+}
+
+export function matchesAny(file: string, globs: readonly string[]): boolean {
+  return globs.some((g) => globToRegExp(g).test(file));
+}
+
+/** Throws unless `rel` is a plain relative path (no "..", no absolute path, no backslash, no NUL). */
+export function checkRelPath(rel: string, what: string): void {
+  const bad =
+    rel.length === 0 ||
+    rel.includes('\0') ||
+    rel.includes('\\') ||
+    rel.startsWith('/') ||
+    /^[A-Za-z]:/.test(rel) ||
+    rel.split('/').some((seg) => seg === '' || seg === '.' || seg === '..');
+  if (bad) throw new ModelError('http', `Refusing the file "${rel}" from ${what}: not a plain relative path.`);
+}
+
+/** Joins a checked relative repo path under `root`. */
+export function under(root: string, rel: string): string {
+  const p = path.join(root, ...rel.split('/'));
+  if (!p.startsWith(root + path.sep)) throw new ModelError('http', `Refusing the file "${rel}": it would land outside ${root}.`);
+  return p;
+}
+
+/** Catalogue ids and store folder names: letters, digits, ".", "_", "-", "@" and "+"; no leading dot. */
+export function checkModelId(id: string): void {
+  if (!/^[A-Za-z0-9][\w.@+-]{0,199}$/.test(id) || id.includes('..')) {
+    throw new ModelError('badInput', `"${id}" is not a model id: use letters, digits, "-", "_", "." (run "models list" to see the ids).`);
+  }
+}
