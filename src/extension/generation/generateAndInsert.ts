@@ -2,7 +2,6 @@
 // destination, run the engine with a cancellable progress notification, then insert the link
 // into the document the job came from.
 
-import * as path from 'path';
 import * as vscode from 'vscode';
 import type { ContentDomain, GenerateParams, GenerateResult, GeneratedImage } from '../../core/protocol';
 import { domainFor, findTemplate } from '../../core/templates';
