@@ -125,7 +125,9 @@ export function sigmaToT(sigma: number, logSigmas: ArrayLike<number>): number {
   const highIdx = lowIdx + 1;
   const low = logSigmas[lowIdx];
   const high = logSigmas[highIdx];
-  // (low - high) is a float32 - float32 subtraction in numpy.
+  // (low - high) is a float32 - float32 subtraction in numpy. The numerator stays float64 under
+  // numpy >= 2 (NEP 50), which this follows; numpy 1.x rounded it to float32 (value-based
+  // casting), which moves some fractional Karras timesteps of Euler/LMS by one float32 ulp.
   let w = (low - logSigma) / f32(low - high);
   w = Math.min(Math.max(w, 0), 1);
   return (1 - w) * lowIdx + w * highIdx;

@@ -38,7 +38,7 @@ function fullLoop(config: Record<string, unknown>, steps = 10): Float32Array {
   const scheduler = new DPMSolverMultistepScheduler(config);
   scheduler.setTimesteps(steps);
   const generator = new TorchGenerator(0);
-  let sample = dummySampleDeter();
+  let sample: Float32Array = dummySampleDeter();
   for (const t of scheduler.timesteps) {
     sample = scheduler.step(dummyModel(sample, t), t, sample, generator).prevSample;
   }
@@ -71,7 +71,7 @@ describe('DPMSolverMultistepScheduler', () => {
       const scheduler = new DPMSolverMultistepScheduler(TEST_CONFIG);
       scheduler.setTimesteps(10);
       const timesteps = scheduler.timesteps.slice(5);
-      let sample = scheduler.addNoise(dummySampleDeter(), dummyNoiseDeter(), timesteps[0]);
+      let sample: Float32Array = scheduler.addNoise(dummySampleDeter(), dummyNoiseDeter(), timesteps[0]);
       for (const t of timesteps) sample = scheduler.step(dummyModel(sample, t), t, sample).prevSample;
       assert.ok(Math.abs(absSum(sample) - 318.4111) < 1e-2, `sum ${absSum(sample)}`);
       assert.ok(Math.abs(absMean(sample) - 0.4146) < 1e-3, `mean ${absMean(sample)}`);
@@ -164,7 +164,7 @@ describe('DPMSolverMultistepScheduler', () => {
     it('the last step (final sigma 0) is first order and lands on the predicted x0', () => {
       const s = new DPMSolverMultistepScheduler({ ...SD15_CONFIG, use_karras_sigmas: true });
       s.setTimesteps(20);
-      let x = dummySampleDeter();
+      let x: Float32Array = dummySampleDeter();
       let last = s.step(dummyModel(x, s.timesteps[0]), s.timesteps[0], x);
       for (const t of s.timesteps.slice(1)) {
         x = last.prevSample;
@@ -180,7 +180,7 @@ describe('DPMSolverMultistepScheduler', () => {
       const s = new DPMSolverMultistepScheduler({ ...SD15_CONFIG, algorithm_type: 'sde-dpmsolver++' });
       s.setTimesteps(5);
       const g = new TorchGenerator(9);
-      let x = dummySampleDeter();
+      let x: Float32Array = dummySampleDeter();
       for (const t of s.timesteps) x = s.step(dummyModel(x, t), t, x, g).prevSample;
       const reference = new TorchGenerator(9);
       for (let i = 0; i < 5; i++) reference.randn(DUMMY_SIZE);
@@ -195,7 +195,7 @@ describe('DPMSolverMultistepScheduler', () => {
       const g = new TorchGenerator(9);
       const s = new DPMSolverMultistepScheduler(SD15_CONFIG);
       s.setTimesteps(5);
-      let x = dummySampleDeter();
+      let x: Float32Array = dummySampleDeter();
       for (const t of s.timesteps) x = s.step(dummyModel(x, t), t, x, g).prevSample;
       assert.deepStrictEqual(g.randn(4), new TorchGenerator(9).randn(4));
     });

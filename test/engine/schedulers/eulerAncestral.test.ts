@@ -24,7 +24,7 @@ function fullLoop(config: Record<string, unknown>, generator = new TorchGenerato
   const scheduler = new EulerAncestralDiscreteScheduler(config);
   scheduler.setTimesteps(10);
   const init = scheduler.initNoiseSigma;
-  let sample = dummySampleDeter().map((v) => v * init);
+  let sample: Float32Array = dummySampleDeter().map((v) => v * init);
   for (const t of scheduler.timesteps) {
     const input = scheduler.scaleModelInput(sample, t);
     sample = scheduler.step(dummyModel(input, t), t, input, generator).prevSample;
@@ -50,7 +50,7 @@ describe('EulerAncestralDiscreteScheduler', () => {
       const scheduler = new EulerAncestralDiscreteScheduler(TEST_CONFIG);
       scheduler.setTimesteps(10);
       const generator = new TorchGenerator(0);
-      let sample = dummySampleDeter().map((v) => v * scheduler.initNoiseSigma);
+      let sample: Float32Array = dummySampleDeter().map((v) => v * scheduler.initNoiseSigma);
       const timesteps = scheduler.timesteps.slice(8);
       sample = scheduler.addNoise(sample, dummyNoiseDeter(), timesteps[0]);
       for (const t of timesteps) {

@@ -22,7 +22,7 @@ function fullLoop(config: Record<string, unknown>): Float32Array {
   const scheduler = new LMSDiscreteScheduler(config);
   scheduler.setTimesteps(10);
   const init = scheduler.initNoiseSigma;
-  let sample = dummySampleDeter().map((v) => v * init);
+  let sample: Float32Array = dummySampleDeter().map((v) => v * init);
   for (const t of scheduler.timesteps) {
     const input = scheduler.scaleModelInput(sample, t);
     sample = scheduler.step(dummyModel(input, t), t, input).prevSample;
@@ -53,7 +53,7 @@ describe('LMSDiscreteScheduler', () => {
     it('full loop with noise (add_noise, starting two steps from the end)', () => {
       const scheduler = new LMSDiscreteScheduler(TEST_CONFIG);
       scheduler.setTimesteps(10);
-      let sample = dummySampleDeter().map((v) => v * scheduler.initNoiseSigma);
+      let sample: Float32Array = dummySampleDeter().map((v) => v * scheduler.initNoiseSigma);
       const timesteps = scheduler.timesteps.slice(8);
       sample = scheduler.addNoise(sample, dummyNoiseDeter(), timesteps[0]);
       for (const t of timesteps) {
@@ -127,7 +127,7 @@ describe('LMSDiscreteScheduler', () => {
     it('a loop over the SD schedule stays finite', () => {
       const s = new LMSDiscreteScheduler(SD15_CONFIG);
       s.setTimesteps(20);
-      let x = dummySampleDeter().map((v) => v * s.initNoiseSigma);
+      let x: Float32Array = dummySampleDeter().map((v) => v * s.initNoiseSigma);
       for (const t of s.timesteps) {
         const input = s.scaleModelInput(x, t);
         x = s.step(dummyModel(input, t), t, input).prevSample;
