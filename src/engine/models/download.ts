@@ -160,6 +160,85 @@ function parseContentRange(h: string | undefined): { start: number; total?: numb
   return { start: Number(m[1]), total: m[3] === '*' ? undefined : Number(m[3]) };
 }
 
+async function writeAll(fh: import('node:fs/promises').FileHandle, buf: Buffer): Promise<void> {
+  let off = 0;
+  try {
+    while (off < buf.length) off += (await fh.write(buf, off, buf.length - off)).bytesWritten;
+  } catch (cause) {
+    throw Object.assign(new Error('write failed'), { fromDisk: true, cause });
+  }
+}
+
+/**
+ * Copies a response body to disk. Not `for await`: an async iterator drops chunks still buffered
+ * when the connection breaks, and those are exactly the bytes a resume should not fetch again.
+ * Here every chunk that arrived is written (in order) before the network error is reported.
+ * `written` runs after each chunk is on disk; no chunk for `stallMs` destroys the body.
+ */
+function streamToFile(body: Readable, stallMs: number, write: (b: Buffer) => Promise<void>, written: (b: Buffer) => void, stallError: () => Error): Promise<void> {
+  const HIGH = 8 << 20;
+  return new Promise((resolve, reject) => {
+    const queue: Buffer[] = [];
+    let queued = 0;
+    let writing = false;
+    let ended = false;
+    let netError: unknown;
+    let settled = false;
+    let timer: NodeJS.Timeout | undefined;
+    const finish = (err?: unknown): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      if (err) reject(err);
+      else resolve();
+    };
+    const arm = (): void => {
+      clearTimeout(timer);
+      timer = setTimeout(() => body.destroy(stallError()), stallMs);
+    };
+    const pump = async (): Promise<void> => {
+      if (writing) return;
+      writing = true;
+      try {
+        while (queue.length) {
+          const buf = queue.shift() as Buffer;
+          queued -= buf.length;
+          await write(buf);
+          written(buf);
+          if (queued < HIGH / 2 && body.isPaused() && !ended) body.resume();
+        }
+      } catch (err) {
+        body.destroy();
+        finish(err);
+        return;
+      } finally {
+        writing = false;
+      }
+      if (ended) finish(netError);
+    };
+    body.on('data', (chunk: Buffer) => {
+      arm();
+      queue.push(chunk);
+      queued += chunk.length;
+      if (queued > HIGH) body.pause();
+      void pump();
+    });
+    const end = (err?: unknown): void => {
+      if (ended) return;
+      ended = true;
+      clearTimeout(timer);
+      netError = err;
+      if (!writing) void pump();
+    };
+    body.once('end', () => end());
+    body.once('error', (err) => end(err));
+    // A body closed without 'end' is short; the size check after this reports it as truncated.
+    body.once('close', () => end());
+    if (body.destroyed) end(body.errored ?? undefined);
+    arm();
+  });
+}
+
 /** Selects the repo files a target wants; errors name what is missing and where to fix it. */
 export function selectFiles(all: RepoFile[], target: PullTarget, where: string): Wanted[] {
   for (const f of all) checkRelPath(f.path, where);
@@ -506,74 +585,75 @@ async function pullLocked(
 
   const download = async (f: Wanted, part: string, have: number, hasher: FileHasher): Promise<void> => {
     currentFile = f.path;
-    const res = await hub.openFile(target.repo, commit, f.path, have, inner);
-    const body = res.body as Readable;
+    // Opened before the request: no await may sit between the response and our body listeners,
+    // or a connection that breaks at once would take its already-received bytes with it.
+    // Append mode; a 200 reply (whole file) truncates first.
+    let fh: import('node:fs/promises').FileHandle;
     try {
+      fh = await fs.open(part, 'a');
+    } catch (err) {
+      throw fileError(err, f.path, store);
+    }
+    try {
+      const res = await hub.openFile(target.repo, commit, f.path, have, inner);
+      const body = res.body as Readable;
+      const host = res.url.host;
+      let check: ModelError | undefined;
       const announced = f.sha256 ? announcedSha256(res) : undefined;
+      let restart = false;
       if (announced && announced !== f.sha256) {
-        throw new ModelError('hashMismatch', `the hub announces sha256 ${announced.slice(0, 12)}… for ${f.path}, its file list says ${f.sha256?.slice(0, 12)}….`);
-      }
-      let flags = 'w';
-      if (res.status === 206) {
+        check = new ModelError('hashMismatch', `the hub announces sha256 ${announced.slice(0, 12)}… for ${f.path}, its file list says ${f.sha256?.slice(0, 12)}….`);
+      } else if (res.status === 206) {
         const cr = parseContentRange(res.headers['content-range']);
         if (!cr || cr.start !== have) {
-          throw new ModelError('http', `${res.url.host} answered a range request for ${f.path} with the wrong range (${res.headers['content-range'] ?? 'none'}).`, true);
+          check = new ModelError('http', `${host} answered a range request for ${f.path} with the wrong range (${res.headers['content-range'] ?? 'none'}).`, true);
+        } else if (cr.total !== undefined && cr.total !== f.size) {
+          check = new ModelError('hashMismatch', `${host} says ${f.path} has ${cr.total} bytes, the file list says ${f.size}.`);
         }
-        if (cr.total !== undefined && cr.total !== f.size) {
-          throw new ModelError('hashMismatch', `${res.url.host} says ${f.path} has ${cr.total} bytes, the file list says ${f.size}.`);
-        }
-        flags = 'a';
       } else {
         // 200: the whole file (the server ignored Range, or we asked from 0).
-        if (have > 0) {
-          hasher.reset();
-          onDisk.set(f.path, 0);
-        }
+        restart = have > 0;
         const len = Number(res.headers['content-length']);
         if (res.headers['content-length'] !== undefined && len !== f.size) {
-          throw new ModelError('hashMismatch', `${res.url.host} sends ${len} bytes for ${f.path}, the file list says ${f.size}.`);
+          check = new ModelError('hashMismatch', `${host} sends ${len} bytes for ${f.path}, the file list says ${f.size}.`);
         }
       }
-      let fh: import('node:fs/promises').FileHandle;
-      try {
-        fh = await fs.open(part, flags);
-      } catch (err) {
-        throw fileError(err, f.path, store);
+      if (check) {
+        body.destroy();
+        throw check;
       }
-      let timer: NodeJS.Timeout | undefined;
-      const arm = (): void => {
-        clearTimeout(timer);
-        timer = setTimeout(
-          () => body.destroy(new ModelError('stalled', `No data from ${res.url.host} for ${stallMs / 1000} s while downloading ${f.path} (stalled).`, true)),
+      const before = restart ? fh.truncate(0) : Promise.resolve();
+      if (restart) {
+        hasher.reset();
+        onDisk.set(f.path, 0);
+      }
+      try {
+        await streamToFile(
+          body,
           stallMs,
+          async (buf) => {
+            await before;
+            await writeAll(fh, buf);
+          },
+          (buf) => {
+            hasher.update(buf);
+            onDisk.set(f.path, (onDisk.get(f.path) ?? 0) + buf.length);
+            meter.add(buf.length);
+            report('downloading', false);
+          },
+          () => new ModelError('stalled', `No data from ${host} for ${stallMs / 1000} s while downloading ${f.path} (stalled).`, true),
         );
-      };
-      try {
-        arm();
-        for await (const chunk of body) {
-          arm();
-          const buf = chunk as Buffer;
-          try {
-            let off = 0;
-            while (off < buf.length) off += (await fh.write(buf, off, buf.length - off)).bytesWritten;
-          } catch (err) {
-            throw fileError(err, f.path, store);
-          }
-          hasher.update(buf);
-          onDisk.set(f.path, (onDisk.get(f.path) ?? 0) + buf.length);
-          meter.add(buf.length);
-          report('downloading', false);
-        }
+        await before;
       } catch (err) {
         if (err instanceof ModelError) throw err;
         if (inner.aborted || isAbort(err)) throw cancelled();
-        throw networkError(err, res.url.host);
+        if ((err as { fromDisk?: boolean }).fromDisk) throw fileError((err as { cause?: unknown }).cause, f.path, store);
+        throw networkError(err, host);
       } finally {
-        clearTimeout(timer);
-        await fh.close().catch(() => undefined);
+        body.destroy();
       }
     } finally {
-      body.destroy();
+      await fh.close().catch(() => undefined);
     }
   };
 

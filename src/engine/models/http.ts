@@ -169,7 +169,7 @@ async function requestOnce(url: URL, headers: Record<string, string>, opts: Http
   return new Promise((resolve, reject) => {
     const req = lib.request(options);
     req.setTimeout(stallMs, () =>
-      req.destroy(new ModelError('stalled', `No answer from ${url.host} for ${stallMs / 1000} s.`, true)),
+      req.destroy(new ModelError('stalled', `No data from ${url.host} for ${stallMs / 1000} s (stalled).`, true)),
     );
     req.once('response', (res) => {
       // The idle timer now watches the body; the reader adds its own per-chunk timer too.
