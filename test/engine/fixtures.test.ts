@@ -137,8 +137,8 @@ describe('tiny pipeline fixtures', () => {
     for (const [dir, F] of [[a, 4], [b, 8]] as const) {
       const dec = await ort.InferenceSession.create(path.join(dir, 'vae_decoder', 'model.onnx'));
       assert.deepEqual(meta(dec.inputMetadata), [{ name: 'latent_sample', type: 'float32', shape: ['batch', 4, 'latent_height', 'latent_width'] }]);
-      const z = new ort.Tensor('float32', randn(4 * 6 * 10, 7).map((v) => v / 0.18215), [1, 4, 6, 10]);
-      const img = (await dec.run({ latent_sample: z })).sample;
+      const noise = new ort.Tensor('float32', randn(4 * 6 * 10, 7).map((v) => v / 0.18215), [1, 4, 6, 10]);
+      const img = (await dec.run({ latent_sample: noise })).sample;
       assert.deepEqual(img.dims, [1, 3, 6 * F, 10 * F]);
       const px = img.data as Float32Array;
       assert.ok(px.every((v) => v >= -1 && v <= 1));
@@ -147,6 +147,17 @@ describe('tiny pipeline fixtures', () => {
       const enc = await ort.InferenceSession.create(path.join(dir, 'vae_encoder', 'model.onnx'));
       const lat = (await enc.run({ sample: img })).latent_sample;
       assert.deepEqual(lat.dims, [1, 4, 6, 10]);
+      // The encoder roughly inverts the decoder: a flat colour comes back (through tanh).
+      const colour = [0.3, -0.2, 0.1];
+      const flat = new Float32Array(3 * 4 * F * 4 * F).map((_, i) => colour[Math.floor(i / (16 * F * F))]);
+      const z = (await enc.run({ sample: new ort.Tensor('float32', flat, [1, 3, 4 * F, 4 * F]) })).latent_sample;
+      const back = (await dec.run({ latent_sample: z })).sample.data as Float32Array;
+      const plane = 16 * F * F;
+      for (let c = 0; c < 3; c++) {
+        let mean = 0;
+        for (let i = 0; i < plane; i++) mean += back[c * plane + i] / plane;
+        assert.ok(Math.abs(mean - Math.tanh(colour[c])) < 0.05, `channel ${c}: ${mean}`);
+      }
       await dec.release();
       await enc.release();
     }
