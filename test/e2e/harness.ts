@@ -1,0 +1,199 @@
+// Playwright-core helpers to drive VS Code (code-server) in Debian's Chromium. Reusable by every
+// UI test: start a workbench with the extension loaded, open files, run palette commands, click
+// CodeLenses, wait for notifications, find webview frames, take screenshots.
+//
+//   const wb = await launchWorkbench({ name: 'my-test', folder: workspaceDir });
+//   await openFile(wb.page, 'course/intro.md');
+//   await runCommand(wb.page, 'Course Illustrator: Open Illustration Panel');
+//   const frame = await webviewFrame(wb.page, '#prompt');   // inner frame holding #prompt
+//   await screenshot(wb.page, 'panel-open');
+//   await wb.close();
+
+import { mkdirSync, rmSync } from 'node:fs';
+import * as path from 'node:path';
+import { chromium, type BrowserContext, type Frame, type Page } from 'playwright-core';
+import { REPO_ROOT, runEnv, startCodeServer, type CodeServer } from './codeServer';
+
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const OUTPUT_DIR = path.join(REPO_ROOT, 'test-output');
+
+export interface WorkbenchOptions {
+  /** Names the run folder test-output/runs/<name> and the screenshots. */
+  name: string;
+  /** Workspace folder to open. */
+  folder: string;
+  /** Default: the repository (the extension under test). Null: no extension. */
+  extensionDevelopmentPath?: string | null;
+  /** Compiled in-host mocha suite; the workbench then runs it and reports through onExit. */
+  extensionTestsPath?: string;
+  trust?: boolean;
+  settings?: Record<string, unknown>;
+  env?: NodeJS.ProcessEnv;
+  /** Called with the exit code when an extensionTestsPath suite ends. */
+  onExit?: (code: number) => void;
+  /** Browser console lines (in-host mocha output arrives here). */
+  onConsole?: (line: string) => void;
+  log?: (line: string) => void;
+  /** Wait for `.monaco-workbench` (default true). */
+  waitForWorkbench?: boolean;
+}
+
+export interface Workbench {
+  page: Page;
+  context: BrowserContext;
+  server: CodeServer;
+  runDir: string;
+  close(): Promise<void>;
+}
+
+export async function launchWorkbench(opts: WorkbenchOptions): Promise<Workbench> {
+  const runDir = path.join(OUTPUT_DIR, 'runs', opts.name);
+  rmSync(runDir, { recursive: true, force: true });
+  mkdirSync(runDir, { recursive: true });
+  const server = await startCodeServer({ runDir, trust: opts.trust, settings: opts.settings, env: opts.env, log: opts.log });
+  let context: BrowserContext | undefined;
+  try {
+    context = await chromium.launchPersistentContext(path.join(runDir, 'chromium'), {
+      executablePath: CHROMIUM,
+      headless: true,
+      viewport: { width: 1400, height: 900 },
+      env: { ...process.env, ...runEnv(runDir) },
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--disable-dev-shm-usage',
+        '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
+      ],
+    });
+    const page = context.pages()[0] ?? (await context.newPage());
+    if (opts.onConsole) {
+      const onConsole = opts.onConsole;
+      page.on('console', (m) => onConsole(m.text()));
+    }
+    if (opts.onExit) await page.exposeFunction('codeAutomationExit', (code: number) => opts.onExit?.(code));
+    const dev = opts.extensionDevelopmentPath === null ? undefined : (opts.extensionDevelopmentPath ?? REPO_ROOT);
+    await page.goto(server.workbenchUrl(opts.folder, { extensionDevelopmentPath: dev, extensionTestsPath: opts.extensionTestsPath }));
+    if (opts.waitForWorkbench !== false) await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+    const ctx = context;
+    return {
+      page,
+      context: ctx,
+      server,
+      runDir,
+      async close() {
+        await ctx.close().catch(() => undefined);
+        await server.stop();
+      },
+    };
+  } catch (e) {
+    await context?.close().catch(() => undefined);
+    await server.stop();
+    throw e;
+  }
+}
+
+/** Opens a workspace file through Quick Open (path relative to the folder) and waits for its tab. */
+export async function openFile(page: Page, relativePath: string): Promise<void> {
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor();
+  await input.fill(relativePath);
+  const base = path.basename(relativePath);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: base }).first().waitFor({ timeout: 15_000 });
+  await page.keyboard.press('Enter');
+  await page.locator('.tabs-container .tab', { hasText: base }).first().waitFor({ timeout: 15_000 });
+  await page.locator('.monaco-editor .view-lines').first().waitFor();
+}
+
+/** Runs a command by its palette title, e.g. "Course Illustrator: Generate Illustration". */
+export async function runCommand(page: Page, title: string): Promise<void> {
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor();
+  await input.fill(`>${title}`);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor({ timeout: 15_000 });
+  await page.keyboard.press('Enter');
+}
+
+/** Answers the open quick input (input box or quick pick): optional text, then Enter. */
+export async function answerQuickInput(page: Page, text?: string): Promise<void> {
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible' });
+  if (text !== undefined) await input.fill(text);
+  await page.keyboard.press('Enter');
+}
+
+/** Waits for a notification toast containing `text`; returns its locator. */
+export async function waitForNotification(page: Page, text: string | RegExp, timeout = 60_000) {
+  const toast = page.locator('.notifications-toasts .notification-toast', { hasText: text }).first();
+  await toast.waitFor({ timeout });
+  return toast;
+}
+
+/** Clicks the CodeLens whose text contains `text` (the first, or the n-th). */
+export async function clickCodeLens(page: Page, text: string, nth = 0, timeout = 30_000): Promise<void> {
+  const lens = page.locator('.codelens-decoration a', { hasText: text }).nth(nth);
+  await lens.waitFor({ timeout });
+  await lens.click();
+}
+
+/** Waits until the visible editor text contains `text`. */
+export async function waitForEditorText(page: Page, text: string | RegExp, timeout = 60_000): Promise<void> {
+  await page.locator('.monaco-editor .view-lines', { hasText: text }).first().waitFor({ timeout });
+}
+
+/** Moves the cursor to the end of the document of the active editor. */
+export async function cursorToEnd(page: Page): Promise<void> {
+  await page.locator('.monaco-editor .view-lines').first().click();
+  await page.keyboard.press('Control+End');
+}
+
+/**
+ * The inner frame of a webview (outer iframe.webview > inner iframe#active-frame, URL with
+ * fake.html) whose document has `marker`. Polls until found.
+ */
+export async function webviewFrame(page: Page, marker: string, timeout = 30_000): Promise<Frame> {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    for (const frame of page.frames()) {
+      if (!frame.url().includes('fake.html')) continue;
+      try {
+        if ((await frame.locator(marker).count()) > 0) return frame;
+      } catch {
+        // frame navigated away meanwhile
+      }
+    }
+    if (Date.now() > deadline) throw new Error(`no webview frame with ${marker} within ${timeout} ms`);
+    await page.waitForTimeout(200);
+  }
+}
+
+/** Waits until every <img> matching selector in the frame decoded with a real size. */
+export async function waitForImages(frame: Frame, selector = 'img', timeout = 30_000): Promise<number> {
+  await frame.locator(selector).first().waitFor({ timeout });
+  // A string expression: the Node-side tsconfig has no DOM types.
+  return frame.evaluate<number>(`(async () => {
+    const imgs = Array.from(document.querySelectorAll(${JSON.stringify(selector)}));
+    await Promise.all(imgs.map((i) => i.decode().catch(() => undefined)));
+    return imgs.filter((i) => i.naturalWidth > 0).length;
+  })()`);
+}
+
+/** Opens the view container in the activity bar whose title starts with `title`. */
+export async function openActivity(page: Page, title: string): Promise<void> {
+  await page.locator(`.activitybar .action-item a[aria-label^="${title}"]`).first().click();
+}
+
+/** Saves a screenshot as test-output/screenshots/<name>.png and returns the path. */
+export async function screenshot(page: Page, name: string): Promise<string> {
+  const dir = path.join(OUTPUT_DIR, 'screenshots');
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${name}.png`);
+  await page.screenshot({ path: file });
+  return file;
+}

@@ -1,0 +1,58 @@
+import * as assert from 'assert';
+import * as os from 'os';
+import * as vscode from 'vscode';
+import type { GenerationOutcome } from '../../../src/extension/generation/generateAndInsert';
+import { api, freshMarkdown, waitFor } from './helpers';
+
+describe('engine life cycle', () => {
+  it('reuses the warm engine: same pid, no model loading the second time', async () => {
+    const { services } = await api();
+    await freshMarkdown('course/warm.md', '\n');
+    const a = await vscode.commands.executeCommand<GenerationOutcome>('courseIllustrator.generate', { prompt: 'a small house', seed: 1 });
+    const pid1 = (await services.engine.status()).pid;
+    const b = await vscode.commands.executeCommand<GenerationOutcome>('courseIllustrator.generate', { prompt: 'a small house', seed: 2 });
+    const pid2 = (await services.engine.status()).pid;
+    assert.ok(a && b);
+    assert.strictEqual(pid2, pid1);
+    assert.strictEqual(b.result.timings.loadMs, 0);
+  });
+
+  it('fails the running job clearly when the engine is killed, and the next job starts a new engine', async () => {
+    const { services } = await api();
+    const model = services.config().modelPath;
+    const before = (await services.engine.status()).pid;
+    let sawProgress = false;
+    const job = services.engine.generate(
+      { model, prompt: 'a slow mountain', seed: 5, steps: 150, width: 256, height: 256, outDir: os.tmpdir() },
+      { onProgress: () => (sawProgress = true) },
+    );
+    await waitFor('first progress', () => sawProgress, 60_000);
+    process.kill(before, 'SIGKILL');
+    await assert.rejects(job, (e: Error & { kind?: string }) => {
+      assert.strictEqual(e.kind, 'crashed');
+      assert.match(e.message, /engine process stopped unexpectedly.*next job starts a new engine/s);
+      return true;
+    });
+    await freshMarkdown('course/after-crash.md', '\n');
+    const next = await vscode.commands.executeCommand<GenerationOutcome>('courseIllustrator.generate', { prompt: 'a calm lake', seed: 9 });
+    assert.ok(next, 'the next job works');
+    const after = (await services.engine.status()).pid;
+    assert.notStrictEqual(after, before);
+  });
+
+  it('cancels a running job through Cancel Generation', async () => {
+    const { services } = await api();
+    const model = services.config().modelPath;
+    let sawProgress = false;
+    const job = services.engine.generate(
+      { model, prompt: 'a long river', seed: 6, steps: 150, width: 256, height: 256, outDir: os.tmpdir() },
+      { onProgress: () => (sawProgress = true) },
+    );
+    await waitFor('first progress', () => sawProgress, 60_000);
+    const cancelled = await vscode.commands.executeCommand<number>('courseIllustrator.cancel');
+    assert.strictEqual(cancelled, 1);
+    await assert.rejects(job, (e: Error & { kind?: string }) => e.kind === 'cancelled');
+    // The engine survives a cancel.
+    assert.ok((await services.engine.status()).pid > 0);
+  });
+});

@@ -1,0 +1,52 @@
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
+import * as vscode from 'vscode';
+import type { GenerationOutcome } from '../../../src/extension/generation/generateAndInsert';
+import { api, note, freshMarkdown, isPng, workspaceDir } from './helpers';
+
+describe('Generate Illustration command', () => {
+  it('inserts a relative link at the cursor of the editor it started from, and writes the PNG', async () => {
+    const editor = await freshMarkdown('course/lesson 1.md', '# Lesson\n\nText before.\n\nText after.\n');
+    editor.selection = new vscode.Selection(3, 0, 3, 0);
+    const started = Date.now();
+    const pending = vscode.commands.executeCommand<GenerationOutcome | undefined>('courseIllustrator.generate', { prompt: 'a red apple on a desk', seed: 7 });
+    // Move focus elsewhere while it runs: the image must still go into "lesson 1.md".
+    await vscode.window.showTextDocument(await vscode.workspace.openTextDocument({ language: 'markdown', content: 'other' }));
+    const outcome = await pending;
+    note(`generate command end to end: ${Date.now() - started} ms`);
+    assert.ok(outcome, 'the command returned an outcome');
+    const expectedFile = path.join(workspaceDir(), 'course', 'images', 'lesson 1', 'a-red-apple-on-a-desk-7.png');
+    assert.strictEqual(outcome.file, expectedFile);
+    assert.ok(isPng(expectedFile), 'a PNG was written');
+    assert.strictEqual(outcome.insert.markdown, '![a red apple on a desk](images/lesson%201/a-red-apple-on-a-desk-7.png)');
+    const text = editor.document.getText();
+    assert.strictEqual(text, '# Lesson\n\nText before.\n![a red apple on a desk](images/lesson%201/a-red-apple-on-a-desk-7.png)\nText after.\n');
+  });
+
+  it('never overwrites: the same prompt and seed get an incremented name; Insert Last inserts it again', async () => {
+    const editor = await freshMarkdown('course/lesson 2.md', 'x\n');
+    editor.selection = new vscode.Selection(1, 0, 1, 0);
+    const a = await vscode.commands.executeCommand<GenerationOutcome>('courseIllustrator.generate', { prompt: 'a blue cube', seed: 3 });
+    const b = await vscode.commands.executeCommand<GenerationOutcome>('courseIllustrator.generate', { prompt: 'a blue cube', seed: 3 });
+    assert.strictEqual(path.basename(a.file), 'a-blue-cube-3.png');
+    assert.strictEqual(path.basename(b.file), 'a-blue-cube-3-2.png');
+    assert.ok(fs.existsSync(a.file) && fs.existsSync(b.file));
+    const again = await vscode.commands.executeCommand<{ markdown: string }>('courseIllustrator.insertLast');
+    assert.strictEqual(again.markdown, '![a blue cube](images/lesson%202/a-blue-cube-3-2.png)');
+    assert.strictEqual((await api()).services.lastImage()?.path, b.file);
+  });
+
+  it('stamps medical prompts (domain medical) and records the parameters in the PNG', async () => {
+    const { services } = await api();
+    await freshMarkdown('course/anatomy.md', '');
+    const outcome = await vscode.commands.executeCommand<GenerationOutcome>('courseIllustrator.generate', { prompt: 'anatomy of the human heart', seed: 11 });
+    const info = await services.engine.info(outcome.file);
+    assert.strictEqual(info.kind, 'png');
+    if (info.kind === 'png') {
+      assert.ok(info.madeByCourseIllustrator);
+      assert.strictEqual(info.prompt, 'anatomy of the human heart');
+      assert.ok(info.aiGenerated);
+    }
+  });
+});

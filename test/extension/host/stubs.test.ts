@@ -1,0 +1,74 @@
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
+import * as vscode from 'vscode';
+import type { GenerationOutcome } from '../../../src/extension/generation/generateAndInsert';
+import { freshMarkdown, waitFor, workspaceDir } from './helpers';
+
+async function lenses(uri: vscode.Uri): Promise<vscode.CodeLens[]> {
+  return (await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri, 100)) ?? [];
+}
+
+describe('stubs and CodeLenses', () => {
+  it('replaces ![alt]() through its CodeLens as one undoable edit', async () => {
+    const original = '# Cells\n\n![a labelled plant cell]()\n\nEnd.\n';
+    const editor = await freshMarkdown('course/cells.md', original);
+    const all = await lenses(editor.document.uri);
+    const lens = all.find((l) => l.command?.title.includes('Generate illustration'));
+    assert.ok(lens?.command, `a Generate lens is there (got ${all.map((l) => l.command?.title).join(', ')})`);
+    assert.strictEqual(lens.range.start.line, 2);
+    assert.ok(all.some((l) => l.command?.title === 'Generate 4 variations'));
+    const outcome = await vscode.commands.executeCommand<GenerationOutcome>(lens.command.command, ...(lens.command.arguments ?? []));
+    assert.ok(outcome);
+    const name = path.basename(outcome.file);
+    assert.match(name, /^a-labelled-plant-cell-\d+\.png$/);
+    assert.strictEqual(editor.document.getText(), `# Cells\n\n![a labelled plant cell](images/cells/${name})\n\nEnd.\n`);
+    assert.ok(fs.existsSync(path.join(workspaceDir(), 'course', 'images', 'cells', name)));
+    await vscode.window.showTextDocument(editor.document);
+    await vscode.commands.executeCommand('undo');
+    assert.strictEqual(editor.document.getText(), original, 'one undo brings the stub back');
+  });
+
+  it('keeps an illustrate comment and puts the image on the line below; regenerating replaces that line', async () => {
+    const editor = await freshMarkdown('course/heart.md', 'Intro\n<!-- illustrate: a heart cross-section | seed: 42 | steps: 2 -->\nOutro\n');
+    const first = await vscode.commands.executeCommand<GenerationOutcome>('courseIllustrator.generateStub', editor.document.uri, 1);
+    assert.ok(first);
+    assert.strictEqual(path.basename(first.file), 'a-heart-cross-section-42.png');
+    assert.match(first.result.images[0].infotext, /Steps: 2,/, 'steps: 2 from the comment');
+    assert.strictEqual(
+      editor.document.getText(),
+      'Intro\n<!-- illustrate: a heart cross-section | seed: 42 | steps: 2 -->\n![a heart cross-section](images/heart/a-heart-cross-section-42.png)\nOutro\n',
+    );
+    const second = await vscode.commands.executeCommand<GenerationOutcome>('courseIllustrator.generateStub', editor.document.uri, 1);
+    assert.strictEqual(path.basename(second.file), 'a-heart-cross-section-42-2.png');
+    assert.strictEqual(editor.document.lineAt(2).text, '![a heart cross-section](images/heart/a-heart-cross-section-42-2.png)');
+    assert.strictEqual(editor.document.lineCount, 5);
+  });
+
+  it('shows Regenerate / Variations / Show parameters above images it made, and Regenerate replaces the link', async () => {
+    const editor = await freshMarkdown('course/regen.md', '![a green leaf]()\n');
+    const made = await vscode.commands.executeCommand<GenerationOutcome>('courseIllustrator.generateStub', editor.document.uri, 0);
+    assert.ok(made);
+    const titles = await waitFor('image lenses', async () => {
+      const t = (await lenses(editor.document.uri)).map((l) => l.command?.title ?? '');
+      return t.some((x) => x.includes('Regenerate')) ? t : undefined;
+    });
+    assert.ok(titles.includes('Variations') && titles.includes('Show parameters'), titles.join(', '));
+    const params = await vscode.commands.executeCommand<string>('courseIllustrator.showParameters', editor.document.uri, 0);
+    assert.match(params ?? '', /^a green leaf/);
+    const again = await vscode.commands.executeCommand<GenerationOutcome>('courseIllustrator.regenerate', editor.document.uri, 0);
+    assert.ok(again && again.file !== made.file);
+    assert.ok(fs.existsSync(made.file), 'the old image stays on disk');
+    assert.strictEqual(editor.document.lineAt(0).text, `![a green leaf](images/regen/${path.basename(again.file)})`);
+  });
+
+  it('reports bad directive options as diagnostics', async () => {
+    const editor = await freshMarkdown('course/bad.md', '<!-- illustrate: a cat | colour: red | steps: 999 -->\n');
+    const diags = await waitFor('diagnostics', () => {
+      const d = vscode.languages.getDiagnostics(editor.document.uri).filter((x) => x.source === 'Course Illustrator');
+      return d.length >= 2 ? d : undefined;
+    });
+    assert.ok(diags.some((d) => d.message.includes('Unknown option "colour"')));
+    assert.ok(diags.some((d) => d.message.includes('steps must be')));
+  });
+});
