@@ -18,6 +18,7 @@ export async function runBench(argv: string[], io: Io): Promise<number> {
   if (!model) throw badInput('--model DIR is required (for example a folder made by `npm run fixtures -- DIR --preset bench-large`).');
   const runs = numberArg(args, 'runs', true) ?? 2;
   const engine = engineFromArgs(args);
+  for (const w of engine.warnings) io.stderr.write(`warning: ${w}\n`);
   const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ci-bench-'));
   const results: { wallMs: number; result: GenerateResult }[] = [];
   try {
@@ -33,7 +34,7 @@ export async function runBench(argv: string[], io: Io): Promise<number> {
         height: numberArg(args, 'height', true),
         scheduler: args.values.get('scheduler'),
         outDir,
-      });
+      }, { warn: (m) => io.stderr.write(`warning: ${m}\n`) });
       results.push({ wallMs: performance.now() - t0, result });
     }
   } finally {

@@ -5,7 +5,7 @@
 
 import * as http from 'node:http';
 import * as https from 'node:https';
-import type * as net from 'node:net';
+import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { ModelError, cancelled, networkError } from './errors';
 
@@ -151,7 +151,7 @@ async function requestOnce(url: URL, headers: Record<string, string>, opts: Http
       path: url.pathname + url.search,
       // Node uses createConnection only when no agent is given.
       agent: undefined,
-      createConnection: () => tls.connect({ socket, servername: url.hostname, ca: opts.ca }),
+      createConnection: () => tls.connect({ socket, servername: net.isIP(url.hostname) ? undefined : url.hostname, ca: opts.ca }),
     };
   } else if (proxy) {
     // Plain http through a proxy: absolute-form request line, the proxy forwards it.

@@ -23,6 +23,8 @@ export class LoadedModel {
   /** session.run time of sessions already released (low-memory mode). */
   private releasedRunMs = 0;
   private hash: string | undefined | null = null;
+  private readonly warned = new Set<string>();
+  private pending: string[] = [];
 
   private constructor(
     readonly folder: ModelFolder,
@@ -103,11 +105,24 @@ export class LoadedModel {
 
   private async create(component: Component): Promise<ModelSession> {
     const file = this.folder[component];
-    return ModelSession.create(file, {
+    const session = await ModelSession.create(file, {
       provider: this.runtime.provider,
       threads: this.runtime.threads,
       label: component,
     });
+    // E.g. "WebGPU could not start (no adapter); using the CPU": said once per model, not per job.
+    if (session.warning && !this.warned.has(session.warning)) {
+      this.warned.add(session.warning);
+      this.pending.push(session.warning);
+    }
+    return session;
+  }
+
+  /** Warnings from session creation not yet passed on to a job. */
+  drainWarnings(): string[] {
+    const w = this.pending;
+    this.pending = [];
+    return w;
   }
 
   private async release(component: Component): Promise<void> {

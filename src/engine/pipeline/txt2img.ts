@@ -69,6 +69,7 @@ export async function txt2img(model: LoadedModel, job: JobSpec, hooks: JobHooks)
       return { c, u, empty, ms: performance.now() - te0 };
     });
     timings.loadMs += enc.loadMs;
+    model.drainWarnings().forEach(hooks.warn);
     timings.textEncoderMs = enc.value.ms;
     let condEmb = enc.value.c;
     let uncondEmb = enc.value.u;
@@ -130,6 +131,7 @@ export async function txt2img(model: LoadedModel, job: JobSpec, hooks: JobHooks)
         decodeEstimate.ms = await decodeAndSave(index);
       }
     }).then((r) => { timings.loadMs += r.loadMs; });
+    model.drainWarnings().forEach(hooks.warn);
 
     if (model.lowMemory) for (let i = 0; i < latentsOut.length; i++) await decodeAndSave(i);
 
