@@ -14,6 +14,7 @@
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as http from 'node:http';
+import * as https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import * as path from 'node:path';
 
@@ -106,7 +107,8 @@ export class HubServer {
 
   private constructor(private readonly repos: Map<string, { spec: HubRepo; commit: string; files: ServedFile[] }>) {}
 
-  static async start(repos: HubRepo[]): Promise<HubServer> {
+  /** `tls`: serve hub and CDN over https with this key and certificate (for proxy/TLS tests). */
+  static async start(repos: HubRepo[], opts: { tls?: { key: string; cert: string } } = {}): Promise<HubServer> {
     const map = new Map<string, { spec: HubRepo; commit: string; files: ServedFile[] }>();
     for (const spec of repos) {
       const files: ServedFile[] = [];
@@ -124,17 +126,19 @@ export class HubServer {
       map.set(spec.repo, { spec, commit, files });
     }
     const s = new HubServer(map);
-    s.hub = http.createServer((req, res) => void s.onHub(req, res).catch((err) => s.fail(res, err)));
-    s.cdn = http.createServer((req, res) => void s.onCdn(req, res).catch((err) => s.fail(res, err)));
+    const create = (handler: http.RequestListener): http.Server => (opts.tls ? https.createServer(opts.tls, handler) : http.createServer(handler));
+    s.hub = create((req, res) => void s.onHub(req, res).catch((err) => s.fail(res, err)));
+    s.cdn = create((req, res) => void s.onCdn(req, res).catch((err) => s.fail(res, err)));
     for (const srv of [s.hub, s.cdn]) {
-      srv.on('connection', (sock) => {
+      srv.on(opts.tls ? 'secureConnection' : 'connection', (sock: Socket) => {
         s.sockets.add(sock);
         sock.on('close', () => s.sockets.delete(sock));
       });
       await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
     }
-    s.endpoint = `http://127.0.0.1:${(s.hub.address() as AddressInfo).port}`;
-    s.cdnEndpoint = `http://127.0.0.1:${(s.cdn.address() as AddressInfo).port}`;
+    const scheme = opts.tls ? 'https' : 'http';
+    s.endpoint = `${scheme}://127.0.0.1:${(s.hub.address() as AddressInfo).port}`;
+    s.cdnEndpoint = `${scheme}://127.0.0.1:${(s.cdn.address() as AddressInfo).port}`;
     return s;
   }
 
