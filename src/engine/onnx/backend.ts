@@ -22,7 +22,7 @@ export interface ResolvedProvider {
   warning?: string;
 }
 
-const LABEL: Record<ProviderName, string> = {
+export const PROVIDER_LABEL: Record<ProviderName, string> = {
   cpu: 'CPU',
   webgpu: 'WebGPU',
   cuda: 'CUDA',
@@ -61,7 +61,7 @@ export function resolveProvider(
   libraryPresent: (provider: ProviderName) => boolean | undefined = providerLibraryPresent,
 ): ResolvedProvider {
   if (requested === 'cpu') return cpu();
-  const label = LABEL[requested];
+  const label = PROVIDER_LABEL[requested];
   if (!label) return cpu(`Unknown execution provider "${String(requested)}"; using the CPU. Choose cpu, webgpu, cuda, dml or coreml.`);
   const found = backends.find((b) => b.name === requested);
   if (!found) {

@@ -5,7 +5,7 @@ import { promises as fs } from 'fs';
 import * as ort from 'onnxruntime-node';
 import type { ProviderName } from '../../core/protocol';
 import { EngineError } from '../errors';
-import { PROVIDER_HINT, resolveProvider, sessionOptions } from './backend';
+import { PROVIDER_HINT, PROVIDER_LABEL, resolveProvider, sessionOptions } from './backend';
 
 /** An input or output as the model declares it. dims: numbers are fixed, strings symbolic ("batch"), '?' unknown. */
 export interface IoInfo {
@@ -65,7 +65,7 @@ export class ModelSession {
       if (resolved.provider === 'cpu' || isFileProblem(err)) throw loadError(file, size, err);
       // The provider exists but would not start (no adapter, driver, library): the CPU always can.
       warning =
-        `${resolved.provider} could not start for ${opts.label} (${firstLine(err)}); running on the CPU. ` +
+        `${PROVIDER_LABEL[resolved.provider]} could not start for ${opts.label} (${ortReason(err)}); running on the CPU. ` +
         PROVIDER_HINT[resolved.provider];
     }
     try {
@@ -182,6 +182,14 @@ function message(err: unknown): string {
 function firstLine(err: unknown): string {
   const m = message(err).split('\n')[0].trim();
   return m.length > 400 ? m.slice(0, 400) + '…' : m;
+}
+
+/** ORT's message without its source location and the C++ condition that failed. */
+function ortReason(err: unknown): string {
+  return firstLine(err)
+    .replace(/^.*? was false\.\s*/, '')
+    .replace(/^\S*onnxruntime_src\S*:\d+\s+/, '')
+    .replace(/^\[ONNXRuntimeError\]\s*:\s*\d+\s*:\s*\w+\s*:\s*/, '');
 }
 
 /** Errors about the file itself: retrying on another provider cannot help. */
