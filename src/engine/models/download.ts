@@ -31,6 +31,7 @@ import {
   modelDir,
   readManifest,
   readStagingState,
+  renameWithRetry,
   stagingPaths,
   writeFileAtomic,
 } from './store';
@@ -335,7 +336,9 @@ async function pullLocked(
         return await fn();
       } catch (err) {
         const e = isAbort(err, signal) ? cancelled() : err instanceof ModelError ? err : networkError(err, new URL(hub.endpoint).host);
-        if (!e.retryable || attempt > retry.retries) throw e;
+        // Offline is usually not a hiccup: say so after a couple of quick tries.
+        const limit = e.code === 'offline' ? Math.min(2, retry.retries) : retry.retries;
+        if (!e.retryable || attempt > limit) throw e;
         const delay = Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** (attempt - 1));
         emit({ id: target.id, phase: 'resolving', filesDone: 0, filesTotal: 0, bytesDone: 0, bytesTotal: 0, bytesPerSecond: 0, etaSeconds: -1, message: `${what}: ${e.message} Retrying in ${(delay / 1000).toFixed(1)} s.` });
         await sleep(delay, signal);
@@ -356,9 +359,17 @@ async function pullLocked(
   for (const f of files) {
     const v = sameSource ? prev.verified[f.path] : undefined;
     const dest = under(sp.dir, f.path);
-    if (v && v.identity === f.identity && (await sizeOf(dest)) === f.size) verified[f.path] = v;
-    else await fs.rm(dest, { force: true });
     const prevFile = sameSource ? prev.files.find((p) => p.path === f.path) : undefined;
+    const destSize = await sizeOf(dest);
+    if (v && v.identity === f.identity && destSize === f.size) {
+      verified[f.path] = v;
+    } else if (sameSource && destSize === f.size && (!prevFile || identityOf(prevFile) === f.identity)) {
+      // Renamed into place just before a crash, state not saved: check it again as a complete part.
+      await fs.rm(`${dest}.part`, { force: true });
+      await fs.rename(dest, `${dest}.part`).catch(() => fs.rm(dest, { force: true }));
+    } else {
+      await fs.rm(dest, { force: true });
+    }
     if (prevFile && identityOf(prevFile) !== f.identity) await fs.rm(`${dest}.part`, { force: true });
   }
   if (!sameSource) await fs.rm(sp.dir, { recursive: true, force: true });
@@ -555,7 +566,7 @@ async function pullLocked(
       } finally {
         await fh.close();
       }
-      await fs.rename(part, dest);
+      await renameWithRetry(part, dest);
     } catch (err) {
       throw fileError(err, f.path, store);
     }
@@ -697,7 +708,7 @@ async function pullLocked(
   };
   try {
     await writeFileAtomic(path.join(sp.dir, MANIFEST_NAME), JSON.stringify(manifest, null, 1));
-    await fs.rename(sp.dir, c.final);
+    await renameWithRetry(sp.dir, c.final);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if ((code === 'EEXIST' || code === 'ENOTEMPTY') && (await readManifest(c.final))) {

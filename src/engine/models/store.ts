@@ -78,6 +78,23 @@ export async function writeFileAtomic(file: string, text: string): Promise<void>
   }
 }
 
+/**
+ * fs.rename, tried again a few times on EPERM/EBUSY/EACCES: on Windows a virus scanner or the
+ * search indexer briefly holds files that were just written.
+ */
+export async function renameWithRetry(from: string, to: string, tries = 5): Promise<void> {
+  for (let i = 1; ; i++) {
+    try {
+      await fs.rename(from, to);
+      return;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (i >= tries || !(code === 'EPERM' || code === 'EBUSY' || code === 'EACCES')) throw err;
+      await new Promise((r) => setTimeout(r, 100 * 2 ** i));
+    }
+  }
+}
+
 function parseManifest(text: string, dir: string): ModelManifest | undefined {
   try {
     const m = JSON.parse(text) as ModelManifest;
@@ -324,7 +341,7 @@ export async function removeModel(store: string, id: string): Promise<{ id: stri
   const trash = path.join(store, STAGING_DIR, `.trash-${id}-${randomBytes(4).toString('hex')}`);
   try {
     await fs.mkdir(path.dirname(trash), { recursive: true });
-    await fs.rename(dir, trash);
+    await renameWithRetry(dir, trash);
     removed = true;
     await fs.rm(trash, { recursive: true, force: true });
   } catch (err) {

@@ -154,6 +154,22 @@ describe('models: pull from a hub (loopback server)', function () {
     assert.ok(!staged.includes(`${f}.part`) && !staged.includes(f), 'the corrupt file was kept');
   });
 
+  it('a file finished just before a crash (state not saved) is re-checked, not re-downloaded', async () => {
+    hub.faults.corrupt = { path: 'unet/weights.pb' };
+    await rejection(() => pull(hub, store));
+    const stateFile = path.join(store, '.staging', 'tiny.state.json');
+    const state = JSON.parse(await fs.readFile(stateFile, 'utf8'));
+    const done = Object.keys(state.verified);
+    assert.ok(done.includes('text_encoder/model.onnx'), `verified: ${done.join(', ')}`);
+    delete state.verified['text_encoder/model.onnx'];
+    await fs.writeFile(stateFile, JSON.stringify(state));
+    hub.faults = {};
+    hub.resetStats();
+    await pull(hub, store);
+    assert.equal(hub.served('text_encoder/model.onnx'), 0);
+    assert.equal(hub.served('unet/weights.pb'), hub.file(REPO, 'unet/weights.pb').data.length);
+  });
+
   it('gated repo: 401 explains the token and where to put it; with the token it works', async () => {
     hub.requireToken = 'hf_right';
     let err = await rejection(() => pull(hub, store));
