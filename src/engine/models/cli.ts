@@ -164,10 +164,12 @@ export async function runModelsCommand(args: string[], io: ModelsIo): Promise<nu
         io.stderr.write(`Model store: ${store}\n`);
         for (const e of cat) {
           const have = installed.find((m) => m.id === e.id);
-          io.stderr.write(`  ${have ? '*' : ' '} ${e.id.padEnd(26)} ${e.title} (~${formatBytes(e.approxBytes)})${e.default ? ' [default]' : ''}\n`);
+          io.stderr.write(
+            `  ${have ? '*' : ' '} ${e.id.padEnd(26)} ${e.title} (${have ? `${formatBytes(have.bytes)}, commit ${have.commit.slice(0, 10)}` : `~${formatBytes(e.approxBytes)}`})${e.default ? ' [default]' : ''}\n`,
+          );
         }
         for (const m of installed.filter((m) => !cat.some((e) => e.id === m.id))) {
-          io.stderr.write(`  * ${m.id.padEnd(26)} ${m.title} (${formatBytes(m.bytes)})\n`);
+          io.stderr.write(`  * ${m.id.padEnd(26)} ${m.title} (${formatBytes(m.bytes)}, commit ${m.commit.slice(0, 10)})\n`);
         }
         for (const d of partial) io.stderr.write(`  partial: ${d.id} ${formatBytes(d.bytesDone)} of ${formatBytes(d.bytesTotal)} (pull it again to resume)\n`);
         json(io, { store, installed, partial, catalogue: cat });

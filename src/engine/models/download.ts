@@ -97,6 +97,12 @@ async function exists(p: string): Promise<boolean> {
   }
 }
 
+/** The first sentence of a message: retry notices stay short, the final error says it all. */
+function brief(message: string): string {
+  const m = /^(.*?[.)])\s/.exec(message);
+  return m ? m[1] : message;
+}
+
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(cancelled());
@@ -340,7 +346,7 @@ async function pullLocked(
         const limit = e.code === 'offline' ? Math.min(2, retry.retries) : retry.retries;
         if (!e.retryable || attempt > limit) throw e;
         const delay = Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** (attempt - 1));
-        emit({ id: target.id, phase: 'resolving', filesDone: 0, filesTotal: 0, bytesDone: 0, bytesTotal: 0, bytesPerSecond: 0, etaSeconds: -1, message: `${what}: ${e.message} Retrying in ${(delay / 1000).toFixed(1)} s.` });
+        emit({ id: target.id, phase: 'resolving', filesDone: 0, filesTotal: 0, bytesDone: 0, bytesTotal: 0, bytesPerSecond: 0, etaSeconds: -1, message: `${what}: ${brief(e.message)} Retrying in ${(delay / 1000).toFixed(1)} s.` });
         await sleep(delay, signal);
       }
     }
@@ -515,7 +521,7 @@ async function pullLocked(
           );
         }
         const delay = Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** (streak - 1));
-        report('downloading', true, `${f.path}: ${e.message} Retrying in ${(delay / 1000).toFixed(1)} s (attempt ${attempt + 1}).`);
+        report('downloading', true, `${f.path}: ${brief(e.message)} Retrying in ${(delay / 1000).toFixed(1)} s (attempt ${attempt + 1}).`);
         await sleep(delay, inner);
       }
     }
