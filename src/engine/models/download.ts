@@ -593,6 +593,7 @@ async function pullLocked(
         if (sig.aborted) throw cancelled();
         hasher.update(chunk as Buffer);
         n += (chunk as Buffer).length;
+        report('downloading', false); // a heartbeat while a large part is re-read
       }
     } finally {
       stream.destroy();
