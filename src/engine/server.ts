@@ -13,6 +13,7 @@ import { ValidationError, isRecord, reqString, optInteger } from '../core/valida
 import { Engine } from './engine';
 import { EngineError, errorCode } from './errors';
 import { modelsHandlers } from './models/rpc';
+import { ModelError } from './models/errors';
 
 export function startServer(input: NodeJS.ReadableStream = process.stdin, output: NodeJS.WritableStream = process.stdout): MessageConnection {
   const connection = createMessageConnection(new StreamMessageReader(input), new StreamMessageWriter(output));
@@ -96,8 +97,10 @@ function record(x: unknown): Record<string, unknown> {
   return x;
 }
 
-function toResponseError(err: unknown): ResponseError<{ kind: string }> {
+function toResponseError(err: unknown): ResponseError<{ kind: string; code?: string }> {
   if (err instanceof ValidationError) return new ResponseError(ErrorCodes.badInput, err.message, { kind: 'badInput' });
+  // Download errors carry a finer code (unauthorized, notFound, diskFull...) so the extension can offer the right fix.
+  if (err instanceof ModelError) return new ResponseError(errorCode(err.kind), err.message, { kind: err.kind, code: err.code });
   if (err instanceof EngineError) return new ResponseError(errorCode(err.kind), err.message, { kind: err.kind });
   const message = err instanceof Error ? err.message : String(err);
   return new ResponseError(ErrorCodes.internal, message, { kind: 'internal' });

@@ -1,6 +1,6 @@
-// A model pulled through the hub client is a model the engine can read. The lead extends the
-// "generate with the pulled model" test once the pipeline lands: `pulledModelDir()` gives the
-// folder of a model that went through the whole download path (redirects, resume, verify).
+// A model pulled through the hub client is a model the engine can read and generate with:
+// `pulledModelDir()` gives the folder of a model that went through the whole download path
+// (redirects, resume, verify).
 
 import * as assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
@@ -8,6 +8,9 @@ import * as path from 'node:path';
 import type { HubServer } from '../../support/hubServer';
 import { readModelFolder } from '../../../src/engine/model/modelFolder';
 import { REPO, pull, startHub, tempStore } from './helpers';
+import sharp from 'sharp';
+import { runCli } from '../../support/engineProcess';
+import { ensureFixture } from '../../fixtures/tinyPipeline';
 
 describe('models: a pulled model is usable', function () {
   let hub: HubServer;
@@ -38,8 +41,16 @@ describe('models: a pulled model is usable', function () {
     assert.equal(hub.served('text_encoder/model.onnx'), hub.file(REPO, 'text_encoder/model.onnx').data.length);
   });
 
-  it('generate with the pulled model (extended by the lead once the pipeline lands)', async () => {
-    // Placeholder on purpose: replace the line below with a txt2img run on pulledModelDir().
-    assert.ok((await fs.stat(path.join(await pulledModelDir(), 'model_index.json'))).isFile());
+  it('generates with the pulled model through the CLI, the same image as from the source folder', async function () {
+    this.timeout(120000);
+    const out = path.join(store, 'pulled.png');
+    const ref = path.join(store, 'source.png');
+    const args = ['--prompt', 'a plant cell', '--seed', '11', '--steps', '3', '--scheduler', 'euler-a'];
+    const a = await runCli(['generate', '--model', await pulledModelDir(), ...args, '--out', out]);
+    assert.equal(a.code, 0, a.stderr);
+    const b = await runCli(['generate', '--model', await ensureFixture('tiny-a'), ...args, '--out', ref]);
+    assert.equal(b.code, 0, b.stderr);
+    const [pa, pb] = await Promise.all([out, ref].map((f) => sharp(f).raw().toBuffer()));
+    assert.ok(pa.equals(pb));
   });
 });
