@@ -132,7 +132,9 @@ function checkLayout(dir: string, index: Record<string, unknown> | undefined): v
   if (existsSync(path.join(parent, 'model_index.json'))) {
     throw modelError(`${dir} is one component of a model; use the folder above it, ${parent}.`);
   }
-  const inside = safeList(dir).filter((d) => existsSync(path.join(dir, d, 'model_index.json')));
+  // Model folders one level down, or in a Hugging Face cache entry (models--org--name/snapshots/<rev>/).
+  const below = [...safeList(dir), ...safeList(path.join(dir, 'snapshots')).map((r) => path.join('snapshots', r))];
+  const inside = below.filter((d) => existsSync(path.join(dir, d, 'model_index.json')));
   if (inside.length > 0) {
     throw modelError(`${dir} is not a model folder but holds ${inside.length === 1 ? 'one' : 'several'}: use ${inside.map((d) => path.join(dir, d)).join(' or ')}.`);
   }
@@ -156,7 +158,25 @@ async function graphFile(dir: string, component: string): Promise<string> {
     throw modelError(`${file} is missing: ${INCOMPLETE}.`);
   }
   if (size < 16) throw modelError(`${file} is empty or cut short (${size} bytes): the download was interrupted; download the model again.`);
+  if (size < 1024 && (await isLfsPointer(file))) throw modelError(lfsMessage(file));
   return file;
+}
+
+/** A Git LFS pointer: what `git clone` of a model repository leaves without git-lfs installed. */
+export async function isLfsPointer(file: string): Promise<boolean> {
+  try {
+    const head = (await fs.readFile(file)).subarray(0, 64).toString('latin1');
+    return head.startsWith('version https://git-lfs.github.com/spec/');
+  } catch {
+    return false;
+  }
+}
+
+export function lfsMessage(file: string): string {
+  return (
+    `${file} is a Git LFS pointer, not the file itself: the repository was cloned without Git LFS. ` +
+    'Run `git lfs install && git lfs pull` in the model folder, or download the model with "Course Illustrator: Download Model…".'
+  );
 }
 
 /** Graphs with external weights are small; larger ones are read by ORT only. */
@@ -177,6 +197,7 @@ async function checkExternalData(graph: string): Promise<string[]> {
         `${file} is missing: ${path.relative(path.dirname(path.dirname(graph)), graph)} keeps its weights in it (external data); ${INCOMPLETE}.`,
       );
     }
+    if (have < 1024 && have < ref.bytesNeeded && (await isLfsPointer(file))) throw modelError(lfsMessage(file));
     if (have < ref.bytesNeeded) {
       throw modelError(
         `${file} is cut short (${have} of at least ${ref.bytesNeeded} bytes): the download was interrupted; download the model again.`,

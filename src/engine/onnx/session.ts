@@ -1,7 +1,7 @@
 // One ONNX model file as an onnxruntime session, with its declared inputs and outputs, feeds
 // checked before they reach ORT, and errors that name the file, the input, and the fix.
 
-import { promises as fs } from 'fs';
+import { promises as fs, readFileSync } from 'fs';
 import * as ort from 'onnxruntime-node';
 import type { ProviderName } from '../../core/protocol';
 import { EngineError } from '../errors';
@@ -199,6 +199,15 @@ function isFileProblem(err: unknown): boolean {
   );
 }
 
+function looksLikeLfsPointer(file: string, size: number): boolean {
+  if (size > 1024) return false;
+  try {
+    return readFileSync(file, 'latin1').startsWith('version https://git-lfs.github.com/spec/');
+  } catch {
+    return false;
+  }
+}
+
 /** An ORT load failure as a message that says which file is broken and how to fix it. */
 function loadError(file: string, size: number, err: unknown): EngineError {
   const m = message(err);
@@ -216,6 +225,12 @@ function loadError(file: string, size: number, err: unknown): EngineError {
     );
   }
   if (/Protobuf parsing failed|does not have a graph/.test(m)) {
+    if (looksLikeLfsPointer(file, size)) {
+      return new EngineError(
+        'modelError',
+        `${file} is a Git LFS pointer, not the model: the repository was cloned without Git LFS. Run \`git lfs install && git lfs pull\` in the model folder, or download the model again.`,
+      );
+    }
     return new EngineError(
       'modelError',
       `${file} (${size} bytes) is not a valid ONNX model: the file is corrupt or was only partly downloaded; download the model again.`,

@@ -110,6 +110,24 @@ describe('readModelFolder', () => {
       await rejectsWith(readModelFolder(m.dir), `${vae}: scaling_factor must be a positive number`);
     });
 
+    it('Git LFS pointers instead of the weights', async () => {
+      const pointer = 'version https://git-lfs.github.com/spec/v1\noid sha256:4c6a\nsize 3438167540\n';
+      const weights = path.join(m.dir, 'unet', 'weights.pb');
+      await fs.writeFile(weights, pointer);
+      await rejectsWith(readModelFolder(m.dir), `${weights} is a Git LFS pointer, not the file itself`, 'git lfs pull');
+      const graph = path.join(m.dir, 'text_encoder', 'model.onnx');
+      await fs.writeFile(graph, pointer);
+      await rejectsWith(readModelFolder(m.dir), `${graph} is a Git LFS pointer`);
+    });
+
+    it('a Hugging Face cache entry: points at the snapshot inside', async () => {
+      const entry = path.join(path.dirname(m.dir), 'models--org--sd');
+      const snapshot = path.join(entry, 'snapshots', '0123abc');
+      await fs.mkdir(path.dirname(snapshot), { recursive: true });
+      await fs.rename(m.dir, snapshot);
+      await rejectsWith(readModelFolder(entry), `use ${snapshot}`);
+    });
+
     it('missing tokenizer files', async () => {
       await fs.rm(path.join(m.dir, 'tokenizer', 'merges.txt'));
       await rejectsWith(readModelFolder(m.dir), `${path.join(m.dir, 'tokenizer', 'merges.txt')} is missing`);

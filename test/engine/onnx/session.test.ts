@@ -142,8 +142,10 @@ describe('ModelSession', () => {
       const bytes = await fs.readFile(file);
       await fs.writeFile(file, bytes.subarray(0, 1000));
       await assert.rejects(ModelSession.create(file, cpu('text_encoder')), new RegExp(`${escape(file)} \\(1000 bytes\\) is not a valid ONNX model: .*download the model again`));
-      await fs.writeFile(file, 'version https://git-lfs.github.com/spec/v1\noid sha256:abc\nsize 123\n');
+      await fs.writeFile(file, 'hello, this is not a model\n'.repeat(10));
       await assert.rejects(ModelSession.create(file, cpu('text_encoder')), /is not a valid ONNX model/);
+      await fs.writeFile(file, 'version https://git-lfs.github.com/spec/v1\noid sha256:abc\nsize 123\n');
+      await assert.rejects(ModelSession.create(file, cpu('text_encoder')), /is a Git LFS pointer, not the model: .*git lfs pull/);
     });
 
     it('missing or cut-short external weights: names weights.pb', async () => {
