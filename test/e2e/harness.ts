@@ -120,9 +120,15 @@ export async function runCommand(page: Page, title: string): Promise<void> {
   await page.keyboard.press('Enter');
 }
 
-/** Answers the open quick input (input box or quick pick): optional text, then Enter. */
-export async function answerQuickInput(page: Page, text?: string): Promise<void> {
-  const input = page.locator('.quick-input-widget input');
+/**
+ * Answers the open quick input (input box or quick pick): optional text, then Enter. Pass the
+ * step's title (or part of it): between steps the widget stays open, and an Enter pressed
+ * before the next step is drawn would answer the wrong one.
+ */
+export async function answerQuickInput(page: Page, text?: string, title?: string | RegExp): Promise<void> {
+  const widget = page.locator('.quick-input-widget');
+  if (title !== undefined) await widget.locator('.quick-input-title', { hasText: title }).waitFor({ state: 'visible', timeout: 15_000 });
+  const input = widget.locator('input').first();
   await input.waitFor({ state: 'visible' });
   if (text !== undefined) await input.fill(text);
   await page.keyboard.press('Enter');
@@ -142,9 +148,22 @@ export async function clickCodeLens(page: Page, text: string, nth = 0, timeout =
   await lens.click();
 }
 
-/** Waits until the visible editor text contains `text`. */
-export async function waitForEditorText(page: Page, text: string | RegExp, timeout = 60_000): Promise<void> {
-  await page.locator('.monaco-editor .view-lines', { hasText: text }).first().waitFor({ timeout });
+/** The text of the visible lines of the active editor (Monaco renders spaces as U+00A0). */
+export async function editorText(page: Page): Promise<string> {
+  const editor = page.locator('.editor-group-container.active .monaco-editor .view-lines').first();
+  const text = (await editor.textContent({ timeout: 5_000 }).catch(() => '')) ?? '';
+  return text.replace(/\u00a0/g, ' ');
+}
+
+/** Waits until the visible editor text contains `text`; returns that text. */
+export async function waitForEditorText(page: Page, text: string | RegExp, timeout = 60_000): Promise<string> {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const current = await editorText(page);
+    if (typeof text === 'string' ? current.includes(text) : text.test(current)) return current;
+    if (Date.now() > deadline) throw new Error(`the editor never showed ${String(text)}; it shows: ${current.slice(0, 400)}`);
+    await page.waitForTimeout(200);
+  }
 }
 
 /** Moves the cursor to the end of the document of the active editor. */
