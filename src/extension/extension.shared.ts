@@ -13,6 +13,8 @@ import { RegenerateCommand } from './commands/regenerate';
 import { ShowLogCommand } from './commands/showLog';
 import { ShowParametersCommand } from './commands/showParameters';
 import { createLog } from './log';
+import { registerGallery } from './gallery';
+import { registerModelCommands } from './models';
 import { registerResultsPanel } from './panel';
 import type { Services } from './services';
 import { ServicesImpl } from './servicesImpl';
@@ -59,7 +61,10 @@ export function activateShared(context: vscode.ExtensionContext): CourseIllustra
     }),
   );
 
+  // Before anything can generate: it hooks services.ensureModel to the first-run choice.
+  context.subscriptions.push(registerModelCommands(context, services));
   context.subscriptions.push(registerResultsPanel(context, services));
+  context.subscriptions.push(registerGallery(context, services));
 
   const activationMs = performance.now() - started;
   log.info(`activated in ${activationMs.toFixed(1)} ms${vscode.workspace.isTrusted ? '' : ' (Restricted Mode: generation is off)'}`);

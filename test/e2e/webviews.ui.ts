@@ -12,6 +12,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { buildSync } from 'esbuild';
 import sharp from 'sharp';
 import type { GalleryCard, PanelSettings, ResultImage, ToGallery, ToPanel } from '../../src/core/webviewMessages';
+import type { InPage, PageImage } from './pageTypes';
 import { startWebviewServer, THEMES, ThemeName, WebviewServer } from './webviewPages';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -23,7 +24,7 @@ const settings: PanelSettings = {
 };
 
 async function sent(page: Page): Promise<{ type: string; [k: string]: unknown }[]> {
-  return page.evaluate(() => (window as unknown as { __sent: { type: string }[] }).__sent);
+  return page.evaluate(() => (globalThis as InPage).__sent as { type: string; [k: string]: unknown }[]);
 }
 
 async function waitForSent(page: Page, type: string, predicate: (m: Record<string, unknown>) => boolean = () => true) {
@@ -37,7 +38,7 @@ async function waitForSent(page: Page, type: string, predicate: (m: Record<strin
 }
 
 async function deliver(page: Page, message: ToPanel.Type | ToGallery.Type): Promise<void> {
-  await page.evaluate((m) => window.postMessage(m, '*'), message);
+  await page.evaluate((m) => (globalThis as InPage).postMessage(m, '*'), message);
 }
 
 describe('webviews in Chromium', function () {
@@ -113,15 +114,16 @@ describe('webviews in Chromium', function () {
 
     // Custom size must be a multiple of 8: Generate is disabled and the reason shown.
     await page.evaluate(() => {
-      const s = document.getElementById('size') as HTMLElement & { value: string };
+      const w: InPage = globalThis;
+      const s = w.document.getElementById('size');
       s.value = 'custom';
-      s.dispatchEvent(new Event('change'));
+      s.dispatchEvent(new w.Event('change'));
     });
     await page.locator('#width input').fill('500');
     await page.locator('#form-error', { hasText: 'multiple of 8 (try 504)' }).waitFor();
-    assert.equal(await page.locator('#generate').evaluate((b) => (b as HTMLElement & { disabled: boolean }).disabled), true);
+    assert.equal(await page.locator('#generate').evaluate((b) => (b as InPage).disabled as boolean), true);
     await page.locator('#width input').fill('768');
-    assert.equal(await page.locator('#generate').evaluate((b) => (b as HTMLElement & { disabled: boolean }).disabled), false);
+    assert.equal(await page.locator('#generate').evaluate((b) => (b as InPage).disabled as boolean), false);
 
     // Ctrl+Enter generates with what the form shows.
     await page.locator('#prompt textarea').press('Control+Enter');
@@ -132,14 +134,15 @@ describe('webviews in Chromium', function () {
     await deliver(page, { type: 'queue', jobs: [{ jobId: 'job-1', prompt: 'a friendly heart', position: 0 }, { jobId: 'job-2', prompt: 'a second job waiting', position: 1 }] });
     await deliver(page, { type: 'progress', jobId: 'job-1', image: 0, images: 1, step: 6, total: 20, etaMs: 7000, stage: 'denoise', previewPng });
     await page.locator('#progress-text', { hasText: 'Step 6/20 · about 7 s left' }).waitFor();
-    const preview = await page.locator('#preview').evaluate(async (img: HTMLImageElement) => {
+    const preview = await page.locator('#preview').evaluate(async (el) => {
+      const img = el as unknown as PageImage;
       await img.decode();
       return { src: img.src, w: img.naturalWidth };
     });
     assert.match(preview.src, /^blob:/);
     assert.ok(preview.w > 0);
     assert.equal(await page.locator('#queue li').count(), 1);
-    assert.equal(await page.locator('#cancel').evaluate((b) => (b as HTMLElement & { disabled: boolean }).disabled), false);
+    assert.equal(await page.locator('#cancel').evaluate((b) => (b as InPage).disabled as boolean), false);
     await page.screenshot({ path: path.join(OUT, 'panel-dark-progress.png') });
 
     await page.keyboard.press('Escape');
@@ -149,7 +152,7 @@ describe('webviews in Chromium', function () {
     await deliver(page, { type: 'results', jobId: 'job-1', images: [result(0, 42), result(1, 43)], seed: 42 });
     await deliver(page, { type: 'jobEnded', jobId: 'job-1', outcome: 'done' });
     await page.locator('.result img').first().waitFor();
-    const widths = await page.locator('.result img').evaluateAll((imgs) => Promise.all((imgs as HTMLImageElement[]).map(async (i) => (await i.decode(), i.naturalWidth))));
+    const widths = await page.locator('.result img').evaluateAll((imgs) => Promise.all((imgs as unknown as PageImage[]).map(async (i) => (await i.decode(), i.naturalWidth))));
     assert.deepEqual(widths, [128, 128]);
     await page.locator('#last-seed', { hasText: 'Last seed: 42' }).waitFor();
     assert.equal(await page.locator('#seed input').inputValue(), '', 'an unlocked seed is drawn anew');
@@ -165,7 +168,7 @@ describe('webviews in Chromium', function () {
     await deliver(page, { type: 'prefill', settings: { ...settings, prompt: 'reused prompt', seed: 43, seedLocked: true, width: 512, height: 768 } });
     assert.equal(await page.locator('#prompt textarea').inputValue(), 'reused prompt');
     assert.equal(await page.locator('#seed input').inputValue(), '43');
-    assert.equal(await page.locator('#size').evaluate((s) => (s as HTMLElement & { value: string }).value), '512x768');
+    assert.equal(await page.locator('#size').evaluate((s) => (s as InPage).value as string), '512x768');
     await page.close();
   });
 
@@ -178,8 +181,9 @@ describe('webviews in Chromium', function () {
       await page.keyboard.press('Tab');
       await page.screenshot({ path: path.join(OUT, `panel-${theme}.png`) });
       const outline = await page.evaluate(() => {
-        const a = document.activeElement as HTMLElement;
-        return getComputedStyle(a).outlineStyle + ' ' + a.id;
+        const w: InPage = globalThis;
+        const a = w.document.activeElement;
+        return `${w.getComputedStyle(a).outlineStyle} ${a.id}`;
       });
       assert.ok(outline.length > 0);
       await page.close();
@@ -212,7 +216,7 @@ describe('webviews in Chromium', function () {
     const ids = thumbReq.ids as string[];
     assert.ok(ids.length > 0 && ids.length < 100, `only visible cards ask for thumbnails (asked ${ids.length})`);
     await deliver(page, { type: 'thumbs', thumbs: ids.map((id) => ({ id, uri: `${server.origin}/img/img${Number(id.slice(2)) % 4}.png` })) });
-    await page.locator('.card img[src]').first().evaluate(async (i: HTMLImageElement) => i.decode());
+    await page.locator('.card img[src]').first().evaluate(async (el) => (el as unknown as PageImage).decode());
     await page.locator('#status', { hasText: '1000 images' }).waitFor();
     await page.screenshot({ path: path.join(OUT, 'gallery-dark.png') });
 
@@ -235,7 +239,7 @@ describe('webviews in Chromium', function () {
     await page.keyboard.press('ArrowRight');
     await page.keyboard.press('Enter');
     await page.locator('#preview:not([hidden])').waitFor();
-    await page.locator('#preview-img').evaluate(async (i: HTMLImageElement) => i.decode());
+    await page.locator('#preview-img').evaluate(async (el) => (el as unknown as PageImage).decode());
     await page.screenshot({ path: path.join(OUT, 'gallery-dark-preview.png') });
     await page.keyboard.press('Enter'); // focus starts on Insert
     const act = await waitForSent(page, 'action');
@@ -255,7 +259,7 @@ describe('webviews in Chromium', function () {
         imageUri: `${server.origin}/img/img${i}.png`, thumbUri: `${server.origin}/img/img${i}.png`,
       }));
       await deliver(page, { type: 'page', requestId: q.requestId as number, query: '', offset: 0, total: 4, items, scanning: false });
-      await page.locator('.card img[src]').first().evaluate(async (i: HTMLImageElement) => i.decode());
+      await page.locator('.card img[src]').first().evaluate(async (el) => (el as unknown as PageImage).decode());
       await page.locator('.card').nth(1).focus();
       await page.screenshot({ path: path.join(OUT, `gallery-${theme}.png`) });
       await page.close();

@@ -53,6 +53,7 @@ const formError = byId('form-error');
 const progressBox = byId('progress');
 const previewImg = byId<HTMLImageElement>('preview');
 const progressText = byId('progress-text');
+const progressRing = byId('progress-ring');
 const queueList = byId('queue');
 const resultsGrid = byId('results');
 const resultsEmpty = byId('results-empty');
@@ -190,7 +191,9 @@ function showTokens(m: ToPanel.Tokens): void {
 function setRunning(jobId: string | undefined): void {
   runningJob = jobId;
   cancelBtn.disabled = jobId === undefined;
-  progressBox.hidden = jobId === undefined && queueList.childElementCount === 0;
+  progressRing.hidden = jobId === undefined;
+  // Once shown, the box stays: after a job it says how the job ended.
+  if (jobId !== undefined) progressBox.hidden = false;
 }
 
 function showProgress(m: ToPanel.Progress): void {
@@ -227,7 +230,7 @@ function showQueue(jobs: readonly QueuedJob[]): void {
   byId('queue-box').hidden = waiting.length === 0;
   const running = jobs.find((j) => j.position === 0);
   if (running && runningJob === undefined) setRunning(running.jobId);
-  progressBox.hidden = runningJob === undefined && waiting.length === 0;
+  if (waiting.length) progressBox.hidden = false;
 }
 
 function cancelButton(jobId: string): HTMLElement {
@@ -244,9 +247,9 @@ function jobEnded(m: ToPanel.JobEnded): void {
     if (previewUrl) URL.revokeObjectURL(previewUrl);
     previewUrl = undefined;
   }
-  if (m.outcome === 'cancelled') progressText.textContent = 'Cancelled.';
+  // A removed queued job must not overwrite the running job's progress line.
+  if (runningJob === undefined && m.outcome !== 'done') progressText.textContent = m.outcome === 'cancelled' ? 'Cancelled.' : 'Failed.';
   if (m.outcome === 'failed') showNotice('error', m.message ?? 'Generation failed.');
-  if (m.outcome !== 'done') progressBox.hidden = runningJob === undefined && queueList.childElementCount === 0;
 }
 
 function showNotice(level: 'info' | 'error', message: string): void {

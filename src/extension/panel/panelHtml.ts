@@ -81,14 +81,10 @@ export function panelBody(): string {
       <vscode-button id="cancel" secondary disabled title="Cancel the running job (Escape)">Cancel</vscode-button>
     </div>
     <div id="form-error" class="form-error" role="alert"></div>
-    <div id="target" class="hint"></div>
-    <div id="notice" class="notice" role="status" hidden></div>
-  </section>
-  <section class="output" aria-label="Progress and results">
     <div id="progress" class="progress" hidden>
       <img id="preview" alt="Live preview of the image being generated" width="128" height="128" hidden>
       <div class="progress-body">
-        <div class="progress-line"><vscode-progress-ring aria-hidden="true"></vscode-progress-ring>
+        <div class="progress-line"><vscode-progress-ring id="progress-ring" aria-hidden="true"></vscode-progress-ring>
           <span id="progress-text" aria-live="polite">Starting…</span></div>
         <div id="queue-box" hidden>
           <h2>Waiting</h2>
@@ -96,6 +92,10 @@ export function panelBody(): string {
         </div>
       </div>
     </div>
+    <div id="target" class="hint"></div>
+    <div id="notice" class="notice" role="status" hidden></div>
+  </section>
+  <section class="output" aria-label="Progress and results">
     <div class="results-head">
       <h2>Results</h2>
       <vscode-button id="clear-results" secondary title="Remove the results from this list (the files stay)">Clear list</vscode-button>

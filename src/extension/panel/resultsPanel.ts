@@ -297,6 +297,8 @@ export class ResultsPanelController extends Disposable {
       this.modelPath = model;
       const seed = settings.seed ?? randomSeed();
       const dest = await this.destination(this.targetDocument(), settings.prompt, seed);
+      // The engine writes into an existing folder only; the first image of a lesson creates it.
+      await vscode.workspace.fs.createDirectory(vscode.Uri.file(dest.folder));
       const params = toGenerateParams(settings, model, seed, dest, this.services.config().previewEvery || 1);
       jobId = `panel-${Date.now().toString(36)}-${++this.counter}`;
       await this.runJob(jobId, params, settings, dest.document);

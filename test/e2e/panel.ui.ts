@@ -1,0 +1,203 @@
+// UI test of the results panel and the gallery in real VS Code (code-server + Chromium) with the
+// real engine and the tiny test model: type a prompt and see the counter, Generate and see the
+// live preview then the image, Insert and find the link in the file on disk, Cancel a long job and
+// find no file, then open the gallery, see the thumbnail, search, and insert from it.
+// Screenshots of each state go to test-output/e2e/. Prints the time from Generate to the first preview.
+//
+//   node esbuild.js && npx mocha --no-config -r tsx/cjs --timeout 300000 test/e2e/panel.ui.ts
+
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { Frame, Page } from 'playwright-core';
+import { ensureFixture } from '../fixtures/tinyPipeline';
+import type { InPage, PageImage } from './pageTypes';
+import { ROOT, Workbench, eventually, openFile, openWorkbench, runCommand, webviewFrame } from './panelHarness';
+
+const OUT = path.join(ROOT, 'test-output', 'e2e');
+const DOC = 'course/intro.md';
+
+function pngsUnder(dir: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.png')).sort();
+}
+
+async function shot(page: Page, name: string): Promise<string> {
+  const file = path.join(OUT, `${name}.png`);
+  await page.screenshot({ path: file });
+  return file;
+}
+
+async function setField(frame: Frame, id: string, value: string): Promise<void> {
+  await frame.locator(`#${id} input`).fill(value);
+}
+
+describe('results panel and gallery in VS Code (code-server)', function () {
+  this.timeout(300000);
+  let wb: Workbench;
+  let page: Page;
+  let panel: Frame;
+  let workspace: string;
+  const imagesDir = () => path.join(workspace, 'course', 'images');
+
+  before(async () => {
+    const model = await ensureFixture('tiny-a');
+    const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ci-e2e-panel-'));
+    workspace = path.join(runDir, 'workspace');
+    fs.mkdirSync(path.join(workspace, 'course'), { recursive: true });
+    fs.writeFileSync(path.join(workspace, DOC), '# The heart\n\nThe heart pumps blood.\n\n');
+    fs.mkdirSync(OUT, { recursive: true });
+    wb = await openWorkbench(workspace, runDir, {
+      'courseIllustrator.modelPath': model,
+      'courseIllustrator.previewEvery': 1,
+      'courseIllustrator.imageFolder': 'images/',
+      'courseIllustrator.threads': 1,
+    });
+    page = wb.page;
+  });
+
+  let failed = false;
+  afterEach(async function () {
+    if (this.currentTest?.state !== 'failed') return;
+    failed = true;
+    const name = (this.currentTest.title ?? 'test').replace(/[^a-z0-9]+/gi, '-').slice(0, 60);
+    await page?.screenshot({ path: path.join(OUT, `failed-${name}.png`) }).catch(() => undefined);
+    const texts = panel
+      ? await panel.evaluate(() => {
+          const w: InPage = globalThis;
+          return ['notice', 'form-error', 'progress-text'].map((id) => `${id}: ${w.document.getElementById(id)?.textContent ?? ''}`).join('\n');
+        }).catch((e: Error) => e.message)
+      : '';
+    console.log(`      panel state after failure:\n${texts}`);
+  });
+
+  after(async () => {
+    if (failed && wb) console.log(wb.serverLog().slice(-3000));
+    await wb?.close();
+  });
+
+  it('opens from the palette next to the Markdown file', async () => {
+    await openFile(page, DOC);
+    // Cursor at the end of the document: that is where Insert puts the image.
+    await page.locator('.monaco-editor .view-lines').first().click();
+    await page.keyboard.press('Control+End');
+    await runCommand(page, 'Course Illustrator: Open Illustration Panel');
+    panel = await webviewFrame(page, '#ci-panel');
+    await panel.locator('#target', { hasText: 'intro.md' }).waitFor();
+  });
+
+  it('counts tokens while typing', async () => {
+    await panel.locator('#prompt textarea').fill('a friendly (heart:1.2) diagram, flat illustration');
+    await panel.locator('#prompt-tokens', { hasText: /^(?!0\/75)\d+\/75$/ }).waitFor({ timeout: 30000 });
+    const text = await panel.locator('#prompt-tokens').textContent();
+    assert.match(text ?? '', /^\d+\/75$/);
+    await shot(page, '1-panel-prompt');
+  });
+
+  it('shows a live preview, then the image, and reports the time to the first preview', async () => {
+    await setField(panel, 'steps', '40');
+    await setField(panel, 'seed', '1234');
+    // Record, inside the page, when Generate is pressed and when the first preview appears.
+    await panel.evaluate(() => {
+      const w: InPage = globalThis;
+      const img = w.document.getElementById('preview');
+      new w.MutationObserver(() => {
+        if (w.__firstPreview === undefined && String(img.src).startsWith('blob:')) w.__firstPreview = performance.now();
+      }).observe(img, { attributes: true, attributeFilter: ['src'] });
+      w.document.getElementById('generate').addEventListener('click', () => (w.__clicked = performance.now()), { capture: true });
+    });
+    await panel.locator('#generate').click();
+    await panel.locator('.result img').first().waitFor({ timeout: 60000 });
+    const natural = await panel.locator('.result img').first().evaluate(async (el) => {
+      const img = el as unknown as PageImage;
+      await img.decode();
+      return img.naturalWidth;
+    });
+    assert.ok(natural > 0, 'the result image loads');
+    const times = await panel.evaluate(() => {
+      const w: InPage = globalThis;
+      return { clicked: w.__clicked as number | undefined, preview: w.__firstPreview as number | undefined };
+    });
+    assert.ok(times.clicked !== undefined && times.preview !== undefined, `a live preview was shown (${JSON.stringify(times)})`);
+    const ms = (times.preview as number) - (times.clicked as number);
+    console.log(`      time from Generate to first preview (cold engine, tiny-a, 512x512, 40 steps): ${ms.toFixed(0)} ms`);
+    fs.writeFileSync(path.join(OUT, 'first-preview-ms.txt'), `${ms.toFixed(0)}\n`);
+    assert.equal(pngsUnder(imagesDir()).length, 1, 'exactly one image file was written');
+    await shot(page, '2-panel-result');
+  });
+
+  it('inserts the image at the cursor in the Markdown file', async () => {
+    await panel.locator('.result').first().locator('[data-action="insert"]').click();
+    await panel.locator('#notice', { hasText: 'Inserted into' }).waitFor();
+    // Save the document like a user does, then look at the file on disk.
+    await page.locator('.tab', { hasText: 'intro.md' }).first().click();
+    await page.keyboard.press('Control+S');
+    const text = await eventually('the link in intro.md on disk', () => {
+      const t = fs.readFileSync(path.join(workspace, DOC), 'utf8');
+      return /!\[[^\]]*\]\(images\/[^)]+\.png\)/.test(t) ? t : undefined;
+    });
+    assert.ok(text.startsWith('# The heart\n\nThe heart pumps blood.\n'), 'the original text is kept');
+    const link = /!\[[^\]]*\]\((images\/[^)]+\.png)\)/.exec(text)?.[1] ?? '';
+    assert.ok(fs.existsSync(path.join(workspace, 'course', decodeURI(link))), `the link ${link} points at the file`);
+    await shot(page, '3-inserted');
+  });
+
+  it('cancels a long job and writes no file', async () => {
+    const before = pngsUnder(imagesDir());
+    await panel.locator('#size').evaluate((s) => {
+      const w: InPage = globalThis;
+      (s as InPage).value = 'custom';
+      s.dispatchEvent(new w.Event('change'));
+    });
+    // About a minute of work with the tiny model: 2048x2048, 150 steps, 4 images.
+    await setField(panel, 'width', '2048');
+    await setField(panel, 'height', '2048');
+    await setField(panel, 'steps', '150');
+    await setField(panel, 'batch', '4');
+    await panel.locator('#generate').click();
+    await panel.locator('#progress-text', { hasText: /Image 1\/4 · Step \d+\// }).waitFor({ timeout: 30000 });
+    await shot(page, '4-long-job-progress');
+    await panel.locator('#cancel').click();
+    await panel.locator('#progress-text', { hasText: 'Cancelled' }).waitFor({ timeout: 30000 });
+    await page.waitForTimeout(1000);
+    assert.deepEqual(pngsUnder(imagesDir()), before, 'no new image file after Cancel');
+    await shot(page, '5-cancelled');
+  });
+
+  it('lists the image in the gallery, searches, and inserts from it', async () => {
+    await page.locator('.activitybar .action-item a[aria-label^="Illustrations"]').click();
+    const gallery = await webviewFrame(page, '#ci-gallery');
+    await gallery.locator('.card img[src]').first().waitFor({ timeout: 60000 });
+    const w = await gallery.locator('.card img[src]').first().evaluate(async (el) => {
+      const img = el as unknown as PageImage;
+      await img.decode();
+      return img.naturalWidth;
+    });
+    assert.ok(w > 0, 'the thumbnail loads');
+    assert.equal(await gallery.locator('.card').count(), 1);
+    await shot(page, '6-gallery');
+
+    await gallery.locator('#search input').fill('zebra');
+    await gallery.locator('#status', { hasText: '0 matching' }).waitFor();
+    await gallery.locator('#search input').fill('heart diagram');
+    await gallery.locator('#status', { hasText: '1 matching' }).waitFor();
+    await shot(page, '7-gallery-search');
+
+    // Cursor to the end of the document, then insert from the gallery with the keyboard.
+    await page.locator('.monaco-editor .view-lines').first().click();
+    await page.keyboard.press('Control+End');
+    await gallery.locator('.card').first().focus();
+    await gallery.locator('.card').first().press('Enter');
+    await gallery.locator('#preview:not([hidden])').waitFor();
+    await gallery.locator('#preview-insert').click();
+    await gallery.locator('#notice', { hasText: 'Inserted' }).waitFor();
+    await shot(page, '8-gallery-inserted');
+    await page.locator('.tab', { hasText: 'intro.md' }).first().click();
+    await page.keyboard.press('Control+S');
+    await eventually('two image links in intro.md on disk', () => {
+      const t = fs.readFileSync(path.join(workspace, DOC), 'utf8');
+      return (t.match(/!\[[^\]]*\]\(images\//g) ?? []).length === 2 ? t : undefined;
+    });
+  });
+});
