@@ -2,6 +2,7 @@
 // CPU, with a reason, when the requested one cannot work here), how many threads, which session
 // options. Everything else creates sessions through ModelSession.
 
+import { execFileSync } from 'child_process';
 import { existsSync, readdirSync, readFileSync } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -108,11 +109,20 @@ export function providerLibraryPresent(provider: ProviderName): boolean | undefi
  * contention, so this is the default thread count. Also bounded by the CPUs this process may use
  * (affinity, cgroup quota), so a container with 2 CPUs gets 2 threads, not 64.
  */
+let coreCount: number | undefined;
+
 export function physicalCoreCount(): number {
+  coreCount ??= countCores();
+  return coreCount;
+}
+
+function countCores(): number {
   const usable = Math.max(1, os.availableParallelism());
   let cores: number | undefined;
   if (process.platform === 'linux') cores = linuxPhysicalCores();
-  cores ??= Math.max(1, Math.floor(usable / 2));
+  else if (process.platform === 'darwin') cores = darwinPhysicalCores();
+  // ARM cores (Apple silicon, Snapdragon) have no SMT; x86 usually runs two threads per core.
+  cores ??= process.arch === 'arm64' ? usable : Math.max(1, Math.floor(usable / 2));
   const quota = cgroupCpuQuota();
   return Math.max(1, Math.min(cores, usable, quota ?? Infinity));
 }
@@ -134,6 +144,15 @@ export function linuxPhysicalCores(cpuinfo?: string): number | undefined {
     if (phys && core) pairs.add(`${phys[1]}:${core[1]}`);
   }
   return pairs.size > 0 ? pairs.size : undefined;
+}
+
+function darwinPhysicalCores(): number | undefined {
+  try {
+    const n = Number(execFileSync('sysctl', ['-n', 'hw.physicalcpu'], { encoding: 'utf8', timeout: 2000 }).trim());
+    return Number.isInteger(n) && n > 0 ? n : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** cgroup v2 cpu.max as a CPU count (rounded up), or undefined when unlimited or unknown. */
