@@ -104,13 +104,13 @@ export function providerLibraryPresent(provider: ProviderName): boolean | undefi
   return false;
 }
 
+let coreCount: number | undefined;
+
 /**
  * Physical cores: ORT's matrix kernels gain nothing from hyper-threads and lose to the
  * contention, so this is the default thread count. Also bounded by the CPUs this process may use
  * (affinity, cgroup quota), so a container with 2 CPUs gets 2 threads, not 64.
  */
-let coreCount: number | undefined;
-
 export function physicalCoreCount(): number {
   coreCount ??= countCores();
   return coreCount;
