@@ -201,7 +201,11 @@ describe('tiny pipeline fixtures', () => {
     }
     assert.equal(await ensureFixture('tiny-a'), a);
     assert.equal(await ensureFixture('tiny-int64-int'), b);
-    assert.throws(() => ensureFixture('no-such-preset'), /unknown fixture "no-such-preset"/);
+    await assert.rejects(ensureFixture('no-such-preset'), /unknown fixture "no-such-preset"/);
+    // Any other name with options: its own folder, whose name carries a hash of the options.
+    const custom = await ensureFixture('custom-test', { ...PRESETS['tiny-a'], hidden: 16, vaeFactor: 2 });
+    assert.match(path.basename(custom), /^custom-test-g[0-9a-f]{8}-[0-9a-f]{8}$/);
+    assert.deepEqual(JSON.parse(readFileSync(path.join(custom, 'vae_decoder', 'config.json'), 'utf8')).block_out_channels, [128, 256]);
     assert.ok(!(await fs.readdir(path.dirname(a))).some((n) => n.includes('.tmp-')), 'no temp folders left');
   });
 });
