@@ -20,7 +20,7 @@ export class ServicesImpl extends Disposable implements Services {
   private last: LastImage | undefined;
   private chooser: ImageChooser | undefined;
   /** Replaced by the models engineer's ensureModel once it is registered. */
-  modelProvider: (() => Promise<string | undefined>) | undefined;
+  modelProvider: (() => Promise<string | undefined>) | undefined = undefined;
 
   constructor(
     private readonly context: vscode.ExtensionContext,

@@ -62,6 +62,7 @@ async function runSuite(suite: 'trusted' | 'restricted', modelDir: string): Prom
   try {
     const timeout = new Promise<number>((r) => setTimeout(() => r(124), SUITE_TIMEOUT_MS));
     const code = await Promise.race([exited, timeout]);
+    follow();
     console.log(`[${suite}] in-host suite exit code ${code} after ${((Date.now() - started) / 1000).toFixed(1)} s`);
     return code;
   } finally {

@@ -321,6 +321,7 @@ export class EngineClient implements EngineClientApi {
       windowsHide: true,
     });
     const stderrTail: string[] = [];
+    const stderrEnded = new Promise<void>((r) => (child.stderr ? child.stderr.once('close', () => r()) : r()));
     let partial = '';
     child.stderr?.setEncoding('utf8');
     child.stderr?.on('data', (chunk: string) => {
@@ -357,8 +358,11 @@ export class EngineClient implements EngineClientApi {
         resolve();
       });
       child.on('exit', (code, signal) => {
-        onGone(code, signal);
-        resolve();
+        // The last stderr lines may still be in the pipe; they say why it died.
+        void Promise.race([stderrEnded, delay(200)]).then(() => {
+          onGone(code, signal);
+          resolve();
+        });
       });
     });
     const onGone = (code: number | null, signal: NodeJS.Signals | null): void => {

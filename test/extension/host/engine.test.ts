@@ -23,7 +23,7 @@ describe('engine life cycle', () => {
     const before = (await services.engine.status()).pid;
     let sawProgress = false;
     const job = services.engine.generate(
-      { model, prompt: 'a slow mountain', seed: 5, steps: 150, width: 256, height: 256, outDir: os.tmpdir() },
+      { model, prompt: 'a slow mountain', seed: 5, steps: 150, width: 512, height: 512, outDir: os.tmpdir() },
       { onProgress: () => (sawProgress = true) },
     );
     await waitFor('first progress', () => sawProgress, 60_000);
@@ -45,7 +45,7 @@ describe('engine life cycle', () => {
     const model = services.config().modelPath;
     let sawProgress = false;
     const job = services.engine.generate(
-      { model, prompt: 'a long river', seed: 6, steps: 150, width: 256, height: 256, outDir: os.tmpdir() },
+      { model, prompt: 'a long river', seed: 6, steps: 150, width: 512, height: 512, outDir: os.tmpdir() },
       { onProgress: () => (sawProgress = true) },
     );
     await waitFor('first progress', () => sawProgress, 60_000);

@@ -1,0 +1,121 @@
+// The engine client against the real engine bundle (dist/engine.js over stdio), and against
+// broken engines (one that never answers, one that dies at start) for the error paths.
+
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { CancellationTokenSource } from 'vscode-jsonrpc/node';
+import { EngineClient, type EngineClientConfig } from '../../../src/extension/engine/engineClient';
+import type { EngineError } from '../../../src/extension/engine/engineError';
+import { ensureFixture } from '../../fixtures/tinyPipeline';
+import { engineBundle } from '../../support/engineProcess';
+
+function memoryLog() {
+  const lines: string[] = [];
+  return { lines, info: (m: string) => lines.push(`I ${m}`), warn: (m: string) => lines.push(`W ${m}`), error: (m: string) => lines.push(`E ${m}`), show() {} };
+}
+
+function until(what: string, fn: () => boolean, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  return new Promise((resolve, reject) => {
+    const tick = (): void => {
+      if (fn()) resolve();
+      else if (Date.now() > deadline) reject(new Error(`timed out waiting for ${what}`));
+      else setTimeout(tick, 25);
+    };
+    tick();
+  });
+}
+
+describe('extension/engineClient', function () {
+  this.timeout(120_000);
+  let enginePath: string;
+  let model: string;
+  let out: string;
+  const clients: EngineClient[] = [];
+  const client = (over: Partial<EngineClientConfig> = {}): EngineClient => {
+    const c = new EngineClient({ enginePath, engineOptions: () => ({ threads: 1 }), idleTimeoutMs: () => 0, log: memoryLog(), ...over });
+    clients.push(c);
+    return c;
+  };
+
+  before(async () => {
+    enginePath = await engineBundle();
+    model = await ensureFixture('tiny-a');
+    out = fs.mkdtempSync(path.join(os.tmpdir(), 'ci-client-'));
+  });
+  afterEach(() => clients.splice(0).forEach((c) => c.dispose()));
+  after(() => fs.rmSync(out, { recursive: true, force: true }));
+
+  it('starts the engine on first use, reports progress and returns validated results', async () => {
+    const c = client();
+    assert.strictEqual(c.pid, undefined);
+    const steps: number[] = [];
+    const file = path.join(out, 'first.png');
+    const r = await c.generate({ model, prompt: 'a cat', seed: 4, steps: 3, width: 64, height: 64, outFile: file }, { onProgress: (e) => e.stage === 'denoise' && steps.push(e.step) });
+    assert.ok(c.pid);
+    assert.strictEqual(r.images[0].path, file);
+    assert.strictEqual(r.images[0].seed, 4);
+    assert.ok(fs.existsSync(file));
+    assert.ok(steps.length >= 3 && steps[steps.length - 1] === steps.length, `steps ${steps}`);
+    assert.deepStrictEqual(c.activeJobs(), []);
+  });
+
+  it('cancels through the token and keeps the engine for the next job', async () => {
+    const c = client();
+    const cts = new CancellationTokenSource();
+    const job = c.generate({ model, prompt: 'a dog', seed: 1, steps: 150, width: 512, height: 512, outDir: out }, { token: cts.token, onProgress: () => cts.cancel() });
+    await assert.rejects(job, (e: EngineError) => e.kind === 'cancelled');
+    const pid = c.pid;
+    await c.generate({ model, prompt: 'a dog', seed: 2, steps: 2, width: 64, height: 64, outDir: out });
+    assert.strictEqual(c.pid, pid);
+  });
+
+  it('stops when idle and starts a new engine for the next request', async () => {
+    const c = client({ idleTimeoutMs: () => 300 });
+    const first = (await c.status()).pid;
+    await until('idle stop', () => c.pid === undefined);
+    const second = (await c.status()).pid;
+    assert.notStrictEqual(second, first);
+  });
+
+  it('restarts with new engine options once running jobs are done', async () => {
+    let threads = 1;
+    const c = client({ engineOptions: () => ({ threads }) });
+    const before = await c.status();
+    assert.strictEqual(before.threads, 1);
+    threads = 2;
+    c.restartWhenIdleAgain();
+    await until('restart', () => c.pid === undefined);
+    const after = await c.status();
+    assert.strictEqual(after.threads, 2);
+    assert.notStrictEqual(after.pid, before.pid);
+  });
+
+  it('fails with a clear timeout when the engine never answers', async () => {
+    const silent = path.join(out, 'silent.js');
+    fs.writeFileSync(silent, 'process.stdin.resume(); setInterval(() => {}, 1000);');
+    const log = memoryLog();
+    const c = client({ enginePath: silent, timeouts: { start: 400 }, log });
+    await assert.rejects(c.status(), (e: EngineError) => {
+      assert.strictEqual(e.kind, 'timeout');
+      assert.match(e.message, /did not start within 0\.4 s/);
+      return true;
+    });
+    await until('the hung engine is stopped', () => c.pid === undefined);
+  });
+
+  it('names the exit code and the last log line when the engine dies', async () => {
+    const dying = path.join(out, 'dying.js');
+    fs.writeFileSync(dying, 'console.error("onnxruntime: cannot open libonnxruntime.so"); process.exit(3);');
+    const c = client({ enginePath: dying });
+    await assert.rejects(c.status(), (e: EngineError) => {
+      assert.strictEqual(e.kind, 'crashed');
+      assert.match(e.message, /exit code 3/);
+      assert.match(e.message, /cannot open libonnxruntime/);
+      assert.match(e.message, /next job starts a new engine/);
+      return true;
+    });
+  });
+});

@@ -1,0 +1,31 @@
+import * as assert from 'assert';
+import type { ProgressEvent } from '../../../src/core/protocol';
+import { formatDuration, progressFraction, progressText } from '../../../src/extension/generation/progressText';
+import { engineOptionsChanged, parseSize, readConfig } from '../../../src/extension/config';
+
+const ev = (o: Partial<ProgressEvent>): ProgressEvent => ({ jobId: 'j', image: 0, images: 1, step: 0, total: 20, elapsedMs: 0, etaMs: 0, stage: 'denoise', ...o });
+
+describe('extension/progressText and config', () => {
+  it('shows "step 7/20 · ETA 0:42" while denoising', () => {
+    assert.strictEqual(progressText(ev({ step: 7, etaMs: 42_000 })), 'step 7/20 · ETA 0:42');
+    assert.strictEqual(progressText(ev({ step: 2, etaMs: 3_725_000, image: 1, images: 4 })), 'image 2/4 · step 2/20 · ETA 1:02:05');
+    assert.strictEqual(progressText(ev({ stage: 'load' })), 'loading the model…');
+    assert.strictEqual(formatDuration(59_600), '1:00');
+  });
+
+  it('counts progress over all images of a batch', () => {
+    assert.strictEqual(progressFraction(ev({ step: 10, image: 1, images: 2 })), 0.75);
+    assert.strictEqual(progressFraction(ev({ stage: 'save', image: 1, images: 2 })), 1);
+  });
+
+  it('reads settings into a frozen snapshot with safe fallbacks', () => {
+    const src = (o: Record<string, unknown>) => ({ get: <T>(k: string) => o[k] as T });
+    const c = readConfig(src({ size: '768x512', steps: 999, provider: 'nope', threads: 4 }), src({ 'copyFiles.destination': { '**/*.md': 'img/', bad: 3 } }));
+    assert.deepStrictEqual([c.width, c.height, c.steps, c.provider, c.threads], [768, 512, 150, 'cpu', 4]);
+    assert.deepStrictEqual(c.copyFilesDestination, { '**/*.md': 'img/' });
+    assert.ok(Object.isFrozen(c));
+    assert.strictEqual(parseSize('500x500'), undefined, 'multiples of 8 only');
+    assert.ok(engineOptionsChanged(c, { ...c, lowMemory: true }));
+    assert.ok(!engineOptionsChanged(c, { ...c, steps: 3 }));
+  });
+});
