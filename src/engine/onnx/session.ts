@@ -25,6 +25,9 @@ export interface ModelSessionOptions {
   inspectOnly?: boolean;
 }
 
+/** Providers that failed to start in this process, with the warning given then. */
+const providerFailures = new Map<ProviderName, string>();
+
 export class ModelSession {
   /** Total milliseconds spent inside session.run (for the benchmark's overhead ratio). */
   runMs = 0;
@@ -58,15 +61,21 @@ export class ModelSession {
     }
     const resolved = resolveProvider(opts.provider);
     let warning = resolved.warning;
-    try {
-      const s = await ort.InferenceSession.create(file, sessionOptions(resolved, opts.threads, opts.label, !opts.inspectOnly));
-      return new ModelSession(file, opts.label, s, resolved.provider, warning);
-    } catch (err) {
-      if (resolved.provider === 'cpu' || isFileProblem(err)) throw loadError(file, size, err);
-      // The provider exists but would not start (no adapter, driver, library): the CPU always can.
-      warning =
-        `${PROVIDER_LABEL[resolved.provider]} could not start for ${opts.label} (${ortReason(err)}); running on the CPU. ` +
-        PROVIDER_HINT[resolved.provider];
+    if (resolved.provider !== 'cpu' && providerFailures.has(resolved.provider)) {
+      warning = providerFailures.get(resolved.provider);
+    } else {
+      try {
+        const s = await ort.InferenceSession.create(file, sessionOptions(resolved, opts.threads, opts.label, !opts.inspectOnly));
+        return new ModelSession(file, opts.label, s, resolved.provider, warning);
+      } catch (err) {
+        if (resolved.provider === 'cpu' || isFileProblem(err)) throw loadError(file, size, err);
+        // The provider exists but would not start (no adapter, driver, library): the CPU always can.
+        warning =
+          `${PROVIDER_LABEL[resolved.provider]} could not start (${ortReason(err)}); running on the CPU. ` +
+          PROVIDER_HINT[resolved.provider];
+        // An adapter or driver does not appear during a process's life: later sessions go straight to the CPU.
+        providerFailures.set(resolved.provider, warning);
+      }
     }
     try {
       const s = await ort.InferenceSession.create(file, sessionOptions({ executionProviders: ['cpu'] }, opts.threads, opts.label, !opts.inspectOnly));
