@@ -1,30 +1,52 @@
-// CLIP BPE tokenizer giving exactly the ids of Hugging Face transformers' *slow* CLIPTokenizer, the
-// class diffusers' StableDiffusionPipeline loads, in the usual environment without `ftfy`.
+// CLIP BPE tokenizer giving exactly the ids Hugging Face transformers' CLIPTokenizer gives, the tokenizer
+// diffusers' StableDiffusionPipeline loads. Two flavours, because transformers changed it:
+//  - 'transformers-v5' (the default): transformers 5, where CLIPTokenizer runs the Rust `tokenizers`
+//    pipeline. A current `pip install diffusers transformers` gets this one, so the default gives the
+//    ids a user's Python pipeline gives today. Checked id for id against transformers 5.17.0 on 85
+//    prompts (test/engine/tokenizer/transformersV5.golden.json).
+//  - 'transformers-v4-slow': transformers 4's slow Python CLIPTokenizer without `ftfy`, which older
+//    diffusers setups used. It gives other ids for 14 of those 85 prompts: CJK ideographs are
+//    isolated, control and format characters (ZWJ in emoji, ZWSP, soft hyphen, BOM, NUL) are deleted,
+//    and Python's lower() applies the final-sigma rule (lower-cased "ΟΔΟΣ" ends in "ς", not "σ").
 //
-// Hand-written on purpose: the maintained JavaScript tokenizer libraries emulate the *fast*
-// (Rust `tokenizers`) CLIP tokenizer, whose normaliser differs from the slow one that diffusers runs
-// (CJK characters are not isolated, control and format characters are kept, NFC vs NFKC), so their ids
-// can differ from what the Python pipeline feeds the text encoder for the same prompt.
+// Hand-written on purpose: the maintained JavaScript tokenizer libraries (transformers.js,
+// @huggingface/tokenizers) build a tokenizer from a tokenizer.json, which SD v1.x `tokenizer/` folders
+// do not ship (they hold vocab.json + merges.txt), and they have no v4-slow mode. The whole algorithm is
+// small: a normaliser, two regexes, byte-level BPE over merges.txt.
 //
-// The slow path, step by step (transformers tokenization_utils.py + models/clip/tokenization_clip.py +
+// transformers v5, step by step (tokenizer.json pipeline transformers builds for CLIP):
+//  1. "<|endoftext|>" and the other non-normalised special tokens (eos, unk, pad) are cut out of the raw
+//     text, exact and longest first;
+//  2. normaliser on each remaining piece: NFC, White_Space runs -> " ", per-character lower-casing;
+//  3. "<|startoftext|>" (a normalised special token, so typed in any case) is cut out of the result;
+//  4. Split with CLIP's regex (whitespace dropped), then ByteLevel's GPT-2 regex on each piece;
+//  5. bytes -> GPT-2's printable byte characters, BPE with "</w>" on the last symbol, vocab lookup.
+//
+// transformers v4 slow (tokenization_utils.py + models/clip/tokenization_clip.py +
 // models/bert/tokenization_bert.py BasicTokenizer(strip_accents=False, do_split_on_punc=False)):
 //  1. the text is cut around the special tokens (bos, eos, unk, pad), matched exactly, longest first;
-//     those pieces become their ids directly;
 //  2. every other piece: NUL, U+FFFD and Unicode category C (control, format, surrogate, private,
 //     unassigned) removed, except \t \n \r which become spaces like every Zs character;
 //  3. CJK ideographs get a space on each side; NFC; split on whitespace; each word lower-cased;
-//     words joined with single spaces;
-//  4. the CLIP regex cuts that into pieces; each piece is UTF-8 encoded and mapped byte by byte to the
-//     printable characters of GPT-2's byte table; BPE with "</w>" on the last symbol; vocab lookup
-//     (unknown -> unk id).
+//  4. CLIP's regex (case-insensitive), then the same byte-level BPE. Its BPE cache maps a lower-cased
+//     "<|startoftext|>" / "<|endoftext|>" to the special ids.
 
 import { promises as fs } from 'fs';
 import * as path from 'path';
+import { normaliseV5, preTokenizeV4, preTokenizeV5 } from './clipPreTokenize';
 
-/** The slow tokenizer reads only the first 49152 - 256 - 2 merges of merges.txt. */
+/** Which transformers CLIPTokenizer to reproduce; see the header. */
+export type ClipTokenizerFlavour = 'transformers-v5' | 'transformers-v4-slow';
+export const CLIP_TOKENIZER_FLAVOURS: readonly ClipTokenizerFlavour[] = ['transformers-v5', 'transformers-v4-slow'];
+
+export interface ClipTokenizerOptions {
+  /** Default 'transformers-v5'. */
+  flavour?: ClipTokenizerFlavour;
+}
+
+/** The slow tokenizer reads at most 49152 - 256 - 2 merges; CLIP's merges.txt holds exactly that many. */
 const MAX_MERGES = 49152 - 256 - 2;
 const END_OF_WORD = '</w>';
-const SPLIT_PATTERN = /<\|startoftext\|>|<\|endoftext\|>|'s|'t|'re|'ve|'m|'ll|'d|\p{L}+|\p{N}|[^\s\p{L}\p{N}]+/giu;
 const CACHE_LIMIT = 20000;
 
 export interface ClipTokenizerFiles {
@@ -45,20 +67,23 @@ export class ClipTokenizer {
   readonly unkId: number;
   /** Sequence length the text encoder takes (model_max_length, 77 for SD). */
   readonly maxLength: number;
+  readonly flavour: ClipTokenizerFlavour;
   private readonly vocab: Map<string, number>;
   private readonly ranks = new Map<string, number>();
   private readonly specialIds = new Map<string, number>();
-  private readonly specialsLongestFirst: string[];
+  /** Special tokens matched in the raw text: all four for v4; for v5 all but bos. */
+  private readonly rawSpecials: string[];
+  /** v5 only: special tokens matched after normalisation (bos). */
+  private readonly normalisedSpecials: string[];
   private readonly bpeCache = new Map<string, number[]>();
   private readonly byteChars = byteToUnicode();
 
-  constructor(files: ClipTokenizerFiles) {
+  constructor(files: ClipTokenizerFiles, options: ClipTokenizerOptions = {}) {
+    this.flavour = checkFlavour(options.flavour);
     this.vocab = new Map(Object.entries(files.vocab));
     const merges = files.merges.slice(0, MAX_MERGES);
-    merges.forEach((m, i) => {
-      const key = m.trim().split(/\s+/).join(' ');
-      if (!this.ranks.has(key)) this.ranks.set(key, i);
-    });
+    // A repeated merge keeps its last rank, as both Python's dict() and the Rust map do.
+    merges.forEach((m, i) => this.ranks.set(m.trim().split(/\s+/).join(' '), i));
     const idOf = (role: string, token: string): number => {
       const id = this.vocab.get(token);
       if (id === undefined) throw new Error(`CLIP tokenizer: the ${role} token ${JSON.stringify(token)} is not in the vocabulary`);
@@ -75,15 +100,25 @@ export class ClipTokenizer {
     for (const [t, id] of [[bos, this.bosId], [eos, this.eosId], [unk, this.unkId], [pad, this.padId]] as const) {
       this.specialIds.set(t, id);
     }
-    this.specialsLongestFirst = [...this.specialIds.keys()].sort((a, b) => b.length - a.length);
+    const longestFirst = (tokens: string[]) => [...new Set(tokens)].sort((a, b) => b.length - a.length);
+    if (this.flavour === 'transformers-v5') {
+      // transformers 5 registers bos as a normalised added token and eos/unk/pad as raw ones.
+      this.rawSpecials = longestFirst([eos, unk, pad]);
+      this.normalisedSpecials = longestFirst([bos]);
+    } else {
+      this.rawSpecials = longestFirst([bos, eos, unk, pad]);
+      this.normalisedSpecials = [];
+    }
     this.maxLength = files.maxLength ?? 77;
   }
 
   /**
    * Loads a diffusers `tokenizer/` folder: vocab.json + merges.txt (or tokenizer.json), and the special
    * tokens and model_max_length from special_tokens_map.json / tokenizer_config.json when present.
+   * `options.flavour` picks the transformers version to reproduce (default 'transformers-v5').
    */
-  static async fromFolder(tokenizerDir: string): Promise<ClipTokenizer> {
+  static async fromFolder(tokenizerDir: string, options: ClipTokenizerOptions = {}): Promise<ClipTokenizer> {
+    checkFlavour(options.flavour);
     const file = (name: string) => path.join(tokenizerDir, name);
     const config = (await readJsonIfExists(file('tokenizer_config.json'))) ?? {};
     const specialMap = (await readJsonIfExists(file('special_tokens_map.json'))) ?? {};
@@ -117,7 +152,7 @@ export class ClipTokenizer {
         unkToken: token('unk_token'),
         padToken: token('pad_token'),
         maxLength,
-      });
+      }, options);
     } catch (e) {
       throw new Error(`${(e as Error).message} (folder ${tokenizerDir})`);
     }
@@ -130,17 +165,7 @@ export class ClipTokenizer {
 
   /** Token ids of `text` without bos/eos and without truncation. */
   encode(text: string): number[] {
-    const ids: number[] = [];
-    for (const piece of this.splitOnSpecials(text)) {
-      const special = this.specialIds.get(piece);
-      if (special !== undefined) {
-        ids.push(special);
-        continue;
-      }
-      const normalised = basicClean(piece);
-      for (const m of normalised.matchAll(SPLIT_PATTERN)) ids.push(...this.bpeIds(m[0]));
-    }
-    return ids;
+    return this.flavour === 'transformers-v5' ? this.encodeV5(text) : this.encodeV4Slow(text);
   }
 
   /** The `maxLength` ids diffusers feeds the text encoder: bos, the first maxLength-2 tokens, eos, padding. */
@@ -151,39 +176,49 @@ export class ClipTokenizer {
     return ids;
   }
 
-  /** Splits around special tokens (exact, case-sensitive, longest match first), like the slow tokenizer's trie. */
-  private splitOnSpecials(text: string): string[] {
-    const out: string[] = [];
-    let start = 0;
-    let i = 0;
-    while (i < text.length) {
-      const hit = this.specialsLongestFirst.find((s) => text.startsWith(s, i));
-      if (hit) {
-        if (i > start) out.push(text.slice(start, i));
-        out.push(hit);
-        i += hit.length;
-        start = i;
-      } else {
-        i++;
+  private encodeV5(text: string): number[] {
+    const ids: number[] = [];
+    for (const raw of splitOnSpecials(text, this.rawSpecials)) {
+      if (raw.special) {
+        ids.push(this.specialIds.get(raw.text) as number);
+        continue;
+      }
+      for (const piece of splitOnSpecials(normaliseV5(raw.text), this.normalisedSpecials)) {
+        if (piece.special) {
+          ids.push(this.specialIds.get(piece.text) as number);
+          continue;
+        }
+        for (const word of preTokenizeV5(piece.text)) ids.push(...this.bpeIds(word));
       }
     }
-    if (start < text.length) out.push(text.slice(start));
-    return out;
+    return ids;
   }
 
+  private encodeV4Slow(text: string): number[] {
+    const ids: number[] = [];
+    for (const piece of splitOnSpecials(text, this.rawSpecials)) {
+      if (piece.special) {
+        ids.push(this.specialIds.get(piece.text) as number);
+        continue;
+      }
+      for (const word of preTokenizeV4(piece.text)) {
+        // The slow tokenizer's BPE cache is seeded with these two, so a lower-cased one typed in the
+        // text still maps to its own id.
+        const seeded = word === '<|startoftext|>' || word === '<|endoftext|>' ? this.vocab.get(word) : undefined;
+        if (seeded !== undefined) ids.push(seeded);
+        else ids.push(...this.bpeIds(word));
+      }
+    }
+    return ids;
+  }
+
+  /** BPE ids of one pre-tokenized piece (cached: prompts repeat words). */
   private bpeIds(piece: string): number[] {
     const cached = this.bpeCache.get(piece);
     if (cached) return cached;
-    let ids: number[];
-    const lowerSpecial = piece === '<|startoftext|>' || piece === '<|endoftext|>' ? this.vocab.get(piece) : undefined;
-    if (lowerSpecial !== undefined) {
-      // The slow tokenizer's BPE cache returns these two unchanged, so they map to their own ids.
-      ids = [lowerSpecial];
-    } else {
-      let mapped = '';
-      for (const b of Buffer.from(piece, 'utf8')) mapped += this.byteChars[b];
-      ids = this.bpe(mapped).map((sym) => this.vocab.get(sym) ?? this.unkId);
-    }
+    let mapped = '';
+    for (const b of Buffer.from(piece, 'utf8')) mapped += this.byteChars[b];
+    const ids = this.bpe(mapped).map((sym) => this.vocab.get(sym) ?? this.unkId);
     if (this.bpeCache.size >= CACHE_LIMIT) this.bpeCache.clear();
     this.bpeCache.set(piece, ids);
     return ids;
@@ -222,41 +257,38 @@ export class ClipTokenizer {
   }
 }
 
-/** BasicTokenizer(strip_accents=False, do_split_on_punc=False).tokenize joined with spaces. */
-export function basicClean(text: string): string {
-  let cleaned = '';
-  for (const ch of text) {
-    const cp = ch.codePointAt(0) as number;
-    if (cp === 0 || cp === 0xfffd) continue;
-    if (ch === ' ' || ch === '\t' || ch === '\n' || ch === '\r' || /\p{Zs}/u.test(ch)) {
-      cleaned += ' ';
-    } else if (/\p{C}/u.test(ch)) {
-      continue;
-    } else if (isCjk(cp)) {
-      cleaned += ' ' + ch + ' ';
-    } else {
-      cleaned += ch;
-    }
-  }
-  return cleaned
-    .normalize('NFC')
-    .split(/\s+/)
-    .filter((w) => w.length > 0)
-    .map((w) => w.toLowerCase())
-    .join(' ');
+export { basicClean } from './clipPreTokenize';
+
+interface Piece {
+  text: string;
+  special: boolean;
 }
 
-function isCjk(cp: number): boolean {
-  return (
-    (cp >= 0x4e00 && cp <= 0x9fff) ||
-    (cp >= 0x3400 && cp <= 0x4dbf) ||
-    (cp >= 0x20000 && cp <= 0x2a6df) ||
-    (cp >= 0x2a700 && cp <= 0x2b73f) ||
-    (cp >= 0x2b740 && cp <= 0x2b81f) ||
-    (cp >= 0x2b820 && cp <= 0x2ceaf) ||
-    (cp >= 0xf900 && cp <= 0xfaff) ||
-    (cp >= 0x2f800 && cp <= 0x2fa1f)
-  );
+/** Cuts `text` around the given special tokens: leftmost match, longest first, case-sensitive. */
+function splitOnSpecials(text: string, specials: string[]): Piece[] {
+  if (specials.length === 0 || !specials.some((s) => text.includes(s))) return text ? [{ text, special: false }] : [];
+  const out: Piece[] = [];
+  let start = 0;
+  let i = 0;
+  while (i < text.length) {
+    const hit = specials.find((s) => text.startsWith(s, i));
+    if (hit) {
+      if (i > start) out.push({ text: text.slice(start, i), special: false });
+      out.push({ text: hit, special: true });
+      i += hit.length;
+      start = i;
+    } else {
+      i++;
+    }
+  }
+  if (start < text.length) out.push({ text: text.slice(start), special: false });
+  return out;
+}
+
+function checkFlavour(flavour: unknown): ClipTokenizerFlavour {
+  if (flavour === undefined) return 'transformers-v5';
+  if (CLIP_TOKENIZER_FLAVOURS.includes(flavour as ClipTokenizerFlavour)) return flavour as ClipTokenizerFlavour;
+  throw new Error(`CLIP tokenizer: unknown flavour ${JSON.stringify(flavour)}; use one of ${CLIP_TOKENIZER_FLAVOURS.map((f) => `'${f}'`).join(', ')}`);
 }
 
 /** GPT-2's reversible byte -> printable character table. */
