@@ -21,8 +21,8 @@ describe('engine server (JSON-RPC over stdio)', function () {
   before(async () => {
     model = await ensureFixture('tiny-a');
     server = await startServer();
-    server.connection.onNotification(Methods.progress, (e: unknown) => progress.push(e as ProgressEvent));
-    server.connection.onNotification(Methods.queue, (e: unknown) => queue.push(e as QueueEvent));
+    server.connection.onNotification(Methods.progress, (e: unknown) => { progress.push(e as ProgressEvent); });
+    server.connection.onNotification(Methods.queue, (e: unknown) => { queue.push(e as QueueEvent); });
     await server.connection.sendRequest(Methods.initialize, { provider: 'cpu', threads: 1 });
   });
   after(async () => server.close());
