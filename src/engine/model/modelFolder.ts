@@ -2,6 +2,7 @@
 // is, and the facts the pipeline reads from it (scheduler config, VAE factor and scaling,
 // default latent size). Every problem is an error that names the file and the fix.
 
+import { parsePythonJson } from './pythonJson';
 import { existsSync, promises as fs, readdirSync, statSync } from 'fs';
 import * as path from 'path';
 import type { ModelComponentInfo, ModelInfoResult } from '../../core/protocol';
@@ -217,7 +218,7 @@ async function readJson(file: string): Promise<Record<string, unknown>> {
   }
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = parsePythonJson(text);
   } catch (err) {
     throw modelError(`${file} is not valid JSON (${(err as Error).message}): the file is damaged; download the model again.`);
   }
