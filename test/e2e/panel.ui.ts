@@ -199,5 +199,34 @@ describe('results panel and gallery in VS Code (code-server)', function () {
       const t = fs.readFileSync(path.join(workspace, DOC), 'utf8');
       return (t.match(/!\[[^\]]*\]\(images\//g) ?? []).length === 2 ? t : undefined;
     });
+    await gallery.locator('#preview-close').click();
+  });
+
+  it('follows the dark and high-contrast themes', async () => {
+    for (const [theme, bodyClass, name] of [
+      ['Dark Modern', 'vscode-dark', '9-theme-dark'],
+      ['Dark High Contrast', 'vscode-high-contrast', '10-theme-high-contrast'],
+      ['Light Modern', 'vscode-light', ''],
+    ] as const) {
+      await runCommand(page, 'Preferences: Color Theme');
+      const input = page.locator('.quick-input-widget input');
+      await input.fill(theme);
+      await page.locator('.quick-input-list .monaco-list-row', { has: page.locator('.label-name', { hasText: new RegExp(`^${theme}$`) }) }).first().click();
+      await eventually(`the panel in ${theme}`, async () => ((await panel.locator('body').getAttribute('class'))?.includes(bodyClass) ? true : undefined));
+      await panel.locator('#generate').focus();
+      await page.waitForTimeout(300);
+      if (name) await shot(page, name);
+    }
+  });
+
+  it('comes back after a window reload with its results and form', async () => {
+    const prompt = await panel.locator('#prompt textarea').inputValue();
+    await page.reload();
+    await page.locator('.monaco-workbench').waitFor({ timeout: 60000 });
+    panel = await webviewFrame(page, '#ci-panel', 60000);
+    await panel.locator('.result img').first().waitFor({ timeout: 30000 });
+    assert.equal(await panel.locator('#prompt textarea').inputValue(), prompt, 'the prompt the user was editing is kept');
+    assert.equal(await panel.locator('.result').count(), 1);
+    await shot(page, '11-after-reload');
   });
 });

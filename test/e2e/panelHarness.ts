@@ -145,8 +145,11 @@ export async function runCommand(page: Page, title: string): Promise<void> {
   const input = page.locator('.quick-input-widget input');
   await input.waitFor();
   await input.fill(`>${title}`);
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor({ timeout: 30000 });
-  await input.press('Enter');
+  // Recently used commands sort first, so pick the row whose label is exactly the title.
+  const exact = new RegExp(`^${title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
+  const row = page.locator('.quick-input-list .monaco-list-row', { has: page.locator('.label-name', { hasText: exact }) }).first();
+  await row.waitFor({ timeout: 30000 });
+  await row.click();
 }
 
 /** Opens a workspace file with Quick Open. */
@@ -187,3 +190,5 @@ export async function eventually<T>(what: string, check: () => T | undefined | P
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+
