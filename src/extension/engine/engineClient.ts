@@ -89,6 +89,7 @@ export class EngineClient implements EngineClientApi {
   private busy = 0;
   private disposed = false;
   private restartWhenIdle = false;
+  private lastProgressAt = 0;
   private readonly timeouts: typeof DEFAULT_TIMEOUTS;
   private readonly _onJob = new Emitter<JobEvent>();
   readonly onJob = this._onJob.event;
@@ -245,8 +246,10 @@ export class EngineClient implements EngineClientApi {
           if (timer) clearTimeout(timer);
           timer = setTimeout(() => {
             finish(() => reject(error()));
-            // A stuck engine cannot be trusted with the next job.
-            if (this.engine === engine) void this.stop();
+            // A stuck engine cannot be trusted with the next job; but an engine still making
+            // progress on a generation is busy, not stuck, and keeps running.
+            const progressing = method !== Methods.generate && Date.now() - this.lastProgressAt < this.timeouts.generateStall;
+            if (this.engine === engine && !progressing) void this.stop();
           }, ms);
         };
         const armStall = (): void =>
@@ -390,6 +393,7 @@ export class EngineClient implements EngineClientApi {
         const event = validateProgressEvent(raw);
         const job = this.jobs.get(event.jobId);
         if (!job) return;
+        this.lastProgressAt = Date.now();
         job.touch();
         job.options.onProgress?.(event);
         this._onJob.fire({ kind: 'progress', jobId: event.jobId, progress: event });

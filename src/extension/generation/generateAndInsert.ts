@@ -40,6 +40,8 @@ export interface GenerationOutcome {
 export const RESTRICTED_MESSAGE = 'Course Illustrator does not generate or write files in Restricted Mode. Trust this workspace to use it.';
 
 export async function generateAndInsert(services: Services, req: GenerationRequest, storage: vscode.Uri): Promise<GenerationOutcome | undefined> {
+  let createdFolder: vscode.Uri | undefined;
+  let succeeded = false;
   try {
     if (!services.isTrusted()) {
       void vscode.window.showWarningMessage(RESTRICTED_MESSAGE, 'Manage Workspace Trust').then((a) => a && vscode.commands.executeCommand('workbench.trust.manage'));
@@ -55,7 +57,9 @@ export async function generateAndInsert(services: Services, req: GenerationReque
     // Resolve first: a bad destination fails before minutes of computing.
     const dest = await services.resolveImageDestination(req.document, { prompt: req.prompt, seed });
     const jobDir = batch > 1 ? vscode.Uri.joinPath(storage, 'variations', `${Date.now().toString(36)}-${seed}`) : undefined;
-    await vscode.workspace.fs.createDirectory(jobDir ?? dest.folder);
+    // The engine writes into an existing folder; a folder made here and left empty by a failed
+    // or cancelled job is removed again.
+    createdFolder = await createFolder(jobDir ?? dest.folder);
     const params: GenerateParams = {
       model,
       prompt: req.prompt,
@@ -112,12 +116,14 @@ export async function generateAndInsert(services: Services, req: GenerationReque
     services.setLastImage({ path: file, alt: req.alt, image: chosen, params });
     (services as { fireImagesWritten?: (d: vscode.Uri, i: GeneratedImage[]) => void }).fireImagesWritten?.(req.document, [chosen]);
     services.log.info(`inserted ${insert.markdown} into ${vscode.workspace.asRelativePath(req.document)} (${Date.now() - started} ms end to end)`);
+    succeeded = true;
     return { insert, file, result };
   } catch (e) {
     reportError(services, e);
     return undefined;
   } finally {
     req.target.dispose();
+    if (!succeeded && createdFolder) await removeIfEmpty(createdFolder);
   }
 }
 
@@ -142,3 +148,39 @@ export function reportError(services: Services, e: unknown): void {
   void vscode.window.showErrorMessage(message, 'Show Engine Log').then((a) => a && services.log.show());
 }
 
+
+/** Creates `folder` (and missing parents); returns the top-most folder it created, if any. */
+async function createFolder(folder: vscode.Uri): Promise<vscode.Uri | undefined> {
+  let top: vscode.Uri | undefined;
+  for (let u = folder; ; u = vscode.Uri.joinPath(u, '..')) {
+    if (await exists(u)) break;
+    top = u;
+    if (u.path === '/' || vscode.Uri.joinPath(u, '..').path === u.path) break;
+  }
+  if (top) await vscode.workspace.fs.createDirectory(folder);
+  return top;
+}
+
+async function exists(u: vscode.Uri): Promise<boolean> {
+  try {
+    await vscode.workspace.fs.stat(u);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Deletes a folder tree this job created if it holds no file (only empty folders). */
+async function removeIfEmpty(folder: vscode.Uri): Promise<void> {
+  const hasFile = async (u: vscode.Uri): Promise<boolean> => {
+    for (const [name, type] of await vscode.workspace.fs.readDirectory(u)) {
+      if (type !== vscode.FileType.Directory || (await hasFile(vscode.Uri.joinPath(u, name)))) return true;
+    }
+    return false;
+  };
+  try {
+    if (!(await hasFile(folder))) await vscode.workspace.fs.delete(folder, { recursive: true, useTrash: false });
+  } catch {
+    // already gone or not readable: nothing to tidy
+  }
+}

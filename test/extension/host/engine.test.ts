@@ -1,8 +1,10 @@
 import * as assert from 'assert';
+import * as fs from 'fs';
 import * as os from 'os';
+import * as path from 'path';
 import * as vscode from 'vscode';
 import type { GenerationOutcome } from '../../../src/extension/generation/generateAndInsert';
-import { api, freshMarkdown, waitFor } from './helpers';
+import { api, freshMarkdown, waitFor, workspaceDir } from './helpers';
 
 describe('engine life cycle', () => {
   it('reuses the warm engine: same pid, no model loading the second time', async () => {
@@ -54,5 +56,19 @@ describe('engine life cycle', () => {
     await assert.rejects(job, (e: Error & { kind?: string }) => e.kind === 'cancelled');
     // The engine survives a cancel.
     assert.ok((await services.engine.status()).pid > 0);
+  });
+});
+
+describe('cancelling a generation from the command', () => {
+  it('inserts nothing and leaves no empty image folder behind', async () => {
+    const { services } = await api();
+    const editor = await freshMarkdown('course/cancelled.md', 'x\n');
+    const pending = vscode.commands.executeCommand('courseIllustrator.generate', { prompt: 'a slow tide', seed: 3, steps: 150, size: '512x512' });
+    await waitFor('the job to run', () => services.engine.activeJobs().length > 0, 30_000);
+    await new Promise((r) => setTimeout(r, 100));
+    assert.strictEqual(await vscode.commands.executeCommand('courseIllustrator.cancel'), 1);
+    assert.strictEqual(await pending, undefined);
+    assert.strictEqual(editor.document.getText(), 'x\n');
+    assert.ok(!fs.existsSync(path.join(workspaceDir(), 'course', 'images', 'cancelled')), 'the folder made for the job is gone');
   });
 });
