@@ -2,20 +2,20 @@
 // real engine and the tiny test model: type a prompt and see the counter, Generate and see the
 // live preview then the image, Insert and find the link in the file on disk, Cancel a long job and
 // find no file, then open the gallery, see the thumbnail, search, and insert from it.
-// Screenshots of each state go to test-output/e2e/. Prints the time from Generate to the first preview.
+// Screenshots of each state go to test-output/screenshots/panel-*.png. Prints the time from Generate to the first preview.
 //
-//   node esbuild.js && npx mocha --no-config -r tsx/cjs --timeout 300000 test/e2e/panel.ui.ts
+//   npx mocha --no-config -r tsx/cjs --timeout 300000 test/e2e/panel.ui.ts   (part of npm run test:ui)
 
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Frame, Page } from 'playwright-core';
 import { ensureFixture } from '../fixtures/tinyPipeline';
+import { OUTPUT_DIR, cursorToEnd, launchWorkbench, openActivity, openFile, runCommand, screenshot, webviewFrame, type Workbench } from './harness';
 import type { InPage, PageImage } from './pageTypes';
-import { ROOT, Workbench, eventually, openFile, openWorkbench, runCommand, webviewFrame } from './panelHarness';
+import { prepare } from './runHost';
+import { INTRO_MD, makeWorkspace } from './workspace';
 
-const OUT = path.join(ROOT, 'test-output', 'e2e');
 const DOC = 'course/intro.md';
 
 function pngsUnder(dir: string): string[] {
@@ -24,13 +24,30 @@ function pngsUnder(dir: string): string[] {
 }
 
 async function shot(page: Page, name: string): Promise<string> {
-  const file = path.join(OUT, `${name}.png`);
-  await page.screenshot({ path: file });
-  return file;
+  return screenshot(page, `panel-${name}`);
 }
 
 async function setField(frame: Frame, id: string, value: string): Promise<void> {
   await frame.locator(`#${id} input`).fill(value);
+}
+
+/** Polls until `check` returns a value (not undefined), or fails naming `what`. */
+async function eventually<T>(what: string, check: () => T | undefined | Promise<T | undefined>, timeoutMs = 20000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Picks the quick-pick row whose label is exactly `label` (recently used entries sort first). */
+async function pickExact(page: Page, label: string): Promise<void> {
+  const exact = new RegExp(`^${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
+  const row = page.locator('.quick-input-list .monaco-list-row', { has: page.locator('.label-name', { hasText: exact }) }).first();
+  await row.waitFor({ timeout: 30000 });
+  await row.click();
 }
 
 describe('results panel and gallery in VS Code (code-server)', function () {
@@ -42,18 +59,13 @@ describe('results panel and gallery in VS Code (code-server)', function () {
   const imagesDir = () => path.join(workspace, 'course', 'images');
 
   before(async () => {
-    const model = await ensureFixture('tiny-a');
-    const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ci-e2e-panel-'));
-    workspace = path.join(runDir, 'workspace');
-    fs.mkdirSync(path.join(workspace, 'course'), { recursive: true });
-    fs.writeFileSync(path.join(workspace, DOC), '# The heart\n\nThe heart pumps blood.\n\n');
-    fs.mkdirSync(OUT, { recursive: true });
-    wb = await openWorkbench(workspace, runDir, {
-      'courseIllustrator.modelPath': model,
-      'courseIllustrator.previewEvery': 1,
-      'courseIllustrator.imageFolder': 'images/',
-      'courseIllustrator.threads': 1,
+    prepare();
+    const modelDir = await ensureFixture('tiny-a');
+    workspace = makeWorkspace(path.join(OUTPUT_DIR, 'workspaces', 'panel-ui'), {
+      modelDir,
+      settings: { 'courseIllustrator.size': '512x512', 'courseIllustrator.steps': 20, 'courseIllustrator.imageFolder': 'images/' },
     });
+    wb = await launchWorkbench({ name: 'panel-ui', folder: workspace });
     page = wb.page;
   });
 
@@ -62,7 +74,7 @@ describe('results panel and gallery in VS Code (code-server)', function () {
     if (this.currentTest?.state !== 'failed') return;
     failed = true;
     const name = (this.currentTest.title ?? 'test').replace(/[^a-z0-9]+/gi, '-').slice(0, 60);
-    await page?.screenshot({ path: path.join(OUT, `failed-${name}.png`) }).catch(() => undefined);
+    if (page) await screenshot(page, `panel-failed-${name}`).catch(() => undefined);
     const texts = panel
       ? await panel.evaluate(() => {
           const w: InPage = globalThis;
@@ -73,15 +85,14 @@ describe('results panel and gallery in VS Code (code-server)', function () {
   });
 
   after(async () => {
-    if (failed && wb) console.log(wb.serverLog().slice(-3000));
+    if (failed && wb) console.log(`      run folder: ${wb.runDir}`);
     await wb?.close();
   });
 
   it('opens from the palette next to the Markdown file', async () => {
     await openFile(page, DOC);
     // Cursor at the end of the document: that is where Insert puts the image.
-    await page.locator('.monaco-editor .view-lines').first().click();
-    await page.keyboard.press('Control+End');
+    await cursorToEnd(page);
     await runCommand(page, 'Course Illustrator: Open Illustration Panel');
     panel = await webviewFrame(page, '#ci-panel');
     await panel.locator('#target', { hasText: 'intro.md' }).waitFor();
@@ -121,8 +132,8 @@ describe('results panel and gallery in VS Code (code-server)', function () {
     });
     assert.ok(times.clicked !== undefined && times.preview !== undefined, `a live preview was shown (${JSON.stringify(times)})`);
     const ms = (times.preview as number) - (times.clicked as number);
-    console.log(`      time from Generate to first preview (cold engine, tiny-a, 512x512, 40 steps): ${ms.toFixed(0)} ms`);
-    fs.writeFileSync(path.join(OUT, 'first-preview-ms.txt'), `${ms.toFixed(0)}\n`);
+    console.log(`      time from Generate to first preview (first job: model sessions load in it; tiny-a, 512x512, 40 steps): ${ms.toFixed(0)} ms`);
+    fs.writeFileSync(path.join(OUTPUT_DIR, 'panel-first-preview-ms.txt'), `${ms.toFixed(0)}\n`);
     assert.equal(pngsUnder(imagesDir()).length, 1, 'exactly one image file was written');
     await shot(page, '2-panel-result');
   });
@@ -137,7 +148,7 @@ describe('results panel and gallery in VS Code (code-server)', function () {
       const t = fs.readFileSync(path.join(workspace, DOC), 'utf8');
       return /!\[[^\]]*\]\(images\/[^)]+\.png\)/.test(t) ? t : undefined;
     });
-    assert.ok(text.startsWith('# The heart\n\nThe heart pumps blood.\n'), 'the original text is kept');
+    assert.ok(text.startsWith(INTRO_MD.trimEnd()), 'the original text is kept');
     const link = /!\[[^\]]*\]\((images\/[^)]+\.png)\)/.exec(text)?.[1] ?? '';
     assert.ok(fs.existsSync(path.join(workspace, 'course', decodeURI(link))), `the link ${link} points at the file`);
     await shot(page, '3-inserted');
@@ -166,7 +177,7 @@ describe('results panel and gallery in VS Code (code-server)', function () {
   });
 
   it('lists the image in the gallery, searches, and inserts from it', async () => {
-    await page.locator('.activitybar .action-item a[aria-label^="Illustrations"]').click();
+    await openActivity(page, 'Illustrations');
     const gallery = await webviewFrame(page, '#ci-gallery');
     await gallery.locator('.card img[src]').first().waitFor({ timeout: 60000 });
     const w = await gallery.locator('.card img[src]').first().evaluate(async (el) => {
@@ -185,8 +196,7 @@ describe('results panel and gallery in VS Code (code-server)', function () {
     await shot(page, '7-gallery-search');
 
     // Cursor to the end of the document, then insert from the gallery with the keyboard.
-    await page.locator('.monaco-editor .view-lines').first().click();
-    await page.keyboard.press('Control+End');
+    await cursorToEnd(page);
     await gallery.locator('.card').first().focus();
     await gallery.locator('.card').first().press('Enter');
     await gallery.locator('#preview:not([hidden])').waitFor();
@@ -208,10 +218,12 @@ describe('results panel and gallery in VS Code (code-server)', function () {
       ['Dark High Contrast', 'vscode-high-contrast', '10-theme-high-contrast'],
       ['Light Modern', 'vscode-light', ''],
     ] as const) {
-      await runCommand(page, 'Preferences: Color Theme');
+      await page.keyboard.press('F1');
       const input = page.locator('.quick-input-widget input');
+      await input.fill('>Preferences: Color Theme');
+      await pickExact(page, 'Preferences: Color Theme');
       await input.fill(theme);
-      await page.locator('.quick-input-list .monaco-list-row', { has: page.locator('.label-name', { hasText: new RegExp(`^${theme}$`) }) }).first().click();
+      await pickExact(page, theme);
       await eventually(`the panel in ${theme}`, async () => ((await panel.locator('body').getAttribute('class'))?.includes(bodyClass) ? true : undefined));
       await panel.locator('#generate').focus();
       await page.waitForTimeout(300);
