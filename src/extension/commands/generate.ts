@@ -2,7 +2,7 @@
 // size preset and negative prompt; the image goes to the cursor of the editor it started from.
 
 import * as vscode from 'vscode';
-import { SIZE_PRESETS } from '../../core/templates';
+import { SIZE_PRESETS, TEMPLATES } from '../../core/templates';
 import { parseSize } from '../config';
 import { generateAndInsert, type GenerationOutcome } from '../generation/generateAndInsert';
 import { TrackedRange } from '../insert/trackedPosition';
@@ -53,7 +53,7 @@ export class GenerateCommand implements Command {
     const scripted = args.prompt !== undefined;
     if (!scripted) {
       const typed = await vscode.window.showInputBox({
-        title: 'Generate Illustration (1/3): prompt',
+        title: 'Generate Illustration (1/4): prompt',
         prompt: 'Describe the illustration. It is inserted at the cursor.',
         value: prompt,
         placeHolder: 'a labelled diagram of a plant cell, flat educational illustration',
@@ -65,6 +65,17 @@ export class GenerateCommand implements Command {
     }
     if (!prompt) return undefined;
 
+    let template = args.template;
+    if (template === undefined && !scripted) {
+      const items = [
+        { label: 'No template', description: 'use the prompt as written', id: '' },
+        ...TEMPLATES.map((t) => ({ label: t.label, description: t.domain === 'medical' ? 'adds a visible "AI-generated" label' : '', id: t.id })),
+      ];
+      const pick = await vscode.window.showQuickPick(items, { title: 'Generate Illustration (2/4): template', ignoreFocusOut: true });
+      if (!pick) return undefined;
+      template = pick.id || undefined;
+    }
+
     const config = this.services.config();
     let size = parseSize(args.size);
     if (!size && !scripted) {
@@ -73,14 +84,14 @@ export class GenerateCommand implements Command {
         { label: `Default (${defaultLabel})`, description: 'courseIllustrator.size', width: config.width, height: config.height },
         ...SIZE_PRESETS.filter((p) => p.width !== config.width || p.height !== config.height).map((p) => ({ ...p })),
       ];
-      const pick = await vscode.window.showQuickPick(items, { title: 'Generate Illustration (2/3): size', ignoreFocusOut: true });
+      const pick = await vscode.window.showQuickPick(items, { title: 'Generate Illustration (3/4): size', ignoreFocusOut: true });
       if (!pick) return undefined;
       size = { width: pick.width, height: pick.height };
     }
     let negativePrompt = args.negativePrompt;
     if (negativePrompt === undefined && !scripted) {
       const typed = await vscode.window.showInputBox({
-        title: 'Generate Illustration (3/3): negative prompt (optional)',
+        title: 'Generate Illustration (4/4): negative prompt (optional)',
         prompt: 'What the image should not show. Press Enter to keep the default.',
         value: config.negativePrompt,
         placeHolder: 'text, watermark, blurry',
@@ -117,7 +128,7 @@ export class GenerateCommand implements Command {
         seed: args.seed,
         steps: args.steps,
         scheduler: args.scheduler,
-        template: args.template,
+        template,
         width: size?.width,
         height: size?.height,
       },

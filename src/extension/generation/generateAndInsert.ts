@@ -4,7 +4,7 @@
 
 import * as vscode from 'vscode';
 import type { ContentDomain, GenerateParams, GenerateResult, GeneratedImage } from '../../core/protocol';
-import { domainFor, findTemplate } from '../../core/templates';
+import { applyTemplate, domainFor, findTemplate } from '../../core/templates';
 import { isCancelled, isEngineError } from '../engine/engineError';
 import { UntitledDocumentError } from '../insert/destinationFs';
 import type { TrackedRange } from '../insert/trackedPosition';
@@ -27,6 +27,8 @@ export interface GenerationRequest {
   height?: number;
   scheduler?: string;
   template?: string;
+  /** The prompt already has the template applied (regenerating from PNG metadata). */
+  templateApplied?: boolean;
   /** >1: generate this many variations and let the user choose one. */
   variations?: number;
 }
@@ -53,7 +55,9 @@ export async function generateAndInsert(services: Services, req: GenerationReque
     const template = findTemplate(req.template);
     const batch = Math.max(1, req.variations ?? 1);
     const seed = req.seed ?? Math.floor(Math.random() * 2 ** 32);
-    const domain: ContentDomain = domainFor(req.prompt, template);
+    // The template wraps the user's subject; the alt text and the file name keep the subject.
+    const prompt = req.templateApplied ? req.prompt : applyTemplate(template, req.prompt);
+    const domain: ContentDomain = domainFor(prompt, template);
     // Resolve first: a bad destination fails before minutes of computing.
     const dest = await services.resolveImageDestination(req.document, { prompt: req.prompt, seed });
     const jobDir = batch > 1 ? vscode.Uri.joinPath(storage, 'variations', `${Date.now().toString(36)}-${seed}`) : undefined;
@@ -62,8 +66,8 @@ export async function generateAndInsert(services: Services, req: GenerationReque
     createdFolder = await createFolder(jobDir ?? dest.folder);
     const params: GenerateParams = {
       model,
-      prompt: req.prompt,
-      negativePrompt: req.negativePrompt ?? (config.negativePrompt || undefined),
+      prompt,
+      negativePrompt: req.negativePrompt ?? (config.negativePrompt || template?.negative || undefined),
       seed,
       steps: req.steps ?? config.steps,
       guidance: req.guidance ?? config.guidance,
@@ -76,7 +80,7 @@ export async function generateAndInsert(services: Services, req: GenerationReque
       extraParameters: template ? { Template: template.id } : undefined,
       ...(jobDir ? { outDir: jobDir.fsPath } : { outFile: dest.file.fsPath }),
     };
-    services.log.info(`generate "${req.prompt}" seed ${seed} ${params.width}x${params.height} ${params.steps} steps${batch > 1 ? ` x${batch}` : ''} -> ${jobDir?.fsPath ?? dest.file.fsPath} (${dest.source})`);
+    services.log.info(`generate "${prompt}" (${domain}) seed ${seed} ${params.width}x${params.height} ${params.steps} steps${batch > 1 ? ` x${batch}` : ''} -> ${jobDir?.fsPath ?? dest.file.fsPath} (${dest.source})`);
     const started = Date.now();
     const result = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: batch > 1 ? `Illustrating (${batch} variations)` : 'Illustrating', cancellable: true },

@@ -63,6 +63,7 @@ export function requestForImage(document: vscode.TextDocument, image: MarkdownIm
     height: size ? Number(size[2]) : info.height || undefined,
     scheduler,
     template: f['Template'],
+    templateApplied: true,
     variations,
   };
 }

@@ -48,10 +48,11 @@ describe('Course Illustrator in VS Code (UI)', function () {
     await openFile(page, 'course/intro.md');
     await cursorToEnd(page);
     await runCommand(page, 'Course Illustrator: Generate Illustration');
-    await answerQuickInput(page, 'a watercolor oak tree', '(1/3)');
-    await answerQuickInput(page, undefined, '(2/3)'); // size: default
+    await answerQuickInput(page, 'a watercolor oak tree', '(1/4)');
+    await answerQuickInput(page, undefined, '(2/4)'); // template: none
+    await answerQuickInput(page, undefined, '(3/4)'); // size: default
     const started = Date.now();
-    await answerQuickInput(page, undefined, '(3/3)'); // negative prompt: keep
+    await answerQuickInput(page, undefined, '(4/4)'); // negative prompt: keep
     const toast = await waitForNotification(page, /step \d+\/\d+/);
     assert.match((await toast.textContent()) ?? '', /Illustrating.*step \d+\/\d+( · ETA \d+:\d\d)?/);
     await screenshot(page, 'ui-generate-progress');

@@ -49,4 +49,15 @@ describe('Generate Illustration command', () => {
       assert.ok(info.aiGenerated);
     }
   });
+
+  it('applies a template to the prompt but keeps the subject as alt text and file name', async () => {
+    const { services } = await api();
+    await freshMarkdown('course/templated.md', '');
+    const outcome = await vscode.commands.executeCommand<GenerationOutcome>('courseIllustrator.generate', { prompt: 'a leaf', seed: 12, template: 'medical-anatomy' });
+    assert.ok(outcome);
+    assert.strictEqual(outcome.insert.markdown, '![a leaf](images/templated/a-leaf-12.png)');
+    const info = await services.engine.info(outcome.file);
+    assert.ok(info.kind === 'png' && info.prompt?.startsWith('a leaf, medical anatomical illustration'), JSON.stringify(info));
+    assert.strictEqual(info.kind === 'png' && info.fields?.['Template'], 'medical-anatomy');
+  });
 });
