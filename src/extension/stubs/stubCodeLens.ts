@@ -18,7 +18,13 @@ export class StubCodeLensProvider extends Disposable implements vscode.CodeLensP
   ) {
     super();
     this._register(images.onDidLearn(() => this._onDidChange.fire()));
-    this._register(vscode.workspace.onDidGrantWorkspaceTrust(() => this._onDidChange.fire()));
+    this._register(
+      vscode.workspace.onDidGrantWorkspaceTrust(() => {
+        // Images were not looked up while untrusted.
+        images.invalidate();
+        this._onDidChange.fire();
+      }),
+    );
   }
 
   refresh(): void {

@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import type { GenerationOutcome } from '../../../src/extension/generation/generateAndInsert';
-import { api, note, freshMarkdown, isPng, workspaceDir } from './helpers';
+import { api, note, freshMarkdown, isPng, waitFor, workspaceDir } from './helpers';
 
 describe('Generate Illustration command', () => {
   it('inserts a relative link at the cursor of the editor it started from, and writes the PNG', async () => {
@@ -59,5 +59,23 @@ describe('Generate Illustration command', () => {
     const info = await services.engine.info(outcome.file);
     assert.ok(info.kind === 'png' && info.prompt?.startsWith('a leaf, medical anatomical illustration'), JSON.stringify(info));
     assert.strictEqual(info.kind === 'png' && info.fields?.['Template'], 'medical-anatomy');
+  });
+
+  it('follows edits made while the job runs: lines typed above move the insertion point', async () => {
+    const { services } = await api();
+    const editor = await freshMarkdown('course/moving.md', 'A\nB\n');
+    editor.selection = new vscode.Selection(1, 1, 1, 1);
+    let progressed = false;
+    const sub = services.engine.onJob((e) => e.kind === 'progress' && (progressed = true));
+    try {
+      const pending = vscode.commands.executeCommand<GenerationOutcome>('courseIllustrator.generate', { prompt: 'a moving train', seed: 4, steps: 150, size: '512x512' });
+      await waitFor('progress', () => progressed, 30_000);
+      await editor.edit((b) => b.insert(new vscode.Position(0, 0), 'new line 1\nnew line 2\n'));
+      const outcome = await pending;
+      assert.ok(outcome);
+      assert.strictEqual(editor.document.getText(), 'new line 1\nnew line 2\nA\nB![a moving train](images/moving/a-moving-train-4.png)\n');
+    } finally {
+      sub.dispose();
+    }
   });
 });
