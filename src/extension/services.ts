@@ -42,7 +42,7 @@ export type JobEvent =
   | { kind: 'finished'; jobId: string; result: GenerateResult }
   | { kind: 'failed'; jobId: string; error: EngineError };
 
-export type EngineErrorKind = 'cancelled' | 'crashed' | 'timeout' | 'badInput' | 'modelError' | 'outputError' | 'internal' | 'badReply';
+export type EngineErrorKind = 'cancelled' | 'crashed' | 'timeout' | 'badInput' | 'modelError' | 'outputError' | 'internal' | 'badReply' | 'restricted';
 
 /** Every failure from the engine client is one of these; `message` is meant for the user. */
 export interface EngineError extends Error {

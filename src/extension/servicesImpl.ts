@@ -36,6 +36,7 @@ export class ServicesImpl extends Disposable implements Services {
         },
         idleTimeoutMs: () => this.config().engineIdleTimeout * 1000,
         log,
+        refuse: () => (vscode.workspace.isTrusted ? undefined : 'Course Illustrator does not run its engine in Restricted Mode. Trust this workspace to generate images.'),
         timeouts: testTimeouts(),
       }),
     );

@@ -7,6 +7,7 @@
 // A crash fails every pending request with a clear message; the next request starts a new engine.
 
 import * as cp from 'child_process';
+import * as fs from 'fs';
 import {
   CancellationTokenSource,
   Emitter,
@@ -54,6 +55,8 @@ export interface EngineClientConfig {
   log: Log;
   /** Timeouts, ms. `generateStall`: no progress for this long fails a generation. */
   timeouts?: Partial<{ start: number; request: number; generateStall: number; cancelGrace: number; shutdown: number }>;
+  /** A reason when the engine must not run now (Restricted Mode); checked on every request. */
+  refuse?: () => string | undefined;
   /** Injected for tests; default child_process.spawn. */
   spawn?: typeof cp.spawn;
 }
@@ -225,6 +228,8 @@ export class EngineClient implements EngineClientApi {
     opts: { cts?: CancellationTokenSource; stallMs?: number; onTouch?: (touch: () => void) => void } = {},
   ): Promise<unknown> {
     if (this.disposed) throw new EngineError('cancelled', 'The extension is shutting down.');
+    const refusal = this.config.refuse?.();
+    if (refusal) throw new EngineError('restricted', refusal);
     this.busy++;
     this.clearIdle();
     try {
@@ -317,6 +322,11 @@ export class EngineClient implements EngineClientApi {
     const { log } = this.config;
     const started = Date.now();
     const spawn = this.config.spawn ?? cp.spawn;
+    if (!this.config.spawn && !fs.existsSync(this.config.enginePath)) {
+      const error = new EngineError('crashed', `The engine bundle ${this.config.enginePath} is missing: build it with "node esbuild.js" (or reinstall the extension).`);
+      log.error(error.message);
+      throw error;
+    }
     const nodePath = this.config.nodePath ?? process.execPath;
     const child = spawn(nodePath, [this.config.enginePath, 'serve'], {
       stdio: ['pipe', 'pipe', 'pipe'],

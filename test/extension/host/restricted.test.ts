@@ -22,5 +22,8 @@ describe('Restricted Mode', () => {
     assert.strictEqual(doc.isDirty, false, 'the document was not edited');
     assert.deepStrictEqual(listFiles(workspaceDir()), before, 'no file was written');
     assert.strictEqual(services.engine.pid, undefined, 'no engine was started');
+    // The engine client itself refuses, whoever calls it (panel, gallery thumbnails...).
+    await assert.rejects(services.engine.thumbnail({ source: 'a.png', dest: 'b.png', size: 64 }), (e: Error & { kind?: string }) => e.kind === 'restricted' && /Restricted Mode/.test(e.message));
+    assert.strictEqual(services.engine.pid, undefined);
   });
 });

@@ -118,4 +118,15 @@ describe('extension/engineClient', function () {
       return true;
     });
   });
+
+  it('says how to build the engine when its bundle is missing', async () => {
+    const c = client({ enginePath: path.join(out, 'nope', 'engine.js') });
+    await assert.rejects(c.status(), /engine bundle .*nope.engine\.js is missing: build it with "node esbuild\.js"/);
+  });
+
+  it('refuses every request while the host says so (Restricted Mode)', async () => {
+    const c = client({ refuse: () => 'not in Restricted Mode' });
+    await assert.rejects(c.info('/x.png'), (e: EngineError) => e.kind === 'restricted');
+    assert.strictEqual(c.pid, undefined);
+  });
 });
