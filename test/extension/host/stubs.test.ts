@@ -71,4 +71,20 @@ describe('stubs and CodeLenses', () => {
     assert.ok(diags.some((d) => d.message.includes('Unknown option "colour"')));
     assert.ok(diags.some((d) => d.message.includes('steps must be')));
   });
+
+  it('stays cheap on a 5,000-line document', async () => {
+    const lines: string[] = [];
+    for (let i = 0; i < 5000; i++) lines.push(i % 50 === 0 ? `![figure ${i}]()` : `Paragraph ${i} with *emphasis*, a [link](x.md) and \`code\`.`);
+    const editor = await freshMarkdown('course/big.md', lines.join('\n'));
+    const t0 = Date.now();
+    const first = await lenses(editor.document.uri);
+    const firstMs = Date.now() - t0;
+    await editor.edit((b) => b.insert(new vscode.Position(2500, 0), '![one more]()\n'));
+    const t1 = Date.now();
+    const second = await lenses(editor.document.uri);
+    const secondMs = Date.now() - t1;
+    assert.strictEqual(first.length, 200);
+    assert.strictEqual(second.length, 202);
+    assert.ok(firstMs < 1000 && secondMs < 1000, `${firstMs} ms, ${secondMs} ms`);
+  });
 });
