@@ -66,4 +66,18 @@ describe('variations, settings and refusals', () => {
     assert.strictEqual(outcome, undefined);
     assert.strictEqual(doc.getText(), '# Draft\n');
   });
+
+  it("follows VS Code's markdown.copyFiles.destination when its glob matches the document", async () => {
+    const md = vscode.workspace.getConfiguration('markdown');
+    await md.update('copyFiles.destination', { '/course/copy*.md': '/media/${documentBaseName}/' }, vscode.ConfigurationTarget.Workspace);
+    try {
+      const editor = await freshMarkdown('course/copy-dest.md', '');
+      const outcome = await vscode.commands.executeCommand<GenerationOutcome>('courseIllustrator.generate', { prompt: 'a paper plane', seed: 8 });
+      assert.ok(outcome);
+      assert.strictEqual(outcome.file, path.join(workspaceDir(), 'media', 'copy-dest', 'a-paper-plane-8.png'));
+      assert.strictEqual(editor.document.getText(), '![a paper plane](../media/copy-dest/a-paper-plane-8.png)');
+    } finally {
+      await md.update('copyFiles.destination', undefined, vscode.ConfigurationTarget.Workspace);
+    }
+  });
 });
