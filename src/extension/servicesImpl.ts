@@ -78,8 +78,31 @@ export class ServicesImpl extends Disposable implements Services {
 
   insertImage = insertImage;
 
-  resolveImageDestination(document: vscode.Uri, name: { prompt: string; seed?: number; ext?: string }) {
-    return resolveImageDestination(document, name, this.config());
+  /**
+   * Names handed out and maybe not written yet (lowercase fsPath -> expiry): two jobs queued
+   * with the same prompt and seed must not be given the same free name.
+   */
+  private readonly reserved = new Map<string, number>();
+
+  async resolveImageDestination(document: vscode.Uri, name: { prompt: string; seed?: number; ext?: string }) {
+    const now = Date.now();
+    for (const [p, until] of this.reserved) if (until < now) this.reserved.delete(p);
+    const withReserved: Pick<vscode.FileSystem, 'readDirectory'> = {
+      readDirectory: async (folder) => {
+        let entries: [string, vscode.FileType][] = [];
+        try {
+          entries = await vscode.workspace.fs.readDirectory(folder);
+        } catch {
+          // not created yet
+        }
+        const dir = folder.fsPath.toLowerCase();
+        for (const p of this.reserved.keys()) if (path.dirname(p) === dir) entries.push([path.basename(p), vscode.FileType.File]);
+        return entries;
+      },
+    };
+    const dest = await resolveImageDestination(document, name, this.config(), withReserved);
+    this.reserved.set(dest.file.fsPath.toLowerCase(), now + 30 * 60_000);
+    return dest;
   }
 
   lastImage(): LastImage | undefined {

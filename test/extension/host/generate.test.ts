@@ -78,4 +78,15 @@ describe('Generate Illustration command', () => {
       sub.dispose();
     }
   });
+
+  it('queues two jobs with the same prompt and seed without a name clash', async () => {
+    const editor = await freshMarkdown('course/twice.md', '\n');
+    editor.selection = new vscode.Selection(0, 0, 0, 0);
+    const [a, b] = await Promise.all([
+      vscode.commands.executeCommand<GenerationOutcome>('courseIllustrator.generate', { prompt: 'a twin star', seed: 5, position: { line: 0, character: 0 } }),
+      vscode.commands.executeCommand<GenerationOutcome>('courseIllustrator.generate', { prompt: 'a twin star', seed: 5, position: { line: 1, character: 0 } }),
+    ]);
+    assert.ok(a && b, 'both jobs succeed');
+    assert.deepStrictEqual([path.basename(a.file), path.basename(b.file)].sort(), ['a-twin-star-5-2.png', 'a-twin-star-5.png']);
+  });
 });
