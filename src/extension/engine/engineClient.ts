@@ -183,13 +183,13 @@ export class EngineClient implements EngineClientApi {
     else this.restartWhenIdle = true;
   }
 
-  async stop(): Promise<void> {
+  async stop(reason = 'The engine was stopped; run the job again.'): Promise<void> {
     const engine = this.engine;
     if (!engine) return;
     this.clearIdle();
     engine.stopping = true;
     this.engine = undefined;
-    engine.failAll(new EngineError('crashed', 'The engine was stopped.'));
+    engine.failAll(new EngineError('crashed', reason));
     try {
       await withTimeout(engine.connection.sendRequest(Methods.shutdown, {}), this.timeouts.shutdown, 'shutdown');
     } catch {
@@ -254,7 +254,7 @@ export class EngineClient implements EngineClientApi {
             // A stuck engine cannot be trusted with the next job; but an engine still making
             // progress on a generation is busy, not stuck, and keeps running.
             const progressing = method !== Methods.generate && Date.now() - this.lastProgressAt < this.timeouts.generateStall;
-            if (this.engine === engine && !progressing) void this.stop();
+            if (this.engine === engine && !progressing) void this.stop(`The engine was restarted because ${method} stopped answering; run the job again.`);
           }, ms);
         };
         const armStall = (): void =>
@@ -404,7 +404,9 @@ export class EngineClient implements EngineClientApi {
         const job = this.jobs.get(event.jobId);
         if (!job) return;
         this.lastProgressAt = Date.now();
-        job.touch();
+        // Jobs waiting in the engine's queue send nothing; the running job's progress shows
+        // the engine is alive, so it keeps their stall timers from firing too.
+        for (const j of this.jobs.values()) j.touch();
         job.options.onProgress?.(event);
         this._onJob.fire({ kind: 'progress', jobId: event.jobId, progress: event });
       } catch (e) {
