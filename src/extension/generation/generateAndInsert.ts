@@ -85,7 +85,7 @@ export async function generateAndInsert(services: Services, req: GenerationReque
     const result = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: batch > 1 ? `Illustrating (${batch} variations)` : 'Illustrating', cancellable: true },
       async (progress, token) => {
-        progress.report({ message: 'starting the engine…' });
+        progress.report({ message: services.engine.pid ? 'preparing…' : 'starting the engine…' });
         let done = 0;
         return services.engine.generate(params, {
           token,
