@@ -45,6 +45,7 @@ export class GalleryViewProvider extends Disposable implements vscode.WebviewVie
   private pendingTimer: NodeJS.Timeout | undefined;
   private lastMarkdown: vscode.TextEditor | undefined;
   private infoFailures = 0;
+  private cacheHits = 0;
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -60,9 +61,11 @@ export class GalleryViewProvider extends Disposable implements vscode.WebviewVie
     this._register(watcher.onDidCreate((u) => this.queuePath(u)));
     this._register(watcher.onDidChange((u) => this.queuePath(u)));
     this._register(watcher.onDidDelete((u) => this.onDeleted(u)));
-    // A deleted folder fires one event for the folder, none for the PNGs in it.
-    const folders = this._register(vscode.workspace.createFileSystemWatcher('**/*', true, true, false));
+    // A deleted folder fires one event for the folder, none for the PNGs in it; a new folder's
+    // files can be written before the watcher follows it (inotify), so a new folder is searched.
+    const folders = this._register(vscode.workspace.createFileSystemWatcher('**/*', false, true, false));
     this._register(folders.onDidDelete((u) => this.onDeleted(u)));
+    this._register(folders.onDidCreate((u) => void this.onFolderCreated(u)));
     this._register(services.onDidWriteImages((e) => e.images.forEach((i) => this.queuePath(vscode.Uri.file(i.path)))));
     this._register(vscode.workspace.onDidChangeWorkspaceFolders(() => void this.rescan()));
     this._register(
@@ -115,6 +118,8 @@ export class GalleryViewProvider extends Disposable implements vscode.WebviewVie
   /** Builds the index from scratch (refresh command, folder changes, first show). */
   async rescan(): Promise<void> {
     const generation = ++this.scanGeneration;
+    const started = Date.now();
+    this.cacheHits = 0;
     this.scanning = true;
     this.cache.load();
     this.notifyChanged(true);
@@ -127,6 +132,10 @@ export class GalleryViewProvider extends Disposable implements vscode.WebviewVie
       if (generation !== this.scanGeneration) return;
       this.cache.retainOnly(seen);
       this.scanned = true;
+      this.services.log.info(
+        `Gallery: ${this.index.size} of ${files.length} PNG files are Course Illustrator images ` +
+          `(${this.cacheHits} read from the metadata cache) in ${Date.now() - started} ms.`,
+      );
     } catch (e) {
       this.services.log.error(`Gallery scan failed: ${(e as Error).message}`);
       this.post({ type: 'notice', level: 'error', message: `Could not scan the workspace for images: ${(e as Error).message}` });
@@ -149,7 +158,8 @@ export class GalleryViewProvider extends Disposable implements vscode.WebviewVie
       return;
     }
     let facts = this.cache.get(p, st.mtimeMs, st.size);
-    if (!facts) {
+    if (facts) this.cacheHits++;
+    else {
       facts = await this.infoLimit(() => this.readFacts(p));
       if (!facts || generation !== this.scanGeneration) return;
       this.cache.set(p, st.mtimeMs, st.size, facts);
@@ -190,6 +200,14 @@ export class GalleryViewProvider extends Disposable implements vscode.WebviewVie
       this.pendingPaths.clear();
       void Promise.all(paths.map((p) => this.indexFile(vscode.Uri.file(p))));
     }, 300);
+  }
+
+  private async onFolderCreated(uri: vscode.Uri): Promise<void> {
+    if (uri.scheme !== 'file' || uri.path.toLowerCase().endsWith('.png') || !vscode.workspace.getWorkspaceFolder(uri)) return;
+    const st = await fs.promises.stat(uri.fsPath).catch(() => undefined);
+    if (!st?.isDirectory()) return;
+    const files = await vscode.workspace.findFiles(new vscode.RelativePattern(uri, '**/*.png'), EXCLUDE, MAX_FILES);
+    files.forEach((f) => this.queuePath(f));
   }
 
   private onDeleted(uri: vscode.Uri): void {

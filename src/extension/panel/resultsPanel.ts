@@ -298,17 +298,21 @@ export class ResultsPanelController extends Disposable {
       const seed = settings.seed ?? randomSeed();
       const dest = await this.destination(this.targetDocument(), settings.prompt, seed);
       // The engine writes into an existing folder only; the first image of a lesson creates it.
+      const createdFolder = !fs.existsSync(dest.folder);
       await vscode.workspace.fs.createDirectory(vscode.Uri.file(dest.folder));
       const params = toGenerateParams(settings, model, seed, dest, this.services.config().previewEvery || 1);
       jobId = `panel-${Date.now().toString(36)}-${++this.counter}`;
-      await this.runJob(jobId, params, settings, dest.document);
+      const ok = await this.runJob(jobId, params, settings, dest.document);
+      // A cancelled or failed first job leaves no empty folder behind.
+      if (!ok && createdFolder) await fs.promises.rmdir(dest.folder).catch(() => undefined);
     } catch (e) {
       this.post({ type: 'notice', level: 'error', message: (e as Error).message });
       if (jobId) this.post({ type: 'jobEnded', jobId, outcome: 'failed', message: (e as Error).message });
     }
   }
 
-  private async runJob(jobId: string, params: GenerateParams, settings: PanelSettings, document: vscode.Uri | undefined): Promise<void> {
+  /** True when the job finished and its images are in the results. */
+  private async runJob(jobId: string, params: GenerateParams, settings: PanelSettings, document: vscode.Uri | undefined): Promise<boolean> {
     const cts = new vscode.CancellationTokenSource();
     this.cancels.set(jobId, cts);
     this.jobs.add(jobId, settings.prompt);
@@ -337,11 +341,13 @@ export class ResultsPanelController extends Disposable {
       this.post({ type: 'jobEnded', jobId, outcome: 'done' });
       for (const w of result.warnings) this.services.log.warn(w);
       if (result.warnings.length) this.post({ type: 'notice', level: 'info', message: result.warnings.join(' ') });
+      return true;
     } catch (e) {
       const err = e as Error & { kind?: string };
       const cancelled = err.kind === 'cancelled' || cts.token.isCancellationRequested;
       this.post({ type: 'jobEnded', jobId, outcome: cancelled ? 'cancelled' : 'failed', message: cancelled ? undefined : err.message });
       if (!cancelled) this.services.log.error(`Results panel job ${jobId} failed: ${err.message}`);
+      return false;
     } finally {
       this.cancels.delete(jobId);
       cts.dispose();

@@ -1,0 +1,180 @@
+// UI test of the gallery with 1,000 generated images (plus PNGs made by something else) in real
+// VS Code: the first scan and a scan after a reload (metadata cache), newest first, paging while
+// scrolling, lazy thumbnails, search, and live updates when files are deleted or created on disk.
+// Prints how long the scans took; screenshots go to test-output/screenshots/gallery-*.png.
+//
+//   npx mocha --no-config -r tsx/cjs --timeout 300000 test/e2e/gallery.ui.ts   (part of npm run test:ui)
+
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as zlib from 'node:zlib';
+import type { Frame, Page } from 'playwright-core';
+import sharp from 'sharp';
+import { ensureFixture } from '../fixtures/tinyPipeline';
+import { OUTPUT_DIR, launchWorkbench, openActivity, screenshot, webviewFrame, type Workbench } from './harness';
+import type { PageImage } from './pageTypes';
+import { prepare } from './runHost';
+import { REPO_ROOT } from './codeServer';
+import { makeWorkspace } from './workspace';
+
+const COUNT = 1000;
+const ANIMALS = ['owl', 'fox', 'heron', 'lynx', 'otter'];
+
+const promptOf = (i: number) => `a ${ANIMALS[i % ANIMALS.length]} number ${i}, watercolor`;
+
+/** A PNG chunk with its CRC. */
+function chunk(type: string, data: Buffer): Buffer {
+  const len = Buffer.alloc(4);
+  len.writeUInt32BE(data.length);
+  const td = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(zlib.crc32(td) >>> 0);
+  return Buffer.concat([len, td, crc]);
+}
+
+/** The same image with another A1111 `parameters` text (the XMP that marks it as ours is kept). */
+function withParameters(png: Buffer, parameters: string): Buffer {
+  const parts: Buffer[] = [png.subarray(0, 8)];
+  for (let i = 8; i < png.length; ) {
+    const n = png.readUInt32BE(i);
+    const type = png.toString('latin1', i + 4, i + 8);
+    const data = png.subarray(i + 8, i + 8 + n);
+    if (type === 'tEXt' && data.toString('latin1').startsWith('parameters\0')) {
+      parts.push(chunk('tEXt', Buffer.concat([Buffer.from('parameters\0', 'latin1'), Buffer.from(parameters, 'latin1')])));
+    } else {
+      parts.push(png.subarray(i, i + 12 + n));
+    }
+    i += 12 + n;
+  }
+  return Buffer.concat(parts);
+}
+
+async function status(frame: Frame): Promise<string> {
+  return (await frame.locator('#status').textContent()) ?? '';
+}
+
+async function waitForScan(frame: Frame, total: number, timeoutMs = 120000): Promise<void> {
+  await frame.locator('#status', { hasText: new RegExp(`^${total} images$`) }).waitFor({ timeout: timeoutMs });
+}
+
+describe('gallery with 1,000 images in VS Code (code-server)', function () {
+  this.timeout(300000);
+  let wb: Workbench;
+  let page: Page;
+  let gallery: Frame;
+  let workspace: string;
+  let base: Buffer;
+  const fileOf = (i: number) => path.join(workspace, 'course', 'images', `lesson${i % 10}`, `img${i}.png`);
+
+  before(async () => {
+    prepare();
+    const modelDir = await ensureFixture('tiny-a');
+    workspace = makeWorkspace(path.join(OUTPUT_DIR, 'workspaces', 'gallery-ui'), { modelDir });
+    const seedPng = path.join(OUTPUT_DIR, 'workspaces', 'gallery-base.png');
+    fs.rmSync(seedPng, { force: true });
+    execFileSync(process.execPath, [path.join(REPO_ROOT, 'dist/engine.js'), 'generate', '--model', modelDir, '--prompt', 'base',
+      '--steps', '2', '--width', '64', '--height', '64', '--seed', '1', '--out', seedPng], { stdio: 'ignore' });
+    base = fs.readFileSync(seedPng);
+    fs.rmSync(seedPng);
+    const now = Date.now() / 1000;
+    for (let i = 0; i < COUNT; i++) {
+      const file = fileOf(i);
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      const prompt = promptOf(i);
+      fs.writeFileSync(file, withParameters(base, `${prompt}\nSteps: 20, Sampler: Euler a, CFG scale: 7, Seed: ${i}, Size: 64x64, Version: course-illustrator 0.1.0`));
+      fs.utimesSync(file, now - (COUNT - i) * 60, now - (COUNT - i) * 60); // img999 is the newest
+    }
+    // Images made by something else are not listed.
+    for (let i = 0; i < 20; i++) {
+      await sharp({ create: { width: 32, height: 32, channels: 3, background: { r: 9 * i, g: 80, b: 120 } } }).png().toFile(path.join(workspace, 'course', `other${i}.png`));
+    }
+    wb = await launchWorkbench({ name: 'gallery-ui', folder: workspace });
+    page = wb.page;
+  });
+
+  afterEach(async function () {
+    if (this.currentTest?.state === 'failed' && page) {
+      await screenshot(page, `gallery-failed-${this.currentTest.title.replace(/[^a-z0-9]+/gi, '-').slice(0, 60)}`).catch(() => undefined);
+      if (gallery) console.log(`      gallery status: ${await status(gallery).catch(() => '?')}`);
+    }
+  });
+
+  after(async () => {
+    await wb?.close();
+  });
+
+  it('finds exactly the 1,000 generated images, newest first', async () => {
+    const started = Date.now();
+    await openActivity(page, 'Illustrations');
+    gallery = await webviewFrame(page, '#ci-gallery');
+    await waitForScan(gallery, COUNT);
+    console.log(`      first scan of ${COUNT} generated + 20 other PNGs: ${Date.now() - started} ms (view opened -> "${COUNT} images")`);
+    const captions = await gallery.locator('.card .caption').allTextContents();
+    assert.ok(captions.length >= 60 && captions.length <= 200, `one page of cards, not all ${COUNT} (${captions.length})`);
+    assert.deepEqual(captions.slice(0, 3), [999, 998, 997].map(promptOf));
+  });
+
+  it('loads thumbnails lazily and pages in more cards while scrolling', async () => {
+    const first = gallery.locator('.card img[src]').first();
+    await first.waitFor({ timeout: 60000 });
+    const w = await first.evaluate(async (el) => {
+      const img = el as unknown as PageImage;
+      await img.decode();
+      return img.naturalWidth;
+    });
+    assert.ok(w > 0);
+    await page.waitForTimeout(500);
+    const withSrc = await gallery.locator('.card img[src]').count();
+    const cards = await gallery.locator('.card').count();
+    assert.ok(withSrc < cards, `only cards near the viewport got thumbnails (${withSrc} of ${cards})`);
+    const thumbs = fs.readdirSync(path.join(wb.runDir, 'user-data'), { recursive: true, encoding: 'utf8' }).filter((f) => /thumbnails[\\/][0-9a-f]{16}-.*\.png$/.test(f));
+    assert.ok(thumbs.length > 0 && thumbs.length < COUNT, `thumbnails cached in the extension's storage, not the workspace (${thumbs.length})`);
+    assert.equal(fs.readdirSync(workspace, { recursive: true, encoding: 'utf8' }).filter((f) => f.includes('thumbnail')).length, 0);
+    await screenshot(page, 'gallery-1000');
+
+    for (let i = 0; i < 40 && (await gallery.locator('.card').count()) < 300; i++) {
+      await gallery.locator('#sentinel').scrollIntoViewIfNeeded();
+      await page.waitForTimeout(100);
+    }
+    assert.ok((await gallery.locator('.card').count()) >= 300, 'scrolling pages in more cards');
+  });
+
+  it('searches by prompt', async () => {
+    const started = Date.now();
+    await gallery.locator('#search input').fill('heron 99');
+    await gallery.locator('#status', { hasText: 'matching' }).waitFor();
+    console.log(`      search over ${COUNT} entries: ${Date.now() - started} ms (typing -> results, 150 ms debounce included)`);
+    const captions = await gallery.locator('.card .caption').allTextContents();
+    assert.ok(captions.length > 0 && captions.every((c) => c.includes('heron') && c.includes('99')), captions.join(' | '));
+    await screenshot(page, 'gallery-search');
+    await gallery.locator('#search input').fill('');
+    await waitForScan(gallery, COUNT);
+  });
+
+  it('follows files deleted and created on disk', async () => {
+    fs.rmSync(fileOf(999));
+    await waitForScan(gallery, COUNT - 1, 30000);
+    await gallery.locator('.card .caption').first().filter({ hasText: promptOf(998) }).waitFor();
+    const added = path.join(workspace, 'course', 'images', 'new', 'fresh.png');
+    fs.mkdirSync(path.dirname(added), { recursive: true });
+    fs.writeFileSync(added, withParameters(base, 'a freshly made kingfisher\nSteps: 20, Seed: 5, Size: 64x64, Version: course-illustrator 0.1.0'));
+    await waitForScan(gallery, COUNT, 30000);
+    await gallery.locator('.card .caption').first().filter({ hasText: 'kingfisher' }).waitFor();
+  });
+
+  it('lists them again after a reload from its metadata cache', async () => {
+    await page.reload();
+    await page.locator('.monaco-workbench').waitFor({ timeout: 60000 });
+    const started = Date.now();
+    gallery = await webviewFrame(page, '#ci-gallery', 60000);
+    await waitForScan(gallery, COUNT);
+    console.log(`      after reload: ${Date.now() - started} ms (webview found -> "${COUNT} images", activation included)`);
+    // The extension logs each scan; the second one must come from the cache, not 1,000 engine reads.
+    const logs = fs.readdirSync(path.join(wb.runDir, 'user-data', 'logs'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('Course Illustrator.log'));
+    const scans = logs.flatMap((f) => fs.readFileSync(path.join(wb.runDir, 'user-data', 'logs', f), 'utf8').split('\n')).filter((l) => l.includes('Gallery:'));
+    for (const l of scans) console.log(`      ${l.replace(/^.*\[info\] /, '')}`);
+    assert.ok(scans.some((l) => /\((\d+) read from the metadata cache\)/.test(l) && Number(/\((\d+) read/.exec(l)?.[1]) >= COUNT), 'the reload used the cache');
+  });
+});
