@@ -89,13 +89,19 @@ describe('results panel and gallery in VS Code (code-server)', function () {
     await wb?.close();
   });
 
-  it('opens from the palette next to the Markdown file', async () => {
+  it('opens from the palette next to the Markdown file, the selected text as the prompt', async () => {
     await openFile(page, DOC);
-    // Cursor at the end of the document: that is where Insert puts the image.
     await cursorToEnd(page);
+    await page.keyboard.press('Control+Home');
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('Shift+End');
     await runCommand(page, 'Course Illustrator: Open Illustration Panel');
     panel = await webviewFrame(page, '#ci-panel');
     await panel.locator('#target', { hasText: 'intro.md' }).waitFor();
+    assert.equal(await panel.locator('#prompt textarea').inputValue(), INTRO_MD.split('\n')[2]);
+    // Back in the editor, cursor at the end of the document: that is where Insert puts the image.
+    await cursorToEnd(page);
   });
 
   it('counts tokens while typing', async () => {

@@ -78,6 +78,12 @@ export class ResultsPanelController extends Disposable {
 
   /** Opens (or reveals) the panel, optionally pre-filling the form. */
   open(prefill: PanelPrefill = {}): void {
+    if (!prefill.settings) {
+      // From the palette with text selected in a Markdown editor: that text is the prompt.
+      const e = vscode.window.activeTextEditor;
+      const selected = e && isMarkdown(e.document) ? e.document.getText(e.selection).trim() : '';
+      if (selected) prefill = { ...prefill, settings: { prompt: selected.replace(/\s+/g, ' ').slice(0, 1000) } };
+    }
     const doc = prefill.document ?? this.activeMarkdown();
     if (doc) this.target = doc;
     if (this.panel) {
