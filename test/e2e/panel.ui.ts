@@ -174,7 +174,14 @@ describe('results panel and gallery in VS Code (code-server)', function () {
     await setField(panel, 'batch', '4');
     await panel.locator('#generate').click();
     await panel.locator('#progress-text', { hasText: /Image 1\/4 · Step \d+\// }).waitFor({ timeout: 30000 });
+    // A second job waits in the queue behind it, and can be removed from there.
+    await panel.locator('#prompt textarea').fill('a second, queued heart');
+    await panel.locator('#generate').click();
+    await panel.locator('#queue li', { hasText: 'a second, queued heart' }).waitFor({ timeout: 15000 });
     await shot(page, '4-long-job-progress');
+    await panel.locator('#queue li vscode-button').click();
+    await panel.locator('#queue-box').waitFor({ state: 'hidden', timeout: 15000 });
+    assert.match((await panel.locator('#progress-text').textContent()) ?? '', /Image 1\/4 · Step/, 'the running job goes on');
     await panel.locator('#cancel').click();
     await panel.locator('#progress-text', { hasText: 'Cancelled' }).waitFor({ timeout: 30000 });
     await page.waitForTimeout(1000);

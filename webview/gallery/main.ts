@@ -199,6 +199,16 @@ document.addEventListener('keydown', (e) => {
     closePreview();
     return;
   }
+  if (e.key === 'Tab' && !preview.hidden) {
+    // The preview is a modal dialog: Tab cycles through its buttons.
+    const buttons = [...preview.querySelectorAll<HTMLElement>('vscode-button')];
+    const i = buttons.indexOf(document.activeElement as HTMLElement);
+    if (i === -1 || (e.shiftKey && i === 0) || (!e.shiftKey && i === buttons.length - 1)) {
+      e.preventDefault();
+      buttons[e.shiftKey ? buttons.length - 1 : 0]?.focus();
+    }
+    return;
+  }
   const id = focusedCardId();
   if (!id) return;
   const i = cards.findIndex((c) => c.id === id);

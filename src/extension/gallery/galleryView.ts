@@ -132,6 +132,7 @@ export class GalleryViewProvider extends Disposable implements vscode.WebviewVie
       if (generation !== this.scanGeneration) return;
       this.cache.retainOnly(seen);
       this.scanned = true;
+      void this.pruneThumbnails();
       this.services.log.info(
         `Gallery: ${this.index.size} of ${files.length} PNG files are Course Illustrator images ` +
           `(${this.cacheHits} read from the metadata cache) in ${Date.now() - started} ms.`,
@@ -280,6 +281,17 @@ export class GalleryViewProvider extends Disposable implements vscode.WebviewVie
         const uri = await this.thumbLimit(() => this.thumbnail(e));
         this.post({ type: 'thumbs', thumbs: [{ id: e.id, uri: webview.asWebviewUri(uri).toString() }] });
       }),
+    );
+  }
+
+  /** Deletes cached thumbnails of images that changed or are gone (their names no longer match). */
+  private async pruneThumbnails(): Promise<void> {
+    const keep = new Set(this.index.all().map((e) => thumbnailName(e, THUMB_PX)));
+    const names = await fs.promises.readdir(this.thumbDir.fsPath).catch(() => [] as string[]);
+    await Promise.all(
+      names
+        .filter((n) => /^[0-9a-f]{16}-.*\.png$/.test(n) && !keep.has(n))
+        .map((n) => fs.promises.rm(path.join(this.thumbDir.fsPath, n), { force: true }).catch(() => undefined)),
     );
   }
 

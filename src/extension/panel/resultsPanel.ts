@@ -363,7 +363,8 @@ export class ResultsPanelController extends Disposable {
   }
 
   private onProgress(jobId: string, p: ProgressEvent): void {
-    if (this.jobs.has(jobId)) this.jobs.setPosition(jobId, 0);
+    if (!this.jobs.has(jobId)) return; // cancelled: its last steps are not news
+    this.jobs.setPosition(jobId, 0);
     this.post({
       type: 'progress',
       jobId,
@@ -383,6 +384,10 @@ export class ResultsPanelController extends Disposable {
 
   private async cancel(jobId: string | undefined): Promise<void> {
     if (!jobId || !this.jobs.has(jobId)) return;
+    // The list follows the user at once: a queued job may only be dropped by the engine when
+    // it reaches the front, and its last events are not shown.
+    this.jobs.remove(jobId);
+    this.postQueue();
     this.cancels.get(jobId)?.cancel();
     try {
       await this.services.engine.cancel(jobId);
