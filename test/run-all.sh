@@ -6,6 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 step() { printf '\n=== %s ===\n' "$*"; }
+LOG=$(mktemp)
+trap 'rm -f "$LOG"' EXIT
+# Every suite's output also goes to $LOG, so the last line can count all tests together.
+suite() { "$@" 2>&1 | tee -a "$LOG"; }
 
 DEBS=(chromium libkrb5-dev build-essential pkg-config python3 fonts-dejavu-core git)
 missing=()
@@ -29,10 +33,12 @@ step "typecheck"
 npm run typecheck
 
 step "unit and engine tests (mocha)"
-npm run test:unit
+suite npm run test:unit
 
 if npm run | grep -q '^  test:e2e$'; then
   step "extension tests in real VS Code (code-server + chromium)"
-  npm run test:e2e
+  suite npm run test:e2e
 fi
+count() { grep -Eo "^ +[0-9]+ $1" "$LOG" | awk '{ n += $1 } END { print n + 0 }'; }
 step "all suites passed"
+echo "$(count passing) passed, $(count failing) failed, $(count pending) skipped"
