@@ -19,6 +19,8 @@ import { prepare } from './runHost';
 import { REPO_ROOT } from './codeServer';
 import { makeWorkspace } from './workspace';
 
+// Per process: `npm run test:ui` elsewhere on the machine must not share (and wipe) our folders.
+const RUN = `gallery-ui-${process.pid}`;
 const COUNT = 1000;
 const ANIMALS = ['owl', 'fox', 'heron', 'lynx', 'otter'];
 
@@ -71,8 +73,8 @@ describe('gallery with 1,000 images in VS Code (code-server)', function () {
   before(async () => {
     prepare();
     const modelDir = await ensureFixture('tiny-a');
-    workspace = makeWorkspace(path.join(OUTPUT_DIR, 'workspaces', 'gallery-ui'), { modelDir });
-    const seedPng = path.join(OUTPUT_DIR, 'workspaces', 'gallery-base.png');
+    workspace = makeWorkspace(path.join(OUTPUT_DIR, 'workspaces', RUN), { modelDir });
+    const seedPng = path.join(OUTPUT_DIR, 'workspaces', `${RUN}-base.png`);
     fs.rmSync(seedPng, { force: true });
     execFileSync(process.execPath, [path.join(REPO_ROOT, 'dist/engine.js'), 'generate', '--model', modelDir, '--prompt', 'base',
       '--steps', '2', '--width', '64', '--height', '64', '--seed', '1', '--out', seedPng], { stdio: 'ignore' });
@@ -90,11 +92,13 @@ describe('gallery with 1,000 images in VS Code (code-server)', function () {
     for (let i = 0; i < 20; i++) {
       await sharp({ create: { width: 32, height: 32, channels: 3, background: { r: 9 * i, g: 80, b: 120 } } }).png().toFile(path.join(workspace, 'course', `other${i}.png`));
     }
-    wb = await launchWorkbench({ name: 'gallery-ui', folder: workspace });
+    wb = await launchWorkbench({ name: RUN, folder: workspace });
     page = wb.page;
   });
 
+  let failed = false;
   afterEach(async function () {
+    if (this.currentTest?.state === 'failed') failed = true;
     if (this.currentTest?.state === 'failed' && page) {
       await screenshot(page, `gallery-failed-${this.currentTest.title.replace(/[^a-z0-9]+/gi, '-').slice(0, 60)}`).catch(() => undefined);
       if (gallery) console.log(`      gallery status: ${await status(gallery).catch(() => '?')}`);
@@ -103,6 +107,8 @@ describe('gallery with 1,000 images in VS Code (code-server)', function () {
 
   after(async () => {
     await wb?.close();
+    if (failed) console.log(`      kept for a look: ${wb?.runDir} and ${workspace}`);
+    else for (const d of [wb?.runDir, workspace]) if (d) fs.rmSync(d, { recursive: true, force: true });
   });
 
   it('finds exactly the 1,000 generated images, newest first', async () => {

@@ -16,6 +16,8 @@ import type { InPage, PageImage } from './pageTypes';
 import { prepare } from './runHost';
 import { INTRO_MD, makeWorkspace } from './workspace';
 
+// Per process: `npm run test:ui` elsewhere on the machine must not share (and wipe) our folders.
+const RUN = `panel-ui-${process.pid}`;
 const DOC = 'course/intro.md';
 
 function pngsUnder(dir: string): string[] {
@@ -61,11 +63,11 @@ describe('results panel and gallery in VS Code (code-server)', function () {
   before(async () => {
     prepare();
     const modelDir = await ensureFixture('tiny-a');
-    workspace = makeWorkspace(path.join(OUTPUT_DIR, 'workspaces', 'panel-ui'), {
+    workspace = makeWorkspace(path.join(OUTPUT_DIR, 'workspaces', RUN), {
       modelDir,
       settings: { 'courseIllustrator.size': '512x512', 'courseIllustrator.steps': 20, 'courseIllustrator.imageFolder': 'images/' },
     });
-    wb = await launchWorkbench({ name: 'panel-ui', folder: workspace });
+    wb = await launchWorkbench({ name: RUN, folder: workspace });
     page = wb.page;
   });
 
@@ -85,8 +87,9 @@ describe('results panel and gallery in VS Code (code-server)', function () {
   });
 
   after(async () => {
-    if (failed && wb) console.log(`      run folder: ${wb.runDir}`);
     await wb?.close();
+    if (failed) console.log(`      kept for a look: ${wb?.runDir} and ${workspace}`);
+    else for (const d of [wb?.runDir, workspace]) if (d) fs.rmSync(d, { recursive: true, force: true });
   });
 
   it('opens from the palette next to the Markdown file, the selected text as the prompt', async () => {
@@ -253,5 +256,30 @@ describe('results panel and gallery in VS Code (code-server)', function () {
     assert.equal(await panel.locator('#prompt textarea').inputValue(), prompt, 'the prompt the user was editing is kept');
     assert.equal(await panel.locator('.result').count(), 1);
     await shot(page, '11-after-reload');
+  });
+
+  it('shows parameters, reuses settings and regenerates with a new seed', async () => {
+    const card = panel.locator('.result').first();
+    await card.locator('[data-action="showParameters"]').click();
+    const dialog = page.locator('.monaco-dialog-box');
+    await dialog.filter({ hasText: 'Seed: 1234' }).waitFor();
+    assert.match((await dialog.textContent()) ?? '', /Steps: 40/);
+    await shot(page, '12-parameters');
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+
+    await card.locator('[data-action="reuse"]').click();
+    await eventually('the reused seed in the form', async () => ((await panel.locator('#seed input').inputValue()) === '1234' ? true : undefined));
+    assert.equal(await panel.locator('#steps input').inputValue(), '40');
+    assert.equal(await panel.locator('#batch input').inputValue(), '1');
+    assert.equal(await panel.locator('#size').evaluate((s) => (s as InPage).value as string), '512x512');
+    assert.equal(await panel.locator('#seed-lock').evaluate((c) => (c as InPage).checked as boolean), true);
+
+    await card.locator('[data-action="regenerate"]').click();
+    await eventually('a second result', async () => ((await panel.locator('.result').count()) === 2 ? true : undefined), 60000);
+    const meta = await panel.locator('.result .result-meta').first().textContent();
+    assert.doesNotMatch(meta ?? '', /seed 1234 /, 'the new image has a new seed');
+    assert.equal(pngsUnder(imagesDir()).length, 2);
+    await shot(page, '13-regenerated');
   });
 });

@@ -26,6 +26,7 @@ import { resourceRoots, webviewHtml } from './webviewHtml';
 
 export const PANEL_VIEW_TYPE = 'courseIllustrator.panel';
 const RESULTS_KEY = 'courseIllustrator.panel.results';
+const TARGET_KEY = 'courseIllustrator.panel.target';
 
 export interface PanelPrefill {
   settings?: Partial<PanelSettings>;
@@ -61,6 +62,12 @@ export class ResultsPanelController extends Disposable {
   ) {
     super();
     this.results = restoreResults(context.workspaceState.get(RESULTS_KEY)).filter((r) => fs.existsSync(r.path));
+    // The Markdown file the panel works for survives a reload too (if it still exists).
+    const target = context.workspaceState.get<unknown>(TARGET_KEY);
+    if (typeof target === 'string') {
+      const uri = vscode.Uri.parse(target);
+      if (uri.scheme === 'file' && fs.existsSync(uri.fsPath)) this.target = uri;
+    }
     this._register(
       vscode.window.registerWebviewPanelSerializer(PANEL_VIEW_TYPE, {
         deserializeWebviewPanel: async (panel, state) => this.restore(panel, state),
@@ -85,7 +92,10 @@ export class ResultsPanelController extends Disposable {
       if (selected) prefill = { ...prefill, settings: { prompt: selected.replace(/\s+/g, ' ').slice(0, 1000) } };
     }
     const doc = prefill.document ?? this.activeMarkdown();
-    if (doc) this.target = doc;
+    if (doc) {
+      this.target = doc;
+      void this.context.workspaceState.update(TARGET_KEY, doc.toString());
+    }
     if (this.panel) {
       this.panel.reveal(undefined, false);
       this.postTarget();
@@ -288,7 +298,8 @@ export class ResultsPanelController extends Disposable {
     return { folder: vscode.Uri.joinPath(ws.uri, 'images').fsPath };
   }
 
-  async generate(settings: PanelSettings): Promise<void> {
+  /** `document`: the Markdown file the image is for (default: the panel's target). */
+  async generate(settings: PanelSettings, document?: vscode.Uri): Promise<void> {
     if (!this.services.isTrusted()) {
       this.post({ type: 'notice', level: 'error', message: 'This workspace is in restricted mode: trust it to generate images.' });
       return;
@@ -302,7 +313,7 @@ export class ResultsPanelController extends Disposable {
       }
       this.modelPath = model;
       const seed = settings.seed ?? randomSeed();
-      const dest = await this.destination(this.targetDocument(), settings.prompt, seed);
+      const dest = await this.destination(document ?? this.targetDocument(), settings.prompt, seed);
       // The engine writes into an existing folder only; the first image of a lesson creates it.
       const createdFolder = !fs.existsSync(dest.folder);
       await vscode.workspace.fs.createDirectory(vscode.Uri.file(dest.folder));
@@ -438,7 +449,8 @@ export class ResultsPanelController extends Disposable {
         case 'saveAs':
           return await this.saveAs(r);
         case 'regenerate':
-          return await this.generate({ ...r.settings, seed: undefined, seedLocked: false });
+          // Next to the original: the document it was made for, when known.
+          return await this.generate({ ...r.settings, seed: undefined, seedLocked: false }, r.document ? vscode.Uri.parse(r.document) : undefined);
         case 'reuse':
           this.post({ type: 'prefill', settings: r.settings });
           return;
