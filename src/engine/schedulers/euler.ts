@@ -2,31 +2,25 @@
 // Timesteps are fractional float32 values, sigmas a float32 table; step arithmetic is float64.
 
 import type { TorchGenerator } from '../rng/torchGenerator';
-import type { Scheduler, SchedulerConfig, SchedulerStepOutput } from './scheduler';
+import type { SchedulerConfig, SchedulerStepOutput } from './scheduler';
 import {
   TIMESTEP_SPACINGS,
   alphaTablesFromConfig,
-  configBool,
   configChoice,
   configInt,
   configNumber,
   linspaceF32,
-  spacedTimesteps,
   type TimestepSpacing,
 } from './betas';
+import { SigmaScheduler } from './sigmaScheduler';
 import {
   PREDICTION_TYPES,
-  checkSameLength,
   drawNoise,
-  exponentialSigmas,
-  indexForTimestep,
-  initNoiseSigmaFor,
   interpAtTimestep,
-  karrasSigmas,
   logF32,
-  rejectUnsupported,
-  scaleBySigma,
-  sigmaToT,
+  readSigmaSchedule,
+  rejectBetaSigmas,
+  resampledSigmas,
   trainingSigmas,
   type PredictionType,
 } from './sigmas';
@@ -34,7 +28,7 @@ import {
 const NAME = 'EulerDiscreteScheduler';
 const f32 = Math.fround;
 
-export class EulerDiscreteScheduler implements Scheduler {
+export class EulerDiscreteScheduler extends SigmaScheduler {
   readonly numTrainTimesteps: number;
   readonly predictionType: PredictionType;
   readonly timestepSpacing: TimestepSpacing;
@@ -55,25 +49,17 @@ export class EulerDiscreteScheduler implements Scheduler {
   /** float32 sigma of each training timestep (index = timestep). */
   private readonly trainSigmas: Float64Array;
   private readonly logSigmas: Float64Array;
-  timesteps: number[];
-  /** One more entry than timesteps: the sigma after the last step. */
-  sigmas: Float32Array;
-  private stepIndex: number | null = null;
 
   constructor(config: SchedulerConfig) {
-    rejectUnsupported(config, 'use_beta_sigmas', NAME, 'beta sigmas need scipy; use use_karras_sigmas or use_exponential_sigmas');
+    super(NAME);
+    rejectBetaSigmas(config, NAME);
     const tables = alphaTablesFromConfig(config, NAME, undefined, true);
     this.numTrainTimesteps = tables.numTrainTimesteps;
     this.predictionType = configChoice(config, 'prediction_type', PREDICTION_TYPES, 'epsilon', NAME);
     this.interpolationType = configChoice(config, 'interpolation_type', ['linear', 'log_linear'] as const, 'linear', NAME);
-    this.useKarrasSigmas = configBool(config, 'use_karras_sigmas', false, NAME);
-    this.useExponentialSigmas = configBool(config, 'use_exponential_sigmas', false, NAME);
-    if (this.useKarrasSigmas && this.useExponentialSigmas) {
-      throw new Error(
-        `${NAME}: scheduler_config.json keys "use_karras_sigmas" and "use_exponential_sigmas" are both true; ` +
-          'only one of them can be used.',
-      );
-    }
+    const schedule = readSigmaSchedule(config, NAME);
+    this.useKarrasSigmas = schedule.useKarrasSigmas;
+    this.useExponentialSigmas = schedule.useExponentialSigmas;
     const sigmaMin = config.sigma_min;
     const sigmaMax = config.sigma_max;
     this.sigmaMin = sigmaMin === undefined || sigmaMin === null ? undefined : configNumber(config, 'sigma_min', 0, NAME);
@@ -85,28 +71,15 @@ export class EulerDiscreteScheduler implements Scheduler {
 
     this.trainSigmas = trainingSigmas(tables.alphasCumprod);
     this.logSigmas = logF32(this.trainSigmas);
-    // Before setTimesteps: every training timestep, largest first, as diffusers' constructor leaves it.
-    const n = this.numTrainTimesteps;
-    this.sigmas = new Float32Array(n + 1);
-    for (let i = 0; i < n; i++) this.sigmas[i] = this.trainSigmas[n - 1 - i];
-    this.timesteps = Array.from({ length: n }, (_, i) => n - 1 - i);
+    this.useTrainingSchedule(this.trainSigmas);
     if (this.timestepType === 'continuous' && this.predictionType === 'v_prediction') {
+      const n = this.numTrainTimesteps;
       this.timesteps = Array.from(this.sigmas.subarray(0, n), (s) => f32(0.25 * f32(Math.log(s))));
     }
   }
 
-  get initNoiseSigma(): number {
-    return initNoiseSigmaFor(this.sigmas, this.timestepSpacing);
-  }
-
   setTimesteps(numInferenceSteps: number): void {
-    let timesteps = spacedTimesteps({
-      spacing: this.timestepSpacing,
-      numTrainTimesteps: this.numTrainTimesteps,
-      numInferenceSteps,
-      stepsOffset: this.stepsOffset,
-      roundLinspace: false,
-    }).map(f32);
+    let timesteps = this.spacedTimesteps(numInferenceSteps);
     const train = this.trainSigmas;
     let sigmas: number[];
     if (this.interpolationType === 'linear') {
@@ -117,12 +90,10 @@ export class EulerDiscreteScheduler implements Scheduler {
       const end = f32(Math.log(train[0]));
       sigmas = Array.from(linspaceF32(start, end, numInferenceSteps + 1), (x) => f32(Math.exp(x)));
     }
-    if (this.useKarrasSigmas || this.useExponentialSigmas) {
-      const lo = this.sigmaMin ?? sigmas[sigmas.length - 1];
-      const hi = this.sigmaMax ?? sigmas[0];
-      sigmas = this.useKarrasSigmas ? karrasSigmas(lo, hi, numInferenceSteps) : exponentialSigmas(lo, hi, numInferenceSteps);
-      timesteps = sigmas.map((s) => sigmaToT(s, this.logSigmas));
-    }
+    const lo = this.sigmaMin ?? sigmas[sigmas.length - 1];
+    const hi = this.sigmaMax ?? sigmas[0];
+    const resampled = resampledSigmas(this, lo, hi, numInferenceSteps, this.logSigmas);
+    if (resampled) ({ sigmas, timesteps } = resampled);
     const last = this.finalSigmasType === 'sigma_min' ? train[0] : 0;
     this.sigmas = Float32Array.from([...sigmas, last]);
     if (this.timestepType === 'continuous' && this.predictionType === 'v_prediction') {
@@ -133,21 +104,8 @@ export class EulerDiscreteScheduler implements Scheduler {
     this.stepIndex = null;
   }
 
-  private currentIndex(timestep: number): number {
-    if (this.stepIndex === null) this.stepIndex = indexForTimestep(this.timesteps, timestep, NAME);
-    return this.stepIndex;
-  }
-
-  scaleModelInput(sample: Float32Array, timestep: number): Float32Array {
-    return scaleBySigma(sample, this.sigmas[this.currentIndex(timestep)]);
-  }
-
   step(modelOutput: Float32Array, timestep: number, sample: Float32Array, generator?: TorchGenerator): SchedulerStepOutput {
-    checkSameLength(NAME, modelOutput, sample);
-    const i = this.currentIndex(timestep);
-    if (i + 1 >= this.sigmas.length) {
-      throw new Error(`${NAME}.step: called more times than there are timesteps; call setTimesteps again.`);
-    }
+    const i = this.beginStep(modelOutput, timestep, sample);
     const sigma = this.sigmas[i];
     const gamma = this.sTmin <= sigma && sigma <= this.sTmax ? Math.min(this.sChurn / (this.sigmas.length - 1), Math.SQRT2 - 1) : 0;
     const sigmaHat = f32(sigma * (gamma + 1));
@@ -177,11 +135,5 @@ export class EulerDiscreteScheduler implements Scheduler {
     }
     this.stepIndex = i + 1;
     return { prevSample: prev, predOriginalSample: pred };
-  }
-
-  /** Noises clean samples to the sigma of `timestep` (img2img / inpainting), as diffusers' add_noise. */
-  addNoise(original: Float32Array, noise: Float32Array, timestep: number): Float32Array {
-    const sigma = this.sigmas[indexForTimestep(this.timesteps, timestep, NAME)];
-    return Float32Array.from(original, (v, k) => v + noise[k] * sigma);
   }
 }

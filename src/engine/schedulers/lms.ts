@@ -3,28 +3,16 @@
 // the integrand is a polynomial of degree < 4, so a 3-point Gauss-Legendre rule is exact here.
 
 import type { TorchGenerator } from '../rng/torchGenerator';
-import type { Scheduler, SchedulerConfig, SchedulerStepOutput } from './scheduler';
-import {
-  TIMESTEP_SPACINGS,
-  alphaTablesFromConfig,
-  configBool,
-  configChoice,
-  configInt,
-  spacedTimesteps,
-  type TimestepSpacing,
-} from './betas';
+import type { SchedulerConfig, SchedulerStepOutput } from './scheduler';
+import { TIMESTEP_SPACINGS, alphaTablesFromConfig, configChoice, configInt, type TimestepSpacing } from './betas';
+import { SigmaScheduler } from './sigmaScheduler';
 import {
   PREDICTION_TYPES,
-  checkSameLength,
-  exponentialSigmas,
-  indexForTimestep,
-  initNoiseSigmaFor,
   interpAtTimestep,
-  karrasSigmas,
   logF32,
-  rejectUnsupported,
-  scaleBySigma,
-  sigmaToT,
+  readSigmaSchedule,
+  rejectBetaSigmas,
+  resampledSigmas,
   trainingSigmas,
   type PredictionType,
 } from './sigmas';
@@ -36,7 +24,7 @@ const f32 = Math.fround;
 const GL_NODES = [-Math.sqrt(3 / 5), 0, Math.sqrt(3 / 5)];
 const GL_WEIGHTS = [5 / 9, 8 / 9, 5 / 9];
 
-export class LMSDiscreteScheduler implements Scheduler {
+export class LMSDiscreteScheduler extends SigmaScheduler {
   readonly numTrainTimesteps: number;
   readonly predictionType: PredictionType;
   readonly timestepSpacing: TimestepSpacing;
@@ -47,65 +35,34 @@ export class LMSDiscreteScheduler implements Scheduler {
   order = 4;
   private readonly trainSigmas: Float64Array;
   private readonly logSigmas: Float64Array;
-  timesteps: number[] = [];
-  /** One more entry than timesteps: the sigma after the last step (0). */
-  sigmas: Float32Array = new Float32Array(0);
   private derivatives: Float64Array[] = [];
-  private stepIndex: number | null = null;
 
   constructor(config: SchedulerConfig) {
-    rejectUnsupported(config, 'use_beta_sigmas', NAME, 'beta sigmas need scipy; use use_karras_sigmas or use_exponential_sigmas');
+    super(NAME);
+    rejectBetaSigmas(config, NAME);
     const tables = alphaTablesFromConfig(config, NAME);
     this.numTrainTimesteps = tables.numTrainTimesteps;
     this.predictionType = configChoice(config, 'prediction_type', PREDICTION_TYPES, 'epsilon', NAME);
     this.timestepSpacing = configChoice(config, 'timestep_spacing', TIMESTEP_SPACINGS, 'linspace', NAME);
     this.stepsOffset = configInt(config, 'steps_offset', 0, NAME);
-    this.useKarrasSigmas = configBool(config, 'use_karras_sigmas', false, NAME);
-    this.useExponentialSigmas = configBool(config, 'use_exponential_sigmas', false, NAME);
-    if (this.useKarrasSigmas && this.useExponentialSigmas) {
-      throw new Error(
-        `${NAME}: scheduler_config.json keys "use_karras_sigmas" and "use_exponential_sigmas" are both true; ` +
-          'only one of them can be used.',
-      );
-    }
+    const schedule = readSigmaSchedule(config, NAME);
+    this.useKarrasSigmas = schedule.useKarrasSigmas;
+    this.useExponentialSigmas = schedule.useExponentialSigmas;
     this.trainSigmas = trainingSigmas(tables.alphasCumprod);
     this.logSigmas = logF32(this.trainSigmas);
     // diffusers' constructor ends with set_timesteps(num_train_timesteps).
     this.setTimesteps(this.numTrainTimesteps);
   }
 
-  get initNoiseSigma(): number {
-    return initNoiseSigmaFor(this.sigmas, this.timestepSpacing);
-  }
-
   setTimesteps(numInferenceSteps: number): void {
-    let timesteps = spacedTimesteps({
-      spacing: this.timestepSpacing,
-      numTrainTimesteps: this.numTrainTimesteps,
-      numInferenceSteps,
-      stepsOffset: this.stepsOffset,
-      roundLinspace: false,
-    }).map(f32);
+    let timesteps = this.spacedTimesteps(numInferenceSteps);
     let sigmas = timesteps.map((t) => interpAtTimestep(t, this.trainSigmas));
-    if (this.useKarrasSigmas || this.useExponentialSigmas) {
-      const lo = sigmas[sigmas.length - 1];
-      const hi = sigmas[0];
-      sigmas = this.useKarrasSigmas ? karrasSigmas(lo, hi, numInferenceSteps) : exponentialSigmas(lo, hi, numInferenceSteps);
-      timesteps = sigmas.map((s) => sigmaToT(s, this.logSigmas));
-    }
+    const resampled = resampledSigmas(this, sigmas[sigmas.length - 1], sigmas[0], numInferenceSteps, this.logSigmas);
+    if (resampled) ({ sigmas, timesteps } = resampled);
     this.sigmas = Float32Array.from([...sigmas, 0]);
     this.timesteps = timesteps.map(f32);
     this.stepIndex = null;
     this.derivatives = [];
-  }
-
-  private currentIndex(timestep: number): number {
-    if (this.stepIndex === null) this.stepIndex = indexForTimestep(this.timesteps, timestep, NAME);
-    return this.stepIndex;
-  }
-
-  scaleModelInput(sample: Float32Array, timestep: number): Float32Array {
-    return scaleBySigma(sample, this.sigmas[this.currentIndex(timestep)]);
   }
 
   /** Integral over [sigmas[t], sigmas[t+1]] of the Lagrange basis polynomial of node t - current. */
@@ -129,11 +86,7 @@ export class LMSDiscreteScheduler implements Scheduler {
   }
 
   step(modelOutput: Float32Array, timestep: number, sample: Float32Array, _generator?: TorchGenerator): SchedulerStepOutput {
-    checkSameLength(NAME, modelOutput, sample);
-    const i = this.currentIndex(timestep);
-    if (i + 1 >= this.sigmas.length) {
-      throw new Error(`${NAME}.step: called more times than there are timesteps; call setTimesteps again.`);
-    }
+    const i = this.beginStep(modelOutput, timestep, sample);
     const sigma = this.sigmas[i];
     const vOut = -sigma / Math.sqrt(sigma * sigma + 1);
     const vIn = 1 / (sigma * sigma + 1);
@@ -168,11 +121,5 @@ export class LMSDiscreteScheduler implements Scheduler {
     }
     this.stepIndex = i + 1;
     return { prevSample: prev, predOriginalSample: pred };
-  }
-
-  /** Noises clean samples to the sigma of `timestep` (img2img / inpainting), as diffusers' add_noise. */
-  addNoise(original: Float32Array, noise: Float32Array, timestep: number): Float32Array {
-    const sigma = this.sigmas[indexForTimestep(this.timesteps, timestep, NAME)];
-    return Float32Array.from(original, (v, k) => v + noise[k] * sigma);
   }
 }

@@ -7,7 +7,7 @@
 // diffusers holds as float32 are Math.fround-ed here; the rest stays float64.
 
 import type { TorchGenerator } from '../rng/torchGenerator';
-import { linspace64 } from './betas';
+import { configBool, linspace64 } from './betas';
 
 const f32 = Math.fround;
 
@@ -181,6 +181,52 @@ export function checkSameLength(className: string, a: Float32Array, b: Float32Ar
 
 export const PREDICTION_TYPES = ['epsilon', 'v_prediction', 'sample'] as const;
 export type PredictionType = (typeof PREDICTION_TYPES)[number];
+
+/** diffusers' use_beta_sigmas, which this engine leaves out (its Beta distribution ppf comes from scipy). */
+export function rejectBetaSigmas(config: Record<string, unknown>, className: string): void {
+  rejectUnsupported(config, 'use_beta_sigmas', className, 'beta sigmas need scipy; use use_karras_sigmas or use_exponential_sigmas');
+}
+
+export interface SigmaSchedule {
+  useKarrasSigmas: boolean;
+  useExponentialSigmas: boolean;
+}
+
+/** The two schedules exclude each other, as in diffusers. */
+export function checkOneSigmaSchedule(schedule: SigmaSchedule, className: string): void {
+  if (schedule.useKarrasSigmas && schedule.useExponentialSigmas) {
+    throw new Error(
+      `${className}: scheduler_config.json keys "use_karras_sigmas" and "use_exponential_sigmas" are both true; ` +
+        'only one of them can be used.',
+    );
+  }
+}
+
+/** Reads use_karras_sigmas and use_exponential_sigmas (both false by default). */
+export function readSigmaSchedule(config: Record<string, unknown>, className: string): SigmaSchedule {
+  const schedule = {
+    useKarrasSigmas: configBool(config, 'use_karras_sigmas', false, className),
+    useExponentialSigmas: configBool(config, 'use_exponential_sigmas', false, className),
+  };
+  checkOneSigmaSchedule(schedule, className);
+  return schedule;
+}
+
+/**
+ * Euler's and LMS's Karras / exponential schedules: n sigmas from `hi` down to `lo` and the
+ * fractional timesteps they invert to; null when the config asks for neither.
+ */
+export function resampledSigmas(
+  schedule: SigmaSchedule,
+  lo: number,
+  hi: number,
+  n: number,
+  logSigmas: ArrayLike<number>,
+): { sigmas: number[]; timesteps: number[] } | null {
+  if (!schedule.useKarrasSigmas && !schedule.useExponentialSigmas) return null;
+  const sigmas = schedule.useKarrasSigmas ? karrasSigmas(lo, hi, n) : exponentialSigmas(lo, hi, n);
+  return { sigmas, timesteps: sigmas.map((s) => sigmaToT(s, logSigmas)) };
+}
 
 /** Rejects a config flag this engine does not implement, naming it and what to use. */
 export function rejectUnsupported(config: Record<string, unknown>, key: string, className: string, why: string): void {

@@ -1,0 +1,82 @@
+// What diffusers' Euler, Euler ancestral and LMS schedulers share word for word ("Copied from"
+// in diffusers): the sigma table read from the config, the step index found from the first
+// timestep, the input scaling and add_noise. Each subclass keeps its own schedule and step.
+
+import type { TorchGenerator } from '../rng/torchGenerator';
+import type { Scheduler, SchedulerStepOutput } from './scheduler';
+import { spacedTimesteps, type TimestepSpacing } from './betas';
+import { checkSameLength, indexForTimestep, initNoiseSigmaFor, scaleBySigma } from './sigmas';
+
+export abstract class SigmaScheduler implements Scheduler {
+  abstract readonly numTrainTimesteps: number;
+  abstract readonly timestepSpacing: TimestepSpacing;
+  abstract readonly stepsOffset: number;
+  timesteps: number[] = [];
+  /** One more entry than timesteps: the sigma after the last step. */
+  sigmas: Float32Array = new Float32Array(0);
+  protected stepIndex: number | null = null;
+
+  protected constructor(protected readonly className: string) {}
+
+  get initNoiseSigma(): number {
+    return initNoiseSigmaFor(this.sigmas, this.timestepSpacing);
+  }
+
+  abstract setTimesteps(numInferenceSteps: number): void;
+
+  abstract step(
+    modelOutput: Float32Array,
+    timestep: number,
+    sample: Float32Array,
+    generator?: TorchGenerator,
+  ): SchedulerStepOutput;
+
+  scaleModelInput(sample: Float32Array, timestep: number): Float32Array {
+    return scaleBySigma(sample, this.sigmas[this.currentIndex(timestep)]);
+  }
+
+  /** Noises clean samples to the sigma of `timestep` (img2img / inpainting), as diffusers' add_noise. */
+  addNoise(original: Float32Array, noise: Float32Array, timestep: number): Float32Array {
+    const sigma = this.sigmas[indexForTimestep(this.timesteps, timestep, this.className)];
+    return Float32Array.from(original, (v, k) => v + noise[k] * sigma);
+  }
+
+  /** The inference timesteps of the configured spacing, float32 (fractional for "linspace"). */
+  protected spacedTimesteps(numInferenceSteps: number): number[] {
+    return spacedTimesteps({
+      spacing: this.timestepSpacing,
+      numTrainTimesteps: this.numTrainTimesteps,
+      numInferenceSteps,
+      stepsOffset: this.stepsOffset,
+      roundLinspace: false,
+    }).map(Math.fround);
+  }
+
+  /** Before setTimesteps: every training timestep, largest first, as diffusers' constructor leaves it. */
+  protected useTrainingSchedule(trainSigmas: Float64Array): void {
+    const n = this.numTrainTimesteps;
+    this.sigmas = new Float32Array(n + 1);
+    for (let i = 0; i < n; i++) this.sigmas[i] = trainSigmas[n - 1 - i];
+    this.timesteps = Array.from({ length: n }, (_, i) => n - 1 - i);
+  }
+
+  /** The index of this step (found from the first timestep, then counted); checks the inputs. */
+  protected beginStep(modelOutput: Float32Array, timestep: number, sample: Float32Array): number {
+    checkSameLength(this.className, modelOutput, sample);
+    const i = this.currentIndex(timestep);
+    checkStepsLeft(this.className, i, this.sigmas);
+    return i;
+  }
+
+  private currentIndex(timestep: number): number {
+    if (this.stepIndex === null) this.stepIndex = indexForTimestep(this.timesteps, timestep, this.className);
+    return this.stepIndex;
+  }
+}
+
+/** Step i needs sigmas[i + 1]: past the end, step was called more often than setTimesteps allows. */
+export function checkStepsLeft(className: string, i: number, sigmas: Float32Array): void {
+  if (i + 1 >= sigmas.length) {
+    throw new Error(`${className}.step: called more times than there are timesteps; call setTimesteps again.`);
+  }
+}
