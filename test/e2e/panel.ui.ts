@@ -44,6 +44,34 @@ async function eventually<T>(what: string, check: () => T | undefined | Promise<
   }
 }
 
+/** Records, inside the panel, when a button is pressed and when the first live preview appears. */
+async function watchFirstPreview(frame: Frame, buttonSelector: string): Promise<void> {
+  await frame.evaluate((sel) => {
+    const w: InPage = globalThis;
+    w.__firstPreview = undefined;
+    w.__clicked = undefined;
+    const img = w.document.getElementById('preview');
+    const observer = new w.MutationObserver(() => {
+      if (w.__firstPreview === undefined && String(img.src).startsWith('blob:')) {
+        w.__firstPreview = performance.now();
+        observer.disconnect();
+      }
+    });
+    observer.observe(img, { attributes: true, attributeFilter: ['src'] });
+    w.document.querySelector(sel).addEventListener('click', () => (w.__clicked ??= performance.now()), { capture: true });
+  }, buttonSelector);
+}
+
+/** Milliseconds from the press to the first preview, as recorded by watchFirstPreview. */
+async function firstPreviewMs(frame: Frame): Promise<number> {
+  const t = await frame.evaluate(() => {
+    const w: InPage = globalThis;
+    return { clicked: w.__clicked as number | undefined, preview: w.__firstPreview as number | undefined };
+  });
+  assert.ok(t.clicked !== undefined && t.preview !== undefined, `a live preview was shown (${JSON.stringify(t)})`);
+  return (t.preview as number) - (t.clicked as number);
+}
+
 /** Picks the quick-pick row whose label is exactly `label` (recently used entries sort first). */
 async function pickExact(page: Page, label: string): Promise<void> {
   const exact = new RegExp(`^${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
@@ -118,15 +146,7 @@ describe('results panel and gallery in VS Code (code-server)', function () {
   it('shows a live preview, then the image, and reports the time to the first preview', async () => {
     await setField(panel, 'steps', '40');
     await setField(panel, 'seed', '1234');
-    // Record, inside the page, when Generate is pressed and when the first preview appears.
-    await panel.evaluate(() => {
-      const w: InPage = globalThis;
-      const img = w.document.getElementById('preview');
-      new w.MutationObserver(() => {
-        if (w.__firstPreview === undefined && String(img.src).startsWith('blob:')) w.__firstPreview = performance.now();
-      }).observe(img, { attributes: true, attributeFilter: ['src'] });
-      w.document.getElementById('generate').addEventListener('click', () => (w.__clicked = performance.now()), { capture: true });
-    });
+    await watchFirstPreview(panel, '#generate');
     await panel.locator('#generate').click();
     await panel.locator('.result img').first().waitFor({ timeout: 60000 });
     const natural = await panel.locator('.result img').first().evaluate(async (el) => {
@@ -135,12 +155,7 @@ describe('results panel and gallery in VS Code (code-server)', function () {
       return img.naturalWidth;
     });
     assert.ok(natural > 0, 'the result image loads');
-    const times = await panel.evaluate(() => {
-      const w: InPage = globalThis;
-      return { clicked: w.__clicked as number | undefined, preview: w.__firstPreview as number | undefined };
-    });
-    assert.ok(times.clicked !== undefined && times.preview !== undefined, `a live preview was shown (${JSON.stringify(times)})`);
-    const ms = (times.preview as number) - (times.clicked as number);
+    const ms = await firstPreviewMs(panel);
     console.log(`      time from Generate to first preview (first job: model sessions load in it; tiny-a, 512x512, 40 steps): ${ms.toFixed(0)} ms`);
     fs.writeFileSync(path.join(OUTPUT_DIR, 'panel-first-preview-ms.txt'), `${ms.toFixed(0)}\n`);
     assert.equal(pngsUnder(imagesDir()).length, 1, 'exactly one image file was written');
@@ -275,10 +290,14 @@ describe('results panel and gallery in VS Code (code-server)', function () {
     assert.equal(await panel.locator('#size').evaluate((s) => (s as InPage).value as string), '512x512');
     assert.equal(await panel.locator('#seed-lock').evaluate((c) => (c as InPage).checked as boolean), true);
 
+    await watchFirstPreview(panel, '.result [data-action="regenerate"]');
     await card.locator('[data-action="regenerate"]').click();
     await eventually('a second result', async () => ((await panel.locator('.result').count()) === 2 ? true : undefined), 60000);
     const meta = await panel.locator('.result .result-meta').first().textContent();
     assert.doesNotMatch(meta ?? '', /seed 1234 /, 'the new image has a new seed');
+    const warm = await firstPreviewMs(panel);
+    console.log(`      time from Regenerate to first preview (warm engine, same model and size): ${warm.toFixed(0)} ms`);
+    fs.writeFileSync(path.join(OUTPUT_DIR, 'panel-first-preview-warm-ms.txt'), `${warm.toFixed(0)}\n`);
     assert.equal(pngsUnder(imagesDir()).length, 2);
     await shot(page, '13-regenerated');
   });
