@@ -17,12 +17,15 @@ import {
 } from './betas';
 import {
   PREDICTION_TYPES,
+  checkOneSigmaSchedule,
   checkSameLength,
+  checkStepsLeft,
   drawNoise,
   exponentialSigmas,
   interpAtTimestep,
   karrasSigmas,
   logF32,
+  rejectBetaSigmas,
   rejectUnsupported,
   sigmaToT,
   trainingSigmas,
@@ -74,7 +77,7 @@ export class DPMSolverMultistepScheduler implements Scheduler {
   private stepIndex: number | null = null;
 
   constructor(config: SchedulerConfig) {
-    rejectUnsupported(config, 'use_beta_sigmas', NAME, 'beta sigmas need scipy; use use_karras_sigmas or use_exponential_sigmas');
+    rejectBetaSigmas(config, NAME);
     rejectUnsupported(config, 'use_flow_sigmas', NAME, 'flow-matching models are not Stable Diffusion v1.5 models');
     rejectUnsupported(config, 'use_dynamic_shifting', NAME, 'flow-matching models are not Stable Diffusion v1.5 models');
     rejectUnsupported(config, 'thresholding', NAME, 'dynamic thresholding is for pixel-space models, not latent diffusion');
@@ -97,12 +100,7 @@ export class DPMSolverMultistepScheduler implements Scheduler {
     this.useKarrasSigmas = configBool(config, 'use_karras_sigmas', false, NAME);
     this.useExponentialSigmas = configBool(config, 'use_exponential_sigmas', false, NAME);
     this.useLuLambdas = configBool(config, 'use_lu_lambdas', false, NAME);
-    if (this.useKarrasSigmas && this.useExponentialSigmas) {
-      throw new Error(
-        `${NAME}: scheduler_config.json keys "use_karras_sigmas" and "use_exponential_sigmas" are both true; ` +
-          'only one of them can be used.',
-      );
-    }
+    checkOneSigmaSchedule(this, NAME);
     this.finalSigmasType = configChoice(config, 'final_sigmas_type', ['zero', 'sigma_min'] as const, 'zero', NAME);
     if (this.finalSigmasType === 'zero' && !this.algorithmType.endsWith('dpmsolver++')) {
       throw new Error(
@@ -227,9 +225,7 @@ export class DPMSolverMultistepScheduler implements Scheduler {
     if (this.stepIndex === null) this.stepIndex = this.initStepIndex(timestep);
     const i = this.stepIndex;
     const steps = this.timesteps.length;
-    if (i + 1 >= this.sigmas.length) {
-      throw new Error(`${NAME}.step: called more times than there are timesteps; call setTimesteps again.`);
-    }
+    checkStepsLeft(NAME, i, this.sigmas);
     const lowerOrderFinal =
       i === steps - 1 &&
       (this.eulerAtFinal || (this.lowerOrderFinal && steps < 15) || this.finalSigmasType === 'zero');

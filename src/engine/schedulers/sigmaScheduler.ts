@@ -5,7 +5,7 @@
 import type { TorchGenerator } from '../rng/torchGenerator';
 import type { Scheduler, SchedulerStepOutput } from './scheduler';
 import { spacedTimesteps, type TimestepSpacing } from './betas';
-import { checkSameLength, indexForTimestep, initNoiseSigmaFor, scaleBySigma } from './sigmas';
+import { checkSameLength, checkStepsLeft, indexForTimestep, initNoiseSigmaFor, scaleBySigma } from './sigmas';
 
 export abstract class SigmaScheduler implements Scheduler {
   abstract readonly numTrainTimesteps: number;
@@ -71,12 +71,5 @@ export abstract class SigmaScheduler implements Scheduler {
   private currentIndex(timestep: number): number {
     if (this.stepIndex === null) this.stepIndex = indexForTimestep(this.timesteps, timestep, this.className);
     return this.stepIndex;
-  }
-}
-
-/** Step i needs sigmas[i + 1]: past the end, step was called more often than setTimesteps allows. */
-export function checkStepsLeft(className: string, i: number, sigmas: Float32Array): void {
-  if (i + 1 >= sigmas.length) {
-    throw new Error(`${className}.step: called more times than there are timesteps; call setTimesteps again.`);
   }
 }

@@ -179,6 +179,13 @@ export function checkSameLength(className: string, a: Float32Array, b: Float32Ar
   }
 }
 
+/** Step i needs sigmas[i + 1]: past the end, step was called more often than setTimesteps allows. */
+export function checkStepsLeft(className: string, i: number, sigmas: Float32Array): void {
+  if (i + 1 >= sigmas.length) {
+    throw new Error(`${className}.step: called more times than there are timesteps; call setTimesteps again.`);
+  }
+}
+
 export const PREDICTION_TYPES = ['epsilon', 'v_prediction', 'sample'] as const;
 export type PredictionType = (typeof PREDICTION_TYPES)[number];
 
