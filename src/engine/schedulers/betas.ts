@@ -268,6 +268,11 @@ export function arange64(start: number, stop: number, step: number): number[] {
   return out;
 }
 
+/** Every training timestep, largest first: the schedule diffusers' constructors leave before set_timesteps. */
+export function descendingTimesteps(numTrainTimesteps: number): number[] {
+  return Array.from({ length: numTrainTimesteps }, (_, i) => numTrainTimesteps - 1 - i);
+}
+
 export interface SpacingOptions {
   spacing: TimestepSpacing;
   numTrainTimesteps: number;
@@ -361,6 +366,48 @@ export function thresholdInPlace(a: Float32Array, ratio: number, maxValue: numbe
   s = Math.min(Math.max(s, 1), f32(maxValue));
   for (let i = 0; i < a.length; i++) a[i] = f32(Math.min(Math.max(a[i], -s), s) / s);
   return a;
+}
+
+/** The model's x0 from an epsilon, sample or v prediction, given sqrt(alpha_prod_t) and sqrt(1 - alpha_prod_t). */
+export function predictOriginalF32(
+  predictionType: 'epsilon' | 'sample' | 'v_prediction',
+  modelOutput: Float32Array,
+  sample: Float32Array,
+  sqrtAlpha: number,
+  sqrtBeta: number,
+): Float32Array {
+  if (predictionType === 'epsilon') return subScaledDivF32(sample, sqrtBeta, modelOutput, sqrtAlpha);
+  if (predictionType === 'sample') return Float32Array.from(modelOutput);
+  return axpbyF32(sqrtAlpha, sample, -sqrtBeta, modelOutput);
+}
+
+/** DDIM's and LCM's clip_sample / thresholding settings. */
+export interface SampleClipping {
+  clipSample: boolean;
+  clipSampleRange: number;
+  thresholding: boolean;
+  dynamicThresholdingRatio: number;
+  sampleMaxValue: number;
+}
+
+/** Reads the SampleClipping keys; only clip_sample's default differs between the classes. */
+export function readSampleClipping(config: SchedulerConfig, className: string, clipSampleDefault: boolean): SampleClipping {
+  return {
+    clipSample: configBool(config, 'clip_sample', clipSampleDefault, className),
+    clipSampleRange: configNumber(config, 'clip_sample_range', 1, className),
+    thresholding: configBool(config, 'thresholding', false, className),
+    dynamicThresholdingRatio: configNumber(config, 'dynamic_thresholding_ratio', 0.995, className),
+    sampleMaxValue: configNumber(config, 'sample_max_value', 1, className),
+  };
+}
+
+/** Thresholds or clips a predicted x0 in place, as the config asks (thresholding wins). */
+export function clipPredictedSample(predOriginal: Float32Array, clipping: SampleClipping): void {
+  if (clipping.thresholding) {
+    thresholdInPlace(predOriginal, clipping.dynamicThresholdingRatio, clipping.sampleMaxValue);
+  } else if (clipping.clipSample) {
+    clampInPlace(predOriginal, clipping.clipSampleRange);
+  }
 }
 
 /** diffusers' add_noise for the alphas_cumprod schedulers: sqrt(a) * x + sqrt(1 - a) * noise. */

@@ -3,19 +3,21 @@
 // predicted x0, and fresh noise from the generator on every step but the last.
 
 import type { TorchGenerator } from '../rng/torchGenerator';
-import type { Scheduler, SchedulerConfig, SchedulerStepOutput } from './scheduler';
+import type { SchedulerConfig, SchedulerStepOutput } from './scheduler';
+import { AlphaScheduler } from './alphaScheduler';
 import {
-  addNoiseF32,
   alphaTablesFromConfig,
   axpbyF32,
-  clampInPlace,
+  clipPredictedSample,
   configBool,
   configChoice,
   configInt,
   configNumber,
-  subScaledDivF32,
-  thresholdInPlace,
+  descendingTimesteps,
+  predictOriginalF32,
+  readSampleClipping,
   TIMESTEP_SPACINGS,
+  type SampleClipping,
   type TimestepSpacing,
 } from './betas';
 import { PREDICTION_TYPES, type PredictionType } from './ddim';
@@ -24,48 +26,33 @@ const f32 = Math.fround;
 const NAME = 'LCMScheduler';
 const SIGMA_DATA_SQUARED = 0.25; // sigma_data = 0.5
 
-export class LCMScheduler implements Scheduler {
-  readonly initNoiseSigma = 1;
-  readonly order = 1;
-  timesteps: number[];
-
-  readonly numTrainTimesteps: number;
-  readonly alphasCumprod: Float64Array;
-  readonly finalAlphaCumprod: number;
+export class LCMScheduler extends AlphaScheduler {
   readonly originalInferenceSteps: number;
   readonly timestepScaling: number;
   readonly predictionType: PredictionType;
   /** Read and validated for diffusers parity; LCM's schedule ignores it (diffusers does too). */
   readonly timestepSpacing: TimestepSpacing;
-  readonly clipSample: boolean;
-  readonly clipSampleRange: number;
-  readonly thresholding: boolean;
-  readonly dynamicThresholdingRatio: number;
-  readonly sampleMaxValue: number;
-  numInferenceSteps: number | undefined;
+  readonly clipping: SampleClipping;
   private stepIndex: number | undefined;
 
   constructor(config: SchedulerConfig) {
-    const tables = alphaTablesFromConfig(
-      config,
+    super(
       NAME,
-      { numTrainTimesteps: 1000, betaStart: 0.00085, betaEnd: 0.012, betaSchedule: 'scaled_linear' },
-      true,
+      alphaTablesFromConfig(
+        config,
+        NAME,
+        { numTrainTimesteps: 1000, betaStart: 0.00085, betaEnd: 0.012, betaSchedule: 'scaled_linear' },
+        true,
+      ),
+      configBool(config, 'set_alpha_to_one', true, NAME),
     );
-    this.numTrainTimesteps = tables.numTrainTimesteps;
-    this.alphasCumprod = tables.alphasCumprod;
-    this.finalAlphaCumprod = configBool(config, 'set_alpha_to_one', true, NAME) ? 1 : this.alphasCumprod[0];
     this.originalInferenceSteps = configInt(config, 'original_inference_steps', 50, NAME, 1);
     this.timestepScaling = configNumber(config, 'timestep_scaling', 10, NAME);
     this.predictionType = configChoice(config, 'prediction_type', PREDICTION_TYPES, 'epsilon', NAME);
     this.timestepSpacing = configChoice(config, 'timestep_spacing', TIMESTEP_SPACINGS, 'leading', NAME);
     configInt(config, 'steps_offset', 0, NAME);
-    this.clipSample = configBool(config, 'clip_sample', false, NAME);
-    this.clipSampleRange = configNumber(config, 'clip_sample_range', 1, NAME);
-    this.thresholding = configBool(config, 'thresholding', false, NAME);
-    this.dynamicThresholdingRatio = configNumber(config, 'dynamic_thresholding_ratio', 0.995, NAME);
-    this.sampleMaxValue = configNumber(config, 'sample_max_value', 1, NAME);
-    this.timesteps = Array.from({ length: this.numTrainTimesteps }, (_, i) => this.numTrainTimesteps - 1 - i);
+    this.clipping = readSampleClipping(config, NAME, false);
+    this.timesteps = descendingTimesteps(this.numTrainTimesteps);
   }
 
   /**
@@ -73,9 +60,7 @@ export class LCMScheduler implements Scheduler {
    * diffusers' set_timesteps(strength=...) does.
    */
   setTimesteps(numInferenceSteps: number, strength = 1): void {
-    if (!Number.isInteger(numInferenceSteps) || numInferenceSteps < 1) {
-      throw new Error(`${NAME}.setTimesteps: the number of steps must be a whole number >= 1 (got ${numInferenceSteps}).`);
-    }
+    this.checkStepCount(numInferenceSteps);
     const originalSteps = this.originalInferenceSteps;
     if (originalSteps > this.numTrainTimesteps) {
       throw new Error(
@@ -111,10 +96,6 @@ export class LCMScheduler implements Scheduler {
     this.stepIndex = undefined;
   }
 
-  scaleModelInput(sample: Float32Array, _timestep?: number): Float32Array {
-    return sample;
-  }
-
   /** The consistency-model boundary condition at `timestep`, in float32 (c_skip, c_out). */
   boundaryScalings(timestep: number): { cSkip: number; cOut: number } {
     const scaled = f32(timestep * f32(this.timestepScaling));
@@ -126,12 +107,8 @@ export class LCMScheduler implements Scheduler {
   }
 
   step(modelOutput: Float32Array, timestep: number, sample: Float32Array, generator?: TorchGenerator): SchedulerStepOutput {
-    if (this.numInferenceSteps === undefined) {
-      throw new Error(`${NAME}.step: call setTimesteps(numInferenceSteps) before step().`);
-    }
-    if (modelOutput.length !== sample.length) {
-      throw new Error(`${NAME}.step: model output has ${modelOutput.length} values but the sample has ${sample.length}.`);
-    }
+    const numInferenceSteps = this.requireTimesteps();
+    this.checkSameLength(modelOutput, sample);
     if (this.stepIndex === undefined) this.stepIndex = this.indexForTimestep(timestep);
     const index = this.stepIndex;
 
@@ -142,19 +119,14 @@ export class LCMScheduler implements Scheduler {
     const sqrtBeta = f32(Math.sqrt(f32(1 - alphaProdT)));
     const { cSkip, cOut } = this.boundaryScalings(timestep);
 
-    let predOriginal: Float32Array;
-    if (this.predictionType === 'epsilon') predOriginal = subScaledDivF32(sample, sqrtBeta, modelOutput, sqrtAlpha);
-    else if (this.predictionType === 'sample') predOriginal = Float32Array.from(modelOutput);
-    else predOriginal = axpbyF32(sqrtAlpha, sample, -sqrtBeta, modelOutput);
-
-    if (this.thresholding) thresholdInPlace(predOriginal, this.dynamicThresholdingRatio, this.sampleMaxValue);
-    else if (this.clipSample) clampInPlace(predOriginal, this.clipSampleRange);
+    const predOriginal = predictOriginalF32(this.predictionType, modelOutput, sample, sqrtAlpha, sqrtBeta);
+    clipPredictedSample(predOriginal, this.clipping);
 
     const denoised = axpbyF32(cOut, predOriginal, cSkip, sample);
 
     let prevSample = denoised;
     // No noise on the last step (so none at all for one-step sampling).
-    if (index !== this.numInferenceSteps - 1) {
+    if (index !== numInferenceSteps - 1) {
       if (!generator) {
         throw new Error(`${NAME}.step: every step but the last draws noise; pass the generator that drew the initial noise.`);
       }
@@ -164,11 +136,6 @@ export class LCMScheduler implements Scheduler {
     this.stepIndex = index + 1;
     // The LCM pipeline decodes `denoised`; it is also the preview.
     return { prevSample, predOriginalSample: denoised };
-  }
-
-  /** diffusers' add_noise (img2img): the noised sample at an integer training timestep. */
-  addNoise(original: Float32Array, noise: Float32Array, timestep: number): Float32Array {
-    return addNoiseF32(this.alphasCumprod, original, noise, timestep);
   }
 
   /** The first step's index: the second match when a timestep repeats, as diffusers picks it. */
@@ -181,14 +148,5 @@ export class LCMScheduler implements Scheduler {
       throw new Error(`${NAME}.step: timestep ${timestep} is not in the schedule (${this.timesteps.join(', ')}).`);
     }
     return matches.length > 1 ? matches[1] : matches[0];
-  }
-
-  private alphaProd(t: number): number {
-    if (t < 0) return this.finalAlphaCumprod;
-    const a = this.alphasCumprod[t];
-    if (a === undefined || !Number.isInteger(t)) {
-      throw new Error(`${NAME}: timestep ${t} is not an integer in [0, ${this.numTrainTimesteps - 1}].`);
-    }
-    return a;
   }
 }

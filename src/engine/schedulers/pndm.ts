@@ -4,16 +4,16 @@
 // timesteps hold num_inference_steps + 1 entries with the second one repeated.
 
 import type { TorchGenerator } from '../rng/torchGenerator';
-import type { Scheduler, SchedulerConfig, SchedulerStepOutput } from './scheduler';
+import type { SchedulerConfig, SchedulerStepOutput } from './scheduler';
+import { AlphaScheduler } from './alphaScheduler';
 import {
-  addNoiseF32,
   alphaTablesFromConfig,
   axpbyF32,
   configBool,
   configChoice,
   configInt,
+  predictOriginalF32,
   spacedTimesteps,
-  subScaledDivF32,
   TIMESTEP_SPACINGS,
   type TimestepSpacing,
 } from './betas';
@@ -45,22 +45,15 @@ function combine(terms: Array<[number, Float32Array]>, scale = 1, divide = 1): F
   return out;
 }
 
-export class PNDMScheduler implements Scheduler {
-  readonly initNoiseSigma = 1;
-  readonly order = 1;
-  timesteps: number[] = [];
+export class PNDMScheduler extends AlphaScheduler {
   /** The Runge-Kutta timesteps (empty with skip_prk_steps), then the multistep ones. */
   prkTimesteps: number[] = [];
   plmsTimesteps: number[] = [];
 
-  readonly numTrainTimesteps: number;
-  readonly alphasCumprod: Float64Array;
-  readonly finalAlphaCumprod: number;
   readonly skipPrkSteps: boolean;
   readonly predictionType: PndmPredictionType;
   readonly timestepSpacing: TimestepSpacing;
   readonly stepsOffset: number;
-  numInferenceSteps: number | undefined;
 
   // Running state of the multistep method.
   private ets: Float32Array[] = [];
@@ -69,10 +62,7 @@ export class PNDMScheduler implements Scheduler {
   private curModelOutput: Float32Array | undefined;
 
   constructor(config: SchedulerConfig) {
-    const tables = alphaTablesFromConfig(config, NAME);
-    this.numTrainTimesteps = tables.numTrainTimesteps;
-    this.alphasCumprod = tables.alphasCumprod;
-    this.finalAlphaCumprod = configBool(config, 'set_alpha_to_one', false, NAME) ? 1 : this.alphasCumprod[0];
+    super(NAME, alphaTablesFromConfig(config, NAME), configBool(config, 'set_alpha_to_one', false, NAME));
     this.skipPrkSteps = configBool(config, 'skip_prk_steps', false, NAME);
     this.predictionType = configChoice(config, 'prediction_type', PNDM_PREDICTION_TYPES, 'epsilon', NAME);
     this.timestepSpacing = configChoice(config, 'timestep_spacing', TIMESTEP_SPACINGS, 'leading', NAME);
@@ -80,9 +70,7 @@ export class PNDMScheduler implements Scheduler {
   }
 
   setTimesteps(numInferenceSteps: number): void {
-    if (!Number.isInteger(numInferenceSteps) || numInferenceSteps < 1) {
-      throw new Error(`${NAME}.setTimesteps: the number of steps must be a whole number >= 1 (got ${numInferenceSteps}).`);
-    }
+    this.checkStepCount(numInferenceSteps);
     if (!this.skipPrkSteps && numInferenceSteps < PNDM_ORDER) {
       throw new Error(
         `${NAME}.setTimesteps: \`num_inference_steps\` must be >= ${PNDM_ORDER} when skip_prk_steps is false ` +
@@ -122,14 +110,8 @@ export class PNDMScheduler implements Scheduler {
     this.curModelOutput = undefined;
   }
 
-  scaleModelInput(sample: Float32Array, _timestep?: number): Float32Array {
-    return sample;
-  }
-
   step(modelOutput: Float32Array, timestep: number, sample: Float32Array, _generator?: TorchGenerator): SchedulerStepOutput {
-    if (modelOutput.length !== sample.length) {
-      throw new Error(`${NAME}.step: model output has ${modelOutput.length} values but the sample has ${sample.length}.`);
-    }
+    this.checkSameLength(modelOutput, sample);
     const prevSample =
       this.counter < this.prkTimesteps.length && !this.skipPrkSteps
         ? this.stepPrk(modelOutput, timestep, sample)
@@ -206,33 +188,12 @@ export class PNDMScheduler implements Scheduler {
     return prev;
   }
 
-  /** diffusers' add_noise (img2img): the noised sample at an integer training timestep. */
-  addNoise(original: Float32Array, noise: Float32Array, timestep: number): Float32Array {
-    return addNoiseF32(this.alphasCumprod, original, noise, timestep);
-  }
-
-  private requireTimesteps(): number {
-    if (this.numInferenceSteps === undefined) {
-      throw new Error(`${NAME}.step: call setTimesteps(numInferenceSteps) before step().`);
-    }
-    return this.numInferenceSteps;
-  }
-
   /** cur_model_output += c * model_output (starting from the integer 0, as diffusers does). */
   private accumulate(c: number, modelOutput: Float32Array): Float32Array {
     const scaledOutput = combine([[c, modelOutput]]);
     const current = this.curModelOutput;
     if (!current) return scaledOutput;
     return combine([[1, current], [1, scaledOutput]]);
-  }
-
-  private alphaProd(t: number): number {
-    if (t < 0) return this.finalAlphaCumprod;
-    const a = this.alphasCumprod[t];
-    if (a === undefined || !Number.isInteger(t)) {
-      throw new Error(`${NAME}: timestep ${t} is not an integer in [0, ${this.numTrainTimesteps - 1}].`);
-    }
-    return a;
   }
 
   /** Formula (9) of the PNDM paper: x_{t-delta} from x_t and the (combined) noise estimate. */
@@ -262,8 +223,6 @@ export class PNDMScheduler implements Scheduler {
     const alphaProdT = this.alphaProd(timestep);
     const sqrtAlpha = f32(Math.sqrt(alphaProdT));
     const sqrtBeta = f32(Math.sqrt(f32(1 - alphaProdT)));
-    return this.predictionType === 'v_prediction'
-      ? axpbyF32(sqrtAlpha, sample, -sqrtBeta, modelOutput)
-      : subScaledDivF32(sample, sqrtBeta, modelOutput, sqrtAlpha);
+    return predictOriginalF32(this.predictionType, modelOutput, sample, sqrtAlpha, sqrtBeta);
   }
 }

@@ -153,7 +153,7 @@ describe('DDIMScheduler eta > 0 (noise from the generator, as diffusers draws it
 describe('DDIMScheduler with the Stable Diffusion v1.5 config (from_config of the PNDM config)', () => {
   it('keeps DDIM defaults for keys the PNDM config lacks and takes its own', () => {
     const scheduler = new DDIMScheduler(SD15);
-    assert.strictEqual(scheduler.clipSample, false);
+    assert.strictEqual(scheduler.clipping.clipSample, false);
     assert.strictEqual(scheduler.timestepSpacing, 'leading');
     assert.strictEqual(scheduler.finalAlphaCumprod, scheduler.alphasCumprod[0]);
   });
