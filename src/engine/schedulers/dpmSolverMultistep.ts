@@ -11,6 +11,7 @@ import {
   configBool,
   configChoice,
   configInt,
+  descendingTimesteps,
   linspace64,
   roundHalfEven,
   type TimestepSpacing,
@@ -125,8 +126,7 @@ export class DPMSolverMultistepScheduler implements Scheduler {
       const sigma = f32(Math.sqrt(f32(1 - ac[i])));
       this.lambdas[i] = f32(f32(Math.log(alpha)) - f32(Math.log(sigma)));
     }
-    const n = this.numTrainTimesteps;
-    this.timesteps = Array.from({ length: n }, (_, i) => n - 1 - i);
+    this.timesteps = descendingTimesteps(this.numTrainTimesteps);
     this.sigmas = Float32Array.from(this.trainSigmas);
     this.modelOutputs = new Array<Float64Array | null>(this.solverOrder).fill(null);
   }

@@ -18,30 +18,24 @@ import type { Scheduler, SchedulerConfig } from './scheduler';
 
 export type { Scheduler, SchedulerConfig, SchedulerStepOutput } from './scheduler';
 
+/** Each scheduler name's class; DPM++ 2M and its Karras variant differ only in the sigma schedule. */
+const FACTORIES: Record<SchedulerName, (config: SchedulerConfig) => Scheduler> = {
+  pndm: (config) => new PNDMScheduler(config),
+  ddim: (config) => new DDIMScheduler(config),
+  lcm: (config) => new LCMScheduler(config),
+  euler: (config) => new EulerDiscreteScheduler(config),
+  'euler-a': (config) => new EulerAncestralDiscreteScheduler(config),
+  lms: (config) => new LMSDiscreteScheduler(config),
+  'dpmpp-2m': (config) => new DPMSolverMultistepScheduler({ ...config, use_karras_sigmas: false }),
+  'dpmpp-2m-karras': (config) => new DPMSolverMultistepScheduler({ ...config, use_karras_sigmas: true }),
+};
+
 export function createScheduler(name: SchedulerName, config: SchedulerConfig): Scheduler {
-  switch (name) {
-    case 'pndm':
-      return new PNDMScheduler(config);
-    case 'ddim':
-      return new DDIMScheduler(config);
-    case 'lcm':
-      return new LCMScheduler(config);
-    case 'euler':
-      return new EulerDiscreteScheduler(config);
-    case 'euler-a':
-      return new EulerAncestralDiscreteScheduler(config);
-    case 'lms':
-      return new LMSDiscreteScheduler(config);
-    case 'dpmpp-2m':
-      return new DPMSolverMultistepScheduler({ ...config, use_karras_sigmas: false });
-    case 'dpmpp-2m-karras':
-      return new DPMSolverMultistepScheduler({ ...config, use_karras_sigmas: true });
-    default: {
-      // Reached only from untyped callers (JSON, user settings).
-      const unknown: never = name;
-      throw new Error(`createScheduler: unknown scheduler "${String(unknown)}". Valid schedulers: ${SCHEDULER_NAMES.join(', ')}.`);
-    }
+  // Untyped callers (JSON, user settings) may pass any string, "toString" included.
+  if (!Object.hasOwn(FACTORIES, name)) {
+    throw new Error(`createScheduler: unknown scheduler "${String(name)}". Valid schedulers: ${SCHEDULER_NAMES.join(', ')}.`);
   }
+  return FACTORIES[name](config);
 }
 
 /**

@@ -4,7 +4,7 @@
 
 import type { TorchGenerator } from '../rng/torchGenerator';
 import type { Scheduler, SchedulerStepOutput } from './scheduler';
-import { spacedTimesteps, type TimestepSpacing } from './betas';
+import { descendingTimesteps, spacedTimesteps, type TimestepSpacing } from './betas';
 import { checkSameLength, checkStepsLeft, indexForTimestep, initNoiseSigmaFor, scaleBySigma } from './sigmas';
 
 export abstract class SigmaScheduler implements Scheduler {
@@ -57,7 +57,7 @@ export abstract class SigmaScheduler implements Scheduler {
     const n = this.numTrainTimesteps;
     this.sigmas = new Float32Array(n + 1);
     for (let i = 0; i < n; i++) this.sigmas[i] = trainSigmas[n - 1 - i];
-    this.timesteps = Array.from({ length: n }, (_, i) => n - 1 - i);
+    this.timesteps = descendingTimesteps(n);
   }
 
   /** The index of this step (found from the first timestep, then counted); checks the inputs. */
