@@ -155,7 +155,18 @@ export namespace ToPanel {
     readonly level: 'info' | 'error';
     readonly message: string;
   }
-  export type Type = Init | Prefill | Tokens | Queue | Progress | Results | JobEnded | Target | Notice;
+  /** Variations made elsewhere (CodeLens, command): the user picks one, or none. */
+  export interface Choose {
+    readonly type: 'choose';
+    readonly requestId: number;
+    readonly title: string;
+    readonly images: readonly ResultImage[];
+  }
+  export interface ChooseEnded {
+    readonly type: 'chooseEnded';
+    readonly requestId: number;
+  }
+  export type Type = Init | Prefill | Tokens | Queue | Progress | Results | JobEnded | Target | Notice | Choose | ChooseEnded;
 }
 
 export namespace FromPanel {
@@ -185,7 +196,13 @@ export namespace FromPanel {
   export interface ClearResults {
     readonly type: 'clearResults';
   }
-  export type Type = Ready | Tokenize | Generate | Cancel | Action | ClearResults;
+  export interface Choice {
+    readonly type: 'choice';
+    readonly requestId: number;
+    /** Missing: none of them. */
+    readonly imageId?: string;
+  }
+  export type Type = Ready | Tokenize | Generate | Cancel | Action | ClearResults | Choice;
 }
 
 // ---------------------------------------------------------------- gallery
@@ -302,9 +319,23 @@ export function validatePanelSettings(x: unknown): PanelSettings {
   };
 }
 
-export function validateFromPanel(x: unknown): FromPanel.Type {
-  if (!isRecord(x)) throw new ValidationError('panel message must be an object');
-  const type = reqString(x, 'type');
+/** A webview's reply id for request/response pairs; 0 when it sent none. */
+function requestIdOf(o: Record<string, unknown>): number {
+  return optInteger(o, 'requestId', 0, Number.MAX_SAFE_INTEGER) ?? 0;
+}
+
+/** The message as a record and its `type`; `from` names the webview in errors. */
+function typedMessage(x: unknown, from: 'panel' | 'gallery'): { x: Record<string, unknown>; type: string } {
+  if (!isRecord(x)) throw new ValidationError(`${from} message must be an object`);
+  return { x, type: reqString(x, 'type') };
+}
+
+function unknownType(type: string, from: 'panel' | 'gallery'): ValidationError {
+  return new ValidationError(`unknown ${from} message type "${type.slice(0, 80)}"`);
+}
+
+export function validateFromPanel(raw: unknown): FromPanel.Type {
+  const { x, type } = typedMessage(raw, 'panel');
   switch (type) {
     case 'ready':
       return { type };
@@ -314,7 +345,7 @@ export function validateFromPanel(x: unknown): FromPanel.Type {
       return {
         type,
         field: oneOf(x, 'field', ['prompt', 'negativePrompt'] as const),
-        requestId: optInteger(x, 'requestId', 0, Number.MAX_SAFE_INTEGER) ?? 0,
+        requestId: requestIdOf(x),
         text: textField(x, 'text'),
       };
     case 'generate': {
@@ -326,21 +357,22 @@ export function validateFromPanel(x: unknown): FromPanel.Type {
       return { type, jobId: x.jobId === undefined ? undefined : reqId(x, 'jobId') };
     case 'imageAction':
       return { type, action: oneOf(x, 'action', IMAGE_ACTIONS), imageId: reqId(x, 'imageId') };
+    case 'choice':
+      return { type, requestId: requestIdOf(x), imageId: x.imageId === undefined || x.imageId === null ? undefined : reqId(x, 'imageId') };
     default:
-      throw new ValidationError(`unknown panel message type "${type.slice(0, 80)}"`);
+      throw unknownType(type, 'panel');
   }
 }
 
-export function validateFromGallery(x: unknown): FromGallery.Type {
-  if (!isRecord(x)) throw new ValidationError('gallery message must be an object');
-  const type = reqString(x, 'type');
+export function validateFromGallery(raw: unknown): FromGallery.Type {
+  const { x, type } = typedMessage(raw, 'gallery');
   switch (type) {
     case 'ready':
       return { type };
     case 'query':
       return {
         type,
-        requestId: optInteger(x, 'requestId', 0, Number.MAX_SAFE_INTEGER) ?? 0,
+        requestId: requestIdOf(x),
         query: (optString(x, 'query') ?? '').slice(0, 500),
         offset: optInteger(x, 'offset', 0, 1e9) ?? 0,
         limit: optInteger(x, 'limit', 1, MAX_PAGE) ?? 60,
@@ -355,6 +387,6 @@ export function validateFromGallery(x: unknown): FromGallery.Type {
     case 'action':
       return { type, action: oneOf(x, 'action', GALLERY_ACTIONS), id: reqId(x, 'id') };
     default:
-      throw new ValidationError(`unknown gallery message type "${type.slice(0, 80)}"`);
+      throw unknownType(type, 'gallery');
   }
 }

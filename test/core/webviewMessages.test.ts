@@ -14,6 +14,9 @@ describe('webviewMessages', () => {
     assert.deepEqual(validateFromPanel({ type: 'imageAction', action: 'insert', imageId: 'img-1' }),
       { type: 'imageAction', action: 'insert', imageId: 'img-1' });
     assert.deepEqual(validateFromPanel({ type: 'cancel' }), { type: 'cancel', jobId: undefined });
+    assert.deepEqual(validateFromPanel({ type: 'choice', requestId: 2, imageId: 'var-1' }), { type: 'choice', requestId: 2, imageId: 'var-1' });
+    assert.deepEqual(validateFromPanel({ type: 'choice', requestId: 2 }), { type: 'choice', requestId: 2, imageId: undefined });
+    assert.throws(() => validateFromPanel({ type: 'choice', requestId: 2, imageId: '/tmp/x.png' }), /id handed out/);
   });
 
   it('rejects sizes that are not multiples of 8, and says which size fits', () => {

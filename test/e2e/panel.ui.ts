@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Frame, Page } from 'playwright-core';
 import { ensureFixture } from '../fixtures/tinyPipeline';
-import { OUTPUT_DIR, cursorToEnd, launchWorkbench, openActivity, openFile, runCommand, screenshot, webviewFrame, type Workbench } from './harness';
+import { OUTPUT_DIR, clickCodeLens, cursorToEnd, launchWorkbench, openActivity, openFile, runCommand, screenshot, waitForEditorText, webviewFrame, type Workbench } from './harness';
 import type { InPage, PageImage } from './pageTypes';
 import { prepare } from './runHost';
 import { INTRO_MD, makeWorkspace } from './workspace';
@@ -300,5 +300,26 @@ describe('results panel and gallery in VS Code (code-server)', function () {
     fs.writeFileSync(path.join(OUTPUT_DIR, 'panel-first-preview-warm-ms.txt'), `${warm.toFixed(0)}\n`);
     assert.equal(pngsUnder(imagesDir()).length, 2);
     await shot(page, '13-regenerated');
+  });
+
+  it('lets the user choose among variations from a CodeLens while it is open', async () => {
+    await openFile(page, 'course/stubs.md');
+    await clickCodeLens(page, 'Generate 4 variations');
+    // The variations live outside the workspace, so the panel widens its roots (the webview reloads).
+    panel = await webviewFrame(page, '#choose:not([hidden])', 60000);
+    const choose = panel.locator('#choose');
+    await eventually('four variations decoded', async () => {
+      const n = await panel.locator('#choose-grid img').evaluateAll((imgs) =>
+        Promise.all((imgs as unknown as PageImage[]).map(async (i) => (await i.decode().catch(() => undefined), i.naturalWidth))),
+      );
+      return n.length === 4 && n.every((w) => w > 0) ? true : undefined;
+    }, 30000);
+    await shot(page, '14-choose-variation');
+    const seed = ((await panel.locator('#choose-grid figcaption').nth(1).textContent()) ?? '').replace('seed ', '');
+    await panel.locator('#choose-grid [data-choice]').nth(1).click();
+    await choose.waitFor({ state: 'hidden' });
+    await page.locator('.tab', { hasText: 'stubs.md' }).first().click();
+    const text = await waitForEditorText(page, /!\[a labelled plant cell\]\([^)]+\.png\)/, 30000);
+    assert.ok(text.includes(seed), `the chosen variation (seed ${seed}) was inserted: ${text.slice(0, 200)}`);
   });
 });

@@ -297,6 +297,41 @@ function addResults(images: readonly ResultImage[], prepend: boolean): void {
   resultsEmpty.hidden = results.size > 0;
 }
 
+// ------------------------------------------------------------------ choosing among variations
+
+const chooseBox = byId('choose');
+let chooseRequest: number | undefined;
+
+function showChoice(m: ToPanel.Choose): void {
+  chooseRequest = m.requestId;
+  byId('choose-title').textContent = m.title;
+  byId('choose-grid').replaceChildren(
+    ...m.images.map((r) => {
+      const img = el('img', { attrs: { src: r.uri, alt: `Variation with seed ${r.seed}`, width: String(r.width), height: String(r.height) } });
+      const use = el('vscode-button', { text: 'Use this one', attrs: { 'data-choice': r.id, title: `Insert the variation with seed ${r.seed}` } });
+      use.addEventListener('click', () => answerChoice(r.id));
+      return el('figure', { className: 'result', attrs: { role: 'listitem' } }, [img, el('figcaption', { text: `seed ${r.seed}` }), use]);
+    }),
+  );
+  chooseBox.hidden = false;
+  chooseBox.scrollIntoView({ block: 'start' });
+  chooseBox.querySelector<HTMLElement>('[data-choice]')?.focus();
+}
+
+function answerChoice(imageId: string | undefined): void {
+  if (chooseRequest === undefined) return;
+  post({ type: 'choice', requestId: chooseRequest, imageId });
+  hideChoice();
+}
+
+function hideChoice(): void {
+  chooseRequest = undefined;
+  chooseBox.hidden = true;
+  byId('choose-grid').replaceChildren();
+}
+
+byId('choose-none').addEventListener('click', () => answerChoice(undefined));
+
 // ------------------------------------------------------------------ wiring
 
 function generate(): void {
@@ -410,6 +445,12 @@ window.addEventListener('message', (event: MessageEvent<ToPanel.Type>) => {
       break;
     case 'notice':
       showNotice(m.level, m.message);
+      break;
+    case 'choose':
+      showChoice(m);
+      break;
+    case 'chooseEnded':
+      if (m.requestId === chooseRequest) hideChoice();
       break;
   }
 });

@@ -96,6 +96,11 @@ export function panelBody(): string {
     <div id="notice" class="notice" role="status" hidden></div>
   </section>
   <section class="output" aria-label="Progress and results">
+    <div id="choose" class="choose" role="group" aria-labelledby="choose-title" hidden>
+      <h2 id="choose-title">Choose a variation</h2>
+      <div id="choose-grid" class="results" role="list" aria-label="Variations"></div>
+      <div class="actions"><vscode-button id="choose-none" secondary title="Insert none of them">None of these</vscode-button></div>
+    </div>
     <div class="results-head">
       <h2>Results</h2>
       <vscode-button id="clear-results" secondary title="Remove the results from this list (the files stay)">Clear list</vscode-button>

@@ -5,7 +5,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { GenerateParams, ProgressEvent } from '../../core/protocol';
+import { settingsFromEntry } from '../../core/galleryIndex';
+import { parseInfotext } from '../../core/infotext';
+import type { GenerateParams, GeneratedImage, ProgressEvent } from '../../core/protocol';
 import { formatTokenCount } from '../../core/tokenDisplay';
 import { isRecord } from '../../core/validate';
 import {
@@ -55,6 +57,10 @@ export class ResultsPanelController extends Disposable {
   private results: StoredResult[];
   private counter = 0;
   private modelPath: string | undefined;
+  /** While the panel is open it chooses among variations made by commands (else: a quick pick). */
+  private chooserRegistration: vscode.Disposable | undefined;
+  private choosing: { message: ToPanel.Choose; images: Map<string, GeneratedImage>; resolve: (image: GeneratedImage | undefined) => void } | undefined;
+  private readonly chooserFolders = new Set<string>();
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -132,9 +138,13 @@ export class ResultsPanelController extends Disposable {
     this.ready = false;
     panel.iconPath = vscode.Uri.joinPath(this.context.extensionUri, 'media', 'icon.svg');
     panel.webview.html = webviewHtml(panel.webview, this.context.extensionUri, { name: 'panel', title: 'Illustrations', body: panelBody() });
+    this.chooserRegistration = this.services.setImageChooser((images, title) => this.choose(images, title));
     this.panelDisposables.push(
       panel.webview.onDidReceiveMessage((m: unknown) => this.onMessage(m)),
       panel.onDidDispose(() => {
+        this.chooserRegistration?.dispose();
+        this.chooserRegistration = undefined;
+        this.endChoice(undefined);
         this.panel = undefined;
         this.ready = false;
         this.outbox = [];
@@ -189,6 +199,11 @@ export class ResultsPanelController extends Disposable {
       case 'imageAction':
         void this.imageAction(m.action, m.imageId);
         break;
+      case 'choice':
+        if (this.choosing && this.choosing.message.requestId === m.requestId) {
+          this.endChoice(m.imageId === undefined ? undefined : this.choosing.images.get(m.imageId));
+        }
+        break;
       case 'clearResults':
         this.results = [];
         void this.saveResults();
@@ -211,7 +226,9 @@ export class ResultsPanelController extends Disposable {
       target: this.targetLabel(),
       trusted: this.services.isTrusted(),
     } satisfies ToPanel.Init);
-    for (const queued of this.outbox.splice(0)) void this.panel?.webview.postMessage(queued);
+    for (const queued of this.outbox.splice(0)) if (queued.type !== 'choose') void this.panel?.webview.postMessage(queued);
+    // A pending choice survives the webview being reloaded or hidden.
+    if (this.choosing) void this.panel?.webview.postMessage(this.choosing.message);
     if (prefill?.generate) this.post({ type: 'prefill', settings: {}, generate: true });
   }
 
@@ -275,6 +292,7 @@ export class ResultsPanelController extends Disposable {
       const uri = vscode.Uri.file(path.dirname(r.path));
       if (!vscode.workspace.getWorkspaceFolder(uri)) outside.add(uri.fsPath);
     }
+    for (const f of this.chooserFolders) outside.add(f);
     return resourceRoots(this.context.extensionUri, [...folders, ...[...outside].map((p) => vscode.Uri.file(p))]);
   }
 
@@ -284,7 +302,7 @@ export class ResultsPanelController extends Disposable {
     const now = (this.panel.webview.options.localResourceRoots ?? []).map((u) => u.toString()).sort().join('|');
     const roots = this.roots();
     if (roots.map((u) => u.toString()).sort().join('|') === now) return;
-    this.ready = false;
+    // If the webview reloads for this, its 'ready' brings everything back (init + a pending choice).
     this.panel.webview.options = { enableScripts: true, localResourceRoots: roots };
   }
 
@@ -405,6 +423,40 @@ export class ResultsPanelController extends Disposable {
     } catch (e) {
       this.services.log.warn(`Cancel ${jobId}: ${(e as Error).message}`);
     }
+  }
+
+  // ---------------------------------------------------------------- choosing among variations
+
+  /** The ImageChooser the variations commands call while the panel is open. */
+  private choose(images: GeneratedImage[], title: string): Promise<GeneratedImage | undefined> {
+    if (images.length <= 1 || !this.panel) return Promise.resolve(images[0]);
+    this.endChoice(undefined); // a newer request replaces an unanswered one
+    const requestId = ++this.counter;
+    const map = new Map<string, GeneratedImage>();
+    const defaults = defaultSettings(this.services.config());
+    const cards = images.map((image, i) => {
+      const id = `var-${requestId}-${i}`;
+      map.set(id, image);
+      this.chooserFolders.add(path.dirname(image.path));
+      const info = parseInfotext(image.infotext);
+      const settings = settingsFromEntry({ ...info, width: image.width, height: image.height }, defaults);
+      return this.toResultImage({ id, path: image.path, image, settings });
+    });
+    const message: ToPanel.Choose = { type: 'choose', requestId, title, images: cards };
+    this.updateRoots();
+    this.panel.reveal(undefined, false);
+    return new Promise((resolve) => {
+      this.choosing = { message, images: map, resolve };
+      this.post(message);
+    });
+  }
+
+  private endChoice(image: GeneratedImage | undefined): void {
+    const c = this.choosing;
+    if (!c) return;
+    this.choosing = undefined;
+    c.resolve(image);
+    this.post({ type: 'chooseEnded', requestId: c.message.requestId });
   }
 
   // ---------------------------------------------------------------- results and actions
