@@ -68,6 +68,8 @@ export class GalleryViewProvider extends Disposable implements vscode.WebviewVie
     this._register(folders.onDidCreate((u) => void this.onFolderCreated(u)));
     this._register(services.onDidWriteImages((e) => e.images.forEach((i) => this.queuePath(vscode.Uri.file(i.path)))));
     this._register(vscode.workspace.onDidChangeWorkspaceFolders(() => void this.rescan()));
+    // Restricted Mode: the engine does not run, so only images already in the metadata cache show.
+    this._register(vscode.workspace.onDidGrantWorkspaceTrust(() => void this.rescan()));
     this._register(
       vscode.window.onDidChangeActiveTextEditor((e) => {
         if (e?.document.languageId === 'markdown') this.lastMarkdown = e;
@@ -172,6 +174,7 @@ export class GalleryViewProvider extends Disposable implements vscode.WebviewVie
   }
 
   private async readFacts(p: string): Promise<PngFacts | undefined> {
+    if (!this.services.isTrusted()) return undefined;
     try {
       const info = await this.services.engine.info(p);
       if (info.kind !== 'png') return undefined;
@@ -229,6 +232,9 @@ export class GalleryViewProvider extends Disposable implements vscode.WebviewVie
     }
     switch (m.type) {
       case 'ready':
+        if (!this.services.isTrusted()) {
+          this.post({ type: 'notice', level: 'info', message: 'Restricted Mode: only images indexed before are listed. Trust the workspace to find new ones.' });
+        }
         if (!this.scanned && !this.scanning) void this.rescan();
         return;
       case 'query':
@@ -299,6 +305,7 @@ export class GalleryViewProvider extends Disposable implements vscode.WebviewVie
   private async thumbnail(e: GalleryEntry): Promise<vscode.Uri> {
     const dest = path.join(this.thumbDir.fsPath, thumbnailName(e, THUMB_PX));
     if (fs.existsSync(dest)) return vscode.Uri.file(dest);
+    if (!this.services.isTrusted()) return vscode.Uri.file(e.path);
     try {
       const r = await this.services.engine.thumbnail({ source: e.path, dest, size: THUMB_PX });
       return vscode.Uri.file(r.path);
