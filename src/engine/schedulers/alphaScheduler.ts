@@ -2,11 +2,10 @@
 // final value (set_alpha_to_one), alpha lookup at integer timesteps, the identity input scaling,
 // add_noise and the argument checks. Each subclass keeps its own schedule and step.
 
-import type { TorchGenerator } from '../rng/torchGenerator';
-import type { Scheduler, SchedulerStepOutput } from './scheduler';
 import { addNoiseF32, type AlphaTables } from './betas';
 
-export abstract class AlphaScheduler implements Scheduler {
+/** Subclasses add setTimesteps and step, completing the Scheduler interface. */
+export abstract class AlphaScheduler {
   readonly initNoiseSigma = 1;
   readonly order = 1;
   timesteps: number[] = [];
@@ -25,15 +24,6 @@ export abstract class AlphaScheduler implements Scheduler {
     this.alphasCumprod = tables.alphasCumprod;
     this.finalAlphaCumprod = setAlphaToOne ? 1 : this.alphasCumprod[0];
   }
-
-  abstract setTimesteps(numInferenceSteps: number): void;
-
-  abstract step(
-    modelOutput: Float32Array,
-    timestep: number,
-    sample: Float32Array,
-    generator?: TorchGenerator,
-  ): SchedulerStepOutput;
 
   scaleModelInput(sample: Float32Array, _timestep?: number): Float32Array {
     return sample;

@@ -2,7 +2,7 @@
 // as torch computes it.
 
 import type { TorchGenerator } from '../rng/torchGenerator';
-import type { SchedulerConfig, SchedulerStepOutput } from './scheduler';
+import type { Scheduler, SchedulerConfig, SchedulerStepOutput } from './scheduler';
 import { AlphaScheduler } from './alphaScheduler';
 import {
   alphaTablesFromConfig,
@@ -27,7 +27,7 @@ const NAME = 'DDIMScheduler';
 export const PREDICTION_TYPES = ['epsilon', 'sample', 'v_prediction'] as const;
 export type PredictionType = (typeof PREDICTION_TYPES)[number];
 
-export class DDIMScheduler extends AlphaScheduler {
+export class DDIMScheduler extends AlphaScheduler implements Scheduler {
   /**
    * DDIM's eta (the `eta` pipeline argument): 0 is deterministic DDIM, 1 is DDPM-like. With
    * eta > 0, step() draws noise from the generator after computing x_{t-1}, as diffusers does.

@@ -2,7 +2,7 @@
 // Timesteps are fractional float32 values, sigmas a float32 table; step arithmetic is float64.
 
 import type { TorchGenerator } from '../rng/torchGenerator';
-import type { SchedulerConfig, SchedulerStepOutput } from './scheduler';
+import type { Scheduler, SchedulerConfig, SchedulerStepOutput } from './scheduler';
 import {
   TIMESTEP_SPACINGS,
   alphaTablesFromConfig,
@@ -18,6 +18,7 @@ import {
   drawNoise,
   interpAtTimestep,
   logF32,
+  predictOriginalAtSigma,
   readSigmaSchedule,
   rejectBetaSigmas,
   resampledSigmas,
@@ -28,7 +29,7 @@ import {
 const NAME = 'EulerDiscreteScheduler';
 const f32 = Math.fround;
 
-export class EulerDiscreteScheduler extends SigmaScheduler {
+export class EulerDiscreteScheduler extends SigmaScheduler implements Scheduler {
   readonly numTrainTimesteps: number;
   readonly predictionType: PredictionType;
   readonly timestepSpacing: TimestepSpacing;
@@ -118,22 +119,13 @@ export class EulerDiscreteScheduler extends SigmaScheduler {
       for (let k = 0; k < x.length; k++) x[k] = sample[k] + noise[k] * this.sNoise * scale;
     }
     const dt = this.sigmas[i + 1] - sigmaHat;
-    const vOut = -sigma / Math.sqrt(sigma * sigma + 1);
-    const vIn = 1 / (sigma * sigma + 1);
+    const x0 = predictOriginalAtSigma(this.predictionType, modelOutput, x, sigma, sigmaHat);
     const prev = new Float32Array(x.length);
-    const pred = new Float32Array(x.length);
     for (let k = 0; k < x.length; k++) {
-      const s = x[k];
-      const m = modelOutput[k];
-      let x0: number;
-      if (this.predictionType === 'epsilon') x0 = s - sigmaHat * m;
-      else if (this.predictionType === 'v_prediction') x0 = m * vOut + s * vIn;
-      else x0 = m;
-      const derivative = (s - x0) / sigmaHat;
-      prev[k] = s + derivative * dt;
-      pred[k] = x0;
+      const derivative = (x[k] - x0[k]) / sigmaHat;
+      prev[k] = x[k] + derivative * dt;
     }
     this.stepIndex = i + 1;
-    return { prevSample: prev, predOriginalSample: pred };
+    return { prevSample: prev, predOriginalSample: Float32Array.from(x0) };
   }
 }

@@ -3,15 +3,15 @@
 // move, exactly where diffusers draws it, so that the torch-compatible stream stays in step.
 
 import type { TorchGenerator } from '../rng/torchGenerator';
-import type { SchedulerConfig, SchedulerStepOutput } from './scheduler';
+import type { Scheduler, SchedulerConfig, SchedulerStepOutput } from './scheduler';
 import { TIMESTEP_SPACINGS, alphaTablesFromConfig, configChoice, configInt, type TimestepSpacing } from './betas';
 import { SigmaScheduler } from './sigmaScheduler';
-import { drawNoise, interpAtTimestep, trainingSigmas } from './sigmas';
+import { drawNoise, interpAtTimestep, predictOriginalAtSigma, trainingSigmas } from './sigmas';
 
 const NAME = 'EulerAncestralDiscreteScheduler';
 const f32 = Math.fround;
 
-export class EulerAncestralDiscreteScheduler extends SigmaScheduler {
+export class EulerAncestralDiscreteScheduler extends SigmaScheduler implements Scheduler {
   readonly numTrainTimesteps: number;
   readonly predictionType: 'epsilon' | 'v_prediction';
   readonly timestepSpacing: TimestepSpacing;
@@ -53,20 +53,12 @@ export class EulerAncestralDiscreteScheduler extends SigmaScheduler {
     const sigmaUp = f32(Math.sqrt(f32(f32(to2 * f32(from2 - to2)) / from2)));
     const sigmaDown = f32(Math.sqrt(f32(to2 - f32(sigmaUp * sigmaUp))));
     const dt = f32(sigmaDown - sigma);
-    const vOut = -sigma / Math.sqrt(sigma * sigma + 1);
-    const vIn = 1 / (sigma * sigma + 1);
+    const x0 = predictOriginalAtSigma(this.predictionType, modelOutput, sample, sigma);
     const prev = new Float32Array(sample.length);
-    const pred = new Float32Array(sample.length);
-    for (let k = 0; k < sample.length; k++) {
-      const s = sample[k];
-      const m = modelOutput[k];
-      const x0 = this.predictionType === 'epsilon' ? s - sigma * m : m * vOut + s * vIn;
-      pred[k] = x0;
-      prev[k] = s + ((s - x0) / sigma) * dt;
-    }
+    for (let k = 0; k < sample.length; k++) prev[k] = sample[k] + ((sample[k] - x0[k]) / sigma) * dt;
     const noise = drawNoise(generator, modelOutput.length, NAME);
     for (let k = 0; k < prev.length; k++) prev[k] = prev[k] + noise[k] * sigmaUp;
     this.stepIndex = i + 1;
-    return { prevSample: prev, predOriginalSample: pred };
+    return { prevSample: prev, predOriginalSample: Float32Array.from(x0) };
   }
 }

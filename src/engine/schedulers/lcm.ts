@@ -3,7 +3,7 @@
 // predicted x0, and fresh noise from the generator on every step but the last.
 
 import type { TorchGenerator } from '../rng/torchGenerator';
-import type { SchedulerConfig, SchedulerStepOutput } from './scheduler';
+import type { Scheduler, SchedulerConfig, SchedulerStepOutput } from './scheduler';
 import { AlphaScheduler } from './alphaScheduler';
 import {
   alphaTablesFromConfig,
@@ -26,7 +26,7 @@ const f32 = Math.fround;
 const NAME = 'LCMScheduler';
 const SIGMA_DATA_SQUARED = 0.25; // sigma_data = 0.5
 
-export class LCMScheduler extends AlphaScheduler {
+export class LCMScheduler extends AlphaScheduler implements Scheduler {
   readonly originalInferenceSteps: number;
   readonly timestepScaling: number;
   readonly predictionType: PredictionType;

@@ -3,13 +3,14 @@
 // the integrand is a polynomial of degree < 4, so a 3-point Gauss-Legendre rule is exact here.
 
 import type { TorchGenerator } from '../rng/torchGenerator';
-import type { SchedulerConfig, SchedulerStepOutput } from './scheduler';
+import type { Scheduler, SchedulerConfig, SchedulerStepOutput } from './scheduler';
 import { TIMESTEP_SPACINGS, alphaTablesFromConfig, configChoice, configInt, type TimestepSpacing } from './betas';
 import { SigmaScheduler } from './sigmaScheduler';
 import {
   PREDICTION_TYPES,
   interpAtTimestep,
   logF32,
+  predictOriginalAtSigma,
   readSigmaSchedule,
   rejectBetaSigmas,
   resampledSigmas,
@@ -24,7 +25,7 @@ const f32 = Math.fround;
 const GL_NODES = [-Math.sqrt(3 / 5), 0, Math.sqrt(3 / 5)];
 const GL_WEIGHTS = [5 / 9, 8 / 9, 5 / 9];
 
-export class LMSDiscreteScheduler extends SigmaScheduler {
+export class LMSDiscreteScheduler extends SigmaScheduler implements Scheduler {
   readonly numTrainTimesteps: number;
   readonly predictionType: PredictionType;
   readonly timestepSpacing: TimestepSpacing;
@@ -88,21 +89,10 @@ export class LMSDiscreteScheduler extends SigmaScheduler {
   step(modelOutput: Float32Array, timestep: number, sample: Float32Array, _generator?: TorchGenerator): SchedulerStepOutput {
     const i = this.beginStep(modelOutput, timestep, sample);
     const sigma = this.sigmas[i];
-    const vOut = -sigma / Math.sqrt(sigma * sigma + 1);
-    const vIn = 1 / (sigma * sigma + 1);
-    const pred = new Float32Array(sample.length);
+    const x0 = predictOriginalAtSigma(this.predictionType, modelOutput, sample, sigma);
     // diffusers keeps the derivatives as float32 tensors.
     const derivative = new Float64Array(sample.length);
-    for (let k = 0; k < sample.length; k++) {
-      const s = sample[k];
-      const m = modelOutput[k];
-      let x0: number;
-      if (this.predictionType === 'epsilon') x0 = s - sigma * m;
-      else if (this.predictionType === 'v_prediction') x0 = m * vOut + s * vIn;
-      else x0 = m;
-      pred[k] = x0;
-      derivative[k] = f32((s - f32(x0)) / sigma);
-    }
+    for (let k = 0; k < sample.length; k++) derivative[k] = f32((sample[k] - f32(x0[k])) / sigma);
     this.derivatives.push(derivative);
     if (this.derivatives.length > this.order) this.derivatives.shift();
 
@@ -120,6 +110,6 @@ export class LMSDiscreteScheduler extends SigmaScheduler {
       prev[k] = sample[k] + acc;
     }
     this.stepIndex = i + 1;
-    return { prevSample: prev, predOriginalSample: pred };
+    return { prevSample: prev, predOriginalSample: Float32Array.from(x0) };
   }
 }

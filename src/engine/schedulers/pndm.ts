@@ -4,7 +4,7 @@
 // timesteps hold num_inference_steps + 1 entries with the second one repeated.
 
 import type { TorchGenerator } from '../rng/torchGenerator';
-import type { SchedulerConfig, SchedulerStepOutput } from './scheduler';
+import type { Scheduler, SchedulerConfig, SchedulerStepOutput } from './scheduler';
 import { AlphaScheduler } from './alphaScheduler';
 import {
   alphaTablesFromConfig,
@@ -45,7 +45,7 @@ function combine(terms: Array<[number, Float32Array]>, scale = 1, divide = 1): F
   return out;
 }
 
-export class PNDMScheduler extends AlphaScheduler {
+export class PNDMScheduler extends AlphaScheduler implements Scheduler {
   /** The Runge-Kutta timesteps (empty with skip_prk_steps), then the multistep ones. */
   prkTimesteps: number[] = [];
   plmsTimesteps: number[] = [];

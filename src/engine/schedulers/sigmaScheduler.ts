@@ -2,12 +2,11 @@
 // in diffusers): the sigma table read from the config, the step index found from the first
 // timestep, the input scaling and add_noise. Each subclass keeps its own schedule and step.
 
-import type { TorchGenerator } from '../rng/torchGenerator';
-import type { Scheduler, SchedulerStepOutput } from './scheduler';
 import { descendingTimesteps, spacedTimesteps, type TimestepSpacing } from './betas';
 import { checkSameLength, checkStepsLeft, indexForTimestep, initNoiseSigmaFor, scaleBySigma } from './sigmas';
 
-export abstract class SigmaScheduler implements Scheduler {
+/** Subclasses add setTimesteps and step, completing the Scheduler interface. */
+export abstract class SigmaScheduler {
   abstract readonly numTrainTimesteps: number;
   abstract readonly timestepSpacing: TimestepSpacing;
   abstract readonly stepsOffset: number;
@@ -21,15 +20,6 @@ export abstract class SigmaScheduler implements Scheduler {
   get initNoiseSigma(): number {
     return initNoiseSigmaFor(this.sigmas, this.timestepSpacing);
   }
-
-  abstract setTimesteps(numInferenceSteps: number): void;
-
-  abstract step(
-    modelOutput: Float32Array,
-    timestep: number,
-    sample: Float32Array,
-    generator?: TorchGenerator,
-  ): SchedulerStepOutput;
 
   scaleModelInput(sample: Float32Array, timestep: number): Float32Array {
     return scaleBySigma(sample, this.sigmas[this.currentIndex(timestep)]);

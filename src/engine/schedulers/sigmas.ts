@@ -189,6 +189,30 @@ export function checkStepsLeft(className: string, i: number, sigmas: Float32Arra
 export const PREDICTION_TYPES = ['epsilon', 'v_prediction', 'sample'] as const;
 export type PredictionType = (typeof PREDICTION_TYPES)[number];
 
+/**
+ * The sigma schedulers' pred_original_sample, kept in float64 for their step arithmetic: epsilon
+ * at `sigmaHat` (Euler's churned sigma; sigma elsewhere), v_prediction at sigma, sample as is.
+ */
+export function predictOriginalAtSigma(
+  predictionType: PredictionType,
+  modelOutput: Float32Array,
+  sample: Float32Array,
+  sigma: number,
+  sigmaHat = sigma,
+): Float64Array {
+  const vOut = -sigma / Math.sqrt(sigma * sigma + 1);
+  const vIn = 1 / (sigma * sigma + 1);
+  const out = new Float64Array(sample.length);
+  for (let k = 0; k < out.length; k++) {
+    const s = sample[k];
+    const m = modelOutput[k];
+    if (predictionType === 'epsilon') out[k] = s - sigmaHat * m;
+    else if (predictionType === 'v_prediction') out[k] = m * vOut + s * vIn;
+    else out[k] = m;
+  }
+  return out;
+}
+
 /** diffusers' use_beta_sigmas, which this engine leaves out (its Beta distribution ppf comes from scipy). */
 export function rejectBetaSigmas(config: Record<string, unknown>, className: string): void {
   rejectUnsupported(config, 'use_beta_sigmas', className, 'beta sigmas need scipy; use use_karras_sigmas or use_exponential_sigmas');
