@@ -196,6 +196,8 @@ function setRunning(jobId: string | undefined): void {
   if (jobId !== undefined) progressBox.hidden = false;
 }
 
+let lastAnnounced = '';
+
 function showProgress(m: ToPanel.Progress): void {
   if (runningJob !== m.jobId) setRunning(m.jobId);
   progressBox.hidden = false;
@@ -203,6 +205,13 @@ function showProgress(m: ToPanel.Progress): void {
   const stage = m.stage === 'denoise' ? `Step ${m.step}/${m.total}` : stageName(m.stage);
   const eta = m.etaMs > 0 ? ` · about ${formatEta(m.etaMs)} left` : '';
   progressText.textContent = `${imagePart}${stage}${eta}`;
+  // Screen readers hear stage changes and every quarter, not every step.
+  const quarter = m.stage === 'denoise' && m.total > 0 ? Math.floor((4 * m.step) / m.total) : -1;
+  const announce = m.stage === 'denoise' ? `${imagePart}${quarter * 25}% done` : stageName(m.stage);
+  if (announce !== lastAnnounced && (m.stage !== 'denoise' || quarter > 0)) {
+    lastAnnounced = announce;
+    byId('progress-announce').textContent = announce;
+  }
   if (m.previewPng) {
     const url = pngBlobUrl(m.previewPng);
     if (previewUrl) URL.revokeObjectURL(previewUrl);
@@ -248,7 +257,10 @@ function jobEnded(m: ToPanel.JobEnded): void {
     previewUrl = undefined;
   }
   // A removed queued job must not overwrite the running job's progress line.
-  if (runningJob === undefined && m.outcome !== 'done') progressText.textContent = m.outcome === 'cancelled' ? 'Cancelled.' : 'Failed.';
+  if (runningJob === undefined && m.outcome !== 'done') {
+    progressText.textContent = m.outcome === 'cancelled' ? 'Cancelled.' : 'Failed.';
+    byId('progress-announce').textContent = progressText.textContent;
+  }
   if (m.outcome === 'failed') showNotice('error', m.message ?? 'Generation failed.');
 }
 
@@ -436,6 +448,7 @@ window.addEventListener('message', (event: MessageEvent<ToPanel.Type>) => {
         save();
       }
       progressText.textContent = `Done: ${m.images.length} image${m.images.length === 1 ? '' : 's'}.`;
+      byId('progress-announce').textContent = progressText.textContent;
       break;
     case 'jobEnded':
       jobEnded(m);

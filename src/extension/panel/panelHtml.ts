@@ -85,7 +85,8 @@ export function panelBody(): string {
       <img id="preview" alt="Live preview of the image being generated" width="128" height="128" hidden>
       <div class="progress-body">
         <div class="progress-line"><vscode-progress-ring id="progress-ring" aria-hidden="true"></vscode-progress-ring>
-          <span id="progress-text" aria-live="polite">Starting…</span></div>
+          <span id="progress-text">Starting…</span></div>
+        <span id="progress-announce" class="visually-hidden" aria-live="polite"></span>
         <div id="queue-box" hidden>
           <h2>Waiting</h2>
           <ol id="queue" class="queue"></ol>
