@@ -45,7 +45,7 @@ export function activateShared(context: vscode.ExtensionContext): CourseIllustra
   commands.register(new GenerateCommand(services, storage));
   commands.register(new InsertLastCommand(services));
   commands.register(new CancelCommand(services));
-  commands.register(new GenerateStubCommand(services, storage));
+  commands.register(new GenerateStubCommand(services, images, storage));
   commands.register(new GenerateVariationsCommand(services, images, storage));
   commands.register(new RegenerateCommand(services, images, storage));
   commands.register(new ShowParametersCommand(services, images));

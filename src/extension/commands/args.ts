@@ -9,6 +9,11 @@ export interface LineArgs {
   index: number;
 }
 
+/** Where a stub or image command acts: the opened document and the line arguments. */
+export interface LineTarget extends LineArgs {
+  document: vscode.TextDocument;
+}
+
 /** Accepts (uri, line, index?) or ({ uri, line, index }); uri as Uri or string. */
 export function lineArgs(args: unknown[]): LineArgs | undefined {
   let [a, line, index] = args as [unknown, unknown, unknown];
@@ -22,6 +27,18 @@ export function lineArgs(args: unknown[]): LineArgs | undefined {
   const ln = typeof line === 'number' ? line : vscode.window.activeTextEditor?.selection.active.line;
   if (!uri || ln === undefined) return undefined;
   return { uri, line: ln, index: typeof index === 'number' ? index : 0 };
+}
+
+/** lineArgs, then the document they name, opened. */
+export async function lineTarget(args: unknown[]): Promise<LineTarget | undefined> {
+  const at = lineArgs(args);
+  return at && { ...at, document: await vscode.workspace.openTextDocument(at.uri) };
+}
+
+/** Warns that nothing fit on the (0-based) line; commands return its undefined. */
+export function warnNothingOnLine(what: string, line: number, suffix = ''): undefined {
+  void vscode.window.showWarningMessage(`No ${what} on line ${line + 1}${suffix}.`);
+  return undefined;
 }
 
 function isUriLike(x: unknown): x is { scheme: string; path: string } {

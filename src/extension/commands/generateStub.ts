@@ -1,31 +1,17 @@
 // CodeLens "Generate illustration" on a stub: replaces `![alt]()` with the image link (one
 // undoable edit); under an illustrate comment the image goes on the next line.
 
-import * as vscode from 'vscode';
-import { generateAndInsert, type GenerationOutcome } from '../generation/generateAndInsert';
-import type { Services } from '../services';
+import type { GenerationRequest } from '../generation/generateAndInsert';
 import { stubAt } from '../stubs/documentStubs';
 import { requestForStub } from '../stubs/requests';
-import { lineArgs } from './args';
-import type { Command } from './commandManager';
+import { warnNothingOnLine, type LineTarget } from './args';
+import { GenerateAtLineCommand } from './generateAtLine';
 
-export class GenerateStubCommand implements Command {
+export class GenerateStubCommand extends GenerateAtLineCommand {
   readonly id = 'courseIllustrator.generateStub';
 
-  constructor(
-    private readonly services: Services,
-    private readonly storage: vscode.Uri,
-  ) {}
-
-  async execute(...raw: unknown[]): Promise<GenerationOutcome | undefined> {
-    const args = lineArgs(raw);
-    if (!args) return undefined;
-    const document = await vscode.workspace.openTextDocument(args.uri);
-    const stub = stubAt(document, args.line, args.index);
-    if (!stub) {
-      void vscode.window.showWarningMessage(`No illustration stub on line ${args.line + 1} any more.`);
-      return undefined;
-    }
-    return generateAndInsert(this.services, requestForStub(document, stub), this.storage);
+  protected async requestAt(at: LineTarget): Promise<GenerationRequest | undefined> {
+    const stub = stubAt(at.document, at.line, at.index);
+    return stub ? requestForStub(at.document, stub) : warnNothingOnLine('illustration stub', at.line, ' any more');
   }
 }

@@ -2,9 +2,8 @@
 
 import * as vscode from 'vscode';
 import type { Services } from '../services';
-import { imageAt, imageUri } from '../stubs/documentStubs';
 import type { ImageInfoCache } from '../stubs/imageInfo';
-import { lineArgs } from './args';
+import { lineArgs, warnNothingOnLine } from './args';
 import type { Command } from './commandManager';
 
 export class ShowParametersCommand implements Command {
@@ -24,14 +23,10 @@ export class ShowParametersCommand implements Command {
       return undefined;
     }
     const document = await vscode.workspace.openTextDocument(args.uri);
-    const image = imageAt(document, args.line, args.index);
-    const info = image && (await this.images.get(imageUri(document, image)));
-    const text = info?.parameters;
-    if (!image || !text) {
-      void vscode.window.showWarningMessage(`No generation parameters in the image on line ${args.line + 1}.`);
-      return undefined;
-    }
-    void vscode.window.showInformationMessage(`Parameters of ${image.path}`, { modal: true, detail: text }, 'Copy').then((a) => a && vscode.env.clipboard.writeText(text));
+    const found = await this.images.at(document, args.line, args.index);
+    const text = found?.info?.parameters;
+    if (!found || !text) return warnNothingOnLine('generation parameters in the image', args.line);
+    void vscode.window.showInformationMessage(`Parameters of ${found.image.path}`, { modal: true, detail: text }, 'Copy').then((a) => a && vscode.env.clipboard.writeText(text));
     return text;
   }
 }

@@ -5,8 +5,10 @@
 import { promises as fs } from 'fs';
 import * as vscode from 'vscode';
 import type { PngInfoResult } from '../../core/protocol';
+import type { MarkdownImage } from '../../core/stubs';
 import type { Services } from '../services';
 import { Disposable } from '../util/dispose';
+import { imageAt, imageUri } from './documentStubs';
 
 interface Entry {
   stamp: string;
@@ -46,6 +48,12 @@ export class ImageInfoCache extends Disposable {
     const info = await this.query(file.fsPath);
     this.entries.set(file.fsPath, { stamp, info });
     return info;
+  }
+
+  /** The image on that line of the document and, when it has metadata, what it says. */
+  async at(document: vscode.TextDocument, line: number, index: number): Promise<{ image: MarkdownImage; info?: PngInfoResult } | undefined> {
+    const image = imageAt(document, line, index);
+    return image && { image, info: await this.get(imageUri(document, image)) };
   }
 
   invalidate(fsPath?: string): void {

@@ -7,6 +7,7 @@ import type { ImageStub, MarkdownImage } from '../../core/stubs';
 import type { GenerationRequest } from '../generation/generateAndInsert';
 import { TrackedRange } from '../insert/trackedPosition';
 import { toRange } from './documentStubs';
+import type { ImageInfoCache } from './imageInfo';
 
 export function requestForStub(document: vscode.TextDocument, stub: ImageStub, variations?: number): GenerationRequest {
   const o = stub.options;
@@ -66,4 +67,14 @@ export function requestForImage(document: vscode.TextDocument, image: MarkdownIm
     templateApplied: true,
     variations,
   };
+}
+
+/** requestForImage for the image on that line, when Course Illustrator made it. */
+export async function requestForImageAt(
+  images: ImageInfoCache,
+  at: { document: vscode.TextDocument; line: number; index: number },
+  variations?: number,
+): Promise<GenerationRequest | undefined> {
+  const found = await images.at(at.document, at.line, at.index);
+  return found?.info?.madeByCourseIllustrator ? requestForImage(at.document, found.image, found.info, variations) : undefined;
 }
