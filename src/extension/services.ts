@@ -105,6 +105,11 @@ export interface ImageDestination {
   source: 'markdown.copyFiles.destination' | 'courseIllustrator.imageFolder';
 }
 
+export interface WrittenImages {
+  document?: vscode.Uri;
+  images: GeneratedImage[];
+}
+
 export interface LastImage {
   path: string;
   alt: string;
@@ -139,7 +144,11 @@ export interface Services {
   lastImage(): LastImage | undefined;
   setLastImage(image: LastImage): void;
   /** Fires after images were written (gallery refresh). */
-  readonly onDidWriteImages: vscode.Event<{ document?: vscode.Uri; images: GeneratedImage[] }>;
+  readonly onDidWriteImages: vscode.Event<WrittenImages>;
+  /** Tells onDidWriteImages' listeners about images just written for `document`. */
+  fireImagesWritten(document: vscode.Uri | undefined, images: GeneratedImage[]): void;
+  /** Replaces the built-in ensureModel (the models part's first-run choice hooks in here). */
+  setModelProvider(provider: () => Promise<string | undefined>): void;
   /** Lets the results panel take over choosing among variations; returns an undo. */
   setImageChooser(chooser: ImageChooser): vscode.Disposable;
   chooseImage: ImageChooser;

@@ -7,7 +7,7 @@ import { engineOptionsChanged, readConfig, type ConfigSnapshot } from './config'
 import { EngineClient } from './engine/engineClient';
 import { insertImage } from './insert/insertImage';
 import { resolveImageDestination } from './insert/destinationFs';
-import type { ImageChooser, LastImage, Log, Services } from './services';
+import type { ImageChooser, LastImage, Log, Services, WrittenImages } from './services';
 import { Disposable } from './util/dispose';
 
 export class ServicesImpl extends Disposable implements Services {
@@ -15,12 +15,11 @@ export class ServicesImpl extends Disposable implements Services {
   private snapshot: ConfigSnapshot | undefined;
   private readonly _onDidChangeConfig = this._register(new vscode.EventEmitter<ConfigSnapshot>());
   readonly onDidChangeConfig = this._onDidChangeConfig.event;
-  private readonly _onDidWriteImages = this._register(new vscode.EventEmitter<{ document?: vscode.Uri; images: GeneratedImage[] }>());
+  private readonly _onDidWriteImages = this._register(new vscode.EventEmitter<WrittenImages>());
   readonly onDidWriteImages = this._onDidWriteImages.event;
   private last: LastImage | undefined;
   private chooser: ImageChooser | undefined;
-  /** Replaced by the models engineer's ensureModel once it is registered. */
-  modelProvider: (() => Promise<string | undefined>) | undefined = undefined;
+  private modelProvider: (() => Promise<string | undefined>) | undefined;
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -74,6 +73,10 @@ export class ServicesImpl extends Disposable implements Services {
     );
     if (pick) void vscode.commands.executeCommand('workbench.action.openSettings', 'courseIllustrator.modelPath');
     return undefined;
+  }
+
+  setModelProvider(provider: () => Promise<string | undefined>): void {
+    this.modelProvider = provider;
   }
 
   insertImage = insertImage;

@@ -4,7 +4,8 @@ import * as vscode from 'vscode';
 
 export interface Command {
   readonly id: string;
-  execute(...args: any[]): unknown;
+  // Commands take what their callers pass (CodeLens arguments, scripts); each checks its own.
+  execute(...args: unknown[]): unknown;
 }
 
 export class CommandManager {

@@ -11,21 +11,16 @@ import type { TrackedRange } from '../insert/trackedPosition';
 import type { InsertResult, InsertTarget, Services } from '../services';
 import { progressFraction, progressText } from './progressText';
 
-export interface GenerationRequest {
+/** The engine's own parameters a request may set; missing ones come from the settings. */
+type RequestParams = Pick<GenerateParams, 'prompt' | 'negativePrompt' | 'seed' | 'steps' | 'guidance' | 'width' | 'height' | 'scheduler'>;
+
+export interface GenerationRequest extends RequestParams {
   document: vscode.Uri;
   /** Where the link goes; followed through edits while the job runs. */
   target: TrackedRange;
   /** insert at target / replace target / new line after target's line. */
   mode: 'insert' | 'replace' | 'lineAfter';
-  prompt: string;
   alt: string;
-  negativePrompt?: string;
-  seed?: number;
-  steps?: number;
-  guidance?: number;
-  width?: number;
-  height?: number;
-  scheduler?: string;
   template?: string;
   /** The prompt already has the template applied (regenerating from PNG metadata). */
   templateApplied?: boolean;
@@ -118,7 +113,7 @@ export async function generateAndInsert(services: Services, req: GenerationReque
     }
     const insert = await services.insertImage(target, file, req.alt);
     services.setLastImage({ path: file, alt: req.alt, image: chosen, params });
-    (services as { fireImagesWritten?: (d: vscode.Uri, i: GeneratedImage[]) => void }).fireImagesWritten?.(req.document, [chosen]);
+    services.fireImagesWritten(req.document, [chosen]);
     services.log.info(`inserted ${insert.markdown} into ${vscode.workspace.asRelativePath(req.document)} (${Date.now() - started} ms end to end)`);
     succeeded = true;
     return { insert, file, result };

@@ -301,13 +301,11 @@ export async function removeModelCommand(m: ModelContext): Promise<void> {
 }
 
 /**
- * Registers the three model commands and makes ensureModel() available (also as the services'
- * model provider when the services object has that hook).
+ * Registers the three model commands and makes ensureModel() the services' model provider.
  */
 export function registerModelCommands(context: vscode.ExtensionContext, services: Services): vscode.Disposable {
   const m = setModelContext(context, services);
-  const hook = services as Services & { modelProvider?: () => Promise<string | undefined> };
-  if ('modelProvider' in hook) hook.modelProvider = () => ensureModel(services);
+  services.setModelProvider(() => ensureModel(services));
   const disposables = [
     vscode.commands.registerCommand(COMMANDS.download, () => downloadModelCommand(m)),
     vscode.commands.registerCommand(COMMANDS.useFolder, () => useModelFolderCommand(m)),
