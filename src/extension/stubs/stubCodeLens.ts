@@ -36,15 +36,10 @@ export class StubCodeLensProvider extends Disposable implements vscode.CodeLensP
     const lenses: vscode.CodeLens[] = [];
     const trusted = this.services.isTrusted();
     const uri = document.uri;
-    const perLine = new Map<number, number>();
-    const indexOn = (line: number): number => {
-      const i = perLine.get(line) ?? 0;
-      perLine.set(line, i + 1);
-      return i;
-    };
+    const stubIndex = indexOnLine();
     for (const stub of parsed.stubs) {
       const range = toRange(stub.range);
-      const index = indexOn(stub.range.line);
+      const index = stubIndex(stub.range.line);
       if (!trusted) {
         lenses.push(new vscode.CodeLens(range, { title: '$(shield) Restricted Mode: trust this workspace to generate illustrations', command: 'workbench.trust.manage' }));
         continue;
@@ -55,10 +50,9 @@ export class StubCodeLensProvider extends Disposable implements vscode.CodeLensP
       lenses.push(new vscode.CodeLens(range, { title: 'Generate 4 variations', command: 'courseIllustrator.generateVariations', arguments: args }));
     }
     if (!trusted) return lenses;
-    const imageIndex = new Map<number, number>();
+    const imageIndex = indexOnLine();
     for (const image of parsed.images) {
-      const i = imageIndex.get(image.range.line) ?? 0;
-      imageIndex.set(image.range.line, i + 1);
+      const i = imageIndex(image.range.line);
       const info = this.images.peek(imageUri(document, image));
       if (!info?.madeByCourseIllustrator) continue;
       const range = toRange(image.range);
@@ -69,4 +63,14 @@ export class StubCodeLensProvider extends Disposable implements vscode.CodeLensP
     }
     return lenses;
   }
+}
+
+/** Counts per line: the n-th call for a line returns n - 1 (the `index` argument of the commands). */
+function indexOnLine(): (line: number) => number {
+  const seen = new Map<number, number>();
+  return (line) => {
+    const i = seen.get(line) ?? 0;
+    seen.set(line, i + 1);
+    return i;
+  };
 }

@@ -3,7 +3,7 @@
 
 import * as vscode from 'vscode';
 import { Disposable } from '../util/dispose';
-import { forgetDocument, stubsOf } from './documentStubs';
+import { forgetDocument, stubsOf, toRange } from './documentStubs';
 
 export class StubDiagnostics extends Disposable {
   private readonly collection = this._register(vscode.languages.createDiagnosticCollection('courseIllustrator'));
@@ -39,11 +39,8 @@ export class StubDiagnostics extends Disposable {
   update(document: vscode.TextDocument): void {
     if (document.languageId !== 'markdown') return;
     const diagnostics = stubsOf(document).diagnostics.map((d) => {
-      const diag = new vscode.Diagnostic(
-        new vscode.Range(d.range.line, d.range.start, d.range.line, d.range.end),
-        d.message,
-        d.severity === 'error' ? vscode.DiagnosticSeverity.Error : vscode.DiagnosticSeverity.Warning,
-      );
+      const severity = d.severity === 'error' ? vscode.DiagnosticSeverity.Error : vscode.DiagnosticSeverity.Warning;
+      const diag = new vscode.Diagnostic(toRange(d.range), d.message, severity);
       diag.source = 'Course Illustrator';
       return diag;
     });
