@@ -245,10 +245,15 @@ export function validateModelsProgress(x: unknown): ModelsProgress {
   };
 }
 
+function modelKind(o: Record<string, unknown>): ModelKind {
+  const kind = reqString(o, 'kind');
+  if (kind !== 'pipeline' && kind !== 'vae') throw new ValidationError(`unknown model kind "${kind}"`);
+  return kind;
+}
+
 function validateInstalled(x: unknown): InstalledModel {
   if (!isRecord(x)) throw new ValidationError('installed model must be an object');
-  const kind = reqString(x, 'kind');
-  if (kind !== 'pipeline' && kind !== 'vae') throw new ValidationError(`unknown model kind "${kind}"`);
+  const kind = modelKind(x);
   return {
     id: reqString(x, 'id'),
     path: reqString(x, 'path'),
@@ -280,8 +285,7 @@ export function validateModelsListResult(x: unknown): ModelsListResult {
     }),
     catalogue: list('catalogue').map((c) => {
       if (!isRecord(c)) throw new ValidationError('catalogue entry must be an object');
-      const kind = reqString(c, 'kind');
-      if (kind !== 'pipeline' && kind !== 'vae') throw new ValidationError(`unknown model kind "${kind}"`);
+      const kind = modelKind(c);
       return {
         id: reqString(c, 'id'),
         title: reqString(c, 'title'),
