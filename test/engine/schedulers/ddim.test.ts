@@ -2,24 +2,12 @@ import * as assert from 'assert';
 import { TorchGenerator } from '../../../src/engine/rng/torchGenerator';
 import { DDIMScheduler } from '../../../src/engine/schedulers/ddim';
 import type { SchedulerConfig } from '../../../src/engine/schedulers/scheduler';
-import { absMean, absSum, dummyModel, dummyNoiseDeter, dummySampleDeter } from './dummy';
+import { absMean, absSum, dummyModel, dummySampleDeter } from './dummy';
+import { SD15_CONFIG, assertClose, assertSumMean, runLoop } from './helpers';
 
 // A port of diffusers' tests/schedulers/test_scheduler_ddim.py (golden numbers and tolerances
 // from there); the eta > 0 and "sample" numbers come from diffusers' DDIM step run on torch 1.13
 // with torch.Generator().manual_seed(0).
-
-const SD15: SchedulerConfig = {
-  _class_name: 'PNDMScheduler',
-  beta_start: 0.00085,
-  beta_end: 0.012,
-  beta_schedule: 'scaled_linear',
-  num_train_timesteps: 1000,
-  set_alpha_to_one: false,
-  skip_prk_steps: true,
-  steps_offset: 1,
-  trained_betas: null,
-  clip_sample: false,
-};
 
 function testConfig(extra: SchedulerConfig = {}): SchedulerConfig {
   return { num_train_timesteps: 1000, beta_start: 0.0001, beta_end: 0.02, beta_schedule: 'linear', clip_sample: true, ...extra };
@@ -29,48 +17,35 @@ function fullLoop(extra: SchedulerConfig = {}, eta = 0, generator?: TorchGenerat
   const scheduler = new DDIMScheduler(testConfig(extra));
   scheduler.eta = eta;
   scheduler.setTimesteps(10);
-  let sample = dummySampleDeter();
-  for (const t of scheduler.timesteps) sample = scheduler.step(dummyModel(sample, t), t, sample, generator).prevSample;
-  return sample;
-}
-
-function assertClose(actual: number, expected: number, tolerance: number, what: string): void {
-  assert.ok(Math.abs(actual - expected) < tolerance, `${what}: ${actual} is not within ${tolerance} of ${expected}`);
+  return runLoop(scheduler, { generator });
 }
 
 describe('DDIMScheduler (diffusers test_scheduler_ddim.py)', () => {
   it('full loop, no noise: sum 172.0067, mean 0.223967', () => {
     const sample = fullLoop();
-    assertClose(absSum(sample), 172.0067, 1e-2, 'sum');
-    assertClose(absMean(sample), 0.223967, 1e-3, 'mean');
+    assertSumMean(sample, 172.0067, 0.223967);
   });
 
   it('full loop, v_prediction: sum 52.5302, mean 0.0684', () => {
     const sample = fullLoop({ prediction_type: 'v_prediction' });
-    assertClose(absSum(sample), 52.5302, 1e-2, 'sum');
-    assertClose(absMean(sample), 0.0684, 1e-3, 'mean');
+    assertSumMean(sample, 52.5302, 0.0684);
   });
 
   it('full loop with set_alpha_to_one: sum 149.8295, mean 0.1951', () => {
     const sample = fullLoop({ set_alpha_to_one: true, beta_start: 0.01 });
-    assertClose(absSum(sample), 149.8295, 1e-2, 'sum');
-    assertClose(absMean(sample), 0.1951, 1e-3, 'mean');
+    assertSumMean(sample, 149.8295, 0.1951);
   });
 
   it('full loop without set_alpha_to_one: sum 149.0784, mean 0.1941', () => {
     const sample = fullLoop({ set_alpha_to_one: false, beta_start: 0.01 });
-    assertClose(absSum(sample), 149.0784, 1e-2, 'sum');
-    assertClose(absMean(sample), 0.1941, 1e-3, 'mean');
+    assertSumMean(sample, 149.0784, 0.1941);
   });
 
   it('full loop from a noised sample (add_noise, img2img): sum 354.5418, mean 0.4616', () => {
     const scheduler = new DDIMScheduler(testConfig());
     scheduler.setTimesteps(10);
-    const timesteps = scheduler.timesteps.slice(8);
-    let sample = scheduler.addNoise(dummySampleDeter(), dummyNoiseDeter(), timesteps[0]);
-    for (const t of timesteps) sample = scheduler.step(dummyModel(sample, t), t, sample).prevSample;
-    assertClose(absSum(sample), 354.5418, 1e-2, 'sum');
-    assertClose(absMean(sample), 0.4616, 1e-3, 'mean');
+    const sample = runLoop(scheduler, { from: 8 });
+    assertSumMean(sample, 354.5418, 0.4616);
   });
 
   it('steps_offset 1, 5 steps: 801, 601, 401, 201, 1', () => {
@@ -99,8 +74,7 @@ describe('DDIMScheduler (diffusers test_scheduler_ddim.py)', () => {
 
   it('"sample" prediction type follows diffusers (sum 459.76182 with steps_offset 1)', () => {
     const sample = fullLoop({ prediction_type: 'sample', set_alpha_to_one: false, steps_offset: 1 });
-    assertClose(absSum(sample), 459.7618103027344, 1e-3, 'sum');
-    assertClose(absMean(sample), 0.598648190498352, 1e-6, 'mean');
+    assertSumMean(sample, 459.7618103027344, 0.598648190498352, 1e-3, 1e-6);
   });
 
   it('"trailing" and "linspace" timestep spacings', () => {
@@ -152,14 +126,14 @@ describe('DDIMScheduler eta > 0 (noise from the generator, as diffusers draws it
 
 describe('DDIMScheduler with the Stable Diffusion v1.5 config (from_config of the PNDM config)', () => {
   it('keeps DDIM defaults for keys the PNDM config lacks and takes its own', () => {
-    const scheduler = new DDIMScheduler(SD15);
+    const scheduler = new DDIMScheduler(SD15_CONFIG);
     assert.strictEqual(scheduler.clipping.clipSample, false);
     assert.strictEqual(scheduler.timestepSpacing, 'leading');
     assert.strictEqual(scheduler.finalAlphaCumprod, scheduler.alphasCumprod[0]);
   });
 
   it('timesteps at 20, 25 and 50 steps', () => {
-    const scheduler = new DDIMScheduler(SD15);
+    const scheduler = new DDIMScheduler(SD15_CONFIG);
     const expectLeading = (n: number, first: number, stride: number): void => {
       scheduler.setTimesteps(n);
       assert.strictEqual(scheduler.timesteps.length, n);
@@ -173,7 +147,7 @@ describe('DDIMScheduler with the Stable Diffusion v1.5 config (from_config of th
 
   it('rejects an unknown prediction type, naming the key and the valid values', () => {
     assert.throws(
-      () => new DDIMScheduler({ ...SD15, prediction_type: 'flow' }),
+      () => new DDIMScheduler({ ...SD15_CONFIG, prediction_type: 'flow' }),
       /DDIMScheduler.*prediction_type.*"epsilon", "sample", "v_prediction".*"flow"/,
     );
   });

@@ -3,7 +3,8 @@
 import * as assert from 'assert';
 import { DPMSolverMultistepScheduler } from '../../../src/engine/schedulers/dpmSolverMultistep';
 import { TorchGenerator } from '../../../src/engine/rng/torchGenerator';
-import { absMean, absSum, dummyModel, dummyNoiseDeter, dummySampleDeter, DUMMY_SIZE } from './dummy';
+import { absMean, dummyModel, dummyNoiseDeter, dummySampleDeter, DUMMY_SIZE } from './dummy';
+import { SD15_CONFIG, assertSumMean, runLoop } from './helpers';
 
 const TEST_CONFIG = {
   num_train_timesteps: 1000,
@@ -21,28 +22,10 @@ const TEST_CONFIG = {
   variance_type: null,
   final_sigmas_type: 'sigma_min',
 };
-const SD15_CONFIG = {
-  _class_name: 'PNDMScheduler',
-  beta_start: 0.00085,
-  beta_end: 0.012,
-  beta_schedule: 'scaled_linear',
-  num_train_timesteps: 1000,
-  set_alpha_to_one: false,
-  skip_prk_steps: true,
-  steps_offset: 1,
-  trained_betas: null,
-  clip_sample: false,
-};
-
 function fullLoop(config: Record<string, unknown>, steps = 10): Float32Array {
   const scheduler = new DPMSolverMultistepScheduler(config);
   scheduler.setTimesteps(steps);
-  const generator = new TorchGenerator(0);
-  let sample: Float32Array = dummySampleDeter();
-  for (const t of scheduler.timesteps) {
-    sample = scheduler.step(dummyModel(sample, t), t, sample, generator).prevSample;
-  }
-  return sample;
+  return runLoop(scheduler, { generator: new TorchGenerator(0) });
 }
 
 const f32List = (values: number[]) => Float32Array.from(values);
@@ -73,8 +56,7 @@ describe('DPMSolverMultistepScheduler', () => {
       const timesteps = scheduler.timesteps.slice(5);
       let sample: Float32Array = scheduler.addNoise(dummySampleDeter(), dummyNoiseDeter(), timesteps[0]);
       for (const t of timesteps) sample = scheduler.step(dummyModel(sample, t), t, sample).prevSample;
-      assert.ok(Math.abs(absSum(sample) - 318.4111) < 1e-2, `sum ${absSum(sample)}`);
-      assert.ok(Math.abs(absMean(sample) - 0.4146) < 1e-3, `mean ${absMean(sample)}`);
+      assertSumMean(sample, 318.4111, 0.4146);
     });
 
     it('every algorithm, solver type and order runs without NaN (as test_solver_order_and_type)', () => {

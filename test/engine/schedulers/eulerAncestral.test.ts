@@ -4,61 +4,34 @@
 import * as assert from 'assert';
 import { EulerAncestralDiscreteScheduler } from '../../../src/engine/schedulers/eulerAncestral';
 import { TorchGenerator } from '../../../src/engine/rng/torchGenerator';
-import { absMean, absSum, dummyModel, dummyNoiseDeter, dummySampleDeter, DUMMY_SIZE } from './dummy';
+import { dummyModel, dummySampleDeter, DUMMY_SIZE } from './dummy';
+import { SD15_CONFIG, assertSumMean, runLoop } from './helpers';
 
 const TEST_CONFIG = { num_train_timesteps: 1100, beta_start: 0.0001, beta_end: 0.02, beta_schedule: 'linear' };
-const SD15_CONFIG = {
-  _class_name: 'PNDMScheduler',
-  beta_start: 0.00085,
-  beta_end: 0.012,
-  beta_schedule: 'scaled_linear',
-  num_train_timesteps: 1000,
-  set_alpha_to_one: false,
-  skip_prk_steps: true,
-  steps_offset: 1,
-  trained_betas: null,
-  clip_sample: false,
-};
-
 function fullLoop(config: Record<string, unknown>, generator = new TorchGenerator(0)): Float32Array {
   const scheduler = new EulerAncestralDiscreteScheduler(config);
   scheduler.setTimesteps(10);
-  const init = scheduler.initNoiseSigma;
-  let sample: Float32Array = dummySampleDeter().map((v) => v * init);
-  for (const t of scheduler.timesteps) {
-    const input = scheduler.scaleModelInput(sample, t);
-    sample = scheduler.step(dummyModel(input, t), t, input, generator).prevSample;
-  }
-  return sample;
+  return runLoop(scheduler, { generator });
 }
 
 describe('EulerAncestralDiscreteScheduler', () => {
   describe('diffusers golden full loops (generator = torch.manual_seed(0))', () => {
     it('full loop, no noise', () => {
       const sample = fullLoop(TEST_CONFIG);
-      assert.ok(Math.abs(absSum(sample) - 152.3192) < 1e-2, `sum ${absSum(sample)}`);
-      assert.ok(Math.abs(absMean(sample) - 0.1983) < 1e-3, `mean ${absMean(sample)}`);
+      assertSumMean(sample, 152.3192, 0.1983);
     });
 
     it('full loop with v_prediction', () => {
       const sample = fullLoop({ ...TEST_CONFIG, prediction_type: 'v_prediction' });
-      assert.ok(Math.abs(absSum(sample) - 108.4439) < 1e-2, `sum ${absSum(sample)}`);
-      assert.ok(Math.abs(absMean(sample) - 0.1412) < 1e-3);
+      assertSumMean(sample, 108.4439, 0.1412);
     });
 
     it('full loop with noise (add_noise, starting two steps from the end)', () => {
       const scheduler = new EulerAncestralDiscreteScheduler(TEST_CONFIG);
       scheduler.setTimesteps(10);
       const generator = new TorchGenerator(0);
-      let sample: Float32Array = dummySampleDeter().map((v) => v * scheduler.initNoiseSigma);
-      const timesteps = scheduler.timesteps.slice(8);
-      sample = scheduler.addNoise(sample, dummyNoiseDeter(), timesteps[0]);
-      for (const t of timesteps) {
-        const input = scheduler.scaleModelInput(sample, t);
-        sample = scheduler.step(dummyModel(input, t), t, input, generator).prevSample;
-      }
-      assert.ok(Math.abs(absSum(sample) - 56163.0508) < 1e-2, `sum ${absSum(sample)}`);
-      assert.ok(Math.abs(absMean(sample) - 73.129) < 1e-3, `mean ${absMean(sample)}`);
+      const sample = runLoop(scheduler, { from: 8, generator });
+      assertSumMean(sample, 56163.0508, 73.129);
     });
   });
 

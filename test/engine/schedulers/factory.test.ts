@@ -11,20 +11,9 @@ import { LMSDiscreteScheduler } from '../../../src/engine/schedulers/lms';
 import { PNDMScheduler } from '../../../src/engine/schedulers/pndm';
 import type { SchedulerConfig } from '../../../src/engine/schedulers/scheduler';
 import { dummyModel, dummySampleDeter } from './dummy';
+import { SD15_CONFIG } from './helpers';
 
-const SD15: SchedulerConfig = {
-  _class_name: 'PNDMScheduler',
-  _diffusers_version: '0.6.0',
-  beta_start: 0.00085,
-  beta_end: 0.012,
-  beta_schedule: 'scaled_linear',
-  num_train_timesteps: 1000,
-  set_alpha_to_one: false,
-  skip_prk_steps: true,
-  steps_offset: 1,
-  trained_betas: null,
-  clip_sample: false,
-};
+const SD15: SchedulerConfig = { ...SD15_CONFIG, _diffusers_version: '0.6.0' };
 
 const CLASSES: Record<SchedulerName, new (config: SchedulerConfig) => object> = {
   pndm: PNDMScheduler,

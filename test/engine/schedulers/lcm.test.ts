@@ -2,23 +2,11 @@ import * as assert from 'assert';
 import { TorchGenerator } from '../../../src/engine/rng/torchGenerator';
 import { LCMScheduler } from '../../../src/engine/schedulers/lcm';
 import type { SchedulerConfig } from '../../../src/engine/schedulers/scheduler';
-import { absMean, absSum, dummyModel, dummySampleDeter } from './dummy';
+import { dummyModel, dummySampleDeter } from './dummy';
+import { SD15_CONFIG, assertClose, assertSumMean, runLoop } from './helpers';
 
 // A port of diffusers' tests/schedulers/test_scheduler_lcm.py (golden numbers and tolerances from
 // there; the multistep loop draws its noise from torch.manual_seed(0), here TorchGenerator(0)).
-
-const SD15: SchedulerConfig = {
-  _class_name: 'PNDMScheduler',
-  beta_start: 0.00085,
-  beta_end: 0.012,
-  beta_schedule: 'scaled_linear',
-  num_train_timesteps: 1000,
-  set_alpha_to_one: false,
-  skip_prk_steps: true,
-  steps_offset: 1,
-  trained_betas: null,
-  clip_sample: false,
-};
 
 function testConfig(extra: SchedulerConfig = {}): SchedulerConfig {
   return {
@@ -35,26 +23,18 @@ function fullLoop(steps: number, seed = 0, extra: SchedulerConfig = {}): Float32
   const scheduler = new LCMScheduler(testConfig(extra));
   const generator = new TorchGenerator(seed);
   scheduler.setTimesteps(steps);
-  let sample = dummySampleDeter();
-  for (const t of scheduler.timesteps) sample = scheduler.step(dummyModel(sample, t), t, sample, generator).prevSample;
-  return sample;
-}
-
-function assertClose(actual: number, expected: number, tolerance: number, what: string): void {
-  assert.ok(Math.abs(actual - expected) < tolerance, `${what}: ${actual} is not within ${tolerance} of ${expected}`);
+  return runLoop(scheduler, { generator });
 }
 
 describe('LCMScheduler (diffusers test_scheduler_lcm.py)', () => {
   it('one step (no noise): sum 18.7097, mean 0.0244', () => {
     const sample = fullLoop(1);
-    assertClose(absSum(sample), 18.7097, 1e-3, 'sum');
-    assertClose(absMean(sample), 0.0244, 1e-3, 'mean');
+    assertSumMean(sample, 18.7097, 0.0244, 1e-3);
   });
 
   it('10 steps with noise from manual_seed(0): sum 197.7616, mean 0.2575', () => {
     const sample = fullLoop(10);
-    assertClose(absSum(sample), 197.7616, 1e-3, 'sum');
-    assertClose(absMean(sample), 0.2575, 1e-3, 'mean');
+    assertSumMean(sample, 197.7616, 0.2575, 1e-3);
   });
 
   it('another seed gives other noise, the same seed the same result', () => {
@@ -135,7 +115,7 @@ describe('LCMScheduler (diffusers test_scheduler_lcm.py)', () => {
   });
 
   it('built from the Stable Diffusion v1.5 config it keeps its scaled_linear betas and takes set_alpha_to_one false', () => {
-    const scheduler = new LCMScheduler(SD15);
+    const scheduler = new LCMScheduler(SD15_CONFIG);
     assert.strictEqual(scheduler.finalAlphaCumprod, scheduler.alphasCumprod[0]);
     assert.strictEqual(scheduler.alphasCumprod[0], new LCMScheduler({}).alphasCumprod[0]);
     scheduler.setTimesteps(4);

@@ -2,66 +2,38 @@
 // same tolerances), plus checks of the multistep coefficients and the SD v1.5 schedule.
 import * as assert from 'assert';
 import { LMSDiscreteScheduler } from '../../../src/engine/schedulers/lms';
-import { absMean, absSum, dummyModel, dummyNoiseDeter, dummySampleDeter } from './dummy';
+import { dummyModel, dummySampleDeter } from './dummy';
+import { SD15_CONFIG, assertSumMean, runLoop } from './helpers';
 
 const TEST_CONFIG = { num_train_timesteps: 1100, beta_start: 0.0001, beta_end: 0.02, beta_schedule: 'linear' };
-const SD15_CONFIG = {
-  _class_name: 'PNDMScheduler',
-  beta_start: 0.00085,
-  beta_end: 0.012,
-  beta_schedule: 'scaled_linear',
-  num_train_timesteps: 1000,
-  set_alpha_to_one: false,
-  skip_prk_steps: true,
-  steps_offset: 1,
-  trained_betas: null,
-  clip_sample: false,
-};
-
 function fullLoop(config: Record<string, unknown>): Float32Array {
   const scheduler = new LMSDiscreteScheduler(config);
   scheduler.setTimesteps(10);
-  const init = scheduler.initNoiseSigma;
-  let sample: Float32Array = dummySampleDeter().map((v) => v * init);
-  for (const t of scheduler.timesteps) {
-    const input = scheduler.scaleModelInput(sample, t);
-    sample = scheduler.step(dummyModel(input, t), t, input).prevSample;
-  }
-  return sample;
+  return runLoop(scheduler);
 }
 
 describe('LMSDiscreteScheduler', () => {
   describe('diffusers golden full loops', () => {
     it('full loop, no noise', () => {
       const sample = fullLoop(TEST_CONFIG);
-      assert.ok(Math.abs(absSum(sample) - 1006.388) < 1e-2, `sum ${absSum(sample)}`);
-      assert.ok(Math.abs(absMean(sample) - 1.31) < 1e-3, `mean ${absMean(sample)}`);
+      assertSumMean(sample, 1006.388, 1.31);
     });
 
     it('full loop with v_prediction', () => {
       const sample = fullLoop({ ...TEST_CONFIG, prediction_type: 'v_prediction' });
-      assert.ok(Math.abs(absSum(sample) - 0.0017) < 1e-2);
-      assert.ok(Math.abs(absMean(sample) - 2.2676e-6) < 1e-3);
+      assertSumMean(sample, 0.0017, 2.2676e-6);
     });
 
     it('full loop with karras sigmas', () => {
       const sample = fullLoop({ ...TEST_CONFIG, use_karras_sigmas: true });
-      assert.ok(Math.abs(absSum(sample) - 3812.9927) < 2e-2, `sum ${absSum(sample)}`);
-      assert.ok(Math.abs(absMean(sample) - 4.9648) < 1e-3, `mean ${absMean(sample)}`);
+      assertSumMean(sample, 3812.9927, 4.9648, 2e-2);
     });
 
     it('full loop with noise (add_noise, starting two steps from the end)', () => {
       const scheduler = new LMSDiscreteScheduler(TEST_CONFIG);
       scheduler.setTimesteps(10);
-      let sample: Float32Array = dummySampleDeter().map((v) => v * scheduler.initNoiseSigma);
-      const timesteps = scheduler.timesteps.slice(8);
-      sample = scheduler.addNoise(sample, dummyNoiseDeter(), timesteps[0]);
-      for (const t of timesteps) {
-        const input = scheduler.scaleModelInput(sample, t);
-        sample = scheduler.step(dummyModel(input, t), t, input).prevSample;
-      }
-      assert.ok(Math.abs(absSum(sample) - 27663.6895) < 1e-2, `sum ${absSum(sample)}`);
-      assert.ok(Math.abs(absMean(sample) - 36.0204) < 1e-3, `mean ${absMean(sample)}`);
+      const sample = runLoop(scheduler, { from: 8 });
+      assertSumMean(sample, 27663.6895, 36.0204);
     });
   });
 

@@ -1,23 +1,11 @@
 import * as assert from 'assert';
 import { PNDMScheduler } from '../../../src/engine/schedulers/pndm';
 import type { SchedulerConfig } from '../../../src/engine/schedulers/scheduler';
-import { absDiffSum, absMean, absSum, dummyModel, dummySample, dummySampleDeter, scaled, shifted } from './dummy';
+import { absDiffSum, dummyModel, dummySample, dummySampleDeter, scaled, shifted } from './dummy';
+import { SD15_CONFIG, assertSumMean, runLoop } from './helpers';
 
 // A port of diffusers' tests/schedulers/test_scheduler_pndm.py (golden numbers and tolerances
 // from there), plus Stable Diffusion v1.5 schedules checked against diffusers' code run on torch.
-
-const SD15: SchedulerConfig = {
-  _class_name: 'PNDMScheduler',
-  beta_start: 0.00085,
-  beta_end: 0.012,
-  beta_schedule: 'scaled_linear',
-  num_train_timesteps: 1000,
-  set_alpha_to_one: false,
-  skip_prk_steps: true,
-  steps_offset: 1,
-  trained_betas: null,
-  clip_sample: false,
-};
 
 function testConfig(extra: SchedulerConfig = {}): SchedulerConfig {
   return { num_train_timesteps: 1000, beta_start: 0.0001, beta_end: 0.02, beta_schedule: 'linear', ...extra };
@@ -35,42 +23,30 @@ function fullLoop(extra: SchedulerConfig = {}): Float32Array {
 
 function pipelineLoop(scheduler: PNDMScheduler, steps: number): Float32Array {
   scheduler.setTimesteps(steps);
-  let sample = dummySampleDeter();
-  for (const t of scheduler.timesteps) {
-    sample = scheduler.step(dummyModel(scheduler.scaleModelInput(sample, t), t), t, sample).prevSample;
-  }
-  return sample;
-}
-
-function assertClose(actual: number, expected: number, tolerance: number, what: string): void {
-  assert.ok(Math.abs(actual - expected) < tolerance, `${what}: ${actual} is not within ${tolerance} of ${expected}`);
+  return runLoop(scheduler);
 }
 
 describe('PNDMScheduler (diffusers test_scheduler_pndm.py)', () => {
   it('full loop, epsilon: sum 198.1318, mean 0.2580', () => {
     const sample = fullLoop();
-    assertClose(absSum(sample), 198.1318, 1e-2, 'sum');
-    assertClose(absMean(sample), 0.258, 1e-3, 'mean');
+    assertSumMean(sample, 198.1318, 0.258);
   });
 
   it('full loop, v_prediction: sum 67.3986, mean 0.0878', () => {
     const sample = fullLoop({ prediction_type: 'v_prediction' });
-    assertClose(absSum(sample), 67.3986, 1e-2, 'sum');
-    assertClose(absMean(sample), 0.0878, 1e-3, 'mean');
+    assertSumMean(sample, 67.3986, 0.0878);
   });
 
   // With beta_start 0.01 we get 230.0373 / 186.9452, as diffusers' current code gives on torch 1.13
   // here; the golden numbers (from an older torch) are 0.003 away, inside diffusers' tolerance.
   it('full loop with set_alpha_to_one: sum 230.0399, mean 0.2995', () => {
     const sample = fullLoop({ set_alpha_to_one: true, beta_start: 0.01 });
-    assertClose(absSum(sample), 230.0399, 1e-2, 'sum');
-    assertClose(absMean(sample), 0.2995, 1e-3, 'mean');
+    assertSumMean(sample, 230.0399, 0.2995);
   });
 
   it('full loop without set_alpha_to_one: sum 186.9482, mean 0.2434', () => {
     const sample = fullLoop({ set_alpha_to_one: false, beta_start: 0.01 });
-    assertClose(absSum(sample), 186.9482, 1e-2, 'sum');
-    assertClose(absMean(sample), 0.2434, 1e-3, 'mean');
+    assertSumMean(sample, 186.9482, 0.2434);
   });
 
   it('step() runs the PRK sub-steps first, then PLMS, giving the same result as calling them directly', () => {
@@ -130,7 +106,7 @@ describe('PNDMScheduler (diffusers test_scheduler_pndm.py)', () => {
 
 describe('PNDMScheduler with the Stable Diffusion v1.5 config (PLMS)', () => {
   it('50 steps: 51 timesteps, 981, 961, 961, 941 ... 1', () => {
-    const scheduler = new PNDMScheduler(SD15);
+    const scheduler = new PNDMScheduler(SD15_CONFIG);
     scheduler.setTimesteps(50);
     assert.strictEqual(scheduler.timesteps.length, 51);
     assert.deepStrictEqual(scheduler.timesteps.slice(0, 5), [981, 961, 961, 941, 921]);
@@ -139,7 +115,7 @@ describe('PNDMScheduler with the Stable Diffusion v1.5 config (PLMS)', () => {
   });
 
   it('20 and 25 steps: the second timestep is repeated', () => {
-    const scheduler = new PNDMScheduler(SD15);
+    const scheduler = new PNDMScheduler(SD15_CONFIG);
     scheduler.setTimesteps(20);
     assert.deepStrictEqual(
       scheduler.timesteps,
@@ -152,27 +128,26 @@ describe('PNDMScheduler with the Stable Diffusion v1.5 config (PLMS)', () => {
   });
 
   it('a 20-step PLMS loop matches diffusers on torch (sum 202.45872, element 5 = 0.013748009)', () => {
-    const sample = pipelineLoop(new PNDMScheduler(SD15), 20);
-    assertClose(absSum(sample), 202.45872497558594, 1e-3, 'sum');
-    assertClose(absMean(sample), 0.263618141412735, 1e-6, 'mean');
+    const sample = pipelineLoop(new PNDMScheduler(SD15_CONFIG), 20);
+    assertSumMean(sample, 202.45872497558594, 0.263618141412735, 1e-3, 1e-6);
     assert.strictEqual(sample[5], Math.fround(0.01374800968915224));
   });
 
   it('"trailing" spacing: the same PLMS pattern from 999 down', () => {
-    const scheduler = new PNDMScheduler({ ...SD15, timestep_spacing: 'trailing' });
+    const scheduler = new PNDMScheduler({ ...SD15_CONFIG, timestep_spacing: 'trailing' });
     scheduler.setTimesteps(10);
     assert.deepStrictEqual(scheduler.timesteps, [999, 899, 899, 799, 699, 599, 499, 399, 299, 199, 99]);
   });
 
   it('setTimesteps resets the multistep history, so a second run repeats the first', () => {
-    const scheduler = new PNDMScheduler(SD15);
+    const scheduler = new PNDMScheduler(SD15_CONFIG);
     const first = pipelineLoop(scheduler, 20);
     const second = pipelineLoop(scheduler, 20);
     assert.deepStrictEqual(second, first);
   });
 
   it('returns an x0 estimate for previews', () => {
-    const scheduler = new PNDMScheduler(SD15);
+    const scheduler = new PNDMScheduler(SD15_CONFIG);
     scheduler.setTimesteps(20);
     const sample = dummySampleDeter();
     const t = scheduler.timesteps[0];
@@ -182,15 +157,15 @@ describe('PNDMScheduler with the Stable Diffusion v1.5 config (PLMS)', () => {
 
   it('rejects prediction types PNDM cannot step, naming the key', () => {
     assert.throws(
-      () => new PNDMScheduler({ ...SD15, prediction_type: 'sample' }),
+      () => new PNDMScheduler({ ...SD15_CONFIG, prediction_type: 'sample' }),
       /PNDMScheduler.*prediction_type.*"epsilon", "v_prediction"/,
     );
-    assert.throws(() => new PNDMScheduler({ ...SD15, skip_prk_steps: 'yes' }), /skip_prk_steps.*true or false/);
-    assert.throws(() => new PNDMScheduler({ ...SD15, timestep_spacing: 'even' }), /timestep_spacing.*"leading", "trailing", "linspace"/);
+    assert.throws(() => new PNDMScheduler({ ...SD15_CONFIG, skip_prk_steps: 'yes' }), /skip_prk_steps.*true or false/);
+    assert.throws(() => new PNDMScheduler({ ...SD15_CONFIG, timestep_spacing: 'even' }), /timestep_spacing.*"leading", "trailing", "linspace"/);
   });
 
   it('step before setTimesteps is an error that says what to call', () => {
-    const scheduler = new PNDMScheduler(SD15);
+    const scheduler = new PNDMScheduler(SD15_CONFIG);
     const sample = dummySampleDeter();
     assert.throws(() => scheduler.step(sample, 981, sample), /setTimesteps/);
   });
