@@ -1,6 +1,6 @@
 // What diffusers' Euler, Euler ancestral and LMS schedulers share word for word ("Copied from"
-// in diffusers): the sigma table read from the config, the step index found from the first
-// timestep, the input scaling and add_noise. Each subclass keeps its own schedule and step.
+// in diffusers): the sigmas / timesteps arrays, the step index found from the first timestep,
+// the input scaling, add_noise and init_noise_sigma. Each subclass keeps its schedule and step.
 
 import { descendingTimesteps, spacedTimesteps, type TimestepSpacing } from './betas';
 import { checkSameLength, checkStepsLeft, indexForTimestep, initNoiseSigmaFor, scaleBySigma } from './sigmas';
