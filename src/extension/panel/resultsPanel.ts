@@ -371,6 +371,8 @@ export class ResultsPanelController extends Disposable {
       }));
       this.results = [...stored, ...this.results].slice(0, MAX_STORED_RESULTS);
       void this.saveResults();
+      // CodeLenses and the gallery pick the new files up at once (not only through file watching).
+      this.services.fireImagesWritten(document, result.images);
       this.updateRoots();
       this.post({ type: 'results', jobId, images: stored.map((r) => this.toResultImage(r)), seed: result.images[0]?.seed ?? params.seed ?? 0 });
       this.post({ type: 'jobEnded', jobId, outcome: 'done' });
