@@ -51,9 +51,14 @@ async function main() {
     for (const b of builds) (await esbuild.context(b)).watch();
     return;
   }
-  await Promise.all(builds.map((b) => esbuild.build(b)));
-  const engine = 'dist/engine.js';
-  if (fs.existsSync(engine)) fs.chmodSync(engine, 0o755);
+  const results = await Promise.all(builds.map((b) => esbuild.build({ ...b, write: false })));
+  // Temporary file then rename: a running engine or test never loads a half-written bundle.
+  for (const file of results.flatMap((r) => r.outputFiles)) {
+    fs.mkdirSync(path.dirname(file.path), { recursive: true });
+    const tmp = `${file.path}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, file.contents, { mode: file.path.endsWith(path.join('dist', 'engine.js')) ? 0o755 : 0o644 });
+    fs.renameSync(tmp, file.path);
+  }
 }
 
 main().catch((err) => {
