@@ -3,9 +3,10 @@
 import * as vscode from 'vscode';
 import type { Services } from '../services';
 import type { Command } from './commandManager';
+import { COMMAND_IDS } from './ids';
 
 export class CancelCommand implements Command {
-  readonly id = 'courseIllustrator.cancel';
+  readonly id = COMMAND_IDS.cancel;
 
   constructor(private readonly services: Services) {}
 

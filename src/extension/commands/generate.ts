@@ -8,6 +8,7 @@ import { generateAndInsert, type GenerationOutcome } from '../generation/generat
 import { TrackedRange } from '../insert/trackedPosition';
 import type { Services } from '../services';
 import type { Command } from './commandManager';
+import { COMMAND_IDS } from './ids';
 
 /** Arguments for scripted use (tests, other extensions); any missing value is asked for. */
 export interface GenerateArgs {
@@ -25,7 +26,7 @@ export interface GenerateArgs {
 }
 
 export class GenerateCommand implements Command {
-  readonly id = 'courseIllustrator.generate';
+  readonly id = COMMAND_IDS.generate;
 
   constructor(
     private readonly services: Services,

@@ -6,9 +6,10 @@ import { stubAt } from '../stubs/documentStubs';
 import { requestForStub } from '../stubs/requests';
 import { warnNothingOnLine, type LineTarget } from './args';
 import { GenerateAtLineCommand } from './generateAtLine';
+import { COMMAND_IDS } from './ids';
 
 export class GenerateStubCommand extends GenerateAtLineCommand {
-  readonly id = 'courseIllustrator.generateStub';
+  readonly id = COMMAND_IDS.generateStub;
 
   protected async requestAt(at: LineTarget): Promise<GenerationRequest | undefined> {
     const stub = stubAt(at.document, at.line, at.index);

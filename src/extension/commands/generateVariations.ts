@@ -6,15 +6,16 @@ import { stubAt } from '../stubs/documentStubs';
 import { requestForImageAt, requestForStub } from '../stubs/requests';
 import { warnNothingOnLine, type LineTarget } from './args';
 import { GenerateAtLineCommand } from './generateAtLine';
+import { COMMAND_IDS, VARY_IMAGE_ARG } from './ids';
 
 export const VARIATION_COUNT = 4;
 
 export class GenerateVariationsCommand extends GenerateAtLineCommand {
-  readonly id = 'courseIllustrator.generateVariations';
+  readonly id = COMMAND_IDS.generateVariations;
 
-  /** A fourth command argument 'image' skips the stub on that line (the image lens). */
+  /** A fourth command argument VARY_IMAGE_ARG skips the stub on that line (the image lens). */
   protected async requestAt(at: LineTarget, raw: unknown[]): Promise<GenerationRequest | undefined> {
-    const stub = raw[3] !== 'image' ? stubAt(at.document, at.line, at.index) : undefined;
+    const stub = raw[3] !== VARY_IMAGE_ARG ? stubAt(at.document, at.line, at.index) : undefined;
     if (stub) return requestForStub(at.document, stub, VARIATION_COUNT);
     return (await requestForImageAt(this.images, at, VARIATION_COUNT)) ?? warnNothingOnLine('stub or generated image', at.line);
   }

@@ -4,9 +4,10 @@ import * as vscode from 'vscode';
 import type { InsertResult, Services } from '../services';
 import type { Command } from './commandManager';
 import { RESTRICTED_MESSAGE, reportError } from '../generation/generateAndInsert';
+import { COMMAND_IDS } from './ids';
 
 export class InsertLastCommand implements Command {
-  readonly id = 'courseIllustrator.insertLast';
+  readonly id = COMMAND_IDS.insertLast;
 
   constructor(private readonly services: Services) {}
 

@@ -5,9 +5,10 @@ import type { GenerationRequest } from '../generation/generateAndInsert';
 import { requestForImageAt } from '../stubs/requests';
 import { warnNothingOnLine, type LineTarget } from './args';
 import { GenerateAtLineCommand } from './generateAtLine';
+import { COMMAND_IDS } from './ids';
 
 export class RegenerateCommand extends GenerateAtLineCommand {
-  readonly id = 'courseIllustrator.regenerate';
+  readonly id = COMMAND_IDS.regenerate;
 
   protected async requestAt(at: LineTarget): Promise<GenerationRequest | undefined> {
     return (await requestForImageAt(this.images, at)) ?? warnNothingOnLine('image made by Course Illustrator', at.line);

@@ -1,8 +1,9 @@
 import type { Services } from '../services';
 import type { Command } from './commandManager';
+import { COMMAND_IDS } from './ids';
 
 export class ShowLogCommand implements Command {
-  readonly id = 'courseIllustrator.showLog';
+  readonly id = COMMAND_IDS.showLog;
 
   constructor(private readonly services: Services) {}
 

@@ -5,9 +5,10 @@ import type { Services } from '../services';
 import type { ImageInfoCache } from '../stubs/imageInfo';
 import { lineArgs, warnNothingOnLine } from './args';
 import type { Command } from './commandManager';
+import { COMMAND_IDS } from './ids';
 
 export class ShowParametersCommand implements Command {
-  readonly id = 'courseIllustrator.showParameters';
+  readonly id = COMMAND_IDS.showParameters;
 
   constructor(
     private readonly services: Services,

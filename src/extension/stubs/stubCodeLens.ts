@@ -3,6 +3,7 @@
 // document version (documentStubs.ts), so large files stay cheap.
 
 import * as vscode from 'vscode';
+import { COMMAND_IDS, VARY_IMAGE_ARG } from '../commands/ids';
 import type { Services } from '../services';
 import { Disposable } from '../util/dispose';
 import { imageUri, stubsOf, toRange } from './documentStubs';
@@ -46,8 +47,8 @@ export class StubCodeLensProvider extends Disposable implements vscode.CodeLensP
       }
       const args = [uri, stub.range.line, index];
       const again = stub.kind === 'directive' && stub.image ? ' again' : '';
-      lenses.push(new vscode.CodeLens(range, { title: `$(sparkle) Generate illustration${again}`, command: 'courseIllustrator.generateStub', arguments: args, tooltip: stub.prompt }));
-      lenses.push(new vscode.CodeLens(range, { title: 'Generate 4 variations', command: 'courseIllustrator.generateVariations', arguments: args }));
+      lenses.push(new vscode.CodeLens(range, { title: `$(sparkle) Generate illustration${again}`, command: COMMAND_IDS.generateStub, arguments: args, tooltip: stub.prompt }));
+      lenses.push(new vscode.CodeLens(range, { title: 'Generate 4 variations', command: COMMAND_IDS.generateVariations, arguments: args }));
     }
     if (!trusted) return lenses;
     const imageIndex = indexOnLine();
@@ -57,9 +58,9 @@ export class StubCodeLensProvider extends Disposable implements vscode.CodeLensP
       if (!info?.madeByCourseIllustrator) continue;
       const range = toRange(image.range);
       const args = [uri, image.range.line, i];
-      lenses.push(new vscode.CodeLens(range, { title: '$(refresh) Regenerate', command: 'courseIllustrator.regenerate', arguments: args }));
-      lenses.push(new vscode.CodeLens(range, { title: 'Variations', command: 'courseIllustrator.generateVariations', arguments: [...args, 'image'] }));
-      lenses.push(new vscode.CodeLens(range, { title: 'Show parameters', command: 'courseIllustrator.showParameters', arguments: args }));
+      lenses.push(new vscode.CodeLens(range, { title: '$(refresh) Regenerate', command: COMMAND_IDS.regenerate, arguments: args }));
+      lenses.push(new vscode.CodeLens(range, { title: 'Variations', command: COMMAND_IDS.generateVariations, arguments: [...args, VARY_IMAGE_ARG] }));
+      lenses.push(new vscode.CodeLens(range, { title: 'Show parameters', command: COMMAND_IDS.showParameters, arguments: args }));
     }
     return lenses;
   }
