@@ -3,6 +3,7 @@
 
 import type { ProviderName } from '../core/protocol';
 import { PROVIDER_NAMES } from '../core/protocol';
+import { isOneOf } from './util/oneOf';
 
 export interface ConfigSnapshot {
   readonly modelPath: string;
@@ -62,7 +63,7 @@ export function readConfig(own: ConfigSource, markdown?: ConfigSource): ConfigSn
     modelPath: str(own.get('modelPath'), ''),
     modelStore: str(own.get('modelStore'), ''),
     hubEndpoint: str(own.get('hubEndpoint'), ''),
-    provider: ((PROVIDER_NAMES as readonly string[]).includes(provider) ? provider : 'cpu') as ProviderName,
+    provider: isOneOf(PROVIDER_NAMES, provider) ? provider : 'cpu',
     threads: Math.round(num(own.get('threads'), 0, 0, 256)),
     steps: Math.round(num(own.get('steps'), 20, 1, 150)),
     guidance: num(own.get('guidance'), 7.5, 0, 30),

@@ -15,6 +15,9 @@ import type {
 } from '../../core/protocol';
 import { PROVIDER_NAMES } from '../../core/protocol';
 import { ValidationError, isRecord, optBoolean, optInteger, optNumber, optString, reqString } from '../../core/validate';
+import { isOneOf } from '../util/oneOf';
+
+const LOG_LEVELS: readonly LogEvent['level'][] = ['info', 'warn', 'error'];
 
 function rec(x: unknown, what: string): Record<string, unknown> {
   if (!isRecord(x)) throw new ValidationError(`${what} must be an object`);
@@ -42,14 +45,14 @@ function strings(x: unknown, key: string): string[] {
 export function validateStatus(x: unknown): StatusResult {
   const o = rec(x, 'status');
   const provider = reqString(o, 'provider');
-  if (!(PROVIDER_NAMES as readonly string[]).includes(provider)) throw new ValidationError(`unknown provider "${provider}"`);
+  if (!isOneOf(PROVIDER_NAMES, provider)) throw new ValidationError(`unknown provider "${provider}"`);
   return {
     pid: reqInt(o, 'pid', 1),
     protocolVersion: reqInt(o, 'protocolVersion'),
     loadedModels: strings(o.loadedModels, 'loadedModels'),
     queued: optInteger(o, 'queued', 0, 1e9) ?? 0,
     running: optString(o, 'running'),
-    provider: provider as StatusResult['provider'],
+    provider,
     threads: optInteger(o, 'threads', 0, 4096) ?? 0,
   };
 }
@@ -159,5 +162,5 @@ export function validateQueueEvent(x: unknown): QueueEvent {
 export function validateLogEvent(x: unknown): LogEvent {
   const o = rec(x, 'log event');
   const level = optString(o, 'level') ?? 'info';
-  return { level: (['info', 'warn', 'error'].includes(level) ? level : 'info') as LogEvent['level'], message: String(o.message ?? '') };
+  return { level: isOneOf(LOG_LEVELS, level) ? level : 'info', message: String(o.message ?? '') };
 }
