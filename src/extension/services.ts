@@ -96,6 +96,13 @@ export interface InsertResult {
   range: vscode.Range;
 }
 
+/** What a new image's file name is made from (no seed: no seed suffix; ext: default .png). */
+export interface ImageName {
+  prompt: string;
+  seed?: number;
+  ext?: string;
+}
+
 export interface ImageDestination {
   /** Folder the image goes to (inside the document's workspace folder). */
   folder: vscode.Uri;
@@ -140,7 +147,7 @@ export interface Services {
    * else courseIllustrator.imageFolder; a free name made from `prompt`/`seed`.
    * Throws for untitled documents and destinations outside the workspace folder.
    */
-  resolveImageDestination(document: vscode.Uri, name: { prompt: string; seed?: number; ext?: string }): Promise<ImageDestination>;
+  resolveImageDestination(document: vscode.Uri, name: ImageName): Promise<ImageDestination>;
   lastImage(): LastImage | undefined;
   setLastImage(image: LastImage): void;
   /** Fires after images were written (gallery refresh). */

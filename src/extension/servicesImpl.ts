@@ -7,8 +7,11 @@ import { engineOptionsChanged, readConfig, type ConfigSnapshot } from './config'
 import { EngineClient } from './engine/engineClient';
 import { insertImage } from './insert/insertImage';
 import { resolveImageDestination } from './insert/destinationFs';
-import type { ImageChooser, LastImage, Log, Services, WrittenImages } from './services';
+import type { ImageChooser, ImageDestination, ImageName, LastImage, Log, Services, WrittenImages } from './services';
 import { Disposable } from './util/dispose';
+
+/** workspaceState key: the last image survives a reload (Insert Last Illustration Again). */
+const LAST_IMAGE_KEY = 'courseIllustrator.lastImage';
 
 export class ServicesImpl extends Disposable implements Services {
   readonly engine: EngineClient;
@@ -39,7 +42,7 @@ export class ServicesImpl extends Disposable implements Services {
         timeouts: testTimeouts(),
       }),
     );
-    this.last = context.workspaceState.get<LastImage>('courseIllustrator.lastImage');
+    this.last = context.workspaceState.get<LastImage>(LAST_IMAGE_KEY);
     this._register(
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (!e.affectsConfiguration('courseIllustrator') && !e.affectsConfiguration('markdown.copyFiles')) return;
@@ -87,7 +90,7 @@ export class ServicesImpl extends Disposable implements Services {
    */
   private readonly reserved = new Map<string, number>();
 
-  async resolveImageDestination(document: vscode.Uri, name: { prompt: string; seed?: number; ext?: string }) {
+  async resolveImageDestination(document: vscode.Uri, name: ImageName): Promise<ImageDestination> {
     const now = Date.now();
     for (const [p, until] of this.reserved) if (until < now) this.reserved.delete(p);
     const withReserved: Pick<vscode.FileSystem, 'readDirectory'> = {
@@ -114,7 +117,7 @@ export class ServicesImpl extends Disposable implements Services {
 
   setLastImage(image: LastImage): void {
     this.last = image;
-    void this.context.workspaceState.update('courseIllustrator.lastImage', image);
+    void this.context.workspaceState.update(LAST_IMAGE_KEY, image);
   }
 
   fireImagesWritten(document: vscode.Uri | undefined, images: GeneratedImage[]): void {

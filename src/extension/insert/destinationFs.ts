@@ -4,7 +4,7 @@
 import * as vscode from 'vscode';
 import { resolveDestination } from '../../core/destination';
 import { imageFileName } from '../../core/fileNames';
-import type { ConfigSnapshot, ImageDestination } from '../services';
+import type { ConfigSnapshot, ImageDestination, ImageName } from '../services';
 
 export class UntitledDocumentError extends Error {
   constructor() {
@@ -15,7 +15,7 @@ export class UntitledDocumentError extends Error {
 
 export async function resolveImageDestination(
   documentUri: vscode.Uri,
-  name: { prompt: string; seed?: number; ext?: string },
+  name: ImageName,
   config: ConfigSnapshot,
   fs: Pick<vscode.FileSystem, 'readDirectory'> = vscode.workspace.fs,
 ): Promise<ImageDestination> {
