@@ -349,21 +349,11 @@ export class EngineClient implements EngineClientApi {
     });
     const connection = createMessageConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
     const pending = new Set<(e: EngineError) => void>();
-    const engine: Engine = {
-      child,
-      connection,
-      stderrTail,
-      pending,
-      stopping: false,
-      failAll: (e) => {
-        for (const fail of [...pending]) fail(e);
-      },
-      ready: undefined as unknown as Promise<StatusResult>,
-      exited: undefined as unknown as Promise<void>,
-    };
 
+    // The handlers below refer to `engine`, made at the end: child processes and the connection
+    // report only asynchronously, after this function has returned.
     let spawnError: Error | undefined;
-    engine.exited = new Promise<void>((resolve) => {
+    const exited = new Promise<void>((resolve) => {
       child.on('error', (err) => {
         spawnError = err;
         log.error(`could not start the engine (${nodePath} ${this.config.enginePath}): ${err.message}`);
@@ -398,32 +388,18 @@ export class EngineClient implements EngineClientApi {
       }
     };
 
-    connection.onNotification(Methods.progress, (raw: unknown) => {
-      try {
-        const event = validateProgressEvent(raw);
-        const job = this.jobs.get(event.jobId);
-        if (!job) return;
-        this.lastProgressAt = Date.now();
-        // Jobs waiting in the engine's queue send nothing; the running job's progress shows
-        // the engine is alive, so it keeps their stall timers from firing too.
-        for (const j of this.jobs.values()) j.touch();
-        job.options.onProgress?.(event);
-        this._onJob.fire({ kind: 'progress', jobId: event.jobId, progress: event });
-      } catch (e) {
-        log.warn(`ignored a malformed progress notification: ${(e as Error).message}`);
-      }
+    this.onJobNotification(connection, Methods.progress, 'progress', validateProgressEvent, (job, event) => {
+      this.lastProgressAt = Date.now();
+      // Jobs waiting in the engine's queue send nothing; the running job's progress shows
+      // the engine is alive, so it keeps their stall timers from firing too.
+      for (const j of this.jobs.values()) j.touch();
+      job.options.onProgress?.(event);
+      this._onJob.fire({ kind: 'progress', jobId: event.jobId, progress: event });
     });
-    connection.onNotification(Methods.queue, (raw: unknown) => {
-      try {
-        const event = validateQueueEvent(raw);
-        const job = this.jobs.get(event.jobId);
-        if (!job) return;
-        job.touch();
-        job.options.onQueue?.(event);
-        this._onJob.fire({ kind: 'queued', jobId: event.jobId, position: event.position });
-      } catch (e) {
-        log.warn(`ignored a malformed queue notification: ${(e as Error).message}`);
-      }
+    this.onJobNotification(connection, Methods.queue, 'queue', validateQueueEvent, (job, event) => {
+      job.touch();
+      job.options.onQueue?.(event);
+      this._onJob.fire({ kind: 'queued', jobId: event.jobId, position: event.position });
     });
     connection.onNotification(Methods.log, (raw: unknown) => {
       const event = validateLogEvent(raw);
@@ -433,7 +409,7 @@ export class EngineClient implements EngineClientApi {
     connection.listen();
 
     const options = this.config.engineOptions();
-    engine.ready = new Promise<StatusResult>((resolve, reject) => {
+    const ready = new Promise<StatusResult>((resolve, reject) => {
       const fail = (e: EngineError): void => reject(e);
       pending.add(fail);
       withTimeout(connection.sendRequest(Methods.initialize, options), this.timeouts.start, 'engine start')
@@ -462,9 +438,40 @@ export class EngineClient implements EngineClientApi {
         .finally(() => pending.delete(fail));
     });
     // Nobody may be awaiting yet; avoid an unhandled rejection warning.
-    engine.ready.catch(() => undefined);
+    ready.catch(() => undefined);
+    const engine: Engine = {
+      child,
+      connection,
+      stderrTail,
+      pending,
+      stopping: false,
+      failAll: (e) => {
+        for (const fail of [...pending]) fail(e);
+      },
+      ready,
+      exited,
+    };
     log.info(`starting engine: ${nodePath} ${this.config.enginePath} serve (${JSON.stringify(options)})`);
     return engine;
+  }
+
+  /** A notification about one job: validated, then handled when the job is one of ours. */
+  private onJobNotification<E extends { jobId: string }>(
+    connection: MessageConnection,
+    method: string,
+    what: string,
+    validate: (raw: unknown) => E,
+    handle: (job: Job, event: E) => void,
+  ): void {
+    connection.onNotification(method, (raw: unknown) => {
+      try {
+        const event = validate(raw);
+        const job = this.jobs.get(event.jobId);
+        if (job) handle(job, event);
+      } catch (e) {
+        this.config.log.warn(`ignored a malformed ${what} notification: ${(e as Error).message}`);
+      }
+    });
   }
 }
 
