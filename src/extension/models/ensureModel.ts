@@ -8,7 +8,8 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import { formatBytes } from '../../core/modelsProtocol';
 import type { Services } from '../services';
-import { downloadModelCommand, useModelFolderCommand } from './modelCommands';
+import { downloadModelCommand } from './downloadModel';
+import { useModelFolderCommand } from './useModelFolder';
 import { ModelContext, activeModelId, modelContext, setActiveModelId, storeDir } from './modelState';
 
 async function isDir(p: string): Promise<boolean> {
