@@ -7,6 +7,7 @@ import type { ContentDomain, GenerateParams, GenerateResult, GeneratedImage } fr
 import { applyTemplate, domainFor, findTemplate } from '../../core/templates';
 import { isCancelled, isEngineError } from '../engine/engineError';
 import { UntitledDocumentError } from '../insert/destinationFs';
+import { createFolder, removeIfEmpty } from '../insert/jobFolder';
 import type { TrackedRange } from '../insert/trackedPosition';
 import type { InsertResult, InsertTarget, Services } from '../services';
 import { progressFraction, progressText } from './progressText';
@@ -77,36 +78,10 @@ export async function generateAndInsert(services: Services, req: GenerationReque
     };
     services.log.info(`generate "${prompt}" (${domain}) seed ${seed} ${params.width}x${params.height} ${params.steps} steps${batch > 1 ? ` x${batch}` : ''} -> ${jobDir?.fsPath ?? dest.file.fsPath} (${dest.source})`);
     const started = Date.now();
-    const result = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: batch > 1 ? `Illustrating (${batch} variations)` : 'Illustrating', cancellable: true },
-      async (progress, token) => {
-        progress.report({ message: services.engine.pid ? 'preparing…' : 'starting the engine…' });
-        let done = 0;
-        return services.engine.generate(params, {
-          token,
-          onQueue: (q) => q.position > 0 && progress.report({ message: `waiting (${q.position} job${q.position > 1 ? 's' : ''} ahead)…` }),
-          onProgress: (e) => {
-            const fraction = progressFraction(e) * 100;
-            progress.report({ message: progressText(e), increment: Math.max(0, fraction - done) });
-            done = Math.max(done, fraction);
-          },
-        });
-      },
-    );
-    let chosen: GeneratedImage | undefined = result.images[0];
-    let file = chosen.path;
-    if (jobDir) {
-      chosen = await services.chooseImage(result.images, `Choose a variation of "${req.prompt}"`);
-      if (!chosen) {
-        await vscode.workspace.fs.delete(jobDir, { recursive: true, useTrash: false });
-        return undefined;
-      }
-      const final = await services.resolveImageDestination(req.document, { prompt: req.prompt, seed: chosen.seed });
-      await vscode.workspace.fs.copy(vscode.Uri.file(chosen.path), final.file, { overwrite: false });
-      await vscode.workspace.fs.delete(jobDir, { recursive: true, useTrash: false });
-      file = final.file.fsPath;
-      chosen = { ...chosen, path: file };
-    }
+    const result = await generateWithProgress(services, params, batch);
+    const chosen = jobDir ? await keepChosenVariation(services, req, result.images, jobDir) : result.images[0];
+    if (!chosen) return undefined;
+    const file = chosen.path;
     const target = insertTarget(req);
     if (req.target.deleted && req.mode === 'replace') {
       void vscode.window.showWarningMessage('The stub was edited while the image was being made; the image was inserted where it was.');
@@ -124,6 +99,42 @@ export async function generateAndInsert(services: Services, req: GenerationReque
     req.target.dispose();
     if (!succeeded && createdFolder) await removeIfEmpty(createdFolder);
   }
+}
+
+/** Runs the job under a cancellable notification: engine start, queue position, steps. */
+function generateWithProgress(services: Services, params: GenerateParams, batch: number): Thenable<GenerateResult> {
+  return vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: batch > 1 ? `Illustrating (${batch} variations)` : 'Illustrating', cancellable: true },
+    async (progress, token) => {
+      progress.report({ message: services.engine.pid ? 'preparing…' : 'starting the engine…' });
+      let done = 0;
+      return services.engine.generate(params, {
+        token,
+        onQueue: (q) => q.position > 0 && progress.report({ message: `waiting (${q.position} job${q.position > 1 ? 's' : ''} ahead)…` }),
+        onProgress: (e) => {
+          const fraction = progressFraction(e) * 100;
+          progress.report({ message: progressText(e), increment: Math.max(0, fraction - done) });
+          done = Math.max(done, fraction);
+        },
+      });
+    },
+  );
+}
+
+/**
+ * Lets the user pick one of the variations in `jobDir`, copies it to the document's image
+ * folder and deletes `jobDir`; returns the kept image (its new path), or undefined when none.
+ */
+async function keepChosenVariation(services: Services, req: GenerationRequest, images: GeneratedImage[], jobDir: vscode.Uri): Promise<GeneratedImage | undefined> {
+  const chosen = await services.chooseImage(images, `Choose a variation of "${req.prompt}"`);
+  if (!chosen) {
+    await vscode.workspace.fs.delete(jobDir, { recursive: true, useTrash: false });
+    return undefined;
+  }
+  const final = await services.resolveImageDestination(req.document, { prompt: req.prompt, seed: chosen.seed });
+  await vscode.workspace.fs.copy(vscode.Uri.file(chosen.path), final.file, { overwrite: false });
+  await vscode.workspace.fs.delete(jobDir, { recursive: true, useTrash: false });
+  return { ...chosen, path: final.file.fsPath };
 }
 
 function insertTarget(req: GenerationRequest): InsertTarget {
@@ -145,41 +156,4 @@ export function reportError(services: Services, e: unknown): void {
   const message = e instanceof Error ? e.message : String(e);
   if (!isEngineError(e)) services.log.error(message);
   void vscode.window.showErrorMessage(message, 'Show Engine Log').then((a) => a && services.log.show());
-}
-
-
-/** Creates `folder` (and missing parents); returns the top-most folder it created, if any. */
-async function createFolder(folder: vscode.Uri): Promise<vscode.Uri | undefined> {
-  let top: vscode.Uri | undefined;
-  for (let u = folder; ; u = vscode.Uri.joinPath(u, '..')) {
-    if (await exists(u)) break;
-    top = u;
-    if (u.path === '/' || vscode.Uri.joinPath(u, '..').path === u.path) break;
-  }
-  if (top) await vscode.workspace.fs.createDirectory(folder);
-  return top;
-}
-
-async function exists(u: vscode.Uri): Promise<boolean> {
-  try {
-    await vscode.workspace.fs.stat(u);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Deletes a folder tree this job created if it holds no file (only empty folders). */
-async function removeIfEmpty(folder: vscode.Uri): Promise<void> {
-  const hasFile = async (u: vscode.Uri): Promise<boolean> => {
-    for (const [name, type] of await vscode.workspace.fs.readDirectory(u)) {
-      if (type !== vscode.FileType.Directory || (await hasFile(vscode.Uri.joinPath(u, name)))) return true;
-    }
-    return false;
-  };
-  try {
-    if (!(await hasFile(folder))) await vscode.workspace.fs.delete(folder, { recursive: true, useTrash: false });
-  } catch {
-    // already gone or not readable: nothing to tidy
-  }
 }
