@@ -6,7 +6,7 @@ import { SIZE_PRESETS, TEMPLATES } from '../../core/templates';
 import { parseSize } from '../config';
 import { generateAndInsert, type GenerationOutcome } from '../generation/generateAndInsert';
 import { TrackedRange } from '../insert/trackedPosition';
-import type { Services } from '../services';
+import type { ConfigSnapshot, Services } from '../services';
 import type { Command } from './commandManager';
 import { COMMAND_IDS } from './ids';
 
@@ -50,73 +50,17 @@ export class GenerateCommand implements Command {
     const selection = ownEditor?.selection;
     const selected = selection && !selection.isEmpty ? document.getText(selection).trim() : '';
 
-    let prompt = args.prompt ?? selected;
     const scripted = args.prompt !== undefined;
-    if (!scripted) {
-      const typed = await vscode.window.showInputBox({
-        title: 'Generate Illustration (1/4): prompt',
-        prompt: 'Describe the illustration. It is inserted at the cursor.',
-        value: prompt,
-        placeHolder: 'a labelled diagram of a plant cell, flat educational illustration',
-        ignoreFocusOut: true,
-        validateInput: (v) => (v.trim() ? undefined : 'Write what the image should show.'),
-      });
-      if (!typed) return undefined;
-      prompt = typed.trim();
-    }
+    const prompt = scripted ? args.prompt : await askPrompt(selected);
     if (!prompt) return undefined;
-
-    let template = args.template;
-    if (template === undefined && !scripted) {
-      const items = [
-        { label: 'No template', description: 'use the prompt as written', id: '' },
-        ...TEMPLATES.map((t) => ({ label: t.label, description: t.domain === 'medical' ? 'adds a visible "AI-generated" label' : '', id: t.id })),
-      ];
-      const pick = await vscode.window.showQuickPick(items, { title: 'Generate Illustration (2/4): template', ignoreFocusOut: true });
-      if (!pick) return undefined;
-      template = pick.id || undefined;
-    }
-
+    const template = args.template !== undefined || scripted ? args.template : await askTemplate();
+    if (template === null) return undefined;
     const config = this.services.config();
-    let size = parseSize(args.size);
-    if (!size && !scripted) {
-      const defaultLabel = `${config.width}×${config.height}`;
-      const items = [
-        { label: `Default (${defaultLabel})`, description: 'courseIllustrator.size', width: config.width, height: config.height },
-        ...SIZE_PRESETS.filter((p) => p.width !== config.width || p.height !== config.height).map((p) => ({ ...p })),
-      ];
-      const pick = await vscode.window.showQuickPick(items, { title: 'Generate Illustration (3/4): size', ignoreFocusOut: true });
-      if (!pick) return undefined;
-      size = { width: pick.width, height: pick.height };
-    }
-    let negativePrompt = args.negativePrompt;
-    if (negativePrompt === undefined && !scripted) {
-      const typed = await vscode.window.showInputBox({
-        title: 'Generate Illustration (4/4): negative prompt (optional)',
-        prompt: 'What the image should not show. Press Enter to keep the default.',
-        value: config.negativePrompt,
-        placeHolder: 'text, watermark, blurry',
-        ignoreFocusOut: true,
-      });
-      if (typed === undefined) return undefined;
-      negativePrompt = typed.trim();
-    }
-
-    // With a selection the text stays; the image goes on a new line under it.
-    let target: TrackedRange;
-    let mode: 'insert' | 'lineAfter';
-    if (args.position) {
-      const p = new vscode.Position(args.position.line, args.position.character);
-      target = new TrackedRange(uri, new vscode.Range(p, p));
-      mode = 'insert';
-    } else if (selection && !selection.isEmpty) {
-      target = new TrackedRange(uri, new vscode.Range(selection.end, selection.end));
-      mode = 'lineAfter';
-    } else {
-      const p = selection?.active ?? document.lineAt(document.lineCount - 1).range.end;
-      target = new TrackedRange(uri, new vscode.Range(p, p));
-      mode = 'insert';
-    }
+    const size = parseSize(args.size) ?? (scripted ? undefined : await askSize(config));
+    if (size === null) return undefined;
+    const negativePrompt = args.negativePrompt !== undefined || scripted ? args.negativePrompt : await askNegativePrompt(config);
+    if (negativePrompt === null) return undefined;
+    const { target, mode } = whereToInsert(uri, document, args.position, selection);
     return generateAndInsert(
       this.services,
       {
@@ -136,4 +80,63 @@ export class GenerateCommand implements Command {
       this.storage,
     );
   }
+}
+
+// The four steps ask only for what the arguments left open; null: the user cancelled.
+
+async function askPrompt(selected: string): Promise<string | undefined> {
+  const typed = await vscode.window.showInputBox({
+    title: 'Generate Illustration (1/4): prompt',
+    prompt: 'Describe the illustration. It is inserted at the cursor.',
+    value: selected,
+    placeHolder: 'a labelled diagram of a plant cell, flat educational illustration',
+    ignoreFocusOut: true,
+    validateInput: (v) => (v.trim() ? undefined : 'Write what the image should show.'),
+  });
+  return typed?.trim();
+}
+
+async function askTemplate(): Promise<string | undefined | null> {
+  const items = [
+    { label: 'No template', description: 'use the prompt as written', id: '' },
+    ...TEMPLATES.map((t) => ({ label: t.label, description: t.domain === 'medical' ? 'adds a visible "AI-generated" label' : '', id: t.id })),
+  ];
+  const pick = await vscode.window.showQuickPick(items, { title: 'Generate Illustration (2/4): template', ignoreFocusOut: true });
+  return pick ? pick.id || undefined : null;
+}
+
+async function askSize(config: ConfigSnapshot): Promise<{ width: number; height: number } | null> {
+  const items = [
+    { label: `Default (${config.width}×${config.height})`, description: 'courseIllustrator.size', width: config.width, height: config.height },
+    ...SIZE_PRESETS.filter((p) => p.width !== config.width || p.height !== config.height).map((p) => ({ ...p })),
+  ];
+  const pick = await vscode.window.showQuickPick(items, { title: 'Generate Illustration (3/4): size', ignoreFocusOut: true });
+  return pick ? { width: pick.width, height: pick.height } : null;
+}
+
+async function askNegativePrompt(config: ConfigSnapshot): Promise<string | null> {
+  const typed = await vscode.window.showInputBox({
+    title: 'Generate Illustration (4/4): negative prompt (optional)',
+    prompt: 'What the image should not show. Press Enter to keep the default.',
+    value: config.negativePrompt,
+    placeHolder: 'text, watermark, blurry',
+    ignoreFocusOut: true,
+  });
+  return typed === undefined ? null : typed.trim();
+}
+
+/** An explicit position; else under a selection (the text stays); else the cursor or the end. */
+function whereToInsert(
+  uri: vscode.Uri,
+  document: vscode.TextDocument,
+  position: GenerateArgs['position'],
+  selection: vscode.Selection | undefined,
+): { target: TrackedRange; mode: 'insert' | 'lineAfter' } {
+  if (position) {
+    const p = new vscode.Position(position.line, position.character);
+    return { target: new TrackedRange(uri, new vscode.Range(p, p)), mode: 'insert' };
+  }
+  if (selection && !selection.isEmpty) return { target: new TrackedRange(uri, new vscode.Range(selection.end, selection.end)), mode: 'lineAfter' };
+  const p = selection?.active ?? document.lineAt(document.lineCount - 1).range.end;
+  return { target: new TrackedRange(uri, new vscode.Range(p, p)), mode: 'insert' };
 }
