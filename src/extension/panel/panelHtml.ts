@@ -20,6 +20,19 @@ function option(value: string, label: string): string {
   return `<vscode-option value="${escapeHtml(value)}">${escapeHtml(label)}</vscode-option>`;
 }
 
+/** A prompt box with its problem list and CLIP token counter (ids `id`, `id-problems`, `id-tokens`). */
+function promptField(id: string, label: string, rows: number, placeholder: string): string {
+  return `<div class="field">
+      <label for="${id}">${label}</label>
+      <vscode-textarea id="${id}" rows="${rows}" resize="vertical" aria-label="${label}" aria-describedby="${id}-tokens ${id}-problems"
+        placeholder="${placeholder}"></vscode-textarea>
+      <div class="field-meta">
+        <ul id="${id}-problems" class="problems" aria-live="polite"></ul>
+        <span id="${id}-tokens" class="tokens" aria-live="polite" title="CLIP tokens">0/75</span>
+      </div>
+    </div>`;
+}
+
 export function panelBody(): string {
   const sizes = SIZE_PRESETS.map((s) => option(`${s.width}x${s.height}`, `${s.width} × ${s.height}`)).join('') + option('custom', 'Custom…');
   const schedulers = SCHEDULER_CHOICES.map((s) => option(s, SCHEDULER_LABELS[s] ?? s)).join('');
@@ -27,24 +40,8 @@ export function panelBody(): string {
 <main id="ci-panel" class="layout">
   <section class="form" aria-labelledby="form-title">
     <h1 id="form-title">Generate an illustration</h1>
-    <div class="field">
-      <label for="prompt">Prompt</label>
-      <vscode-textarea id="prompt" rows="4" resize="vertical" aria-label="Prompt" aria-describedby="prompt-tokens prompt-problems"
-        placeholder="a friendly heart diagram, flat illustration, soft colours"></vscode-textarea>
-      <div class="field-meta">
-        <ul id="prompt-problems" class="problems" aria-live="polite"></ul>
-        <span id="prompt-tokens" class="tokens" aria-live="polite" title="CLIP tokens">0/75</span>
-      </div>
-    </div>
-    <div class="field">
-      <label for="negative">Negative prompt</label>
-      <vscode-textarea id="negative" rows="2" resize="vertical" aria-label="Negative prompt" aria-describedby="negative-tokens negative-problems"
-        placeholder="blurry, text, watermark"></vscode-textarea>
-      <div class="field-meta">
-        <ul id="negative-problems" class="problems" aria-live="polite"></ul>
-        <span id="negative-tokens" class="tokens" aria-live="polite" title="CLIP tokens">0/75</span>
-      </div>
-    </div>
+    ${promptField('prompt', 'Prompt', 4, 'a friendly heart diagram, flat illustration, soft colours')}
+    ${promptField('negative', 'Negative prompt', 2, 'blurry, text, watermark')}
     <div class="field">
       <label for="size">Size</label>
       <vscode-single-select id="size" aria-label="Size">${sizes}</vscode-single-select>
