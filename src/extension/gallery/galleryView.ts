@@ -5,7 +5,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { PngInfoResult } from '../../core/protocol';
 import {
   GalleryEntry,
   GalleryIndex,
@@ -178,14 +177,13 @@ export class GalleryViewProvider extends Disposable implements vscode.WebviewVie
     try {
       const info = await this.services.engine.info(p);
       if (info.kind !== 'png') return undefined;
-      const png = info as PngInfoResult;
       return {
-        width: png.width,
-        height: png.height,
-        prompt: png.prompt,
-        negativePrompt: png.negativePrompt,
-        fields: png.fields,
-        madeByCourseIllustrator: png.madeByCourseIllustrator,
+        width: info.width,
+        height: info.height,
+        prompt: info.prompt,
+        negativePrompt: info.negativePrompt,
+        fields: info.fields,
+        madeByCourseIllustrator: info.madeByCourseIllustrator,
       };
     } catch (e) {
       // Not cached: a later scan retries. Log a few, not one line per file.
