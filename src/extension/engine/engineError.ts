@@ -16,7 +16,7 @@ export class EngineError extends Error {
 }
 
 export function isEngineError(e: unknown): e is EngineError {
-  return e instanceof Error && (e as { name?: string }).name === 'EngineError' && typeof (e as EngineError).kind === 'string';
+  return e instanceof Error && e.name === 'EngineError' && 'kind' in e && typeof e.kind === 'string';
 }
 
 export function isCancelled(e: unknown): boolean {
