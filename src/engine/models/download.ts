@@ -25,6 +25,7 @@ import { checkRelPath, matchesAny, under } from './paths';
 import {
   MANIFEST_NAME,
   ModelManifest,
+  ModelSource,
   StagingState,
   acquireLock,
   installedFromManifest,
@@ -381,7 +382,7 @@ async function pullLocked(
   if (!sameSource) await fs.rm(sp.dir, { recursive: true, force: true });
   await fs.mkdir(sp.dir, { recursive: true });
   await pruneStaging(sp.dir, new Set(files.map((f) => f.path)));
-  const state: StagingState = {
+  const source: ModelSource = {
     format: 1,
     id: target.id,
     title: target.title,
@@ -391,6 +392,9 @@ async function pullLocked(
     endpoint: hub.endpoint,
     kind: target.kind,
     catalogueId: target.catalogueId,
+  };
+  const state: StagingState = {
+    ...source,
     files: files.map(({ path: p, size, sha256, gitOid }) => ({ path: p, size, sha256, gitOid })),
     verified,
   };
@@ -701,15 +705,7 @@ async function pullLocked(
   // Every file verified: write the manifest, then make the model appear in one rename.
   report('installing', true);
   const manifest: ModelManifest = {
-    format: 1,
-    id: target.id,
-    title: target.title,
-    repo: target.repo,
-    revision: target.revision,
-    commit,
-    endpoint: hub.endpoint,
-    kind: target.kind,
-    catalogueId: target.catalogueId,
+    ...source,
     installedAt: new Date().toISOString(),
     files: files.map((f) => ({ path: f.path, size: f.size, sha256: sha256s.get(f.path) ?? '', gitOid: f.gitOid })),
   };

@@ -28,7 +28,8 @@ export interface ManifestFile {
   gitOid?: string;
 }
 
-export interface ModelManifest {
+/** Where a model comes from: written into the staging state while it downloads, then into its manifest. */
+export interface ModelSource {
   format: 1;
   id: string;
   title: string;
@@ -39,6 +40,9 @@ export interface ModelManifest {
   endpoint: string;
   kind: ModelKind;
   catalogueId?: string;
+}
+
+export interface ModelManifest extends ModelSource {
   installedAt: string;
   files: ManifestFile[];
 }
@@ -153,16 +157,7 @@ export async function listInstalled(store: string): Promise<InstalledModel[]> {
   return out;
 }
 
-export interface StagingState {
-  format: 1;
-  id: string;
-  title: string;
-  repo: string;
-  revision: string;
-  commit: string;
-  endpoint: string;
-  kind: ModelKind;
-  catalogueId?: string;
+export interface StagingState extends ModelSource {
   files: { path: string; size: number; sha256?: string; gitOid?: string }[];
   /** Files already verified and moved to their final name inside the staging folder. */
   verified: Record<string, { identity: string; sha256: string }>;
