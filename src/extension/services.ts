@@ -139,9 +139,11 @@ export interface Services {
   ensureModel(): Promise<string | undefined>;
   /**
    * Inserts `![alt](relative link)` as one undoable edit into the document at target.uri,
-   * even when that editor is no longer focused. The link is relative to the document.
+   * even when that editor is no longer focused. The link is relative to the document; at a
+   * position it gets a line of its own. Edits to one document are applied one at a time; a
+   * target given as a function is read right before its edit is built.
    */
-  insertImage(target: InsertTarget, imagePath: string, alt: string): Promise<InsertResult>;
+  insertImage(target: InsertTarget | (() => InsertTarget), imagePath: string, alt: string): Promise<InsertResult>;
   /**
    * Where a new image for `document` goes: markdown.copyFiles.destination when it matches,
    * else courseIllustrator.imageFolder; a free name made from `prompt`/`seed`.

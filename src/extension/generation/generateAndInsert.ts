@@ -82,11 +82,12 @@ export async function generateAndInsert(services: Services, req: GenerationReque
     const chosen = jobDir ? await keepChosenVariation(services, req, result.images, jobDir) : result.images[0];
     if (!chosen) return undefined;
     const file = chosen.path;
-    const target = insertTarget(req);
     if (req.target.deleted && req.mode === 'replace') {
       void vscode.window.showWarningMessage('The stub was edited while the image was being made; the image was inserted where it was.');
     }
-    const insert = await services.insertImage(target, file, req.alt);
+    // Read the tracked target only when this edit's turn comes: another job's image may be
+    // inserted into the same document first and move it.
+    const insert = await services.insertImage(() => insertTarget(req), file, req.alt);
     services.setLastImage({ path: file, alt: req.alt, image: chosen, params });
     services.fireImagesWritten(req.document, [chosen]);
     services.log.info(`inserted ${insert.markdown} into ${vscode.workspace.asRelativePath(req.document)} (${Date.now() - started} ms end to end)`);

@@ -5,6 +5,8 @@
 import * as vscode from 'vscode';
 import { imageMarkdown, relativeImageLink, toPosixPath } from '../../core/links';
 import type { InsertResult, InsertTarget } from '../services';
+import { inDocumentQueue } from './documentQueue';
+import { ownLineBreaks } from './ownLine';
 
 export interface InsertDeps {
   openTextDocument(uri: vscode.Uri): Thenable<vscode.TextDocument>;
@@ -16,8 +18,33 @@ export const defaultInsertDeps: InsertDeps = {
   applyEdit: (edit) => vscode.workspace.applyEdit(edit),
 };
 
-export async function insertImage(target: InsertTarget, imagePath: string, alt: string, deps: InsertDeps = defaultInsertDeps): Promise<InsertResult> {
-  const document = await deps.openTextDocument(target.uri);
+/**
+ * `target` may be a function: it is called right before the edit is built (after earlier
+ * edits to the same document were applied), so a tracked position is read when it is current.
+ */
+export async function insertImage(
+  target: InsertTarget | (() => InsertTarget),
+  imagePath: string,
+  alt: string,
+  deps: InsertDeps = defaultInsertDeps,
+): Promise<InsertResult> {
+  const current = (): InsertTarget => (typeof target === 'function' ? target() : target);
+  const uri = current().uri;
+  return inDocumentQueue(uri.toString(), async () => {
+    // The user may type between reading the document and applying the edit; VS Code then
+    // refuses the edit, and building it once more against the new version succeeds.
+    for (let attempt = 1; ; attempt++) {
+      const document = await deps.openTextDocument(uri);
+      const { edit, result } = buildEdit(document, current(), imagePath, alt);
+      if (await deps.applyEdit(edit)) return result;
+      if (attempt === 2) {
+        throw new Error(`Could not edit ${vscode.workspace.asRelativePath(document.uri)} (is it read-only?). The image is at ${imagePath}.`);
+      }
+    }
+  });
+}
+
+function buildEdit(document: vscode.TextDocument, target: InsertTarget, imagePath: string, alt: string): { edit: vscode.WorkspaceEdit; result: InsertResult } {
   const imagePosix = /^[a-z][a-z0-9+.-]+:/i.test(imagePath) && !/^[a-zA-Z]:[\\/]/.test(imagePath) ? vscode.Uri.parse(imagePath).path : toPosixPath(imagePath);
   const markdown = imageMarkdown(alt, relativeImageLink(document.uri.path, imagePosix));
   const eol = document.eol === vscode.EndOfLine.CRLF ? '\r\n' : '\n';
@@ -34,11 +61,9 @@ export async function insertImage(target: InsertTarget, imagePath: string, alt: 
     start = new vscode.Position(line + 1, 0);
   } else {
     const at = document.validatePosition(target.position);
-    edit.insert(document.uri, at, markdown);
-    start = at;
+    const breaks = ownLineBreaks(document.lineAt(at.line).text, at.character, eol);
+    edit.insert(document.uri, at, breaks.before + markdown + breaks.after);
+    start = breaks.before ? new vscode.Position(at.line + 1, 0) : at;
   }
-  if (!(await deps.applyEdit(edit))) {
-    throw new Error(`Could not edit ${vscode.workspace.asRelativePath(document.uri)} (is it read-only?). The image is at ${imagePath}.`);
-  }
-  return { markdown, range: new vscode.Range(start, start.translate(0, markdown.length)) };
+  return { edit, result: { markdown, range: new vscode.Range(start, start.translate(0, markdown.length)) } };
 }

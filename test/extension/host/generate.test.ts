@@ -73,7 +73,7 @@ describe('Generate Illustration command', () => {
       await editor.edit((b) => b.insert(new vscode.Position(0, 0), 'new line 1\nnew line 2\n'));
       const outcome = await pending;
       assert.ok(outcome);
-      assert.strictEqual(editor.document.getText(), 'new line 1\nnew line 2\nA\nB![a moving train](images/moving/a-moving-train-4.png)\n');
+      assert.strictEqual(editor.document.getText(), 'new line 1\nnew line 2\nA\nB\n![a moving train](images/moving/a-moving-train-4.png)\n');
     } finally {
       sub.dispose();
     }
@@ -88,5 +88,41 @@ describe('Generate Illustration command', () => {
     ]);
     assert.ok(a && b, 'both jobs succeed');
     assert.deepStrictEqual([path.basename(a.file), path.basename(b.file)].sort(), ['a-twin-star-5-2.png', 'a-twin-star-5.png']);
+    // Each lands where it was asked for, whichever finished first.
+    assert.strictEqual(editor.document.getText(), `${a.insert.markdown}\n${b.insert.markdown}`);
+  });
+
+  it('applies inserts into one document that overlap in time, none refused', async () => {
+    const { services } = await api();
+    const editor = await freshMarkdown('course/burst.md', 'Top\n\nEnd\n');
+    const uri = editor.document.uri;
+    const names = ['one', 'two', 'three', 'four', 'five', 'six'];
+    const image = (name: string) => path.join(workspaceDir(), 'course', 'images', 'burst', `${name}.png`);
+    // Started a few milliseconds apart, like jobs finishing together: each edit is read while
+    // an earlier one is still being applied.
+    const results = await Promise.all(
+      names.map(async (n, i) => {
+        await new Promise((r) => setTimeout(r, i * 3));
+        return services.insertImage({ uri, position: new vscode.Position(1, 0) }, image(n), n);
+      }),
+    );
+    assert.strictEqual(results.length, names.length);
+    const lines = editor.document.getText().split('\n');
+    assert.deepStrictEqual(lines.filter((l) => l.startsWith('![')).sort(), names.map((n) => `![${n}](images/burst/${n}.png)`).sort());
+    assert.deepStrictEqual([lines[0], lines.length], ['Top', names.length + 3]);
+  });
+
+  it('gives every inserted image its own line, also when inserting twice at the same spot', async () => {
+    const editor = await freshMarkdown('course/spot.md', 'Intro\n\nOutro\n');
+    const at = (line: number, character: number) => ({ line, character });
+    const run = (prompt: string, seed: number, position: { line: number; character: number }) =>
+      vscode.commands.executeCommand<GenerationOutcome>('courseIllustrator.generate', { prompt, seed, position });
+    assert.ok(await run('a first dot', 1, at(1, 0)), 'first insert');
+    assert.ok(await run('a second dot', 2, at(1, 0)), 'second insert at the same spot');
+    assert.ok(await run('a third dot', 3, at(0, 5)), 'third insert at the end of a line of text');
+    assert.strictEqual(
+      editor.document.getText(),
+      'Intro\n![a third dot](images/spot/a-third-dot-3.png)\n![a second dot](images/spot/a-second-dot-2.png)\n![a first dot](images/spot/a-first-dot-1.png)\nOutro\n',
+    );
   });
 });
