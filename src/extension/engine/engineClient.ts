@@ -33,6 +33,7 @@ import { Methods, PROTOCOL_VERSION, validateProgressEvent } from '../../core/pro
 import type { EngineClient as EngineClientApi, GenerateOptions, JobEvent, Log } from '../services';
 import { EngineError, fromReplyError, isEngineError } from './engineError';
 import {
+  validateCancelResult,
   validateGenerateResult,
   validateInfoResult,
   validateLogEvent,
@@ -173,6 +174,20 @@ export class EngineClient implements EngineClientApi {
     const job = this.jobs.get(jobId);
     if (!job) return false;
     job.cts.cancel(); // vscode-jsonrpc sends $/cancelRequest for the generate request
+    // $/cancelRequest only marks the request: a job still waiting in the engine's queue would
+    // stay there until it reaches the front. engine/cancel drops it from the queue at once.
+    const engine = this.engine;
+    if (engine) {
+      try {
+        await engine.ready;
+        const raw = await withTimeout(engine.connection.sendRequest(Methods.cancel, { jobId }), this.timeouts.request, Methods.cancel);
+        const { cancelled } = checked(Methods.cancel, raw, validateCancelResult);
+        if (!cancelled) this.config.log.info(`[${jobId}] ${Methods.cancel}: the engine had no such job (not sent yet or already done)`);
+      } catch (e) {
+        // The $/cancelRequest above still stops the job before its next step.
+        this.config.log.warn(`[${jobId}] ${Methods.cancel} failed: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
     return true;
   }
 

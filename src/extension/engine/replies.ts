@@ -164,3 +164,9 @@ export function validateLogEvent(x: unknown): LogEvent {
   const level = optString(o, 'level') ?? 'info';
   return { level: isOneOf(LOG_LEVELS, level) ? level : 'info', message: String(o.message ?? '') };
 }
+
+export function validateCancelResult(x: unknown): { cancelled: boolean } {
+  const o = rec(x, 'cancel result');
+  if (typeof o.cancelled !== 'boolean') throw new ValidationError(`cancel result: "cancelled" must be true or false, got ${JSON.stringify(o.cancelled)}`);
+  return { cancelled: o.cancelled };
+}

@@ -72,6 +72,29 @@ describe('extension/engineClient', function () {
     assert.strictEqual(c.pid, pid);
   });
 
+  it('drops a cancelled job from the engine queue at once: it never runs and writes nothing', async () => {
+    const c = client();
+    let runningProgress = false;
+    let runningDone = false;
+    const running = c.generate({ model, prompt: 'a long road', seed: 3, steps: 150, width: 512, height: 512, outDir: out }, { onProgress: () => (runningProgress = true) });
+    void running.then(() => (runningDone = true), () => (runningDone = true));
+    const queuedFile = path.join(out, 'queued.png');
+    const queuedProgress: string[] = [];
+    let queuedPosition = 0;
+    const queued = c.generate(
+      { model, prompt: 'a queued boat', seed: 8, steps: 2, width: 64, height: 64, outFile: queuedFile },
+      { jobId: 'queued-job', onProgress: (e) => queuedProgress.push(e.stage), onQueue: (q) => (queuedPosition = q.position) },
+    );
+    await until('the first job to run and the second to wait', () => runningProgress && queuedPosition > 0, 60_000);
+    assert.strictEqual(await c.cancel('queued-job'), true);
+    await assert.rejects(queued, (e: EngineError) => e.kind === 'cancelled');
+    assert.strictEqual(runningDone, false, 'the queued job was dropped while the first one was still running');
+    await running;
+    assert.deepStrictEqual(queuedProgress, []);
+    assert.strictEqual(fs.existsSync(queuedFile), false);
+    assert.deepStrictEqual(c.activeJobs(), []);
+  });
+
   it('stops when idle and starts a new engine for the next request', async () => {
     const c = client({ idleTimeoutMs: () => 300 });
     const first = (await c.status()).pid;
