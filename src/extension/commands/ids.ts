@@ -10,6 +10,8 @@ export const COMMAND_IDS = {
   regenerate: 'courseIllustrator.regenerate',
   showParameters: 'courseIllustrator.showParameters',
   showLog: 'courseIllustrator.showLog',
+  /** Registered by panel/index.ts (the results panel owns it). */
+  openPanel: 'courseIllustrator.openPanel',
 } as const;
 
 /** Fourth argument of generateVariations from an image lens: vary the image, not a stub on that line. */

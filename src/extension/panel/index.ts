@@ -1,6 +1,7 @@
 // Entry point of the results panel for the extension's setup code.
 
 import * as vscode from 'vscode';
+import { COMMAND_IDS } from '../commands/ids';
 import type { Services } from '../services';
 import { PanelPrefill, ResultsPanelController } from './resultsPanel';
 
@@ -16,7 +17,7 @@ let current: ResultsPanelController | undefined;
 export function registerResultsPanel(context: vscode.ExtensionContext, services: Services): vscode.Disposable {
   const controller = new ResultsPanelController(context, services);
   current = controller;
-  const command = vscode.commands.registerCommand('courseIllustrator.openPanel', (arg?: unknown) => {
+  const command = vscode.commands.registerCommand(COMMAND_IDS.openPanel, (arg?: unknown) => {
     openResultsPanel(prefillFromArgument(arg));
   });
   return vscode.Disposable.from(command, controller, {

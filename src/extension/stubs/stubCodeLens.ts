@@ -1,4 +1,4 @@
-// CodeLenses above stubs ("Generate illustration", "Generate 4 variations") and above images
+// CodeLenses above stubs ("Generate illustration", "Generate 4 variations", "Open in panel") and above images
 // this extension made ("Regenerate", "Variations", "Show parameters"). Parsing is cached per
 // document version (documentStubs.ts), so large files stay cheap.
 
@@ -7,6 +7,7 @@ import { COMMAND_IDS, VARY_IMAGE_ARG } from '../commands/ids';
 import type { Services } from '../services';
 import { Disposable } from '../util/dispose';
 import { imageUri, stubsOf, toRange } from './documentStubs';
+import { openPanelArgument } from './panelArgument';
 import type { ImageInfoCache } from './imageInfo';
 
 export class StubCodeLensProvider extends Disposable implements vscode.CodeLensProvider {
@@ -49,6 +50,7 @@ export class StubCodeLensProvider extends Disposable implements vscode.CodeLensP
       const again = stub.kind === 'directive' && stub.image ? ' again' : '';
       lenses.push(new vscode.CodeLens(range, { title: `$(sparkle) Generate illustration${again}`, command: COMMAND_IDS.generateStub, arguments: args, tooltip: stub.prompt }));
       lenses.push(new vscode.CodeLens(range, { title: 'Generate 4 variations', command: COMMAND_IDS.generateVariations, arguments: args }));
+      lenses.push(new vscode.CodeLens(range, { title: 'Open in panel', command: COMMAND_IDS.openPanel, arguments: [openPanelArgument(uri, stub)], tooltip: 'Try prompts and settings in the results panel' }));
     }
     if (!trusted) return lenses;
     const imageIndex = indexOnLine();

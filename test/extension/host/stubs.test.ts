@@ -72,6 +72,25 @@ describe('stubs and CodeLenses', () => {
     assert.ok(diags.some((d) => d.message.includes('steps must be')));
   });
 
+  it('opens the results panel from the "Open in panel" lens, with the stub\'s prompt and options', async () => {
+    const editor = await freshMarkdown('course/panel-lens.md', 'Intro\n<!-- illustrate: a lighthouse at dusk | seed: 9 | steps: 3 | size: 64x64 -->\n');
+    const panelTabs = () =>
+      vscode.window.tabGroups.all.flatMap((g) => g.tabs).filter((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith('courseIllustrator.panel'));
+    for (const t of panelTabs()) await vscode.window.tabGroups.close(t);
+    const lens = (await lenses(editor.document.uri)).find((l) => l.command?.title === 'Open in panel');
+    assert.ok(lens?.command, 'an "Open in panel" lens is above the stub');
+    assert.strictEqual(lens.range.start.line, 1);
+    assert.strictEqual(lens.command.command, 'courseIllustrator.openPanel');
+    const [arg] = lens.command.arguments ?? [];
+    assert.strictEqual(arg.document.toString(), editor.document.uri.toString());
+    assert.deepStrictEqual(arg.settings, { prompt: 'a lighthouse at dusk', width: 64, height: 64, steps: 3, seed: 9 });
+    await vscode.commands.executeCommand(lens.command.command, ...(lens.command.arguments ?? []));
+    // The tab list follows the workbench asynchronously.
+    const tab = await waitFor('the results panel tab', () => panelTabs()[0], 10_000);
+    assert.strictEqual(tab.label, 'Illustrations');
+    await vscode.window.tabGroups.close(tab);
+  });
+
   it('stays cheap on a 5,000-line document', async () => {
     const lines: string[] = [];
     for (let i = 0; i < 5000; i++) lines.push(i % 50 === 0 ? `![figure ${i}]()` : `Paragraph ${i} with *emphasis*, a [link](x.md) and \`code\`.`);
@@ -83,8 +102,9 @@ describe('stubs and CodeLenses', () => {
     const t1 = Date.now();
     const second = await lenses(editor.document.uri);
     const secondMs = Date.now() - t1;
-    assert.strictEqual(first.length, 200);
-    assert.strictEqual(second.length, 202);
+    // Three lenses per stub: Generate illustration, Generate 4 variations, Open in panel.
+    assert.strictEqual(first.length, 300);
+    assert.strictEqual(second.length, 303);
     assert.ok(firstMs < 1000 && secondMs < 1000, `${firstMs} ms, ${secondMs} ms`);
   });
 });
