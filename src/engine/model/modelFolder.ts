@@ -29,9 +29,11 @@ export interface ModelFolder {
   sampleSize: number;
 }
 
+// The same message reaches CLI and VS Code users, so it names the fix for both.
 const LAYOUT_HINT =
-  'point courseIllustrator.modelPath at a folder in the diffusers ONNX layout (model_index.json, text_encoder/, unet/, vae_decoder/, tokenizer/, scheduler/), ' +
-  'or download one with "Course Illustrator: Download Model…"';
+  'point courseIllustrator.modelPath (VS Code) or --model (CLI) at a folder in the diffusers ONNX layout ' +
+  '(model_index.json, text_encoder/, unet/, vae_decoder/, tokenizer/, scheduler/), ' +
+  'or download one with "Course Illustrator: Download Model…" or `course-illustrator models pull sd15-onnx`';
 const INCOMPLETE = 'the model folder is incomplete; download it again or ' + LAYOUT_HINT;
 const COMPONENTS = ['text_encoder', 'unet', 'vae_decoder', 'tokenizer'];
 

@@ -72,7 +72,7 @@ describe('readModelFolder', () => {
       await fs.rm(path.join(m.dir, 'unet', 'model.onnx'));
       await rejectsWith(
         readModelFolder(m.dir),
-        `${path.join(m.dir, 'unet', 'model.onnx')} is missing: the model folder is incomplete; download it again or point courseIllustrator.modelPath at a folder in the diffusers ONNX layout`,
+        `${path.join(m.dir, 'unet', 'model.onnx')} is missing: the model folder is incomplete; download it again or point courseIllustrator.modelPath (VS Code) or --model (CLI) at a folder in the diffusers ONNX layout`,
       );
     });
 
