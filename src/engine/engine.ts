@@ -7,7 +7,7 @@ import {
   EngineOptions, GenerateParams, GenerateResult, InfoResult, ProgressEvent, ProviderName,
   StatusResult, ThumbnailParams, ThumbnailResult, TokenizeParams, TokenizeResult, PROTOCOL_VERSION,
 } from '../core/protocol';
-import { CancelledError, EngineError, asEngineError, badInput } from './errors';
+import { CancelledError, asEngineError, badInput } from './errors';
 import { JobQueue } from './jobQueue';
 import { LoadedModel, RuntimeOptions } from './pipeline/loadedModel';
 import { resolveJob, checkOutputs } from './pipeline/jobParams';
@@ -30,6 +30,8 @@ export class Engine {
   private readonly queue = new JobQueue();
   private model: LoadedModel | undefined;
   private loading: Promise<LoadedModel> | undefined;
+  /** Tokenizer-only copy (no sessions), so counting tokens never evicts the warm model. */
+  private tokenizerModel: LoadedModel | undefined;
   private readonly cancelledJobs = new Set<string>();
   readonly runtime: RuntimeOptions;
   readonly warnings: string[] = [];
@@ -166,7 +168,6 @@ export class Engine {
 
   private async loadTokenizerOnly(dir: string): Promise<LoadedModel> {
     if (this.model?.dir === dir) return this.model;
-    // Tokenizing must not evict the warm model of a running job; keep a separate light copy.
     if (this.tokenizerModel?.dir !== dir) {
       try {
         this.tokenizerModel = await LoadedModel.load(dir, { ...this.runtime, lowMemory: true });
@@ -176,8 +177,5 @@ export class Engine {
     }
     return this.tokenizerModel;
   }
-
-  private tokenizerModel: LoadedModel | undefined;
 }
 
-export { EngineError };
