@@ -1,0 +1,103 @@
+// The buttons on a finished image: insert into the Markdown file, copy its Markdown, save a copy,
+// make it again with a new seed, reuse its settings, show its parameters.
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { ImageAction } from '../../core/webviewMessages';
+import type { Services } from '../services';
+import { altFromPrompt, markdownImage } from './markdownLink';
+import type { PanelJobs } from './panelJobs';
+import type { StoredResult } from './panelState';
+import type { PanelTarget } from './panelTarget';
+import type { PanelView } from './panelView';
+import type { ResultStore } from './resultStore';
+
+export interface ResultActionsContext {
+  services: Services;
+  view: PanelView;
+  results: ResultStore;
+  target: PanelTarget;
+  jobs: PanelJobs;
+}
+
+export class ResultActions {
+  constructor(private readonly c: ResultActionsContext) {}
+
+  /** `id`: an image id from the results list; a failure becomes an error notice in the panel. */
+  async run(action: ImageAction, id: string): Promise<void> {
+    const r = this.c.results.find(id);
+    if (!r) {
+      this.c.view.post({ type: 'notice', level: 'error', message: 'That image is no longer in the results list.' });
+      return;
+    }
+    try {
+      switch (action) {
+        case 'insert':
+          return await this.insert(r);
+        case 'copyMarkdown':
+          return await this.copyMarkdown(r);
+        case 'saveAs':
+          return await this.saveAs(r);
+        case 'regenerate':
+          // Next to the original: the document it was made for, when known.
+          return await this.c.jobs.generate({ ...r.settings, seed: undefined, seedLocked: false }, r.document ? vscode.Uri.parse(r.document) : undefined);
+        case 'reuse':
+          this.c.view.post({ type: 'prefill', settings: r.settings });
+          return;
+        case 'showParameters':
+          return await this.showParameters(r);
+      }
+    } catch (e) {
+      this.c.view.post({ type: 'notice', level: 'error', message: (e as Error).message });
+    }
+  }
+
+  private docFor(r: StoredResult): vscode.Uri | undefined {
+    return this.c.target.document() ?? (r.document ? vscode.Uri.parse(r.document) : undefined);
+  }
+
+  private async insert(r: StoredResult): Promise<void> {
+    const { services, target } = this.c;
+    if (!services.isTrusted()) throw new Error('This workspace is in restricted mode: nothing is written.');
+    const doc = this.docFor(r);
+    if (!doc) throw new Error('Open a Markdown file to insert into, then press Insert again.');
+    if (!fs.existsSync(r.path)) throw new Error(`${r.path} no longer exists.`);
+    const alt = altFromPrompt(r.settings.prompt);
+    const done = await services.insertImage({ uri: doc, position: target.cursorIn(doc) }, r.path, alt);
+    target.setCursor(doc, done.range.end);
+    services.setLastImage({ path: r.path, alt, image: r.image, params: { model: this.c.jobs.modelPath ?? '', prompt: r.settings.prompt } });
+    this.c.view.post({ type: 'notice', level: 'info', message: `Inserted into ${vscode.workspace.asRelativePath(doc, false)}.` });
+  }
+
+  private async copyMarkdown(r: StoredResult): Promise<void> {
+    const doc = this.docFor(r);
+    const ws = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+    await vscode.env.clipboard.writeText(markdownImage(doc?.fsPath, r.path, altFromPrompt(r.settings.prompt), ws));
+    this.c.view.post({ type: 'notice', level: 'info', message: 'Markdown copied to the clipboard.' });
+  }
+
+  private async saveAs(r: StoredResult): Promise<void> {
+    const dest = await vscode.window.showSaveDialog({
+      defaultUri: vscode.Uri.file(r.path),
+      filters: { 'PNG image': ['png'] },
+      title: 'Save a copy of the illustration',
+    });
+    if (!dest) return;
+    if (dest.fsPath === r.path) return;
+    // The dialog already asked before replacing a file; write through a temp file so a failure leaves no half file.
+    const tmp = vscode.Uri.file(`${dest.fsPath}.${process.pid}.tmp`);
+    await vscode.workspace.fs.copy(vscode.Uri.file(r.path), tmp, { overwrite: true });
+    await vscode.workspace.fs.rename(tmp, dest, { overwrite: true });
+    this.c.view.post({ type: 'notice', level: 'info', message: `Saved ${dest.fsPath}.` });
+  }
+
+  private async showParameters(r: StoredResult): Promise<void> {
+    const copy = await vscode.window.showInformationMessage(
+      `Parameters of ${path.basename(r.path)}`,
+      { modal: true, detail: r.image.infotext || JSON.stringify(r.settings, null, 2) },
+      'Copy',
+    );
+    if (copy === 'Copy') await vscode.env.clipboard.writeText(r.image.infotext);
+  }
+}
