@@ -3,6 +3,8 @@
 import * as vscode from 'vscode';
 import { COMMAND_IDS } from '../commands/ids';
 import type { Services } from '../services';
+import { isRecord } from '../../core/validate';
+import { prefillSettings } from './prefillSettings';
 import { PanelPrefill, ResultsPanelController } from './resultsPanel';
 
 export type { PanelPrefill } from './resultsPanel';
@@ -17,8 +19,12 @@ let current: ResultsPanelController | undefined;
 export function registerResultsPanel(context: vscode.ExtensionContext, services: Services): vscode.Disposable {
   const controller = new ResultsPanelController(context, services);
   current = controller;
-  const command = vscode.commands.registerCommand(COMMAND_IDS.openPanel, (arg?: unknown) => {
-    openResultsPanel(prefillFromArgument(arg));
+  // Returns the prefill it applied, so a caller can see what the form was given.
+  const command = vscode.commands.registerCommand(COMMAND_IDS.openPanel, (arg?: unknown): PanelPrefill => {
+    const { prefill, problems } = prefillFromArgument(arg, services.config().negativePrompt);
+    for (const p of problems) void vscode.window.showWarningMessage(`Course Illustrator: Open in panel: ${p}`);
+    openResultsPanel(prefill);
+    return prefill;
   });
   return vscode.Disposable.from(command, controller, {
     dispose: () => {
@@ -28,7 +34,7 @@ export function registerResultsPanel(context: vscode.ExtensionContext, services:
 }
 
 /**
- * Opens or reveals the panel, pre-filled (a CodeLens passes `{ settings: { prompt }, document }`).
+ * Opens or reveals the panel, pre-filled (the stub lens passes `{ document, prompt, settings, template? }`).
  * Throws when registerResultsPanel has not run.
  */
 export function openResultsPanel(prefill: PanelPrefill = {}): void {
@@ -36,24 +42,18 @@ export function openResultsPanel(prefill: PanelPrefill = {}): void {
   current.open(prefill);
 }
 
-/** Command arguments come from CodeLenses, menus or other extensions: accept a prompt string or a prefill object. */
-function prefillFromArgument(arg: unknown): PanelPrefill {
-  if (typeof arg === 'string') return { settings: { prompt: arg } };
-  if (arg instanceof vscode.Uri) return { document: arg };
-  if (typeof arg !== 'object' || arg === null) return {};
-  const a = arg as Record<string, unknown>;
-  const out: PanelPrefill = {};
-  if (a.document instanceof vscode.Uri) out.document = a.document;
-  if (typeof a.prompt === 'string') out.settings = { prompt: a.prompt };
-  if (typeof a.settings === 'object' && a.settings !== null) {
-    const s = a.settings as Record<string, unknown>;
-    const settings: PanelPrefill['settings'] = { ...out.settings };
-    if (typeof s.prompt === 'string') settings.prompt = s.prompt;
-    if (typeof s.negativePrompt === 'string') settings.negativePrompt = s.negativePrompt;
-    for (const k of ['width', 'height', 'steps', 'guidance', 'batch'] as const) if (typeof s[k] === 'number') settings[k] = s[k] as number;
-    if (typeof s.seed === 'number') settings.seed = s.seed;
-    out.settings = settings;
-  }
-  if (a.generate === true) out.generate = true;
-  return out;
+/**
+ * Command arguments come from CodeLenses, menus or other extensions: a prompt string, a document
+ * Uri, or `{ document?, prompt?, settings?, template?, generate? }` (see prefillSettings.ts).
+ */
+function prefillFromArgument(arg: unknown, configNegative: string): { prefill: PanelPrefill; problems: string[] } {
+  if (typeof arg === 'string') return { prefill: { settings: { prompt: arg } }, problems: [] };
+  if (arg instanceof vscode.Uri) return { prefill: { document: arg }, problems: [] };
+  if (!isRecord(arg)) return { prefill: {}, problems: [] };
+  const { settings, problems } = prefillSettings(arg, configNegative);
+  const prefill: PanelPrefill = {};
+  if (arg.document instanceof vscode.Uri) prefill.document = arg.document;
+  if (settings) prefill.settings = settings;
+  if (arg.generate === true) prefill.generate = true;
+  return { prefill, problems };
 }

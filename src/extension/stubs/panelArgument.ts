@@ -1,5 +1,7 @@
 // What the "Open in panel" lens hands to courseIllustrator.openPanel: the stub's prompt and the
 // options the panel has fields for, so the panel opens ready to generate what the stub asks for.
+// The scheduler and template go as the stub wrote them; the panel's command resolves and checks
+// them (src/extension/panel/prefillSettings.ts) and applies the template to the prompt.
 
 import type * as vscode from 'vscode';
 import type { ImageStub } from '../../core/stubs';
@@ -7,7 +9,9 @@ import type { ImageStub } from '../../core/stubs';
 export interface OpenPanelArgument {
   document: vscode.Uri;
   prompt: string;
-  settings: { prompt: string; negativePrompt?: string; width?: number; height?: number; steps?: number; guidance?: number; seed?: number };
+  settings: { prompt: string; negativePrompt?: string; width?: number; height?: number; steps?: number; guidance?: number; seed?: number; scheduler?: string };
+  /** A template id (src/core/templates.ts) that wraps the prompt. */
+  template?: string;
 }
 
 export function openPanelArgument(document: vscode.Uri, stub: ImageStub): OpenPanelArgument {
@@ -20,5 +24,8 @@ export function openPanelArgument(document: vscode.Uri, stub: ImageStub): OpenPa
   if (o.steps !== undefined) settings.steps = o.steps;
   if (o.guidance !== undefined) settings.guidance = o.guidance;
   if (o.seed !== undefined) settings.seed = o.seed;
-  return { document, prompt: stub.prompt, settings };
+  if (o.scheduler !== undefined) settings.scheduler = o.scheduler;
+  const arg: OpenPanelArgument = { document, prompt: stub.prompt, settings };
+  if (o.template !== undefined) arg.template = o.template;
+  return arg;
 }

@@ -1,0 +1,55 @@
+// The form values an openPanel argument asks for (from a CodeLens, a menu or another extension),
+// checked the way a stub's options are. Pure: no vscode.
+//
+// Accepted: `prompt` (string), `settings` { prompt, negativePrompt, width, height, steps, guidance,
+// batch, seed, scheduler }, and `template` (a template id from src/core/templates.ts). A template
+// wraps the prompt exactly as the "Generate illustration" lens does (applyTemplate), and without a
+// negative prompt of the argument's own, the negative prompt is the lens's too: the setting, else
+// the template's.
+
+import { resolveSchedulerName, unknownSchedulerMessage } from '../../core/schedulerNames';
+import { TEMPLATE_IDS, applyTemplate, findTemplate } from '../../core/templates';
+import { isRecord } from '../../core/validate';
+import type { PanelSettings } from '../../core/webviewMessages';
+
+export interface PrefillSettings {
+  /** Undefined when the argument sets no form value. */
+  settings?: Partial<PanelSettings>;
+  /** What was left out and why, one sentence each (unknown scheduler or template). */
+  problems: string[];
+}
+
+/** `configNegative`: the courseIllustrator.negativePrompt setting. */
+export function prefillSettings(arg: Record<string, unknown>, configNegative: string): PrefillSettings {
+  const problems: string[] = [];
+  let settings: Partial<PanelSettings> | undefined;
+  if (typeof arg.prompt === 'string') settings = { prompt: arg.prompt };
+  if (isRecord(arg.settings)) {
+    const s = arg.settings;
+    const out: Partial<PanelSettings> = { ...settings };
+    if (typeof s.prompt === 'string') out.prompt = s.prompt;
+    if (typeof s.negativePrompt === 'string') out.negativePrompt = s.negativePrompt;
+    for (const k of ['width', 'height', 'steps', 'guidance', 'batch'] as const) if (typeof s[k] === 'number') out[k] = s[k] as number;
+    if (typeof s.seed === 'number') out.seed = s.seed;
+    if (typeof s.scheduler === 'string') {
+      // 'default' (the model's own scheduler) is a valid stub value and a valid form value.
+      const name = s.scheduler.trim().toLowerCase() === 'default' ? 'default' : resolveSchedulerName(s.scheduler);
+      if (name) out.scheduler = name;
+      else problems.push(`settings.scheduler: ${unknownSchedulerMessage(s.scheduler)}`);
+    }
+    settings = out;
+  }
+  if (typeof arg.template === 'string') {
+    const template = findTemplate(arg.template);
+    if (!template) {
+      problems.push(`template: unknown template "${arg.template}" (known: ${TEMPLATE_IDS.join(', ')}); the prompt is left as it is.`);
+    } else if (settings?.prompt === undefined) {
+      problems.push(`template: "${template.id}" needs a prompt to wrap; pass "prompt" or "settings.prompt" with it.`);
+    } else {
+      const negativePrompt = settings.negativePrompt ?? (configNegative || template.negative);
+      settings = { ...settings, prompt: applyTemplate(template, settings.prompt) };
+      if (negativePrompt !== undefined) settings.negativePrompt = negativePrompt;
+    }
+  }
+  return { settings, problems };
+}
