@@ -3,6 +3,7 @@
 
 import type { GenerateParams, GeneratedImage } from '../../core/protocol';
 import { resolveSchedulerName } from '../../core/schedulerNames';
+import { domainFor } from '../../core/templates';
 import { isRecord } from '../../core/validate';
 import { PanelSettings, QueuedJob, validatePanelSettings } from '../../core/webviewMessages';
 import type { ConfigSnapshot } from '../config';
@@ -50,6 +51,8 @@ export function toGenerateParams(
     outFile: s.batch === 1 ? out.file : undefined,
     outDir: s.batch === 1 && out.file ? undefined : out.folder,
     previewEvery,
+    // As for the commands: a medical prompt (a medical template's included) gets the visible AI label.
+    domain: domainFor(s.prompt),
   };
 }
 
