@@ -128,7 +128,8 @@ describe('First run in VS Code (UI): no model yet', function () {
     const ws = await makeFirstRunWorkspace(path.join(tmp, name, 'workspace'));
     const store = path.join(tmp, name, 'models');
     wb = await launchWorkbench({
-      name,
+      // Per-process run folder: two runs at once must not share (and wipe) one profile.
+      name: `${name}-${process.pid}`,
       folder: ws,
       settings: { 'courseIllustrator.hubEndpoint': hub.endpoint, 'courseIllustrator.modelStore': store },
       // Nothing from the developer's environment may redirect the download.
