@@ -13,7 +13,7 @@ import * as zlib from 'node:zlib';
 import type { Frame, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { ensureFixture } from '../fixtures/tinyPipeline';
-import { OUTPUT_DIR, launchWorkbench, openActivity, screenshot, webviewFrame, type Workbench } from './harness';
+import { OUTPUT_DIR, launchWorkbench, openActivity, reloadWindow, screenshot, webviewFrame, type Workbench } from './harness';
 import type { PageImage } from './pageTypes';
 import { prepare } from './runHost';
 import { REPO_ROOT } from './codeServer';
@@ -192,13 +192,17 @@ describe('gallery with 1,000 images in VS Code (code-server)', function () {
     await waitForScan(gallery, COUNT - 1);
   });
 
-  it('lists them again after a reload from its metadata cache', async () => {
-    await page.reload();
-    await page.locator('.monaco-workbench').waitFor({ timeout: 60000 });
+  it('lists them again after a reload from its metadata cache, the search kept', async () => {
+    await gallery.locator('#search input').fill('otter number 5');
+    await gallery.locator('#status', { hasText: 'matching “otter number 5”' }).waitFor();
+    await reloadWindow(page);
     const started = Date.now();
     gallery = await webviewFrame(page, '#ci-gallery', 60000);
+    await gallery.locator('#status', { hasText: 'matching “otter number 5”' }).waitFor({ timeout: 120000 });
+    assert.equal(await gallery.locator('#search input').inputValue(), 'otter number 5', 'the search box shows the kept search');
+    console.log(`      after reload: ${Date.now() - started} ms (webview found -> search results, activation included)`);
+    await gallery.locator('#search input').fill('');
     await waitForScan(gallery, COUNT - 1);
-    console.log(`      after reload: ${Date.now() - started} ms (webview found -> "${COUNT} images", activation included)`);
     // The extension logs each scan; the second one must come from the cache, not 1,000 engine reads.
     const logs = fs.readdirSync(path.join(wb.runDir, 'user-data', 'logs'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('Course Illustrator.log'));
     const scans = logs.flatMap((f) => fs.readFileSync(path.join(wb.runDir, 'user-data', 'logs', f), 'utf8').split('\n')).filter((l) => l.includes('Gallery:'));

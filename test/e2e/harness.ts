@@ -121,6 +121,18 @@ export async function runCommand(page: Page, title: string): Promise<void> {
 }
 
 /**
+ * Reloads the window the way a user does, with "Developer: Reload Window": VS Code then shuts the
+ * workbench down in order, and webview state is saved before the page goes. A bare browser reload
+ * can drop what was saved in the last seconds (VS Code writes its storage lazily).
+ */
+export async function reloadWindow(page: Page): Promise<void> {
+  const navigated = page.waitForEvent('framenavigated', { predicate: (f) => f === page.mainFrame(), timeout: 60_000 });
+  await runCommand(page, 'Developer: Reload Window');
+  await navigated;
+  await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+}
+
+/**
  * Answers the open quick input (input box or quick pick): optional text, then Enter. Pass the
  * step's title (or part of it): between steps the widget stays open, and an Enter pressed
  * before the next step is drawn would answer the wrong one.

@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Frame, Page } from 'playwright-core';
 import { ensureFixture } from '../fixtures/tinyPipeline';
-import { OUTPUT_DIR, clickCodeLens, cursorToEnd, launchWorkbench, openActivity, openFile, runCommand, screenshot, waitForEditorText, webviewFrame, type Workbench } from './harness';
+import { OUTPUT_DIR, clickCodeLens, cursorToEnd, launchWorkbench, openActivity, openFile, reloadWindow, runCommand, screenshot, waitForEditorText, webviewFrame, type Workbench } from './harness';
 import type { InPage, PageImage } from './pageTypes';
 import { prepare } from './runHost';
 import { INTRO_MD, makeWorkspace } from './workspace';
@@ -264,8 +264,7 @@ describe('results panel and gallery in VS Code (code-server)', function () {
 
   it('comes back after a window reload with its results and form', async () => {
     const prompt = await panel.locator('#prompt textarea').inputValue();
-    await page.reload();
-    await page.locator('.monaco-workbench').waitFor({ timeout: 60000 });
+    await reloadWindow(page);
     panel = await webviewFrame(page, '#ci-panel', 60000);
     await panel.locator('.result img').first().waitFor({ timeout: 30000 });
     assert.equal(await panel.locator('#prompt textarea').inputValue(), prompt, 'the prompt the user was editing is kept');
