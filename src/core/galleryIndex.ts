@@ -3,6 +3,7 @@
 // stay cheap to show. Pure: the extension feeds it file facts; no fs, no vscode.
 
 import { resolveSchedulerName } from './schedulerNames';
+import { subjectOf } from './templates';
 import { LIMITS, PanelSettings, SchedulerChoice, sizeProblem } from './webviewMessages';
 
 export interface GalleryEntry {
@@ -162,8 +163,10 @@ export function settingsFromEntry(
   const guidance = num(f, 'CFG scale');
   const seed = num(f, 'Seed');
   const okSize = !sizeProblem(width) && !sizeProblem(height);
+  // Made with a template: the form gets the subject back and the template chosen beside it.
+  const templated = subjectOf(entry.prompt, f['Template']);
   return {
-    prompt: entry.prompt || defaults.prompt,
+    prompt: templated?.subject ?? (entry.prompt || defaults.prompt),
     negativePrompt: entry.negativePrompt,
     width: okSize ? width : defaults.width,
     height: okSize ? height : defaults.height,
@@ -173,6 +176,7 @@ export function settingsFromEntry(
     seed: seed !== undefined && Number.isInteger(seed) && seed >= 0 && seed <= LIMITS.maxSeed ? seed : undefined,
     seedLocked: seed !== undefined,
     batch: 1,
+    ...(templated ? { template: templated.template.id } : {}),
   };
 }
 

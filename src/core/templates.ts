@@ -59,6 +59,19 @@ export function applyTemplate(template: PromptTemplate | undefined, subject: str
   return template ? template.prompt.replace('{subject}', subject.trim()) : subject.trim();
 }
 
+/**
+ * The reverse of applyTemplate: the subject inside a prompt that template `id` made (a PNG's
+ * "Template:" field), or undefined when the prompt no longer has the template's wording.
+ */
+export function subjectOf(prompt: string, id: string | undefined): { template: PromptTemplate; subject: string } | undefined {
+  const template = findTemplate(id);
+  if (!template) return undefined;
+  const [before, after = ''] = template.prompt.split('{subject}');
+  if (prompt.length < before.length + after.length || !prompt.startsWith(before) || !prompt.endsWith(after)) return undefined;
+  const subject = prompt.slice(before.length, prompt.length - after.length).trim();
+  return subject ? { template, subject } : undefined;
+}
+
 // Words that make a prompt medical (anatomy, pathology, imaging). Whole words, lowercase.
 const MEDICAL_WORDS = [
   'anatomy', 'anatomical', 'pathology', 'pathological', 'histology', 'histological', 'radiology', 'radiograph',

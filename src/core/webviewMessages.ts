@@ -4,6 +4,7 @@
 // and it names images only by ids the extension handed out, never by file paths.
 
 import { SCHEDULER_NAMES, SchedulerName } from './schedulerNames';
+import { TEMPLATE_IDS } from './templates';
 import { ValidationError, isRecord, optBoolean, optInteger, optNumber, optString, reqString } from './validate';
 
 // ---------------------------------------------------------------- shared shapes
@@ -41,6 +42,11 @@ export interface PanelSettings {
   /** Locked: keep the seed between jobs; unlocked: the last job's seed is shown but a new one is drawn. */
   seedLocked: boolean;
   batch: number;
+  /**
+   * A template id from templates.ts, applied to `prompt` when the job starts (the prompt stays the
+   * subject: alt text and file name come from it). Undefined or '': none.
+   */
+  template?: string;
 }
 
 /** One finished image as the panel shows it; `uri` is a webview URI, `id` is the handle for actions. */
@@ -316,7 +322,18 @@ export function validatePanelSettings(x: unknown): PanelSettings {
     seed: optInteger(x, 'seed', 0, LIMITS.maxSeed),
     seedLocked: optBoolean(x, 'seedLocked') ?? false,
     batch: optInteger(x, 'batch', 1, LIMITS.maxBatch) ?? 1,
+    ...templateField(x),
   };
+}
+
+/** `{ template }` for a known template id, `{}` for none. */
+function templateField(o: Record<string, unknown>): { template?: string } {
+  const v = optString(o, 'template');
+  if (v === undefined || v === '') return {};
+  if (!TEMPLATE_IDS.includes(v)) {
+    throw new ValidationError(`"template" must be empty or one of ${TEMPLATE_IDS.join(', ')}, got "${v.slice(0, 80)}"`);
+  }
+  return { template: v };
 }
 
 /** A webview's reply id for request/response pairs; 0 when it sent none. */

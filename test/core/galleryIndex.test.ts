@@ -102,6 +102,16 @@ describe('galleryIndex', () => {
     assert.equal(schedulerFromFields({ Sampler: 'Nonsense' }), 'default');
   });
 
+  it('gives the form the subject and the template back for an image made with a template', () => {
+    const e = entry('/ws/a.png', 1, 'a volcano, simple friendly flat illustration, bright colours, clear shapes', { Template: 'education-primary', Seed: '3' });
+    const s = settingsFromEntry(e, defaults);
+    assert.equal(s.prompt, 'a volcano');
+    assert.equal(s.template, 'education-primary');
+    const edited = settingsFromEntry({ ...e, prompt: 'a volcano at night' }, defaults);
+    assert.equal(edited.prompt, 'a volcano at night', 'the wording is gone: the prompt stays whole');
+    assert.equal(edited.template, undefined);
+  });
+
   it('falls back to defaults for missing or invalid metadata', () => {
     const e = entry('/ws/a.png', 1, 'a cat', { Steps: '9999', 'CFG scale': 'x', Seed: '-3', Size: '500x500' });
     const s = settingsFromEntry({ ...e, width: 500, height: 500 }, defaults);

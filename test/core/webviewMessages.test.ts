@@ -19,6 +19,13 @@ describe('webviewMessages', () => {
     assert.throws(() => validateFromPanel({ type: 'choice', requestId: 2, imageId: '/tmp/x.png' }), /id handed out/);
   });
 
+  it('accepts a known template, treats an empty one as none, and names the known ones for an unknown one', () => {
+    assert.equal(validatePanelSettings({ ...good, template: 'education-primary' }).template, 'education-primary');
+    assert.equal('template' in validatePanelSettings({ ...good, template: '' }), false);
+    assert.throws(() => validatePanelSettings({ ...good, template: 'medical-xray-vision' }), /"template" must be empty or one of education-primary, .*medical-anatomy/);
+    assert.throws(() => validatePanelSettings({ ...good, template: 7 }), /template/);
+  });
+
   it('rejects sizes that are not multiples of 8, and says which size fits', () => {
     assert.throws(() => validatePanelSettings({ ...good, width: 500 }), /"width" must be a multiple of 8 \(try 504\)/);
     assert.throws(() => validatePanelSettings({ ...good, height: 4096 }), /height/);

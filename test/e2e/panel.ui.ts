@@ -301,6 +301,44 @@ describe('results panel and gallery in VS Code (code-server)', function () {
     await shot(page, '13-regenerated');
   });
 
+  it('wraps the prompt in a chosen template: hint, token count, the result and the PNG say so', async () => {
+    await panel.locator('#prompt textarea').fill('a volcano');
+    await panel.locator('#size').evaluate((s) => {
+      const w: InPage = globalThis;
+      (s as InPage).value = 'custom';
+      s.dispatchEvent(new w.Event('change'));
+    });
+    await setField(panel, 'width', '64');
+    await setField(panel, 'height', '64');
+    await setField(panel, 'steps', '3');
+    await setField(panel, 'batch', '1');
+    // CLIP tokens: "a volcano" is 2; wrapped in the template it is 13.
+    await panel.locator('#prompt-tokens', { hasText: /^2\/75$/ }).waitFor({ timeout: 30000 });
+    await panel.locator('#template').evaluate((s) => {
+      const w: InPage = globalThis;
+      (s as InPage).value = 'education-primary';
+      s.dispatchEvent(new w.Event('change'));
+    });
+    await panel.locator('#template-hint', { hasText: 'Sent as “a volcano, simple friendly flat illustration, bright colours, clear shapes”.' }).waitFor();
+    await panel.locator('#prompt-tokens', { hasText: /^13\/75$/ }).waitFor({ timeout: 30000 });
+    assert.equal(await panel.locator('#prompt textarea').inputValue(), 'a volcano', 'the prompt box keeps the subject');
+    await shot(page, '15-template');
+
+    const before = new Set(pngsUnder(imagesDir()));
+    const cards = await panel.locator('.result').count();
+    await panel.locator('#generate').click();
+    await eventually('the templated result', async () => ((await panel.locator('.result').count()) === cards + 1 ? true : undefined), 60000);
+    assert.match((await panel.locator('.result .result-meta').first().textContent()) ?? '', /Education · Primary school/);
+    const added = pngsUnder(imagesDir()).filter((f) => !before.has(f));
+    assert.equal(added.length, 1, `one new image (${added.join(', ')})`);
+    assert.match(path.basename(added[0]), /volcano/);
+    assert.doesNotMatch(path.basename(added[0]), /friendly/, 'the file is named after the subject, not the template');
+    const png = fs.readFileSync(path.join(imagesDir(), added[0])).toString('latin1');
+    const parameters = png.slice(png.indexOf('parameters\0') + 11, png.indexOf('Version:', png.indexOf('parameters\0')));
+    assert.match(parameters, /^a volcano, simple friendly flat illustration, bright colours, clear shapes\n/);
+    assert.match(parameters, /Template: education-primary/);
+  });
+
   it('lets the user choose among variations from a CodeLens while it is open', async () => {
     await openFile(page, 'course/stubs.md');
     await clickCodeLens(page, 'Generate 4 variations');
@@ -321,4 +359,5 @@ describe('results panel and gallery in VS Code (code-server)', function () {
     const text = await waitForEditorText(page, /!\[a labelled plant cell\]\([^)]+\.png\)/, 30000);
     assert.ok(text.includes(seed), `the chosen variation (seed ${seed}) was inserted: ${text.slice(0, 200)}`);
   });
+
 });

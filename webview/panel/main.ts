@@ -13,6 +13,7 @@ import type { VscodeSingleSelect } from '@vscode-elements/elements/dist/vscode-s
 import type { VscodeTextarea } from '@vscode-elements/elements/dist/vscode-textarea/index.js';
 import type { VscodeTextfield } from '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import { validateEmphasis } from '../../src/core/emphasis';
+import { applyTemplate, findTemplate } from '../../src/core/templates';
 import { formatEta } from '../../src/core/tokenDisplay';
 import {
   FromPanel,
@@ -44,6 +45,7 @@ const customSize = byId('custom-size');
 const steps = byId<VscodeTextfield>('steps');
 const guidance = byId<VscodeTextfield>('guidance');
 const scheduler = byId<VscodeSingleSelect>('scheduler');
+const template = byId<VscodeSingleSelect>('template');
 const seed = byId<VscodeTextfield>('seed');
 const seedLock = byId<VscodeCheckbox>('seed-lock');
 const batch = byId<VscodeTextfield>('batch');
@@ -84,7 +86,26 @@ function readSettings(): PanelSettings {
     seed: seedText === '' ? undefined : Number(seedText),
     seedLocked: seedLock.checked,
     batch: num(batch),
+    template: findTemplate(template.value)?.id,
   };
+}
+
+/** What the engine will be given for the prompt box: the prompt wrapped in the chosen template. */
+function promptAsSent(): string {
+  const t = findTemplate(template.value);
+  return t && prompt.value.trim() !== '' ? applyTemplate(t, prompt.value) : prompt.value;
+}
+
+function showTemplateHint(): void {
+  const t = findTemplate(template.value);
+  const hint = byId('template-hint');
+  if (!t) {
+    hint.textContent = 'The prompt is used as written.';
+    return;
+  }
+  const subject = prompt.value.trim() === '' ? 'your prompt' : prompt.value.trim().replace(/\s+/g, ' ');
+  const label = t.domain === 'medical' ? ' Images get a visible “AI-generated teaching image” label.' : '';
+  hint.textContent = `Sent as “${applyTemplate(t, subject)}”.${label}`;
 }
 
 function writeSettings(s: Partial<PanelSettings>): void {
@@ -98,6 +119,8 @@ function writeSettings(s: Partial<PanelSettings>): void {
   if ('seed' in s) seed.value = s.seed === undefined ? '' : String(s.seed);
   if (s.seedLocked !== undefined) seedLock.checked = s.seedLocked;
   if (s.batch !== undefined) batch.value = String(s.batch);
+  if ('template' in s) template.value = findTemplate(s.template)?.id ?? '';
+  showTemplateHint();
   syncSizePreset();
   onTextChanged(prompt, 'prompt');
   onTextChanged(negative, 'negativePrompt');
@@ -166,7 +189,8 @@ function onTextChanged(field: VscodeTextarea, name: 'prompt' | 'negativePrompt')
   tokenTimers[name] = window.setTimeout(() => {
     const requestId = ++tokenRequest;
     latestRequest[name] = requestId;
-    post({ type: 'tokenize', field: name, requestId, text: field.value });
+    // The counter counts what the model reads: for the prompt, with the template around it.
+    post({ type: 'tokenize', field: name, requestId, text: name === 'prompt' ? promptAsSent() : field.value });
   }, 200);
 }
 
@@ -282,13 +306,18 @@ const ACTIONS: { action: ImageAction; label: string; title: string }[] = [
   { action: 'showParameters', label: 'Parameters', title: 'Show the generation parameters' },
 ];
 
+function templateNote(id: string | undefined): string {
+  const t = findTemplate(id);
+  return t ? ` · ${t.label}` : '';
+}
+
 function resultCard(r: ResultImage): HTMLElement {
   const img = el('img', {
     attrs: { src: r.uri, alt: `${r.settings.prompt.slice(0, 120)} (seed ${r.seed})`, width: String(r.width), height: String(r.height), loading: 'lazy', decoding: 'async' },
   });
   const caption = el('figcaption', {}, [
     el('span', { className: 'result-name', text: r.fileName }),
-    el('span', { className: 'result-meta', text: ` · seed ${r.seed} · ${r.width}×${r.height}` }),
+    el('span', { className: 'result-meta', text: ` · seed ${r.seed} · ${r.width}×${r.height}${templateNote(r.settings.template)}` }),
   ]);
   const bar = el('div', { className: 'result-actions', attrs: { role: 'toolbar', 'aria-label': `Actions for ${r.fileName}` } });
   for (const a of ACTIONS) {
@@ -358,6 +387,7 @@ function generate(): void {
 
 prompt.addEventListener('input', () => {
   onTextChanged(prompt, 'prompt');
+  showTemplateHint();
   validateForm();
   save();
 });
@@ -384,6 +414,11 @@ size.addEventListener('change', () => {
   save();
 });
 scheduler.addEventListener('change', save);
+template.addEventListener('change', () => {
+  showTemplateHint();
+  onTextChanged(prompt, 'prompt');
+  save();
+});
 seedLock.addEventListener('change', save);
 byId('seed-random').addEventListener('click', () => {
   seed.value = String(Math.floor(Math.random() * (LIMITS.maxSeed + 1)));

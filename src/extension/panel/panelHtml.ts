@@ -1,6 +1,7 @@
 // Markup of the results panel. Static: every value the user sees comes later by message,
 // so nothing from a prompt or a file name is ever put into HTML here.
 
+import { TEMPLATES } from '../../core/templates';
 import { LIMITS, SCHEDULER_CHOICES, SIZE_PRESETS } from '../../core/webviewMessages';
 import { escapeHtml } from './html';
 
@@ -36,11 +37,17 @@ function promptField(id: string, label: string, rows: number, placeholder: strin
 export function panelBody(): string {
   const sizes = SIZE_PRESETS.map((s) => option(`${s.width}x${s.height}`, `${s.width} × ${s.height}`)).join('') + option('custom', 'Custom…');
   const schedulers = SCHEDULER_CHOICES.map((s) => option(s, SCHEDULER_LABELS[s] ?? s)).join('');
+  const templates = option('', 'No template') + TEMPLATES.map((t) => option(t.id, t.label)).join('');
   return `
 <main id="ci-panel" class="layout">
   <section class="form" aria-labelledby="form-title">
     <h1 id="form-title">Generate an illustration</h1>
     ${promptField('prompt', 'Prompt', 4, 'a friendly heart diagram, flat illustration, soft colours')}
+    <div class="field">
+      <label for="template">Template</label>
+      <vscode-single-select id="template" aria-label="Template: wraps the prompt for a grade level or a medical view" aria-describedby="template-hint">${templates}</vscode-single-select>
+      <span id="template-hint" class="hint" aria-live="polite"></span>
+    </div>
     ${promptField('negative', 'Negative prompt', 2, 'blurry, text, watermark')}
     <div class="field">
       <label for="size">Size</label>

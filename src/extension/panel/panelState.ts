@@ -3,7 +3,7 @@
 
 import type { GenerateParams, GeneratedImage } from '../../core/protocol';
 import { resolveSchedulerName } from '../../core/schedulerNames';
-import { domainFor } from '../../core/templates';
+import { applyTemplate, domainFor, findTemplate } from '../../core/templates';
 import { isRecord } from '../../core/validate';
 import { PanelSettings, QueuedJob, validatePanelSettings } from '../../core/webviewMessages';
 import type { ConfigSnapshot } from '../config';
@@ -35,10 +35,14 @@ export function toGenerateParams(
   out: { file?: string; folder?: string },
   previewEvery: number,
 ): GenerateParams {
+  // As the commands do: the template wraps the subject, its negative prompt fills an empty one,
+  // and the template name goes into the PNG's parameters.
+  const template = findTemplate(s.template);
+  const prompt = template ? applyTemplate(template, s.prompt) : s.prompt;
   return {
     model,
-    prompt: s.prompt,
-    negativePrompt: s.negativePrompt || undefined,
+    prompt,
+    negativePrompt: s.negativePrompt || template?.negative || undefined,
     seed,
     steps: s.steps,
     guidance: s.guidance,
@@ -51,8 +55,10 @@ export function toGenerateParams(
     outFile: s.batch === 1 ? out.file : undefined,
     outDir: s.batch === 1 && out.file ? undefined : out.folder,
     previewEvery,
-    // As for the commands: a medical prompt (a medical template's included) gets the visible AI label.
-    domain: domainFor(s.prompt),
+    // A medical prompt or a medical template gets the visible AI label; an education template
+    // marks the image as teaching material.
+    domain: domainFor(prompt, template),
+    extraParameters: template ? { Template: template.id } : undefined,
   };
 }
 

@@ -2,13 +2,13 @@
 // checked the way a stub's options are. Pure: no vscode.
 //
 // Accepted: `prompt` (string), `settings` { prompt, negativePrompt, width, height, steps, guidance,
-// batch, seed, scheduler }, and `template` (a template id from src/core/templates.ts). A template
-// wraps the prompt exactly as the "Generate illustration" lens does (applyTemplate), and without a
-// negative prompt of the argument's own, the negative prompt is the lens's too: the setting, else
-// the template's.
+// batch, seed, scheduler }, and `template` (a template id from src/core/templates.ts). The template
+// is chosen in the form, and the job wraps the prompt in it exactly as the "Generate illustration"
+// lens does (applyTemplate). Without a negative prompt of the argument's own, the negative prompt is
+// the lens's too: the setting, else the template's.
 
 import { resolveSchedulerName, unknownSchedulerMessage } from '../../core/schedulerNames';
-import { TEMPLATE_IDS, applyTemplate, findTemplate } from '../../core/templates';
+import { TEMPLATE_IDS, findTemplate } from '../../core/templates';
 import { isRecord } from '../../core/validate';
 import type { PanelSettings } from '../../core/webviewMessages';
 
@@ -39,17 +39,23 @@ export function prefillSettings(arg: Record<string, unknown>, configNegative: st
     }
     settings = out;
   }
-  if (typeof arg.template === 'string') {
-    const template = findTemplate(arg.template);
+  // The template may come beside the settings (a stub's lens) or inside them (the gallery, Reuse).
+  const templateArg = typeof arg.template === 'string' ? arg.template : isRecord(arg.settings) && typeof arg.settings.template === 'string' ? arg.settings.template : undefined;
+  if (templateArg !== undefined && templateArg !== '') {
+    const template = findTemplate(templateArg);
     if (!template) {
-      problems.push(`template: unknown template "${arg.template}" (known: ${TEMPLATE_IDS.join(', ')}); the prompt is left as it is.`);
-    } else if (settings?.prompt === undefined) {
-      problems.push(`template: "${template.id}" needs a prompt to wrap; pass "prompt" or "settings.prompt" with it.`);
+      problems.push(`template: unknown template "${templateArg}" (known: ${TEMPLATE_IDS.join(', ')}); no template is chosen.`);
+      if (isRecord(arg.settings)) settings = { ...settings, template: '' };
     } else {
-      const negativePrompt = settings.negativePrompt ?? (configNegative || template.negative);
-      settings = { ...settings, prompt: applyTemplate(template, settings.prompt) };
+      // The form keeps the subject and shows the template beside it; the job applies it.
+      const negativePrompt = settings?.negativePrompt ?? (configNegative || template.negative);
+      settings = { ...settings, template: template.id };
       if (negativePrompt !== undefined) settings.negativePrompt = negativePrompt;
     }
+  } else if (isRecord(arg.settings)) {
+    // Settings describe a whole job (a stub, a gallery image): no template means none, not the
+    // one the form happened to show. A bare prompt keeps the form's template.
+    settings = { ...settings, template: '' };
   }
   return { settings, problems };
 }

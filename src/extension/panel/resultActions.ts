@@ -43,7 +43,8 @@ export class ResultActions {
           // Next to the original: the document it was made for, when known.
           return await this.c.jobs.generate({ ...r.settings, seed: undefined, seedLocked: false }, r.document ? vscode.Uri.parse(r.document) : undefined);
         case 'reuse':
-          this.c.view.post({ type: 'prefill', settings: r.settings });
+          // All of its settings, its template or the lack of one included.
+          this.c.view.post({ type: 'prefill', settings: { ...r.settings, template: r.settings.template ?? '' } });
           return;
         case 'showParameters':
           return await this.showParameters(r);

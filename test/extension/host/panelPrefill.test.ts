@@ -1,6 +1,6 @@
 import * as assert from 'assert';
 import * as vscode from 'vscode';
-import { applyTemplate, findTemplate } from '../../../src/core/templates';
+import { findTemplate } from '../../../src/core/templates';
 import type { PanelPrefill } from '../../../src/extension/panel';
 import { freshMarkdown, waitFor } from './helpers';
 
@@ -9,7 +9,7 @@ function panelTabs(): vscode.Tab[] {
 }
 
 describe('"Open in panel" with a scheduler and a template', () => {
-  it('fills the panel with the templated prompt and the resolved scheduler, like the Generate lens would use', async () => {
+  it('fills the panel with the subject, the template chosen beside it and the resolved scheduler, like the Generate lens would use', async () => {
     const editor = await freshMarkdown(
       'course/panel-template.md',
       'Intro\n<!-- illustrate: a heart | template: medical-cross-section | scheduler: Euler a | seed: 5 | size: 64x64 -->\n',
@@ -28,7 +28,8 @@ describe('"Open in panel" with a scheduler and a template', () => {
     const configNegative = vscode.workspace.getConfiguration('courseIllustrator').get<string>('negativePrompt') ?? '';
     assert.strictEqual(prefill.document?.toString(), editor.document.uri.toString());
     assert.deepStrictEqual(prefill.settings, {
-      prompt: applyTemplate(template, 'a heart'),
+      prompt: 'a heart',
+      template: 'medical-cross-section',
       negativePrompt: configNegative || template.negative,
       width: 64,
       height: 64,
@@ -47,7 +48,7 @@ describe('"Open in panel" with a scheduler and a template', () => {
       template: 'no-such-template',
       settings: { prompt: 'a lighthouse', scheduler: 'warp-drive', steps: 3 },
     });
-    assert.deepStrictEqual(prefill.settings, { prompt: 'a lighthouse', steps: 3 });
+    assert.deepStrictEqual(prefill.settings, { prompt: 'a lighthouse', steps: 3, template: '' });
     const tab = await waitFor('the results panel tab', () => panelTabs()[0], 10_000);
     await vscode.window.tabGroups.close(tab);
   });

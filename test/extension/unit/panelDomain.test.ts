@@ -14,4 +14,19 @@ describe('panel jobs and the AI label', () => {
     assert.equal(params(applyTemplate(t, 'a leaf')).domain, 'medical');
     assert.equal(params('a lighthouse at dusk').domain, 'general');
   });
+
+  it('applies the chosen template like the commands: wrapped prompt, its negative prompt, its domain, its name in the PNG', () => {
+    const base = { ...defaultSettings(cfg), prompt: ' a volcano ', negativePrompt: '' };
+    const edu = toGenerateParams({ ...base, template: 'education-primary' }, '/m', 1, { folder: '/ws/images' }, 1);
+    assert.equal(edu.prompt, 'a volcano, simple friendly flat illustration, bright colours, clear shapes');
+    assert.equal(edu.negativePrompt, findTemplate('education-primary')?.negative);
+    assert.equal(edu.domain, 'education');
+    assert.deepEqual(edu.extraParameters, { Template: 'education-primary' });
+    const med = toGenerateParams({ ...base, negativePrompt: 'people', template: 'medical-imaging' }, '/m', 1, { folder: '/ws/images' }, 1);
+    assert.equal(med.domain, 'medical', 'a medical template labels even a harmless subject');
+    assert.equal(med.negativePrompt, 'people', 'the form\'s own negative prompt wins');
+    const none = toGenerateParams(base, '/m', 1, { folder: '/ws/images' }, 1);
+    assert.equal(none.prompt, ' a volcano ', 'no template: the prompt as written');
+    assert.equal(none.extraParameters, undefined);
+  });
 });

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { applyTemplate, findTemplate } from '../../../src/core/templates';
+import { findTemplate } from '../../../src/core/templates';
 import { prefillSettings } from '../../../src/extension/panel/prefillSettings';
 
 describe('panel prefill from a command argument', () => {
-  it('keeps the form values it is given, as before', () => {
+  it('keeps the form values it is given; settings without a template choose none, a bare prompt keeps the form\'s', () => {
     const r = prefillSettings({ prompt: 'a cell', settings: { width: 768, steps: 3, seed: 9, negativePrompt: 'blur' } }, '');
-    assert.deepEqual(r, { settings: { prompt: 'a cell', width: 768, steps: 3, seed: 9, negativePrompt: 'blur' }, problems: [] });
+    assert.deepEqual(r, { settings: { prompt: 'a cell', width: 768, steps: 3, seed: 9, negativePrompt: 'blur', template: '' }, problems: [] });
+    assert.deepEqual(prefillSettings({ prompt: 'a cell' }, ''), { settings: { prompt: 'a cell' }, problems: [] });
     assert.deepEqual(prefillSettings({}, ''), { settings: undefined, problems: [] });
   });
 
@@ -17,20 +18,20 @@ describe('panel prefill from a command argument', () => {
 
   it('leaves an unknown scheduler out and says which ones exist', () => {
     const r = prefillSettings({ settings: { prompt: 'x', steps: 4, scheduler: 'warp-drive' } }, '');
-    assert.deepEqual(r.settings, { prompt: 'x', steps: 4 });
+    assert.deepEqual(r.settings, { prompt: 'x', steps: 4, template: '' });
     assert.equal(r.problems.length, 1);
     assert.match(r.problems[0], /settings\.scheduler: Unknown scheduler "warp-drive"\. Valid schedulers: pndm, ddim/);
   });
 
-  it('wraps the prompt in the template like the "Generate illustration" lens, with its negative prompt', () => {
+  it('chooses the template in the form and keeps the subject as the prompt, with the template\'s negative prompt', () => {
     const t = findTemplate('medical-cross-section');
     assert.ok(t?.negative);
     const r = prefillSettings({ prompt: 'a heart ', template: t.id, settings: { prompt: 'a heart', seed: 1 } }, '');
     assert.deepEqual(r.problems, []);
-    assert.equal(r.settings?.prompt, applyTemplate(t, 'a heart'));
-    assert.equal(r.settings?.prompt, 'a heart, medical cross-section diagram, clean lines, labelled areas');
-    assert.equal(r.settings?.negativePrompt, t.negative, 'no negative prompt setting: the template\'s');
-    assert.equal(r.settings?.seed, 1);
+    assert.deepEqual(r.settings, { prompt: 'a heart', seed: 1, template: t.id, negativePrompt: t.negative });
+    const inside = prefillSettings({ settings: { prompt: 'a heart', template: t.id } }, '');
+    assert.equal(inside.settings?.template, t.id, 'a template inside the settings (gallery, Reuse) counts too');
+    assert.equal(prefillSettings({ template: t.id }, '').settings?.template, t.id, 'a template alone just chooses it');
   });
 
   it('prefers the argument\'s negative prompt, then the negative prompt setting, over the template\'s', () => {
@@ -38,15 +39,15 @@ describe('panel prefill from a command argument', () => {
     assert.equal(own.settings?.negativePrompt, 'people');
     const setting = prefillSettings({ template: 'education-primary', settings: { prompt: 'a volcano' } }, 'blurry');
     assert.equal(setting.settings?.negativePrompt, 'blurry');
-    assert.equal(setting.settings?.prompt, 'a volcano, simple friendly flat illustration, bright colours, clear shapes');
+    assert.equal(setting.settings?.prompt, 'a volcano');
   });
 
-  it('leaves the prompt alone for an unknown template, or a template without a prompt, and says why', () => {
+  it('chooses no template for an unknown one, and says which exist', () => {
     const unknown = prefillSettings({ prompt: 'a cat', template: 'medical-xray-vision' }, '');
     assert.deepEqual(unknown.settings, { prompt: 'a cat' });
-    assert.match(unknown.problems[0], /^template: unknown template "medical-xray-vision" \(known: education-primary, .*medical-cross-section/);
-    const bare = prefillSettings({ template: 'medical-anatomy' }, '');
-    assert.equal(bare.settings, undefined);
-    assert.match(bare.problems[0], /needs a prompt/);
+    assert.match(unknown.problems[0], /^template: unknown template "medical-xray-vision" \(known: education-primary, .*medical-cross-section.*\); no template is chosen\.$/);
+    const inSettings = prefillSettings({ settings: { prompt: 'a cat', template: 'nope' } }, '');
+    assert.deepEqual(inSettings.settings, { prompt: 'a cat', template: '' });
+    assert.equal(inSettings.problems.length, 1);
   });
 });
