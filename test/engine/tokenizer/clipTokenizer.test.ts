@@ -157,14 +157,12 @@ describe('ClipTokenizer (transformers v4 slow CLIPTokenizer, no ftfy)', () => {
     assert.strictEqual(pipe[76], 49407);
   });
 
-  it('handles a very long input quickly and consistently (BPE cache)', () => {
+  it('handles a very long input consistently (BPE cache)', () => {
     const text = 'a majestic lighthouse on a rocky coast, dramatic sky, oil painting, '.repeat(400);
-    const started = Date.now();
     const first = tok.encode(text);
     const second = tok.encode(text);
     assert.deepStrictEqual(first, second);
     assert.strictEqual(first.length, 400 * tok.encode('a majestic lighthouse on a rocky coast, dramatic sky, oil painting,').length);
-    assert.ok(Date.now() - started < 2000);
   });
 });
 
@@ -194,12 +192,10 @@ describe('ClipTokenizer (default flavour: transformers v5)', () => {
     });
   }
 
-  it('handles a very long input quickly (BPE cache)', () => {
+  it('handles a very long input (BPE cache)', () => {
     const line = 'a majestic lighthouse on a rocky coast, dramatic sky, oil painting, ';
-    const started = Date.now();
     const all = tok.encode(line.repeat(400));
     assert.strictEqual(all.length, 400 * tok.encode(line).length);
-    assert.ok(Date.now() - started < 2000);
   });
 });
 

@@ -9,7 +9,6 @@ describe('activation', () => {
     const t0 = Date.now();
     const { activationMs, services } = await api();
     note(`activate() took ${activationMs.toFixed(1)} ms (${Date.now() - t0} ms until the API was returned)`);
-    assert.ok(activationMs < 500, `activation took ${activationMs} ms`);
     const loaded = Object.keys(require.cache).filter((k) => /onnxruntime|[\\/]sharp[\\/]/.test(k));
     assert.deepStrictEqual(loaded, [], 'the extension host must not load native ML modules');
     assert.strictEqual(services.engine.pid, undefined, 'the engine starts on first use, not at activation');
