@@ -55,6 +55,11 @@ export interface GenerateParams {
   overwrite?: boolean;
   /** Send a cheap latent preview every N steps (0 or missing: none). */
   previewEvery?: number;
+  /**
+   * A TAESD folder (vae_decoder/model.onnx) to decode previews with; missing: the linear
+   * latent-to-RGB approximation. One that cannot load gives a warning and the approximation.
+   */
+  previewDecoder?: string;
   /** Write the final latents (before 1/scaling_factor) as a .npy float32 file. */
   saveLatents?: string;
   domain?: ContentDomain;
@@ -275,6 +280,7 @@ export function validateGenerateParams(x: unknown): GenerateParams & { jobId: st
     outDir: optString(x, 'outDir'),
     overwrite: optBoolean(x, 'overwrite'),
     previewEvery: optInteger(x, 'previewEvery', 0, 1e6),
+    previewDecoder: optString(x, 'previewDecoder'),
     saveLatents: optString(x, 'saveLatents'),
     domain: domain as ContentDomain | undefined,
     extraParameters: extra as Record<string, string> | undefined,

@@ -11,7 +11,9 @@ import { CancelledError, asEngineError, badInput } from './errors';
 import { JobQueue } from './jobQueue';
 import { LoadedModel, RuntimeOptions } from './pipeline/loadedModel';
 import { resolveJob, checkOutputs } from './pipeline/jobParams';
-import { txt2img } from './pipeline/txt2img';
+import { JobHooks, txt2img } from './pipeline/txt2img';
+import { PreviewDecoder } from './pipeline/previewDecoder';
+import { previewPng } from './image/latentPreview';
 import { promptChunks } from './pipeline/textEncoding';
 import { resolveProvider, physicalCoreCount } from './onnx/backend';
 import { inspectModel } from './model/modelFolder';
@@ -32,6 +34,9 @@ export class Engine {
   private loading: Promise<LoadedModel> | undefined;
   /** Tokenizer-only copy (no sessions), so counting tokens never evicts the warm model. */
   private tokenizerModel: LoadedModel | undefined;
+  private previewDecoder: PreviewDecoder | undefined;
+  /** Preview decoders that would not load, by folder: warned about once, then not tried again. */
+  private readonly previewFailures = new Set<string>();
   private readonly cancelledJobs = new Set<string>();
   readonly runtime: RuntimeOptions;
   readonly warnings: string[] = [];
@@ -75,13 +80,21 @@ export class Engine {
           });
           checkOutputs(job);
           const folderMs = performance.now() - t0;
+          const p0 = performance.now();
+          const previewDir = job.previewEvery > 0 && params.previewDecoder ? path.resolve(params.previewDecoder) : undefined;
+          const previewWarm = previewDir !== undefined && this.previewDecoder?.dir === previewDir;
+          const previews = previewDir ? await this.loadPreviewDecoder(previewDir, warn) : undefined;
+          const previewLoadMs = previews && !previewWarm ? performance.now() - p0 : 0;
+          const previewRunBefore = previews?.runMs ?? 0;
           const result = await txt2img(model, job, {
             progress: (e) => hooks.progress?.({ jobId, ...e }),
             cancelled,
             warn,
+            preview: previews && this.previewWithFallback(previews, warn),
           });
-          result.timings.loadMs += wasLoaded ? 0 : folderMs;
-          result.timings.totalMs += wasLoaded ? 0 : folderMs;
+          result.timings.loadMs += (wasLoaded ? 0 : folderMs) + previewLoadMs;
+          result.timings.totalMs += (wasLoaded ? 0 : folderMs) + previewLoadMs;
+          result.timings.sessionRunMs += (previews?.runMs ?? 0) - previewRunBefore;
           return { jobId, images: result.images, timings: result.timings, tokenCount: result.tokenCount, scheduler: result.scheduler, warnings };
         } catch (err) {
           throw asEngineError(err);
@@ -147,6 +160,46 @@ export class Engine {
     const m = this.model;
     this.model = undefined;
     await m?.dispose();
+    await this.disposePreviewDecoder();
+  }
+
+  private async disposePreviewDecoder(): Promise<void> {
+    const d = this.previewDecoder;
+    this.previewDecoder = undefined;
+    await d?.dispose();
+  }
+
+  /** The warm preview decoder for `dir`, loading it if needed; undefined (warned once) when it cannot load. */
+  private async loadPreviewDecoder(dirIn: string, warn: (m: string) => void): Promise<PreviewDecoder | undefined> {
+    const dir = path.resolve(dirIn);
+    if (this.previewDecoder?.dir === dir) return this.previewDecoder;
+    if (this.previewFailures.has(dir)) return undefined;
+    await this.disposePreviewDecoder();
+    try {
+      this.previewDecoder = await PreviewDecoder.load(dir, this.runtime);
+      if (this.previewDecoder.warning) warn(this.previewDecoder.warning);
+      return this.previewDecoder;
+    } catch (err) {
+      this.previewFailures.add(dir);
+      warn(`Live previews use the quick approximation: the preview decoder could not be loaded. ${err instanceof Error ? err.message : String(err)}`);
+      return undefined;
+    }
+  }
+
+  /** Previews through the decoder; if it fails mid-job, the approximation from then on (said once). */
+  private previewWithFallback(decoder: PreviewDecoder, warn: (m: string) => void): NonNullable<JobHooks['preview']> {
+    let failed = false;
+    return async (latents, h, w) => {
+      if (!failed) {
+        try {
+          return await decoder.preview(latents, h, w);
+        } catch (err) {
+          failed = true;
+          warn(`Live previews switched to the quick approximation: the preview decoder failed (${err instanceof Error ? err.message : String(err)}).`);
+        }
+      }
+      return previewPng(latents, h, w);
+    };
   }
 
   private async load(dir: string): Promise<LoadedModel> {

@@ -24,6 +24,10 @@ export interface ConfigSnapshot {
   /** Seconds; 0: never shut the idle engine down. */
   readonly engineIdleTimeout: number;
   readonly previewEvery: number;
+  /** 'auto': TAESD previews when a preview decoder is downloaded or set; 'approximate': never. */
+  readonly livePreview: 'auto' | 'approximate';
+  /** A TAESD folder of the user's own; empty: the downloaded one, if any. */
+  readonly previewDecoderPath: string;
   /** VS Code's markdown.copyFiles.destination (glob -> pattern). */
   readonly copyFilesDestination: Readonly<Record<string, string>>;
 }
@@ -75,6 +79,8 @@ export function readConfig(own: ConfigSource, markdown?: ConfigSource): ConfigSn
     lowMemory: own.get('lowMemory') === true,
     engineIdleTimeout: Math.round(num(own.get('engineIdleTimeout'), 300, 0, 86400)),
     previewEvery: Math.round(num(own.get('previewEvery'), 2, 0, 50)),
+    livePreview: own.get('livePreview') === 'approximate' ? 'approximate' : 'auto',
+    previewDecoderPath: str(own.get('previewDecoderPath'), ''),
     copyFilesDestination: Object.freeze(copyFilesDestination),
   });
 }

@@ -11,6 +11,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Frame, Page } from 'playwright-core';
 import { ensureFixture } from '../fixtures/tinyPipeline';
+import { writeTinyTaesd } from '../fixtures/tinyTaesd';
 import { OUTPUT_DIR, clickCodeLens, cursorToEnd, launchWorkbench, openActivity, openFile, reloadWindow, runCommand, screenshot, waitForEditorText, webviewFrame, type Workbench } from './harness';
 import type { InPage, PageImage } from './pageTypes';
 import { prepare } from './runHost';
@@ -51,10 +52,12 @@ async function watchFirstPreview(frame: Frame, buttonSelector: string): Promise<
     w.__firstPreview = undefined;
     w.__clicked = undefined;
     const img = w.document.getElementById('preview');
+    w.__firstPreviewWidth = undefined;
     const observer = new w.MutationObserver(() => {
       if (w.__firstPreview === undefined && String(img.src).startsWith('blob:')) {
         w.__firstPreview = performance.now();
         observer.disconnect();
+        img.decode().then(() => (w.__firstPreviewWidth = img.naturalWidth), () => undefined);
       }
     });
     observer.observe(img, { attributes: true, attributeFilter: ['src'] });
@@ -91,9 +94,14 @@ describe('results panel and gallery in VS Code (code-server)', function () {
   before(async () => {
     prepare();
     const modelDir = await ensureFixture('tiny-a');
+    // Live previews through a (stand-in) TAESD decoder, as a user who downloaded it gets them.
+    const taesd = await writeTinyTaesd(path.join(OUTPUT_DIR, 'workspaces', `${RUN}-taesd`));
     workspace = makeWorkspace(path.join(OUTPUT_DIR, 'workspaces', RUN), {
       modelDir,
-      settings: { 'courseIllustrator.size': '512x512', 'courseIllustrator.steps': 20, 'courseIllustrator.imageFolder': 'images/' },
+      settings: {
+        'courseIllustrator.size': '512x512', 'courseIllustrator.steps': 20, 'courseIllustrator.imageFolder': 'images/',
+        'courseIllustrator.previewDecoderPath': taesd,
+      },
     });
     wb = await launchWorkbench({ name: RUN, folder: workspace });
     page = wb.page;
@@ -156,7 +164,9 @@ describe('results panel and gallery in VS Code (code-server)', function () {
     });
     assert.ok(natural > 0, 'the result image loads');
     const ms = await firstPreviewMs(panel);
-    console.log(`      time from Generate to first preview (first job: model sessions load in it; tiny-a, 512x512, 40 steps): ${ms.toFixed(0)} ms`);
+    console.log(`      time from Generate to first preview (first job: model sessions and the TAESD decoder load in it; tiny-a, 512x512, 40 steps): ${ms.toFixed(0)} ms`);
+    const previewWidth = await panel.evaluate(() => (globalThis as InPage).__firstPreviewWidth as number | undefined);
+    assert.equal(previewWidth, 256, 'the preview came from the TAESD decoder (the approximation would be 128 wide)');
     fs.writeFileSync(path.join(OUTPUT_DIR, 'panel-first-preview-ms.txt'), `${ms.toFixed(0)}\n`);
     assert.equal(pngsUnder(imagesDir()).length, 1, 'exactly one image file was written');
     await shot(page, '2-panel-result');

@@ -7,6 +7,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { CancellationTokenSource, ResponseError } from 'vscode-jsonrpc/node';
 import { ensureFixture } from '../fixtures/tinyPipeline';
+import { writeTinyTaesd } from '../fixtures/tinyTaesd';
 import { startServer, EngineServer } from '../support/engineProcess';
 import { GenerateResult, Methods, ProgressEvent, QueueEvent, StatusResult, ErrorCodes } from '../../src/core/protocol';
 
@@ -52,6 +53,15 @@ describe('engine server (JSON-RPC over stdio)', function () {
     assert.deepStrictEqual(previews.map((e) => e.step), [2, 4]);
     const png = Buffer.from(previews[0].preview!.pngBase64, 'base64');
     assert.strictEqual(png.subarray(1, 4).toString(), 'PNG');
+  });
+
+  it('passes a preview decoder through: previews come from it, at the image\'s shape', async () => {
+    const taesd = await writeTinyTaesd(path.join(dir, 'taesd'));
+    const r = await generate('p2', { previewEvery: 4, previewDecoder: taesd, width: 128, height: 64 });
+    assert.deepStrictEqual(r.warnings, []);
+    const preview = progress.find((e) => e.jobId === 'p2' && e.preview)?.preview;
+    assert.deepStrictEqual(preview && [preview.width, preview.height], [256, 128], '16x8 latents x 8, capped at 256');
+    await assert.rejects(generate('p3', { previewEvery: 4, previewDecoder: 7 }), /previewDecoder/);
   });
 
   it('keeps sessions warm: a second job with the same model loads nothing', async () => {

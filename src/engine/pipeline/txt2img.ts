@@ -14,18 +14,19 @@ import { writeGeneratedPng, outputPathFor } from '../image/writeImage';
 import { buildXmp } from '../image/xmp';
 import { aiLabelsFor } from '../image/label';
 import { writeNpy } from '../image/npy';
-import { ModelSession } from '../onnx/session';
 import { LoadedModel } from './loadedModel';
 import { JobSpec } from './jobParams';
 import { Embeddings, encodeChunks, padToSameLength, promptChunks } from './textEncoding';
 import { UnetRunner, guidanceEmbedding } from './unetRunner';
-import { floatTensor, toFloat32 } from './tensors';
+import { decodeLatents } from './vaeDecode';
 import { VERSION } from '../version';
 
 export interface JobHooks {
   progress(e: Omit<ProgressEvent, 'jobId'>): void;
   cancelled(): boolean;
   warn(message: string): void;
+  /** Live preview of [c,h,w] latents; default: the linear latent-to-RGB approximation. */
+  preview?(latents: Float32Array, h: number, w: number): Promise<NonNullable<ProgressEvent['preview']>>;
 }
 
 export interface Txt2ImgResult {
@@ -122,7 +123,7 @@ export async function txt2img(model: LoadedModel, job: JobSpec, hooks: JobHooks)
             stage: 'denoise',
           };
           if (job.previewEvery > 0 && ((k + 1) % job.previewEvery === 0 || k + 1 === timesteps.length)) {
-            event.preview = await previewPng(out.predOriginalSample ?? latents, latentH, latentW);
+            event.preview = await (hooks.preview ?? previewPng)(out.predOriginalSample ?? latents, latentH, latentW);
           }
           hooks.progress(event);
         }
@@ -153,7 +154,7 @@ export async function txt2img(model: LoadedModel, job: JobSpec, hooks: JobHooks)
       const sf = Math.fround(model.folder.vaeScalingFactor);
       const scaled = new Float32Array(latents.length);
       for (let i = 0; i < latents.length; i++) scaled[i] = latents[i] / sf;
-      const decoded = await model.use('vaeDecoder', (s) => decode(s, scaled, latentH, latentW));
+      const decoded = await model.use('vaeDecoder', (s) => decodeLatents(s, scaled, latentH, latentW));
       timings.loadMs += decoded.loadMs;
       const rgb = decodedToRgb(decoded.value.data, decoded.value.height, decoded.value.width);
       const decodeMs = performance.now() - d0;
@@ -181,15 +182,6 @@ export async function txt2img(model: LoadedModel, job: JobSpec, hooks: JobHooks)
   timings.totalMs = performance.now() - t0;
   timings.sessionRunMs = model.sessionRunMs - runBefore;
   return { images, timings, tokenCount, scheduler: job.scheduler };
-}
-
-async function decode(session: ModelSession, latents: Float32Array, h: number, w: number) {
-  const input = session.inputs.find((i) => i.name === 'latent_sample') ?? session.inputs[0];
-  const output = session.outputs.find((o) => o.name === 'sample') ?? session.outputs[0];
-  const channels = latents.length / (h * w);
-  const out = (await session.run({ [input.name]: floatTensor(input.type, latents, [1, channels, h, w]) }))[output.name];
-  const [, , height, width] = out.dims.map(Number);
-  return { data: toFloat32(out), height, width };
 }
 
 /** Embeddings longer than a fixed-length UNet input are cut with a warning, never silently. */

@@ -71,7 +71,8 @@ export async function generateAndInsert(services: Services, req: GenerationReque
       height: req.height ?? config.height,
       scheduler: req.scheduler ?? (config.scheduler === 'default' ? undefined : config.scheduler),
       batch,
-      previewEvery: config.previewEvery,
+      // Only the panel shows previews; a notification has no room for them.
+      previewEvery: 0,
       domain,
       extraParameters: template ? { Template: template.id } : undefined,
       ...(jobDir ? { outDir: jobDir.fsPath } : { outFile: dest.file.fsPath }),

@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import type { GenerateParams, ProgressEvent } from '../../core/protocol';
 import type { PanelSettings, QueuedJob } from '../../core/webviewMessages';
+import { previewDecoderPath } from '../models/previewDecoder';
 import type { Services } from '../services';
 import { JobList, randomSeed, toGenerateParams } from './panelState';
 import type { PanelTarget } from './panelTarget';
@@ -63,6 +64,7 @@ export class PanelJobs {
       const createdFolder = !fs.existsSync(dest.folder);
       await vscode.workspace.fs.createDirectory(vscode.Uri.file(dest.folder));
       const params = toGenerateParams(settings, model, seed, dest, services.config().previewEvery || 1);
+      params.previewDecoder = await previewDecoderPath();
       jobId = `panel-${Date.now().toString(36)}-${view.nextNumber()}`;
       const ok = await this.runJob(jobId, params, settings, dest.document);
       // A cancelled or failed first job leaves no empty folder behind.
