@@ -17,6 +17,7 @@ import type {
   TokenizeResult,
 } from '../core/protocol';
 import type { ConfigSnapshot } from './config';
+import type { ModelsRequestMap } from '../core/modelsProtocol';
 
 export type { ConfigSnapshot } from './config';
 
@@ -70,6 +71,12 @@ export interface EngineClient {
   readonly onJob: vscode.Event<JobEvent>;
   /** Stops the engine process (the next request starts a new one). */
   stop(): Promise<void>;
+  /** A models/* call (list, pull, verify, remove) run in the engine process; see engineClient.ts. */
+  models<M extends keyof ModelsRequestMap>(
+    method: M,
+    params: ModelsRequestMap[M][0],
+    options?: { token?: CancelToken; onProgress?: (raw: unknown) => void },
+  ): Promise<unknown>;
   dispose(): void;
 }
 
@@ -135,7 +142,7 @@ export interface Services {
   readonly log: Log;
   /** False in restricted mode: nothing may be generated or written. */
   isTrusted(): boolean;
-  /** Model folder to use, asking the user on first run (models engineer's ensureModel). */
+  /** Model folder to use, asking the user on first run (see models/ensureModel.ts). */
   ensureModel(): Promise<string | undefined>;
   /**
    * Inserts `![alt](relative link)` as one undoable edit into the document at target.uri,

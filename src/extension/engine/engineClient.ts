@@ -30,7 +30,9 @@ import type {
   TokenizeResult,
 } from '../../core/protocol';
 import { Methods, PROTOCOL_VERSION, validateProgressEvent } from '../../core/protocol';
-import type { EngineClient as EngineClientApi, GenerateOptions, JobEvent, Log } from '../services';
+import { ModelsMethods, type ModelsRequestMap } from '../../core/modelsProtocol';
+import { isRecord } from '../../core/validate';
+import type { CancelToken, EngineClient as EngineClientApi, GenerateOptions, JobEvent, Log } from '../services';
 import { EngineError, fromReplyError, isEngineError } from './engineError';
 import {
   validateCancelResult,
@@ -64,6 +66,14 @@ export interface EngineClientConfig {
 
 const DEFAULT_TIMEOUTS = { start: 60_000, request: 60_000, generateStall: 300_000, cancelGrace: 15_000, shutdown: 3_000 };
 
+type AllRequests = RequestMap & ModelsRequestMap;
+
+/** A models/pull or models/verify in flight: its progress notifications find it by operationId. */
+interface Operation {
+  onProgress?: (raw: unknown) => void;
+  touch: () => void;
+}
+
 interface Engine {
   child: cp.ChildProcess;
   connection: MessageConnection;
@@ -89,6 +99,7 @@ let jobCounter = 0;
 export class EngineClient implements EngineClientApi {
   private engine: Engine | undefined;
   private readonly jobs = new Map<string, Job>();
+  private readonly operations = new Map<string, Operation>();
   private idleTimer: NodeJS.Timeout | undefined;
   private busy = 0;
   private disposed = false;
@@ -191,6 +202,41 @@ export class EngineClient implements EngineClientApi {
     return true;
   }
 
+  /**
+   * A models/* call (list, pull, verify, remove) run in the engine process, so downloads happen
+   * beside the ONNX sessions and never in the extension host. Progress arrives as models/progress
+   * notifications and keeps the call's stall timer from firing; the token cancels it. Errors are
+   * the engine's JSON-RPC replies as they are (data.code says unauthorized, diskFull, ...), or an
+   * EngineError when the engine itself failed.
+   */
+  async models<M extends keyof ModelsRequestMap>(
+    method: M,
+    params: ModelsRequestMap[M][0],
+    options: { token?: CancelToken; onProgress?: (raw: unknown) => void } = {},
+  ): Promise<unknown> {
+    if (options.token?.isCancellationRequested) throw new EngineError('cancelled', 'Cancelled.');
+    const operationId = isRecord(params) && typeof params.operationId === 'string' ? params.operationId : undefined;
+    const cts = new CancellationTokenSource();
+    const tokenSub = options.token?.onCancellationRequested(() => cts.cancel());
+    let touch = (): void => undefined;
+    const op: Operation = { onProgress: options.onProgress, touch: () => touch() };
+    if (operationId) this.operations.set(operationId, op);
+    try {
+      return await this.request(method, params, {
+        cts,
+        // A download reports progress; one that goes quiet this long is stuck (the downloader
+        // gives up on a silent connection well before).
+        stallMs: operationId ? this.timeouts.generateStall : undefined,
+        onTouch: (fn) => (touch = fn),
+        keepReplyErrors: true,
+      });
+    } finally {
+      if (operationId) this.operations.delete(operationId);
+      tokenSub?.dispose();
+      cts.dispose();
+    }
+  }
+
   /** Stops the engine after the running jobs (for setting changes that need a new process). */
   restartWhenIdleAgain(): void {
     if (!this.engine) return;
@@ -237,10 +283,10 @@ export class EngineClient implements EngineClientApi {
 
   // ---- internals ----
 
-  private async request<M extends keyof RequestMap>(
+  private async request<M extends keyof AllRequests>(
     method: M,
-    params: RequestMap[M][0],
-    opts: { cts?: CancellationTokenSource; stallMs?: number; onTouch?: (touch: () => void) => void } = {},
+    params: AllRequests[M][0],
+    opts: { cts?: CancellationTokenSource; stallMs?: number; onTouch?: (touch: () => void) => void; keepReplyErrors?: boolean } = {},
   ): Promise<unknown> {
     if (this.disposed) throw new EngineError('cancelled', 'The extension is shutting down.');
     const refusal = this.config.refuse?.();
@@ -287,12 +333,16 @@ export class EngineClient implements EngineClientApi {
         opts.onTouch?.(armStall);
         // After a cancel the engine should answer quickly with a cancelled error; if it does
         // not, give up waiting so the user is not stuck behind a hung job.
+        const what = method === Methods.generate ? 'Generation' : method;
         const cancelSub = opts.cts?.token.onCancellationRequested(() =>
-          arm(this.timeouts.cancelGrace, () => new EngineError('cancelled', 'Generation cancelled (the engine did not confirm in time).')),
+          arm(this.timeouts.cancelGrace, () => new EngineError('cancelled', `${what} cancelled (the engine did not confirm in time).`)),
         );
         engine.connection.sendRequest(method, params, opts.cts?.token).then(
           (value) => finish(() => resolve(value)),
-          (err: unknown) => finish(() => reject(err instanceof ResponseError || !isEngineError(err) ? fromReplyError(method, err) : err)),
+          (err: unknown) =>
+            finish(() =>
+              reject(opts.keepReplyErrors && err instanceof ResponseError ? err : err instanceof ResponseError || !isEngineError(err) ? fromReplyError(method, err) : err),
+            ),
         );
       });
       if (method !== Methods.generate) this.config.log.info(`${method} ${Date.now() - started} ms`);
@@ -415,6 +465,12 @@ export class EngineClient implements EngineClientApi {
       job.touch();
       job.options.onQueue?.(event);
       this._onJob.fire({ kind: 'queued', jobId: event.jobId, position: event.position });
+    });
+    connection.onNotification(ModelsMethods.progress, (raw: unknown) => {
+      const op = isRecord(raw) && typeof raw.operationId === 'string' ? this.operations.get(raw.operationId) : undefined;
+      if (!op) return;
+      op.touch();
+      op.onProgress?.(raw); // validated by the caller (modelsApi), like every reply
     });
     connection.onNotification(Methods.log, (raw: unknown) => {
       const event = validateLogEvent(raw);

@@ -2,4 +2,4 @@
 export { registerModelCommands, downloadWithProgress } from './modelCommands';
 export { ensureModel } from './ensureModel';
 export { modelsApiFor, inProcessModelsApi, ModelsCallError } from './modelsApi';
-export type { ModelsApi, EngineModelsCall } from './modelsApi';
+export type { ModelsApi } from './modelsApi';

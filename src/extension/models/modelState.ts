@@ -20,7 +20,7 @@ export interface ModelContext {
 let current: ModelContext | undefined;
 
 export function setModelContext(context: vscode.ExtensionContext, services: Services, api?: ModelsApi): ModelContext {
-  current = { context, services, api: api ?? modelsApiFor(services.engine) };
+  current = { context, services, api: api ?? modelsApiFor(services.engine, services.log) };
   return current;
 }
 

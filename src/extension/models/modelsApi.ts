@@ -1,10 +1,9 @@
-// Typed models/* calls for the extension. Two ways to run them:
-// - in the engine child process, when the engine client offers a generic models call
-//   (`engine.models(method, params, { token, onProgress })`, asked of the extension engineer);
-// - in the extension host itself, through the very same handlers (src/engine/models/rpc.ts):
-//   they only use node:http/https, fs and crypto, so nothing native is loaded here. This is the
-//   fallback until the engine client has the call, and it keeps downloads working if the engine
-//   cannot start (a broken onnxruntime install must not block getting a model).
+// Typed models/* calls for the extension. They run in the engine child process
+// (`engine.models(method, params, { token, onProgress })`), like every other engine request.
+// Only when the engine cannot run at all (it dies before doing any of the work, e.g. a broken
+// onnxruntime install) does the call run here in the extension host, through the very same
+// handlers (src/engine/models/rpc.ts: node:http/https, fs and crypto, nothing native), so a
+// broken engine never blocks getting or removing a model.
 
 import type {
   ModelErrorCode,
@@ -62,13 +61,6 @@ function asCallError(err: unknown): ModelsCallError {
   return new ModelsCallError(code ?? 'unknown', message);
 }
 
-/** The generic call the engine client may offer (see the report to the extension engineer). */
-export type EngineModelsCall = <M extends keyof ModelsRequestMap>(
-  method: M,
-  params: ModelsRequestMap[M][0],
-  options?: ModelsCallOptions,
-) => Promise<unknown>;
-
 type Call = (method: keyof ModelsRequestMap, params: unknown, options?: ModelsCallOptions) => Promise<unknown>;
 
 function api(call: Call): ModelsApi {
@@ -77,6 +69,7 @@ function api(call: Call): ModelsApi {
     try {
       raw = await call(method, params, options);
     } catch (err) {
+      if (err instanceof RunHere) throw err;
       throw asCallError(err);
     }
     return validate(raw);
@@ -107,15 +100,51 @@ export function inProcessModelsApi(): ModelsApi {
   });
 }
 
-/** Uses the engine process when its client has a `models` call, else runs in this process. */
-export function modelsApiFor(engine: EngineClient): ModelsApi {
-  const call = (engine as EngineClient & { models?: EngineModelsCall }).models;
-  if (typeof call !== 'function') return inProcessModelsApi();
-  return api((method, params, options) =>
-    call.call(engine, method, params as never, {
-      token: options?.token,
-      // Checked again here: whatever crossed the process boundary is validated on arrival.
-      onProgress: options?.onProgress && ((raw: unknown) => options.onProgress?.(validateModelsProgress(raw))),
-    }),
-  );
+/**
+ * Runs the calls in the engine process. If the engine dies (or cannot start) before a call made
+ * any progress, the call runs again in this process, and the log says why.
+ */
+export function modelsApiFor(engine: EngineClient, log?: { warn(message: string): void }): ModelsApi {
+  const call = engine.models.bind(engine);
+  const local = inProcessModelsApi();
+  const remote = api(async (method, params, options) => {
+    let progressed = false;
+    try {
+      return await call(method, params as never, {
+        token: options?.token,
+        // Checked here: whatever crossed the process boundary is validated on arrival.
+        onProgress:
+          options?.onProgress &&
+          ((raw: unknown) => {
+            progressed = true;
+            options.onProgress?.(validateModelsProgress(raw));
+          }),
+      });
+    } catch (err) {
+      const kind = (err as { kind?: unknown })?.kind;
+      if ((kind === 'crashed' || kind === 'timeout') && !progressed && !options?.token?.isCancellationRequested) {
+        log?.warn(`${method}: the engine could not run it (${(err as Error).message}); running it in the extension host instead.`);
+        throw new RunHere();
+      }
+      throw err;
+    }
+  });
+  const fallback = <A extends unknown[], R>(remoteFn: (...a: A) => Promise<R>, localFn: (...a: A) => Promise<R>) =>
+    async (...a: A): Promise<R> => {
+      try {
+        return await remoteFn(...a);
+      } catch (err) {
+        if (err instanceof RunHere) return localFn(...a);
+        throw err;
+      }
+    };
+  return {
+    list: fallback(remote.list, local.list),
+    pull: fallback(remote.pull, local.pull),
+    verify: fallback(remote.verify, local.verify),
+    remove: fallback(remote.remove, local.remove),
+  };
 }
+
+/** Marks an engine failure after which the call runs in this process instead. */
+class RunHere extends Error {}
