@@ -11,7 +11,7 @@ import { badInput } from './errors';
 
 export async function runBench(argv: string[], io: Io): Promise<number> {
   const args = parseArgs(argv, {
-    values: ['model', 'steps', 'width', 'height', 'scheduler', 'guidance', 'threads', 'provider', 'runs', 'prompt'],
+    values: ['model', 'steps', 'width', 'height', 'scheduler', 'guidance', 'threads', 'provider', 'runs', 'prompt', 'preview-every', 'preview-decoder'],
     flags: ['low-memory', 'json'],
   }, 'bench');
   const model = args.values.get('model');
@@ -33,6 +33,9 @@ export async function runBench(argv: string[], io: Io): Promise<number> {
         width: numberArg(args, 'width', true),
         height: numberArg(args, 'height', true),
         scheduler: args.values.get('scheduler'),
+        // Live previews as the panel asks for them: their cost shows in wall time and overhead.
+        previewEvery: numberArg(args, 'preview-every', true) ?? 0,
+        previewDecoder: args.values.get('preview-decoder'),
         outDir,
       }, { warn: (m) => io.stderr.write(`warning: ${m}\n`) });
       results.push({ wallMs: performance.now() - t0, result });
@@ -41,7 +44,9 @@ export async function runBench(argv: string[], io: Io): Promise<number> {
     await engine.dispose();
     fs.rmSync(outDir, { recursive: true, force: true });
   }
-  const report = summarise(results, engine.runtime);
+  const previewEvery = numberArg(args, 'preview-every', true) ?? 0;
+  const previews = previewEvery > 0 ? `every ${previewEvery} steps, ${args.values.get('preview-decoder') ? 'decoded by the preview decoder' : 'approximate'}` : 'none';
+  const report = { ...summarise(results, engine.runtime), previews };
   if (args.flags.has('json')) io.stdout.write(JSON.stringify(report, null, 2) + '\n');
   else io.stdout.write(render(report));
   return 0;
@@ -90,14 +95,14 @@ function summarise(results: { wallMs: number; result: GenerateResult }[], runtim
   };
 }
 
-function render(r: ReturnType<typeof summarise>): string {
+function render(r: ReturnType<typeof summarise> & { previews: string }): string {
   const f = (s: number) => s.toFixed(3);
   const pct = (x: number) => `${(x * 100).toFixed(2)} %`;
   const line = (name: string, j: JobFigures) =>
     `${name.padEnd(10)} wall ${f(j.wallSeconds)} s | load ${f(j.loadSeconds)} | text encoder ${f(j.textEncoderSeconds)} | ` +
     `UNet ${j.unetStepSeconds.count} steps × ${f(j.unetStepSeconds.mean)} (min ${f(j.unetStepSeconds.min)}, max ${f(j.unetStepSeconds.max)}) | ` +
     `VAE decode ${f(j.vaeDecodeSeconds)} | save ${f(j.saveSeconds)} | overhead ${pct(j.overheadRatio)}\n`;
-  return `runtime ${JSON.stringify(r.runtime)}, ${r.cpus} CPUs, node ${r.node}\n` +
+  return `runtime ${JSON.stringify(r.runtime)}, ${r.cpus} CPUs, node ${r.node}; live previews: ${r.previews}\n` +
     line('first job', r.firstJob) +
     line('warm job', r.warmJob) +
     `warm job loaded nothing: ${r.warmJobHadNoLoad ? 'yes' : 'NO'}\n` +

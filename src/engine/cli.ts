@@ -21,6 +21,7 @@ const USAGE = `course-illustrator ${VERSION}: Stable Diffusion v1.5 on onnxrunti
   course-illustrator info PATH            (a model folder or a PNG)
   course-illustrator models list | pull <id-or-repo[@revision]> | verify <id> | remove <id>
   course-illustrator bench --model DIR [--steps N] [--width N] [--height N] [--threads N] [--provider NAME]
+                           [--preview-every N [--preview-decoder TAESD_DIR]]
   course-illustrator serve               (JSON-RPC over stdio, used by the VS Code extension)
 `;
 

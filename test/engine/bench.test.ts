@@ -1,0 +1,40 @@
+// `course-illustrator bench`: the report a user reads to see where the time goes, from a real run
+// of the CLI on the tiny pipeline (numbers are not judged here, only that they are there and sane).
+
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { ensureFixture } from '../fixtures/tinyPipeline';
+import { writeTinyTaesd } from '../fixtures/tinyTaesd';
+import { runCli } from '../support/engineProcess';
+
+describe('CLI bench', function () {
+  this.timeout(120000);
+  let model: string;
+  let tmp: string;
+
+  before(async () => {
+    model = await ensureFixture('tiny-a');
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ci-bench-test-'));
+  });
+  after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+  it('reports stage times, the overhead ratio, warm reuse and peak RSS, with TAESD previews counted', async () => {
+    const taesd = await writeTinyTaesd(path.join(tmp, 'taesd'));
+    const r = await runCli(['bench', '--model', model, '--steps', '3', '--scheduler', 'euler', '--width', '64', '--height', '64', '--threads', '1',
+      '--preview-every', '1', '--preview-decoder', taesd, '--json']);
+    assert.strictEqual(r.code, 0, r.stderr);
+    const report = JSON.parse(r.stdout);
+    assert.strictEqual(report.previews, 'every 1 steps, decoded by the preview decoder');
+    assert.strictEqual(report.warmJobHadNoLoad, true, 'the warm job loads neither the model nor the preview decoder');
+    for (const job of [report.firstJob, report.warmJob]) {
+      assert.strictEqual(job.unetStepSeconds.count, 3);
+      assert.ok(job.sessionRunSeconds > 0 && job.sessionRunSeconds <= job.wallSeconds, JSON.stringify(job));
+      assert.ok(job.overheadRatio >= 0 && job.overheadRatio < 1, JSON.stringify(job));
+    }
+    assert.ok(report.firstJob.loadSeconds > 0);
+    assert.ok(report.peakRssMiB > 10);
+    assert.doesNotMatch(r.stderr, /warning/);
+  });
+});
