@@ -34,6 +34,15 @@ async function setField(frame: Frame, id: string, value: string): Promise<void> 
   await frame.locator(`#${id} input`).fill(value);
 }
 
+/** Picks `value` in the vscode-single-select `#id`, as a click on the option does. */
+async function choose(frame: Frame, id: string, value: string): Promise<void> {
+  await frame.locator(`#${id}`).evaluate((s, v) => {
+    const w: InPage = globalThis;
+    (s as InPage).value = v;
+    s.dispatchEvent(new w.Event('change'));
+  }, value);
+}
+
 /** Polls until `check` returns a value (not undefined), or fails naming `what`. */
 async function eventually<T>(what: string, check: () => T | undefined | Promise<T | undefined>, timeoutMs = 20000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -190,11 +199,7 @@ describe('results panel and gallery in VS Code (code-server)', function () {
 
   it('cancels a long job and writes no file', async () => {
     const before = pngsUnder(imagesDir());
-    await panel.locator('#size').evaluate((s) => {
-      const w: InPage = globalThis;
-      (s as InPage).value = 'custom';
-      s.dispatchEvent(new w.Event('change'));
-    });
+    await choose(panel, 'size', 'custom');
     // About a minute of work with the tiny model: 2048x2048, 150 steps, 4 images.
     await setField(panel, 'width', '2048');
     await setField(panel, 'height', '2048');
@@ -313,22 +318,14 @@ describe('results panel and gallery in VS Code (code-server)', function () {
 
   it('wraps the prompt in a chosen template: hint, token count, the result and the PNG say so', async () => {
     await panel.locator('#prompt textarea').fill('a volcano');
-    await panel.locator('#size').evaluate((s) => {
-      const w: InPage = globalThis;
-      (s as InPage).value = 'custom';
-      s.dispatchEvent(new w.Event('change'));
-    });
+    await choose(panel, 'size', 'custom');
     await setField(panel, 'width', '64');
     await setField(panel, 'height', '64');
     await setField(panel, 'steps', '3');
     await setField(panel, 'batch', '1');
     // CLIP tokens: "a volcano" is 2; wrapped in the template it is 13.
     await panel.locator('#prompt-tokens', { hasText: /^2\/75$/ }).waitFor({ timeout: 30000 });
-    await panel.locator('#template').evaluate((s) => {
-      const w: InPage = globalThis;
-      (s as InPage).value = 'education-primary';
-      s.dispatchEvent(new w.Event('change'));
-    });
+    await choose(panel, 'template', 'education-primary');
     await panel.locator('#template-hint', { hasText: 'Sent as “a volcano, simple friendly flat illustration, bright colours, clear shapes”.' }).waitFor();
     await panel.locator('#prompt-tokens', { hasText: /^13\/75$/ }).waitFor({ timeout: 30000 });
     assert.equal(await panel.locator('#prompt textarea').inputValue(), 'a volcano', 'the prompt box keeps the subject');
