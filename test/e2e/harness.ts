@@ -126,9 +126,11 @@ export async function runCommand(page: Page, title: string): Promise<void> {
  * can drop what was saved in the last seconds (VS Code writes its storage lazily).
  */
 export async function reloadWindow(page: Page): Promise<void> {
-  const navigated = page.waitForEvent('framenavigated', { predicate: (f) => f === page.mainFrame(), timeout: 60_000 });
+  // 'load', not 'framenavigated': the workbench also changes its URL in place (history API),
+  // which fires framenavigated without a reload, and the old page's frames would be returned.
+  const loaded = page.waitForEvent('load', { timeout: 60_000 });
   await runCommand(page, 'Developer: Reload Window');
-  await navigated;
+  await loaded;
   await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
 }
 

@@ -112,11 +112,13 @@ describe('results panel and gallery in VS Code (code-server)', function () {
         'courseIllustrator.previewDecoderPath': taesd,
       },
     });
-    wb = await launchWorkbench({ name: RUN, folder: workspace });
+    // The workbench's console, kept short: printed when a test fails, to tell why.
+    wb = await launchWorkbench({ name: RUN, folder: workspace, onConsole: (l) => consoleTail.push(l) && consoleTail.length > 40 && consoleTail.shift() });
     page = wb.page;
   });
 
   let failed = false;
+  const consoleTail: string[] = [];
   afterEach(async function () {
     if (this.currentTest?.state !== 'failed') return;
     failed = true;
@@ -129,6 +131,7 @@ describe('results panel and gallery in VS Code (code-server)', function () {
         }).catch((e: Error) => e.message)
       : '';
     console.log(`      panel state after failure:\n${texts}`);
+    console.log(`      workbench console (last lines):\n${consoleTail.map((l) => `        ${l.slice(0, 300)}`).join('\n')}`);
   });
 
   after(async () => {
@@ -279,6 +282,10 @@ describe('results panel and gallery in VS Code (code-server)', function () {
 
   it('comes back after a window reload with its results and form', async () => {
     const prompt = await panel.locator('#prompt textarea').inputValue();
+    // Only the panel's webview restores: in code-server all webviews share one origin, and two
+    // restoring at once (panel and gallery) race for its service worker; the loser stays blank
+    // ("Found unexpected service worker controller"). Desktop VS Code gives each its own origin.
+    await openActivity(page, 'Explorer');
     await reloadWindow(page);
     panel = await webviewFrame(page, '#ci-panel', 60000);
     await panel.locator('.result img').first().waitFor({ timeout: 30000 });

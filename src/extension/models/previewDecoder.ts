@@ -1,6 +1,7 @@
 // The preview decoder for the panel's jobs, looked up per job so a TAESD download or a settings
 // change applies to the next image without a reload.
 
+import type { InstalledModel } from '../../core/modelsProtocol';
 import { choosePreviewDecoder } from './previewDecoderChoice';
 import { modelContext, storeDir } from './modelState';
 
@@ -13,7 +14,7 @@ export async function previewDecoderPath(): Promise<string | undefined> {
   }
   const cfg = m.services.config();
   if (cfg.livePreview === 'approximate') return undefined;
-  let installed: Awaited<ReturnType<typeof m.api.list>>['installed'] = [];
+  let installed: InstalledModel[] = [];
   if (!cfg.previewDecoderPath.trim()) {
     try {
       installed = (await m.api.list({ store: storeDir(m) })).installed;
