@@ -7,6 +7,13 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 
+
+/**
+ * Part of the window title once the user settings are read. The workbench reads them after it
+ * appears; a test acting at once could find the extension still on default settings.
+ */
+export const USER_SETTINGS_MARK = '· settings loaded';
+
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 export const CODE_SERVER_BIN = path.join(REPO_ROOT, '.cache', 'code-server', 'node_modules', '.bin', 'code-server');
 
@@ -85,6 +92,8 @@ export async function startCodeServer(opts: CodeServerOptions): Promise<CodeServ
         'chat.disableAIFeatures': true,
         'editor.codeLens': true,
         'files.autoSave': 'off',
+        // Shows in document.title once the workbench has read this file (see USER_SETTINGS_MARK).
+        'window.title': `\${activeEditorShort}\${separator}\${rootName} ${USER_SETTINGS_MARK}`,
         ...opts.settings,
       },
       null,

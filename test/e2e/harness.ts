@@ -12,7 +12,7 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { chromium, type BrowserContext, type Frame, type Page } from 'playwright-core';
-import { REPO_ROOT, runEnv, startCodeServer, type CodeServer } from './codeServer';
+import { REPO_ROOT, USER_SETTINGS_MARK, runEnv, startCodeServer, type CodeServer } from './codeServer';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const OUTPUT_DIR = path.join(REPO_ROOT, 'test-output');
@@ -78,7 +78,7 @@ export async function launchWorkbench(opts: WorkbenchOptions): Promise<Workbench
     if (opts.onExit) await page.exposeFunction('codeAutomationExit', (code: number) => opts.onExit?.(code));
     const dev = opts.extensionDevelopmentPath === null ? undefined : (opts.extensionDevelopmentPath ?? REPO_ROOT);
     await page.goto(server.workbenchUrl(opts.folder, { extensionDevelopmentPath: dev, extensionTestsPath: opts.extensionTestsPath }));
-    if (opts.waitForWorkbench !== false) await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+    if (opts.waitForWorkbench !== false) await workbenchReady(page);
     const ctx = context;
     return {
       page,
@@ -95,6 +95,12 @@ export async function launchWorkbench(opts: WorkbenchOptions): Promise<Workbench
     await server.stop();
     throw e;
   }
+}
+
+/** The workbench is shown and has read the user settings (its title carries USER_SETTINGS_MARK). */
+async function workbenchReady(page: Page): Promise<void> {
+  await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+  await page.waitForFunction((mark) => (globalThis as unknown as { document: { title: string } }).document.title.includes(mark), USER_SETTINGS_MARK, { timeout: 60_000 });
 }
 
 /** Opens a workspace file through Quick Open (path relative to the folder) and waits for its tab. */
@@ -131,7 +137,7 @@ export async function reloadWindow(page: Page): Promise<void> {
   const loaded = page.waitForEvent('load', { timeout: 60_000 });
   await runCommand(page, 'Developer: Reload Window');
   await loaded;
-  await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+  await workbenchReady(page);
 }
 
 /**
