@@ -130,11 +130,15 @@ export async function runCommand(page: Page, title: string): Promise<void> {
  * Reloads the window the way a user does, with "Developer: Reload Window": VS Code then shuts the
  * workbench down in order, and webview state is saved before the page goes. A bare browser reload
  * can drop what was saved in the last seconds (VS Code writes its storage lazily).
+ *
+ * In code-server a webview shown again after this reload sometimes waits about 30 s for its
+ * service worker ("Waiting for controllerchange"), so give webviewFrame 90 s afterwards.
  */
 export async function reloadWindow(page: Page): Promise<void> {
-  // 'load', not 'framenavigated': the workbench also changes its URL in place (history API),
-  // which fires framenavigated without a reload, and the old page's frames would be returned.
-  const loaded = page.waitForEvent('load', { timeout: 60_000 });
+  // 'domcontentloaded', not 'framenavigated': the workbench also changes its URL in place
+  // (history API), which fires framenavigated without a reload, and the old page's frames would
+  // be returned. Nor 'load', which a slow subresource can hold back for half a minute.
+  const loaded = page.waitForEvent('domcontentloaded', { timeout: 60_000 });
   await runCommand(page, 'Developer: Reload Window');
   await loaded;
   await workbenchReady(page);

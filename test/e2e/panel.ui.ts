@@ -287,7 +287,7 @@ describe('results panel and gallery in VS Code (code-server)', function () {
     // ("Found unexpected service worker controller"). Desktop VS Code gives each its own origin.
     await openActivity(page, 'Explorer');
     await reloadWindow(page);
-    panel = await webviewFrame(page, '#ci-panel', 60000);
+    panel = await webviewFrame(page, '#ci-panel', 90000);
     await panel.locator('.result img').first().waitFor({ timeout: 30000 });
     assert.equal(await panel.locator('#prompt textarea').inputValue(), prompt, 'the prompt the user was editing is kept');
     assert.equal(await panel.locator('.result').count(), 1);
