@@ -100,6 +100,11 @@ export async function startCodeServer(opts: CodeServerOptions): Promise<CodeServ
       2,
     ),
   );
+  // The same settings as the remote machine's: code-server's window is a remote one, where
+  // machine-scoped settings (courseIllustrator.modelStore, hubEndpoint) come from
+  // Machine/settings.json; from User/settings.json alone they arrived only in most runs.
+  mkdirSync(path.join(userData, 'Machine'), { recursive: true });
+  writeFileSync(path.join(userData, 'Machine', 'settings.json'), JSON.stringify(opts.settings ?? {}, null, 2));
   const port = await freePort();
   const args = [
     '--config', '/dev/null',
