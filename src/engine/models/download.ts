@@ -193,6 +193,9 @@ function streamToFile(body: Readable, stallMs: number, write: (b: Buffer) => Pro
     let netError: unknown;
     let settled = false;
     let timer: NodeJS.Timeout | undefined;
+    // Set when the stall timer fired: destroying the body can surface as ECONNRESET or a bare
+    // 'close' before our error, and the stall must still be reported as a stall.
+    let stalled: Error | undefined;
     const finish = (err?: unknown): void => {
       if (settled) return;
       settled = true;
@@ -202,7 +205,10 @@ function streamToFile(body: Readable, stallMs: number, write: (b: Buffer) => Pro
     };
     const arm = (): void => {
       clearTimeout(timer);
-      timer = setTimeout(() => body.destroy(stallError()), stallMs);
+      timer = setTimeout(() => {
+        stalled = stallError();
+        body.destroy(stalled);
+      }, stallMs);
     };
     const pump = async (): Promise<void> => {
       if (writing) return;
@@ -235,7 +241,7 @@ function streamToFile(body: Readable, stallMs: number, write: (b: Buffer) => Pro
       if (ended) return;
       ended = true;
       clearTimeout(timer);
-      netError = err;
+      netError = stalled ?? err;
       if (!writing) void pump();
     };
     body.once('end', () => end());

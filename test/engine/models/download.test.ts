@@ -224,7 +224,7 @@ describe('models: pull from a hub (loopback server)', function () {
     hub.faults.stall = { path: f, afterBytes: 20_000, times: 1 };
     const r = await pull(hub, store, { hubOptions: { stallTimeoutMs: 300 } });
     assert.equal(hub.served(f), hub.file(REPO, f).data.length);
-    assert.ok(r.progress.some((p) => /stalled/.test(p.message ?? '')));
+    assert.ok(r.progress.some((p) => /stalled/.test(p.message ?? '')), JSON.stringify(r.progress.filter((p) => p.message).map((p) => p.message)));
   });
 
   it('a transfer that keeps stalling fails with "stalled" and keeps the part', async () => {
