@@ -13,8 +13,7 @@ import * as zlib from 'node:zlib';
 import type { Frame, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { ensureFixture } from '../fixtures/tinyPipeline';
-import { OUTPUT_DIR, launchWorkbench, openActivity, reloadWindow, screenshot, webviewFrame, type Workbench } from './harness';
-import type { PageImage } from './pageTypes';
+import { OUTPUT_DIR, decodedWidth, launchWorkbench, openActivity, reloadWindow, screenshot, webviewFrame, type Workbench } from './harness';
 import { prepare } from './runHost';
 import { REPO_ROOT } from './codeServer';
 import { makeWorkspace } from './workspace';
@@ -123,13 +122,7 @@ describe('gallery with 1,000 images in VS Code (code-server)', function () {
   });
 
   it('loads thumbnails lazily and pages in more cards while scrolling', async () => {
-    const first = gallery.locator('.card img[src]').first();
-    await first.waitFor({ timeout: 60000 });
-    const w = await first.evaluate(async (el) => {
-      const img = el as unknown as PageImage;
-      await img.decode();
-      return img.naturalWidth;
-    });
+    const w = await decodedWidth(gallery.locator('.card img[src]').first());
     assert.ok(w > 0);
     await page.waitForTimeout(500);
     const withSrc = await gallery.locator('.card img[src]').count();

@@ -11,8 +11,9 @@
 
 import { mkdirSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
-import { chromium, type BrowserContext, type Frame, type Page } from 'playwright-core';
+import { chromium, type BrowserContext, type Frame, type Locator, type Page } from 'playwright-core';
 import { REPO_ROOT, USER_SETTINGS_MARK, runEnv, startCodeServer, type CodeServer } from './codeServer';
+import type { PageImage } from './pageTypes';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const OUTPUT_DIR = path.join(REPO_ROOT, 'test-output');
@@ -214,6 +215,16 @@ export async function webviewFrame(page: Page, marker: string, timeout = 30_000)
     if (Date.now() > deadline) throw new Error(`no webview frame with ${marker} within ${timeout} ms`);
     await page.waitForTimeout(200);
   }
+}
+
+/** Waits for the image, decodes it and returns its natural width (0: it did not load). */
+export async function decodedWidth(image: Locator, timeout = 60_000): Promise<number> {
+  await image.waitFor({ timeout });
+  return image.evaluate(async (el) => {
+    const img = el as unknown as PageImage;
+    await img.decode();
+    return img.naturalWidth;
+  });
 }
 
 /** Waits until every <img> matching selector in the frame decoded with a real size. */

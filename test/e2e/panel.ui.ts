@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import type { Frame, Page } from 'playwright-core';
 import { ensureFixture } from '../fixtures/tinyPipeline';
 import { writeTinyTaesd } from '../fixtures/tinyTaesd';
-import { OUTPUT_DIR, clickCodeLens, cursorToEnd, launchWorkbench, openActivity, openFile, reloadWindow, runCommand, screenshot, waitForEditorText, webviewFrame, type Workbench } from './harness';
+import { OUTPUT_DIR, clickCodeLens, cursorToEnd, decodedWidth, launchWorkbench, openActivity, openFile, reloadWindow, runCommand, screenshot, waitForEditorText, webviewFrame, type Workbench } from './harness';
 import type { InPage, PageImage } from './pageTypes';
 import { prepare } from './runHost';
 import { INTRO_MD, makeWorkspace } from './workspace';
@@ -168,12 +168,7 @@ describe('results panel and gallery in VS Code (code-server)', function () {
     await setField(panel, 'seed', '1234');
     await watchFirstPreview(panel, '#generate');
     await panel.locator('#generate').click();
-    await panel.locator('.result img').first().waitFor({ timeout: 60000 });
-    const natural = await panel.locator('.result img').first().evaluate(async (el) => {
-      const img = el as unknown as PageImage;
-      await img.decode();
-      return img.naturalWidth;
-    });
+    const natural = await decodedWidth(panel.locator('.result img').first());
     assert.ok(natural > 0, 'the result image loads');
     const ms = await firstPreviewMs(panel);
     console.log(`      time from Generate to first preview (first job: model sessions and the TAESD decoder load in it; tiny-a, 512x512, 40 steps): ${ms.toFixed(0)} ms`);
@@ -228,12 +223,7 @@ describe('results panel and gallery in VS Code (code-server)', function () {
   it('lists the image in the gallery, searches, and inserts from it', async () => {
     await openActivity(page, 'Illustrations');
     const gallery = await webviewFrame(page, '#ci-gallery');
-    await gallery.locator('.card img[src]').first().waitFor({ timeout: 60000 });
-    const w = await gallery.locator('.card img[src]').first().evaluate(async (el) => {
-      const img = el as unknown as PageImage;
-      await img.decode();
-      return img.naturalWidth;
-    });
+    const w = await decodedWidth(gallery.locator('.card img[src]').first());
     assert.ok(w > 0, 'the thumbnail loads');
     assert.equal(await gallery.locator('.card').count(), 1);
     await shot(page, '6-gallery');
