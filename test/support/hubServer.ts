@@ -7,9 +7,14 @@
 //        GET /{owner}/{name}/resolve/{rev}/{path}  LFS file: 302 to the CDN with X-Linked-Etag (sha256)
 //                                                  small file: the bytes, ETag = git blob id
 //   cdn  GET /blobs/{sha256}                       the bytes, with Range support
+//   other  a third origin (another port) that answers the tree API like the hub, with relative
+//          Link headers, and requires no token: where a hostile hub sends pages to collect tokens
 //
 // Switches (set `server.faults`): drop the connection mid-file, flip a byte, answer 401/404/5xx,
-// stall, redirect in a loop, ignore Range, go slowly. `stats` counts the body bytes each file sent.
+// stall, redirect in a loop, ignore Range, go slowly; and hostile ones: page or redirect the file
+// list to the other origin, page forever, send an endless list, add raw tree entries, send more
+// than the listed size, trickle a byte at a time, put control characters or the request's own
+// Authorization header into an error body. `stats` counts the body bytes each file sent.
 
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
@@ -49,6 +54,22 @@ export interface HubFaults {
   ignoreRange?: boolean;
   /** Send bodies in chunks of `chunkBytes` with a pause between them. */
   throttle?: { chunkBytes: number; delayMs: number };
+  /** Error body for `status` faults: a string, or 'echo-authorization' to send the request's Authorization back. */
+  statusBody?: string;
+  /** The hub's tree pages link their next page on the other origin (absolute URLs). */
+  paginateToOther?: boolean;
+  /** The hub answers the tree request with a 302 to the same path on the other origin. */
+  redirectTreeToOther?: boolean;
+  /** Every tree page links a next page, forever. */
+  endlessPages?: boolean;
+  /** The tree reply is a JSON array that never ends. */
+  endlessTree?: boolean;
+  /** Raw entries added to the tree listing (after the real ones). */
+  treeExtra?: unknown[];
+  /** After the real bytes of `path`, keep sending `extraBytes` more (Infinity: until the client hangs up); no Content-Length. */
+  oversize?: { path: string; extraBytes: number } & Times;
+  /** Send the tree or the file `path` one byte every `intervalMs`. */
+  trickle?: { on: 'tree' | string; intervalMs: number } & Times;
 }
 
 interface ServedFile {
@@ -59,8 +80,10 @@ interface ServedFile {
   lfs: boolean;
 }
 
+export type ServerName = 'hub' | 'cdn' | 'other';
+
 export interface RequestLog {
-  server: 'hub' | 'cdn';
+  server: ServerName;
   url: string;
   range?: string;
   authorization?: string;
@@ -80,6 +103,19 @@ async function readTree(dir: string, rel = ''): Promise<string[]> {
     else if (e.isFile()) out.push(r);
   }
   return out.sort();
+}
+
+/** Resolves when `res` can take more, or is gone. */
+function drained(res: http.ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
 }
 
 function take(t: Times | undefined): boolean {
@@ -102,8 +138,10 @@ export class HubServer {
   private readonly sockets = new Set<Socket>();
   private hub!: http.Server;
   private cdn!: http.Server;
+  private other!: http.Server;
   endpoint = '';
   cdnEndpoint = '';
+  otherEndpoint = '';
 
   private constructor(private readonly repos: Map<string, { spec: HubRepo; commit: string; files: ServedFile[] }>) {}
 
@@ -127,9 +165,10 @@ export class HubServer {
     }
     const s = new HubServer(map);
     const create = (handler: http.RequestListener): http.Server => (opts.tls ? https.createServer(opts.tls, handler) : http.createServer(handler));
-    s.hub = create((req, res) => void s.onHub(req, res).catch((err) => s.fail(res, err)));
+    s.hub = create((req, res) => void s.onHub(req, res, 'hub').catch((err) => s.fail(res, err)));
     s.cdn = create((req, res) => void s.onCdn(req, res).catch((err) => s.fail(res, err)));
-    for (const srv of [s.hub, s.cdn]) {
+    s.other = create((req, res) => void s.onHub(req, res, 'other').catch((err) => s.fail(res, err)));
+    for (const srv of [s.hub, s.cdn, s.other]) {
       srv.on(opts.tls ? 'secureConnection' : 'connection', (sock: Socket) => {
         s.sockets.add(sock);
         sock.on('close', () => s.sockets.delete(sock));
@@ -139,6 +178,7 @@ export class HubServer {
     const scheme = opts.tls ? 'https' : 'http';
     s.endpoint = `${scheme}://127.0.0.1:${(s.hub.address() as AddressInfo).port}`;
     s.cdnEndpoint = `${scheme}://127.0.0.1:${(s.cdn.address() as AddressInfo).port}`;
+    s.otherEndpoint = `${scheme}://127.0.0.1:${(s.other.address() as AddressInfo).port}`;
     return s;
   }
 
@@ -172,7 +212,7 @@ export class HubServer {
 
   async close(): Promise<void> {
     for (const sock of this.sockets) sock.destroy();
-    await Promise.all([this.hub, this.cdn].map((srv) => new Promise<void>((resolve) => srv.close(() => resolve()))));
+    await Promise.all([this.hub, this.cdn, this.other].map((srv) => new Promise<void>((resolve) => srv.close(() => resolve()))));
   }
 
   private fail(res: http.ServerResponse, err: unknown): void {
@@ -184,16 +224,43 @@ export class HubServer {
     }
   }
 
-  private log(server: 'hub' | 'cdn', req: http.IncomingMessage): void {
+  private log(server: ServerName, req: http.IncomingMessage): void {
     this.requests.push({ server, url: req.url ?? '', range: req.headers.range, authorization: req.headers.authorization });
   }
 
-  private error(res: http.ServerResponse, code: number, errorCode?: string, message = ''): void {
+  private error(res: http.ServerResponse, code: number, errorCode?: string, message = '', body?: string): void {
     const headers: http.OutgoingHttpHeaders = { 'Content-Type': 'application/json' };
     if (errorCode) headers['X-Error-Code'] = errorCode;
     if (message) headers['X-Error-Message'] = message;
     res.writeHead(code, headers);
-    res.end(JSON.stringify({ error: message || `HTTP ${code}` }));
+    res.end(body ?? JSON.stringify({ error: message || `HTTP ${code}` }));
+  }
+
+  /** The body a status fault sends: the configured text, or the request's own Authorization. */
+  private statusBody(req: http.IncomingMessage): string | undefined {
+    const b = this.faults.statusBody;
+    return b === 'echo-authorization' ? `bad request (you sent: ${req.headers.authorization ?? 'nothing'})` : b;
+  }
+
+  /** Writes `body` one byte every `intervalMs` until it is done or the client hangs up. */
+  private async trickle(res: http.ServerResponse, body: Buffer, intervalMs: number, served?: string): Promise<void> {
+    for (let i = 0; i < body.length && !res.destroyed; i++) {
+      await new Promise<void>((resolve) => res.write(body.subarray(i, i + 1), () => resolve()));
+      if (served) this.bytesServed.set(served, this.served(served) + 1);
+      await new Promise((r) => setTimeout(r, intervalMs));
+    }
+    if (!res.destroyed) res.end();
+  }
+
+  /** A JSON array that never ends (bounded at 1 GiB so a broken client cannot hang the test run forever). */
+  private async endlessTree(res: http.ServerResponse): Promise<void> {
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    const entry = Buffer.from(`${JSON.stringify({ type: 'directory', path: 'x'.repeat(200), oid: '0'.repeat(40), size: 0 })},`);
+    const chunk = Buffer.concat([Buffer.from('['), ...Array.from({ length: 256 }, () => entry)]);
+    for (let sent = 0; sent < 1 << 30 && !res.destroyed; sent += chunk.length) {
+      if (!res.write(chunk)) await drained(res);
+    }
+    res.destroy();
   }
 
   private statusFault(on: 'tree' | 'revision' | 'resolve', p?: string): HubFaults['status'] | undefined {
@@ -205,17 +272,24 @@ export class HubServer {
     return take(f) ? f : undefined;
   }
 
-  private async onHub(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    this.log('hub', req);
-    const url = new URL(req.url ?? '/', this.endpoint);
-    if (this.requireToken && req.headers.authorization !== `Bearer ${this.requireToken}`) {
+  private async onHub(req: http.IncomingMessage, res: http.ServerResponse, server: 'hub' | 'other'): Promise<void> {
+    this.log(server, req);
+    const base = server === 'hub' ? this.endpoint : this.otherEndpoint;
+    const url = new URL(req.url ?? '/', base);
+    if (server === 'hub' && this.requireToken && req.headers.authorization !== `Bearer ${this.requireToken}`) {
       return this.error(res, 401, 'GatedRepo', 'Access to this model is restricted. You must have access to it and be authenticated.');
     }
     let m = /^\/api\/models\/([^/]+\/[^/]+)\/(revision|tree)\/([^/]+)$/.exec(url.pathname);
     if (m) {
       const [, repoName, kind, revRaw] = m;
       const sf = this.statusFault(kind as 'tree' | 'revision');
-      if (sf) return this.error(res, sf.code, sf.errorCode);
+      if (sf) return this.error(res, sf.code, sf.errorCode, '', this.statusBody(req));
+      if (kind === 'tree' && server === 'hub' && this.faults.redirectTreeToOther) {
+        res.writeHead(302, { Location: `${this.otherEndpoint}${url.pathname}${url.search}` });
+        res.end();
+        return;
+      }
+      if (kind === 'tree' && this.faults.endlessTree) return this.endlessTree(res);
       const repo = this.repos.get(repoName);
       if (!repo) return this.error(res, 401, 'RepoNotFound', 'Repository not found');
       const rev = decodeURIComponent(revRaw);
@@ -238,14 +312,22 @@ export class HubServer {
             ? { type: 'file', path: f.path, size: f.data.length, oid: f.gitOid, lfs: { oid: f.sha256, size: f.data.length, pointerSize: 134 } }
             : { type: 'file', path: f.path, size: f.data.length, oid: f.gitOid },
         ),
+        ...(this.faults.treeExtra ?? []),
       ];
-      const cursor = Number(url.searchParams.get('cursor') ?? '0');
+      const cursor = Number(url.searchParams.get('cursor') ?? '0') % entries.length;
       const page = entries.slice(cursor, cursor + this.pageSize);
       const headers: http.OutgoingHttpHeaders = { 'Content-Type': 'application/json' };
-      if (cursor + this.pageSize < entries.length) {
-        const next = new URL(url.href);
+      if (cursor + this.pageSize < entries.length || this.faults.endlessPages) {
+        // The other origin links relatively (resolved against itself); the hub absolutely, on
+        // the other origin when told to.
+        const next = new URL(url.pathname + url.search, server === 'hub' && this.faults.paginateToOther ? this.otherEndpoint : base);
         next.searchParams.set('cursor', String(cursor + this.pageSize));
-        headers.Link = `<${next.href}>; rel="next"`;
+        headers.Link = server === 'other' ? `<${next.pathname}${next.search}>; rel="next"` : `<${next.href}>; rel="next"`;
+      }
+      const trickle = this.faults.trickle;
+      if (kind === 'tree' && trickle?.on === 'tree' && take(trickle)) {
+        res.writeHead(200, headers);
+        return this.trickle(res, Buffer.from(JSON.stringify(page)), trickle.intervalMs);
       }
       res.writeHead(200, headers);
       res.end(JSON.stringify(page));
@@ -256,7 +338,7 @@ export class HubServer {
     const [, repoName, revRaw, pathRaw] = m;
     const p = pathRaw.split('/').map(decodeURIComponent).join('/');
     const sf = this.statusFault('resolve', p);
-    if (sf) return this.error(res, sf.code, sf.errorCode);
+    if (sf) return this.error(res, sf.code, sf.errorCode, '', this.statusBody(req));
     const repo = this.repos.get(repoName);
     if (!repo) return this.error(res, 401, 'RepoNotFound', 'Repository not found');
     const rev = decodeURIComponent(revRaw);
@@ -311,7 +393,11 @@ export class HubServer {
     }
     const headers: http.OutgoingHttpHeaders = { ...extra, 'Content-Type': 'application/octet-stream', 'Content-Length': String(end - start + 1), 'Accept-Ranges': 'bytes' };
     if (status === 206) headers['Content-Range'] = `bytes ${start}-${end}/${size}`;
+    const oversize = this.faults.oversize?.path === file.path && take(this.faults.oversize) ? this.faults.oversize : undefined;
+    if (oversize) delete headers['Content-Length']; // chunked: the body alone says how long it is
     res.writeHead(status, headers);
+    const trickle = this.faults.trickle?.on === file.path && take(this.faults.trickle) ? this.faults.trickle : undefined;
+    if (trickle) return this.trickle(res, file.data.subarray(start, end + 1), trickle.intervalMs, file.path);
 
     let body = file.data.subarray(start, end + 1);
     if (this.faults.corrupt?.path === file.path && take(this.faults.corrupt) && body.length > 0) {
@@ -341,6 +427,18 @@ export class HubServer {
       return;
     }
     if (cut === 'stall') return; // silent until the client gives up (or close() destroys it)
-    res.end();
+    if (oversize) await this.sendExtra(res, file.path, oversize.extraBytes);
+    if (!res.destroyed) res.end();
+  }
+
+  /** Bytes past the end of a file (bounded at 1 GiB when endless). */
+  private async sendExtra(res: http.ServerResponse, p: string, extraBytes: number): Promise<void> {
+    const junk = Buffer.alloc(CHUNK, 0x5a);
+    const limit = Math.min(extraBytes, 1 << 30);
+    for (let sent = 0; sent < limit && !res.destroyed; sent += junk.length) {
+      const piece = junk.subarray(0, Math.min(junk.length, limit - sent));
+      await new Promise<void>((resolve) => res.write(piece, () => resolve()));
+      this.bytesServed.set(p, this.served(p) + piece.length);
+    }
   }
 }

@@ -7,7 +7,7 @@ import { ModelsProgress, formatBytes, formatDuration, formatProgress } from '../
 import { EngineError, exitCode } from '../errors';
 import { catalogue, resolveModelSpec } from './catalogue';
 import { PullProgress, pullModel } from './download';
-import { ModelError } from './errors';
+import { ModelError, printable, redact } from './errors';
 import { HubClient } from './hub';
 import { defaultStoreDir, listInstalled, listPartial, removeModel, verifyModel } from './store';
 import * as path from 'node:path';
@@ -84,8 +84,21 @@ function parseArgs(args: string[]): Parsed {
   return out;
 }
 
+/**
+ * Writes `value` as JSON on stdout. JSON.stringify escapes C0 controls but leaves DEL, C1 and
+ * bidi overrides raw; escaped too, as they can only occur inside strings the result stays JSON.
+ */
 function json(io: ModelsIo, value: unknown): void {
-  io.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  const text = JSON.stringify(value, null, 2).replace(/[\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  io.stdout.write(`${redact(text)}\n`);
+}
+
+/**
+ * Writes a message on stderr. Messages quote servers, file names and settings: credentials are
+ * hidden and control characters shown as escapes, so nothing received can drive the terminal.
+ */
+function say(io: ModelsIo, text: string): void {
+  io.stderr.write(printable(redact(text), true));
 }
 
 /** Progress lines: one updating line on a terminal, a line every few seconds otherwise. */
@@ -101,11 +114,12 @@ function progressPrinter(io: ModelsIo): { onProgress(p: PullProgress): void; end
     onProgress(p) {
       if (p.message) {
         clear();
-        io.stderr.write(`${p.message}\n`);
+        say(io, `${p.message}\n`);
       }
       if (p.phase !== 'downloading' && p.phase !== 'verifying') return;
       const now = Date.now();
-      const line = `${p.id}: ${formatProgress({ operationId: '', ...p } as ModelsProgress)} (${p.filesDone}/${p.filesTotal} files)`;
+      // One line, whatever it quotes: our own \r and erase-line are the only controls in it.
+      const line = printable(redact(`${p.id}: ${formatProgress({ operationId: '', ...p } as ModelsProgress)} (${p.filesDone}/${p.filesTotal} files)`));
       if (tty) {
         if (now - lastLine < 200) return;
         io.stderr.write(`\r\x1b[K${line}`);
@@ -129,16 +143,17 @@ async function pull(p: Parsed, io: ModelsIo, store: string): Promise<number> {
   const hub = new HubClient({ endpoint: p.endpoint, token: process.env.HF_TOKEN || process.env.HUGGING_FACE_HUB_TOKEN, proxy: p.proxy });
   const ac = new AbortController();
   const onSigint = (): void => {
-    io.stderr.write('\nCancelling (the part already downloaded is kept)...\n');
+    say(io, '\nCancelling (the part already downloaded is kept)...\n');
     ac.abort();
   };
   process.once('SIGINT', onSigint);
   const printer = progressPrinter(io);
-  io.stderr.write(`Pulling ${target.title} from ${hub.endpoint}/${target.repo} (${target.revision}) into ${store}\n`);
+  say(io, `Pulling ${target.title} from ${hub.endpoint}/${target.repo} (${target.revision}) into ${store}\n`);
   try {
     const r = await pullModel({ store, target, hub, parallel: p.parallel, signal: ac.signal, onProgress: printer.onProgress });
     printer.end();
-    io.stderr.write(
+    say(
+      io,
       r.alreadyInstalled
         ? `${r.model.id} is already installed in ${r.model.path}\n`
         : `Installed ${r.model.id} (${formatBytes(r.model.bytes)}, ${r.model.files} files, commit ${r.model.commit.slice(0, 10)}) in ${r.model.path} after ${formatDuration(r.elapsedMs / 1000) || '0 s'}\n`,
@@ -161,17 +176,18 @@ export async function runModelsCommand(args: string[], io: ModelsIo): Promise<nu
         const installed = await listInstalled(store);
         const partial = await listPartial(store);
         const cat = catalogue();
-        io.stderr.write(`Model store: ${store}\n`);
+        say(io, `Model store: ${store}\n`);
         for (const e of cat) {
           const have = installed.find((m) => m.id === e.id);
-          io.stderr.write(
+          say(
+            io,
             `  ${have ? '*' : ' '} ${e.id.padEnd(26)} ${e.title} (${have ? `${formatBytes(have.bytes)}, commit ${have.commit.slice(0, 10)}` : `~${formatBytes(e.approxBytes)}`})${e.default ? ' [default]' : ''}\n`,
           );
         }
         for (const m of installed.filter((m) => !cat.some((e) => e.id === m.id))) {
-          io.stderr.write(`  * ${m.id.padEnd(26)} ${m.title} (${formatBytes(m.bytes)}, commit ${m.commit.slice(0, 10)})\n`);
+          say(io, `  * ${m.id.padEnd(26)} ${m.title} (${formatBytes(m.bytes)}, commit ${m.commit.slice(0, 10)})\n`);
         }
-        for (const d of partial) io.stderr.write(`  partial: ${d.id} ${formatBytes(d.bytesDone)} of ${formatBytes(d.bytesTotal)} (pull it again to resume)\n`);
+        for (const d of partial) say(io, `  partial: ${d.id} ${formatBytes(d.bytesDone)} of ${formatBytes(d.bytesTotal)} (pull it again to resume)\n`);
         json(io, { store, installed, partial, catalogue: cat });
         return 0;
       }
@@ -180,14 +196,14 @@ export async function runModelsCommand(args: string[], io: ModelsIo): Promise<nu
       case 'verify': {
         if (p.positional.length !== 1) throw new ModelError('badInput', `models verify needs one model id.\n\n${USAGE}`);
         const r = await verifyModel(store, p.positional[0]);
-        io.stderr.write(r.ok ? `${r.id}: all ${r.files} files verified\n` : `${r.id}: ${r.problems.length} problem(s):\n${r.problems.map((x) => `  ${x}\n`).join('')}Remove it and pull it again.\n`);
+        say(io, r.ok ? `${r.id}: all ${r.files} files verified\n` : `${r.id}: ${r.problems.length} problem(s):\n${r.problems.map((x) => `  ${x}\n`).join('')}Remove it and pull it again.\n`);
         json(io, r);
         return r.ok ? 0 : 1;
       }
       case 'remove': {
         if (p.positional.length !== 1) throw new ModelError('badInput', `models remove needs one model id.\n\n${USAGE}`);
         const r = await removeModel(store, p.positional[0]);
-        io.stderr.write(r.removed ? `Removed ${r.path}\n` : `Nothing to remove: no model "${r.id}" in ${store}\n`);
+        say(io, r.removed ? `Removed ${r.path}\n` : `Nothing to remove: no model "${r.id}" in ${store}\n`);
         json(io, r);
         return 0;
       }
@@ -203,7 +219,7 @@ export async function runModelsCommand(args: string[], io: ModelsIo): Promise<nu
   } catch (err) {
     const e = err instanceof EngineError ? err : new ModelError('io', err instanceof Error ? err.message : String(err));
     const code = e instanceof ModelError ? e.code : e.kind;
-    io.stderr.write(`course-illustrator models: ${e.message}\n`);
+    say(io, `course-illustrator models: ${e.message}\n`);
     json(io, { error: { code, message: e.message } });
     return exitCode(e);
   }

@@ -1,15 +1,19 @@
 // Pulls a model from the hub into the store, boringly:
-// - every file streams to <staging>/<file>.part; after an interruption (or a restart of the
-//   process) the same pull sends `Range: bytes=<have>-` and appends, never refetching bytes;
+// - every file streams to its part file (<staging>/.parts/<id>/<file>); after an interruption (or
+//   a restart of the process) the same pull sends `Range: bytes=<have>-` and appends, never
+//   refetching bytes;
 // - every file is verified before it counts: sha256 against the hub's LFS oid for weights, git
 //   blob sha1 (and size) for small files; a mismatch deletes the file and fetches it once more,
 //   a second mismatch is an error;
 // - transient failures (drops, 5xx, stalls, DNS hiccups) retry with exponential backoff, the
 //   streak resetting whenever bytes arrived, with a hard cap on attempts;
+// - a hub is not trusted: a body past the listed size is cut at once, a trickle below the
+//   minimum rate fails as "too slow", file lists are capped (see HubLimits), listed paths must
+//   be plain and printable, and no listed name can be a part file's name;
 // - free space is checked first; ENOSPC while writing is a clear error (the .part is kept);
 // - the model folder appears in one rename of the staging folder, only once every file is
 //   verified and the manifest is written. Any failure leaves the store as it was, plus resumable
-//   .part files in .staging.
+//   part files in .staging.
 
 import { createHash, Hash } from 'node:crypto';
 import { createReadStream, promises as fs } from 'node:fs';
@@ -18,9 +22,9 @@ import type { Readable } from 'node:stream';
 import type { InstalledModel, ModelsPhase, ModelsProgress } from '../../core/modelsProtocol';
 import { formatBytes } from '../../core/modelsProtocol';
 import type { PullTarget } from './catalogue';
-import { ModelError, cancelled, fileError, isAbort, networkError } from './errors';
-import { DEFAULT_STALL_MS } from './http';
-import { HubClient, RepoFile, announcedSha256 } from './hub';
+import { ModelError, cancelled, fileError, isAbort, networkError, printable } from './errors';
+import { BodyErrors, BodyGuard, BodyLimits, bodyLimits, tooSlowMessage } from './http';
+import { DEFAULT_HUB_LIMITS, HubClient, RepoFile, announcedSha256 } from './hub';
 import { checkRelPath, matchesAny, under } from './paths';
 import {
   MANIFEST_NAME,
@@ -181,9 +185,10 @@ async function writeAll(fh: import('node:fs/promises').FileHandle, buf: Buffer):
  * Copies a response body to disk. Not `for await`: an async iterator drops chunks still buffered
  * when the connection breaks, and those are exactly the bytes a resume should not fetch again.
  * Here every chunk that arrived is written (in order) before the network error is reported.
- * `written` runs after each chunk is on disk; no chunk for `stallMs` destroys the body.
+ * `written` runs after each chunk is on disk. A BodyGuard cuts the body when it stalls, trickles
+ * or runs past `limits.maxBytes`; a chunk past that limit is never written.
  */
-function streamToFile(body: Readable, stallMs: number, write: (b: Buffer) => Promise<void>, written: (b: Buffer) => void, stallError: () => Error): Promise<void> {
+function streamToFile(body: Readable, limits: BodyLimits, errors: BodyErrors, write: (b: Buffer) => Promise<void>, written: (b: Buffer) => void): Promise<void> {
   const HIGH = 8 << 20;
   return new Promise((resolve, reject) => {
     const queue: Buffer[] = [];
@@ -192,23 +197,15 @@ function streamToFile(body: Readable, stallMs: number, write: (b: Buffer) => Pro
     let ended = false;
     let netError: unknown;
     let settled = false;
-    let timer: NodeJS.Timeout | undefined;
-    // Set when the stall timer fired: destroying the body can surface as ECONNRESET or a bare
-    // 'close' before our error, and the stall must still be reported as a stall.
-    let stalled: Error | undefined;
+    // Destroying the body can surface as ECONNRESET or a bare 'close' before the guard's error,
+    // and a stall must still be reported as a stall (a trickle as too slow...): `guard.cut` wins.
+    const guard = new BodyGuard(body, limits, errors);
     const finish = (err?: unknown): void => {
       if (settled) return;
       settled = true;
-      clearTimeout(timer);
+      guard.stop();
       if (err) reject(err);
       else resolve();
-    };
-    const arm = (): void => {
-      clearTimeout(timer);
-      timer = setTimeout(() => {
-        stalled = stallError();
-        body.destroy(stalled);
-      }, stallMs);
     };
     const pump = async (): Promise<void> => {
       if (writing) return;
@@ -231,7 +228,7 @@ function streamToFile(body: Readable, stallMs: number, write: (b: Buffer) => Pro
       if (ended) finish(netError);
     };
     body.on('data', (chunk: Buffer) => {
-      arm();
+      if (!guard.accept(chunk.length)) return;
       queue.push(chunk);
       queued += chunk.length;
       if (queued > HIGH) body.pause();
@@ -240,8 +237,8 @@ function streamToFile(body: Readable, stallMs: number, write: (b: Buffer) => Pro
     const end = (err?: unknown): void => {
       if (ended) return;
       ended = true;
-      clearTimeout(timer);
-      netError = stalled ?? err;
+      guard.stop();
+      netError = guard.cut ?? err;
       if (!writing) void pump();
     };
     body.once('end', () => end());
@@ -249,12 +246,57 @@ function streamToFile(body: Readable, stallMs: number, write: (b: Buffer) => Pro
     // A body closed without 'end' is short; the size check after this reports it as truncated.
     body.once('close', () => end());
     if (body.destroyed) end(body.errored ?? undefined);
-    arm();
   });
 }
 
-/** Selects the repo files a target wants; errors name what is missing and where to fix it. */
-export function selectFiles(all: RepoFile[], target: PullTarget, where: string): Wanted[] {
+/** What a file's body is cut with: silent (stalled), a trickle (too slow), or past its size. */
+function bodyErrors(f: RepoFile, host: string, limits: BodyLimits): BodyErrors {
+  return {
+    stalled: () => new ModelError('stalled', `No data from ${host} for ${limits.stallMs / 1000} s while downloading ${f.path} (stalled).`, true),
+    tooSlow: (bytes, ms) =>
+      Object.assign(
+        new ModelError(
+          'stalled',
+          `${tooSlowMessage(host, bytes, ms, limits.minBytesPerSecond)}, while downloading ${f.path}. ` +
+            'Check your connection, or use a mirror closer to you (HF_ENDPOINT / courseIllustrator.hubEndpoint).',
+          true,
+        ),
+        { tooSlow: true },
+      ),
+    tooLong: () =>
+      new ModelError('hashMismatch', `${host} kept sending ${f.path} past its listed size (${f.size} bytes); stopped reading it.`),
+  };
+}
+
+/**
+ * Refuses a file list that would write one file twice: the same path listed twice, two paths
+ * that are one file on a case-insensitive disk (Windows, macOS), or a file that is also a folder.
+ */
+function checkCollisions(files: RepoFile[], where: string): void {
+  const seen = new Map<string, string>();
+  for (const f of files) {
+    const key = f.path.toLowerCase();
+    const other = seen.get(key);
+    if (other !== undefined) {
+      throw new ModelError('http', `The file list of ${where} names one file twice ("${other}" and "${f.path}"); refusing it, as one would overwrite the other.`);
+    }
+    seen.set(key, f.path);
+  }
+  for (const f of files) {
+    const parts = f.path.toLowerCase().split('/');
+    for (let i = 1; i < parts.length; i++) {
+      const folder = seen.get(parts.slice(0, i).join('/'));
+      if (folder !== undefined) throw new ModelError('http', `The file list of ${where} has "${folder}" both as a file and as the folder of "${f.path}"; refusing it.`);
+    }
+  }
+}
+
+/**
+ * Selects the repo files a target wants (at most `maxFiles`); errors name what is missing and
+ * where to fix it. Every listed path must be plain and printable, the unwanted ones included:
+ * a list with a hostile name in it is not trusted for the others either.
+ */
+export function selectFiles(all: RepoFile[], target: PullTarget, where: string, maxFiles = DEFAULT_HUB_LIMITS.maxFiles): Wanted[] {
   for (const f of all) checkRelPath(f.path, where);
   const byPath = new Map(all.map((f) => [f.path, f]));
   const missing = target.require.filter((p) => !byPath.has(p));
@@ -271,11 +313,19 @@ export function selectFiles(all: RepoFile[], target: PullTarget, where: string):
   if (chosen.length === 0) {
     throw new ModelError('notFound', `No file of ${where} matches ${target.include.join(', ')}${target.exclude.length ? ` (excluding ${target.exclude.join(', ')})` : ''}.`);
   }
+  if (chosen.length > maxFiles) {
+    throw new ModelError(
+      'http',
+      `${where} has ${chosen.length} files to download, more than the ${maxFiles} a model may have; refusing it. ` +
+        (target.catalogueId ? 'The repo is not what the catalogue expects.' : 'Pick the files you need with --include.'),
+    );
+  }
+  checkCollisions(chosen, where);
   return chosen.map((f) => ({ ...f, identity: identityOf(f) }));
 }
 
-/** Deletes everything in the staging folder that is not a wanted file or its .part. */
-async function pruneStaging(dir: string, keep: Set<string>): Promise<void> {
+/** Deletes everything below `dir` that is not one of the `keep` paths (folders emptied go too). */
+async function pruneTree(dir: string, keep: Set<string>): Promise<void> {
   const walk = async (rel: string): Promise<boolean> => {
     let entries: import('node:fs').Dirent[];
     try {
@@ -289,7 +339,7 @@ async function pruneStaging(dir: string, keep: Set<string>): Promise<void> {
       if (e.isDirectory()) {
         if (await walk(r)) kept = true;
         else await fs.rm(path.join(dir, r), { recursive: true, force: true });
-      } else if (keep.has(r) || (r.endsWith('.part') && keep.has(r.slice(0, -5)))) {
+      } else if (keep.has(r) && e.isFile()) {
         kept = true;
       } else {
         await fs.rm(path.join(dir, r), { force: true });
@@ -340,7 +390,6 @@ async function pullLocked(
   const { sp, where, retry, signal } = c;
   const emit = o.onProgress ?? (() => undefined);
   const interval = o.progressIntervalMs ?? 250;
-  const stallMs = hub.http.stallTimeoutMs ?? DEFAULT_STALL_MS;
 
   // Small API calls retry too: a DNS hiccup on the first request should not end the pull.
   const withRetry = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
@@ -363,11 +412,22 @@ async function pullLocked(
   const commit = await withRetry('Resolving the revision', () => hub.resolveRevision(target.repo, target.revision, signal));
   emit({ id: target.id, phase: 'listing', filesDone: 0, filesTotal: 0, bytesDone: 0, bytesTotal: 0, bytesPerSecond: 0, etaSeconds: -1 });
   const listed = await withRetry('Listing files', () => hub.listFiles(target.repo, commit, signal));
-  const files = selectFiles(listed, target, where);
+  const files = selectFiles(listed, target, where, hub.limits.maxFiles);
+  const partOf = (f: RepoFile): string => under(sp.parts, f.path);
 
   // Carry over what an earlier run verified, as long as the hub still describes the same file.
   const prev = await readStagingState(sp.state);
   const sameSource = prev && prev.repo === target.repo;
+  if (!sameSource) {
+    await fs.rm(sp.dir, { recursive: true, force: true });
+    await fs.rm(sp.parts, { recursive: true, force: true });
+  }
+  await fs.mkdir(sp.dir, { recursive: true });
+  await fs.mkdir(sp.parts, { recursive: true });
+  // Anything else there (an older layout, files no longer wanted) goes first.
+  const wantedPaths = new Set(files.map((f) => f.path));
+  await pruneTree(sp.dir, wantedPaths);
+  await pruneTree(sp.parts, wantedPaths);
   const verified: StagingState['verified'] = {};
   for (const f of files) {
     const v = sameSource ? prev.verified[f.path] : undefined;
@@ -378,16 +438,14 @@ async function pullLocked(
       verified[f.path] = v;
     } else if (sameSource && destSize === f.size && (!prevFile || identityOf(prevFile) === f.identity)) {
       // Renamed into place just before a crash, state not saved: check it again as a complete part.
-      await fs.rm(`${dest}.part`, { force: true });
-      await fs.rename(dest, `${dest}.part`).catch(() => fs.rm(dest, { force: true }));
+      await fs.rm(partOf(f), { force: true });
+      await fs.mkdir(path.dirname(partOf(f)), { recursive: true });
+      await fs.rename(dest, partOf(f)).catch(() => fs.rm(dest, { force: true }));
     } else {
       await fs.rm(dest, { force: true });
     }
-    if (prevFile && identityOf(prevFile) !== f.identity) await fs.rm(`${dest}.part`, { force: true });
+    if (prevFile && identityOf(prevFile) !== f.identity) await fs.rm(partOf(f), { force: true });
   }
-  if (!sameSource) await fs.rm(sp.dir, { recursive: true, force: true });
-  await fs.mkdir(sp.dir, { recursive: true });
-  await pruneStaging(sp.dir, new Set(files.map((f) => f.path)));
   const source: ModelSource = {
     format: 1,
     id: target.id,
@@ -421,7 +479,7 @@ async function pullLocked(
       onDisk.set(f.path, f.size);
       continue;
     }
-    const part = `${under(sp.dir, f.path)}.part`;
+    const part = partOf(f);
     let have = await sizeOf(part);
     if (have > f.size) {
       await fs.rm(part, { force: true });
@@ -491,10 +549,13 @@ async function pullLocked(
 
   const fetchOne = async (f: Wanted): Promise<void> => {
     const dest = under(sp.dir, f.path);
-    const part = `${dest}.part`;
-    await fs.mkdir(path.dirname(dest), { recursive: true }).catch((err) => {
+    const part = partOf(f);
+    try {
+      await fs.mkdir(path.dirname(dest), { recursive: true });
+      await fs.mkdir(path.dirname(part), { recursive: true });
+    } catch (err) {
       throw fileError(err, f.path, store);
-    });
+    }
     let streak = 0;
     let mismatches = 0;
     for (let attempt = 1; ; attempt++) {
@@ -509,6 +570,7 @@ async function pullLocked(
         if (e.code === 'cancelled') throw e;
         if (e.code === 'hashMismatch') {
           mismatches++;
+          await fs.rm(part, { force: true }); // its bytes are not the listed file's
           onDisk.set(f.path, 0);
           if (mismatches >= 2) {
             throw new ModelError(
@@ -520,7 +582,8 @@ async function pullLocked(
           continue;
         }
         if (!e.retryable) throw e;
-        const progressed = (await sizeOf(part)) > before;
+        // A trickle adds bytes, yet it is no progress: it must not reset the streak forever.
+        const progressed = !(e as { tooSlow?: boolean }).tooSlow && (await sizeOf(part)) > before;
         streak = progressed ? 1 : streak + 1;
         if (streak > retry.retries || attempt >= retry.maxAttempts) {
           const kept = await sizeOf(part);
@@ -634,7 +697,7 @@ async function pullLocked(
       } else if (res.status === 206) {
         const cr = parseContentRange(res.headers['content-range']);
         if (!cr || cr.start !== have) {
-          check = new ModelError('http', `${host} answered a range request for ${f.path} with the wrong range (${res.headers['content-range'] ?? 'none'}).`, true);
+          check = new ModelError('http', `${host} answered a range request for ${f.path} with the wrong range (${printable(String(res.headers['content-range'] ?? 'none').slice(0, 100))}).`, true);
         } else if (cr.total !== undefined && cr.total !== f.size) {
           check = new ModelError('hashMismatch', `${host} says ${f.path} has ${cr.total} bytes, the file list says ${f.size}.`);
         }
@@ -655,10 +718,13 @@ async function pullLocked(
         hasher.reset();
         onDisk.set(f.path, 0);
       }
+      // The file list says how many bytes may come; one more and the body is cut.
+      const limits = bodyLimits(hub.http, restart || have === 0 ? f.size : f.size - have);
       try {
         await streamToFile(
           body,
-          stallMs,
+          limits,
+          bodyErrors(f, host, limits),
           async (buf) => {
             await before;
             await writeAll(fh, buf);
@@ -669,7 +735,6 @@ async function pullLocked(
             meter.add(buf.length);
             report('downloading', false);
           },
-          () => new ModelError('stalled', `No data from ${host} for ${stallMs / 1000} s while downloading ${f.path} (stalled).`, true),
         );
         await before;
       } catch (err) {
@@ -728,6 +793,8 @@ async function pullLocked(
     }
   }
   await fs.rm(sp.state, { force: true });
+  await fs.rm(sp.parts, { recursive: true, force: true });
+  await fs.rmdir(path.dirname(sp.parts)).catch(() => undefined); // kept while other downloads use it
   const installed = (await readManifest(c.final)) ?? manifest;
   report('done', true);
   return {

@@ -11,6 +11,52 @@ function engineKind(code: ModelErrorCode): EngineErrorKind {
   return 'modelError';
 }
 
+// Characters a terminal or an editor would act on instead of showing: C0 and C1 controls, DEL,
+// and the bidi embeddings/overrides/isolates that make text read differently from its bytes.
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+const UNPRINTABLE_BUT_NEWLINE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+
+function escapeChar(c: string): string {
+  const n = c.charCodeAt(0);
+  return n < 0x100 ? `\\x${n.toString(16).padStart(2, '0')}` : `\\u${n.toString(16).padStart(4, '0')}`;
+}
+
+/**
+ * `text` with every control character (and bidi override) shown as an escape like \x1b, so text
+ * from a server or a file name cannot move the cursor, recolour, retitle or reorder a terminal.
+ * `keepNewlines`: for our own multi-line messages; server text is always escaped whole.
+ */
+export function printable(text: string, keepNewlines = false): string {
+  return text.replace(keepNewlines ? UNPRINTABLE_BUT_NEWLINE : UNPRINTABLE, escapeChar);
+}
+
+/** True when `text` holds a character that `printable` would escape. */
+export function hasUnprintable(text: string): boolean {
+  return new RegExp(UNPRINTABLE.source).test(text);
+}
+
+// Secrets seen by this process (hub tokens): never shown, whatever message they end up in.
+const secrets = new Set<string>();
+
+/** Registers a token so that `redact` (and so every ModelError) hides it. */
+export function addSecret(secret: string | undefined): void {
+  if (secret && secret.length >= 6) secrets.add(secret);
+}
+
+/**
+ * `text` with credentials hidden: the user:password@ part of URLs (proxy logins), Bearer tokens,
+ * hub tokens (hf_...) and any registered secret. "<user>:<password>@" placeholders in hints stay.
+ */
+export function redact(text: string): string {
+  let out = text
+    .replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#<>"'@]*(?:@[^\s/?#<>"'@]*)*@/gi, '$1***@')
+    .replace(/(^|[\s"'(=])[^\s/?#<>"'@:=]+:[^\s/?#<>"'@]*(?:@[^\s/?#<>"'@]*)*@(?=[\w[])/g, '$1***@')
+    .replace(/\b(Bearer|Basic)\s+[\w.~+/=-]+/g, '$1 ***')
+    .replace(/\bhf_[A-Za-z0-9]{30,}/g, 'hf_***');
+  for (const s of secrets) out = out.split(s).join('***');
+  return out;
+}
+
 /** An EngineError (so the server and CLI map it like the others) with a precise `code`. */
 export class ModelError extends EngineError {
   constructor(
@@ -19,7 +65,9 @@ export class ModelError extends EngineError {
     /** Worth trying again after a pause (network hiccups, 5xx, stalls, truncated bodies). */
     readonly retryable = false,
   ) {
-    super(engineKind(code), message);
+    // Messages quote servers, file names and settings: no credential and no control character
+    // may reach a terminal or a log through them.
+    super(engineKind(code), printable(redact(message), true));
     this.name = 'ModelError';
   }
 }

@@ -1,13 +1,16 @@
-// A small HTTP(S) GET client on node:http/https: redirects (bounded, Authorization dropped when
-// the host changes), proxies (Node 20's global fetch ignores HTTPS_PROXY, so https goes through a
-// CONNECT tunnel we open ourselves; plain http uses absolute-form requests), an idle timeout that
-// turns a silent connection into a "stalled" error, and AbortSignal cancellation.
+// A small HTTP(S) GET client on node:http/https: redirects (bounded; credentials only ever go to
+// the one origin they belong to), proxies (Node 20's global fetch ignores HTTPS_PROXY, so https
+// goes through a CONNECT tunnel we open ourselves; plain http uses absolute-form requests), an
+// idle timeout that turns a silent connection into a "stalled" error, a minimum transfer rate
+// that turns a trickle into a "too slow" error, size caps on bodies, and AbortSignal cancellation.
 
 import * as http from 'node:http';
 import * as https from 'node:https';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
-import { ModelError, cancelled, networkError } from './errors';
+import type { Readable } from 'node:stream';
+import { formatBytes } from '../../core/modelsProtocol';
+import { ModelError, cancelled, networkError, redact } from './errors';
 
 export interface HttpOptions {
   /** Proxy URL (http://[user:pass@]host:port); default from HTTPS_PROXY / HTTP_PROXY / ALL_PROXY. */
@@ -20,6 +23,13 @@ export interface HttpOptions {
   lookup?: net.LookupFunction;
   /** No bytes for this long (connecting, waiting for headers or reading the body) -> stalled. */
   stallTimeoutMs?: number;
+  /**
+   * A body that averages less than this over `slowWindowMs` is "too slow" (a server can keep a
+   * connection alive forever with one byte every few seconds). Default 1 KiB/s; 0: no minimum.
+   */
+  minBytesPerSecond?: number;
+  /** The window for `minBytesPerSecond` (default 60 s); also bounds the wait for reply headers (twice this). */
+  slowWindowMs?: number;
   maxRedirects?: number;
   userAgent?: string;
   env?: NodeJS.ProcessEnv;
@@ -36,8 +46,16 @@ export interface OpenResponse {
   body: http.IncomingMessage;
 }
 
+/** Credentials sent only to `origin` (scheme://host:port): never to a CDN, a mirror's next page or a redirect target. */
+export interface Credentials {
+  origin: string;
+  authorization: string;
+}
+
 export const DEFAULT_STALL_MS = 60_000;
 export const DEFAULT_MAX_REDIRECTS = 10;
+export const DEFAULT_MIN_BYTES_PER_SECOND = 1024;
+export const DEFAULT_SLOW_WINDOW_MS = 60_000;
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
@@ -81,8 +99,19 @@ export function proxyFor(url: URL, opts: Pick<HttpOptions, 'proxy' | 'noProxy' |
     if (p.protocol !== 'http:' && p.protocol !== 'https:') throw new Error('unsupported scheme');
     return p;
   } catch {
-    throw new ModelError('badInput', `The proxy setting "${raw}" is not a valid http://host:port URL (from ${opts.proxy ? 'the proxy setting' : 'HTTPS_PROXY / HTTP_PROXY'}).`);
+    throw new ModelError(
+      'badInput',
+      `The proxy setting "${withoutLogin(raw)}" is not a valid http://host:port URL (from ${opts.proxy ? 'the proxy setting' : 'HTTPS_PROXY / HTTP_PROXY'}).`,
+    );
   }
+}
+
+/** A proxy or endpoint setting as it may be shown: everything before the last "@" hidden (a login). */
+export function withoutLogin(raw: string): string {
+  const at = raw.lastIndexOf('@');
+  if (at < 0) return redact(raw);
+  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(raw)?.[0] ?? '';
+  return redact(`${scheme}***${raw.slice(at)}`);
 }
 
 function proxyAuth(proxy: URL): Record<string, string> {
@@ -166,16 +195,24 @@ async function requestOnce(url: URL, headers: Record<string, string>, opts: Http
   } else {
     options = { ...base, host: url.hostname, port: url.port || (isHttps ? 443 : 80), path: url.pathname + url.search, ca: opts.ca };
   }
+  // The idle timeout alone would wait forever on headers that trickle in a byte at a time.
+  const headersMs = 2 * Math.max(stallMs, opts.slowWindowMs ?? DEFAULT_SLOW_WINDOW_MS);
   return new Promise((resolve, reject) => {
     const req = lib.request(options);
     req.setTimeout(stallMs, () =>
       req.destroy(new ModelError('stalled', `No data from ${url.host} for ${stallMs / 1000} s (stalled).`, true)),
     );
+    const deadline = setTimeout(
+      () => req.destroy(new ModelError('stalled', `${url.host} did not send its reply headers within ${headersMs / 1000} s: the server is too slow.`, true)),
+      headersMs,
+    );
     req.once('response', (res) => {
+      clearTimeout(deadline);
       // The idle timer now watches the body; the reader adds its own per-chunk timer too.
       resolve(res);
     });
     req.once('error', (err) => {
+      clearTimeout(deadline);
       if (signal?.aborted) reject(cancelled());
       else reject(err instanceof ModelError ? err : networkError(err, url.host));
     });
@@ -183,24 +220,37 @@ async function requestOnce(url: URL, headers: Record<string, string>, opts: Http
   });
 }
 
+function checkScheme(url: URL, from: string): void {
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ModelError('http', `Refusing to follow a link to ${url.protocol} (from ${from}).`);
+  }
+}
+
+/** The headers for one hop: `credentials` only when the hop goes to their origin. */
+function hopHeaders(url: URL, headers: Record<string, string>, credentials?: Credentials): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers)) if (k.toLowerCase() !== 'authorization') out[k] = v;
+  if (credentials && url.origin === credentials.origin) out.Authorization = credentials.authorization;
+  return out;
+}
+
 /**
  * GET with redirects. Returns the first non-redirect response; the caller reads (or discards)
- * its body. `Authorization` goes only to the origin of the first URL, never to a CDN.
+ * its body. `credentials` go with every hop to their own origin and to no other: not to the CDN
+ * a file redirects to, nor to a page or redirect on another host, whatever URL we started from.
  */
-export async function httpGet(url: URL, headers: Record<string, string>, opts: HttpOptions, signal?: AbortSignal): Promise<OpenResponse> {
+export async function httpGet(url: URL, headers: Record<string, string>, opts: HttpOptions, signal?: AbortSignal, credentials?: Credentials): Promise<OpenResponse> {
   const max = opts.maxRedirects ?? DEFAULT_MAX_REDIRECTS;
-  const origin = url.origin;
   const redirects: URL[] = [];
   const redirectHeaders: http.IncomingHttpHeaders[] = [];
   let current = url;
+  checkScheme(current, 'the hub');
   for (let hop = 0; ; hop++) {
     if (signal?.aborted) throw cancelled();
-    const sendHeaders = { ...headers };
-    if (current.origin !== origin) delete sendHeaders.Authorization;
-    const res = await requestOnce(current, sendHeaders, opts, signal);
+    const res = await requestOnce(current, hopHeaders(current, headers, credentials), opts, signal);
     const status = res.statusCode ?? 0;
     if (!REDIRECTS.has(status)) return { status, headers: res.headers, url: current, redirects, redirectHeaders, body: res };
-    res.resume(); // discard the redirect body so the socket closes
+    res.destroy(); // a redirect's body is never read, and may be endless
     const location = res.headers.location;
     if (!location) throw new ModelError('http', `${current.host} answered HTTP ${status} (redirect) without a Location header for ${current.pathname}.`);
     if (hop >= max) {
@@ -211,24 +261,151 @@ export async function httpGet(url: URL, headers: Record<string, string>, opts: H
     }
     redirects.push(current);
     redirectHeaders.push(res.headers);
-    current = new URL(location, current);
-    if (current.protocol !== 'http:' && current.protocol !== 'https:') {
-      throw new ModelError('http', `Refusing to follow a redirect to ${current.protocol} (from ${redirects[redirects.length - 1].host}).`);
+    try {
+      current = new URL(location, current);
+    } catch {
+      throw new ModelError('http', `${redirects[redirects.length - 1].host} redirected to something that is not a URL.`);
     }
+    checkScheme(current, redirects[redirects.length - 1].host);
   }
 }
 
-/** Reads a whole (small) body as text with a size cap. */
-export async function readText(res: http.IncomingMessage, maxBytes = 64 << 20): Promise<string> {
-  const chunks: Buffer[] = [];
-  let n = 0;
-  for await (const chunk of res) {
-    n += (chunk as Buffer).length;
-    if (n > maxBytes) {
-      res.destroy();
-      throw new ModelError('http', `Reply too large (over ${maxBytes} bytes).`);
+export interface BodyLimits {
+  /** No chunk for this long: stalled. */
+  stallMs: number;
+  /** More bytes than this: the body is cut (the caller knows how many it may send). */
+  maxBytes: number;
+  /** Less than this on average over `slowWindowMs`: too slow; 0 disables. */
+  minBytesPerSecond: number;
+  slowWindowMs: number;
+}
+
+export interface BodyErrors {
+  stalled(): Error;
+  /** `bytes` arrived over the last `windowMs`. */
+  tooSlow(bytes: number, windowMs: number): Error;
+  tooLong(): Error;
+}
+
+/** The limits `opts` set for a body, with `maxBytes` from the caller. */
+export function bodyLimits(opts: HttpOptions, maxBytes: number): BodyLimits {
+  return {
+    stallMs: opts.stallTimeoutMs ?? DEFAULT_STALL_MS,
+    maxBytes,
+    minBytesPerSecond: opts.minBytesPerSecond ?? DEFAULT_MIN_BYTES_PER_SECOND,
+    slowWindowMs: opts.slowWindowMs ?? DEFAULT_SLOW_WINDOW_MS,
+  };
+}
+
+/**
+ * Watches a body as it arrives: destroys it, with the matching error kept in `cut`, when it goes
+ * silent (stalled), trickles (below the minimum rate over the window) or runs past `maxBytes`.
+ * The reader calls `accept` for each chunk and uses the chunk only when it returns true.
+ */
+export class BodyGuard {
+  /** The error the guard destroyed the body with, if it did. */
+  cut: Error | undefined;
+  private received = 0;
+  private idle: NodeJS.Timeout | undefined;
+  private readonly rateTimer: NodeJS.Timeout | undefined;
+  /** Byte counts sampled every quarter window: the oldest one a window back gives the rate. */
+  private readonly samples: { t: number; bytes: number }[];
+
+  constructor(
+    private readonly body: Readable,
+    private readonly limits: BodyLimits,
+    private readonly errors: BodyErrors,
+  ) {
+    this.samples = [{ t: Date.now(), bytes: 0 }];
+    this.armIdle();
+    if (limits.minBytesPerSecond > 0) {
+      this.rateTimer = setInterval(() => this.checkRate(), Math.max(10, limits.slowWindowMs / 4));
+      this.rateTimer.unref?.();
     }
-    chunks.push(chunk as Buffer);
   }
-  return Buffer.concat(chunks).toString('utf8');
+
+  accept(n: number): boolean {
+    if (this.cut) return false;
+    this.received += n;
+    if (this.received > this.limits.maxBytes) {
+      this.destroy(this.errors.tooLong());
+      return false;
+    }
+    this.armIdle();
+    return true;
+  }
+
+  stop(): void {
+    clearTimeout(this.idle);
+    clearInterval(this.rateTimer);
+  }
+
+  private destroy(err: Error): void {
+    this.cut ??= err;
+    this.stop();
+    this.body.destroy(this.cut);
+  }
+
+  private armIdle(): void {
+    clearTimeout(this.idle);
+    this.idle = setTimeout(() => this.destroy(this.errors.stalled()), this.limits.stallMs);
+  }
+
+  private checkRate(): void {
+    const now = Date.now();
+    this.samples.push({ t: now, bytes: this.received });
+    const windowStart = now - this.limits.slowWindowMs;
+    // Keep one sample at or before the window start: the rate is measured from there.
+    while (this.samples.length > 1 && this.samples[1].t <= windowStart) this.samples.shift();
+    const from = this.samples[0];
+    if (from.t > windowStart) return; // not a whole window yet
+    const bytes = this.received - from.bytes;
+    if ((bytes * 1000) / (now - from.t) < this.limits.minBytesPerSecond) this.destroy(this.errors.tooSlow(bytes, now - from.t));
+  }
+}
+
+/** "60", or "0.3" for the short windows of tests. */
+function seconds(ms: number): string {
+  return ms >= 10_000 ? String(Math.round(ms / 1000)) : (ms / 1000).toFixed(1);
+}
+
+/** What a "too slow" error says; the caller adds what was being fetched. */
+export function tooSlowMessage(host: string, bytes: number, windowMs: number, minBytesPerSecond: number): string {
+  return (
+    `The server is too slow: ${host} sent ${formatBytes(bytes)} in the last ${seconds(windowMs)} s, ` +
+    `under the ${formatBytes(minBytesPerSecond)}/s a download needs`
+  );
+}
+
+/**
+ * Reads a whole (small) body as text: at most `maxBytes`, and subject to the stall and rate
+ * limits of `opts`. `what` names the body in errors ("the file list of x/y").
+ */
+export function readText(res: OpenResponse, maxBytes: number, opts: HttpOptions, what: string): Promise<string> {
+  const host = res.url.host;
+  const limits = bodyLimits(opts, maxBytes);
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const guard = new BodyGuard(res.body, limits, {
+      stalled: () => new ModelError('stalled', `No data from ${host} for ${limits.stallMs / 1000} s while reading ${what} (stalled).`, true),
+      tooSlow: (bytes, ms) => new ModelError('stalled', `${tooSlowMessage(host, bytes, ms, limits.minBytesPerSecond)}, while reading ${what}.`, true),
+      tooLong: () =>
+        new ModelError(
+          'http',
+          `${host} sent more than ${formatBytes(maxBytes)} for ${what}; refusing it. A hub's reply is far smaller: check that HF_ENDPOINT / courseIllustrator.hubEndpoint is a hub or mirror.`,
+        ),
+    });
+    const done = (err?: unknown): void => {
+      guard.stop();
+      if (guard.cut) reject(guard.cut);
+      else if (err) reject(err instanceof ModelError ? err : networkError(err, host));
+      else resolve(Buffer.concat(chunks).toString('utf8'));
+    };
+    res.body.on('data', (chunk: Buffer) => {
+      if (guard.accept(chunk.length)) chunks.push(chunk);
+    });
+    res.body.once('end', () => done());
+    res.body.once('error', (err) => done(err));
+    res.body.once('close', () => done(res.body.readableEnded ? undefined : new ModelError('truncated', `${host} closed the connection while sending ${what}.`, true)));
+  });
 }

@@ -6,16 +6,37 @@
 // file with a Range request nor verify the sha256 for us, and both are the point of this module.
 // Why not global fetch: Node 20's fetch ignores HTTPS_PROXY (see http.ts).
 
-import { ModelError } from './errors';
-import { HttpOptions, OpenResponse, httpGet, readText } from './http';
+import { ModelError, addSecret, printable } from './errors';
+import { Credentials, HttpOptions, OpenResponse, httpGet, readText, withoutLogin } from './http';
 
 export const DEFAULT_ENDPOINT = 'https://huggingface.co';
+
+/**
+ * What a hub may make us hold: a hostile or broken one could otherwise page forever, list
+ * millions of files or send a "JSON" body as large as the disk.
+ */
+export interface HubLimits {
+  /** Pages of one file list (Link: rel="next"). */
+  maxListPages: number;
+  /** Entries (files and folders) of one file list, all pages together. */
+  maxListEntries: number;
+  /** Files one model may have. */
+  maxFiles: number;
+  /** Bytes of one JSON reply (a page of the list, a revision). */
+  maxJsonBytes: number;
+}
+
+export const DEFAULT_HUB_LIMITS: HubLimits = { maxListPages: 100, maxListEntries: 10_000, maxFiles: 1_000, maxJsonBytes: 4 << 20 };
 
 export interface HubOptions extends HttpOptions {
   /** Hub or mirror base URL; default: HF_ENDPOINT or https://huggingface.co. */
   endpoint?: string;
-  /** Sent as `Authorization: Bearer <token>` to the hub (never to the CDN it redirects to). */
+  /**
+   * Sent as `Authorization: Bearer <token>` to the endpoint's origin only: never to the CDN it
+   * redirects to, nor to a page or redirect on any other host.
+   */
   token?: string;
+  limits?: Partial<HubLimits>;
 }
 
 export interface RepoFile {
@@ -34,10 +55,17 @@ export function resolveEndpoint(setting?: string, env: NodeJS.ProcessEnv = proce
   try {
     url = new URL(raw);
   } catch {
-    throw new ModelError('badInput', `The hub endpoint "${raw}" is not a URL (from ${setting ? 'courseIllustrator.hubEndpoint' : 'HF_ENDPOINT'}); use something like https://huggingface.co or a mirror's https://host.`);
+    throw new ModelError(
+      'badInput',
+      `The hub endpoint "${withoutLogin(raw)}" is not a URL (from ${setting ? 'courseIllustrator.hubEndpoint' : 'HF_ENDPOINT'}); use something like https://huggingface.co or a mirror's https://host.`,
+    );
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new ModelError('badInput', `The hub endpoint "${raw}" must start with https:// (or http://).`);
+    throw new ModelError('badInput', `The hub endpoint "${withoutLogin(raw)}" must start with https:// (or http://).`);
+  }
+  // A login in the URL would be printed, logged and written into manifests; a token is kept apart.
+  if (url.username || url.password) {
+    throw new ModelError('badInput', `The hub endpoint "${withoutLogin(raw)}" contains a login (user:password@): remove it and use a token instead (HF_TOKEN for the CLI; "Enter Token…" in VS Code).`);
   }
   return raw;
 }
@@ -60,7 +88,13 @@ export function nextLink(header: string | string[] | undefined, base: URL): URL 
   if (!text) return undefined;
   for (const part of text.split(/,(?=\s*<)/)) {
     const m = /<([^>]*)>\s*;(.*)$/.exec(part.trim());
-    if (m && /\brel\s*=\s*"?next"?/i.test(m[2])) return new URL(m[1], base);
+    if (m && /\brel\s*=\s*"?next"?/i.test(m[2])) {
+      try {
+        return new URL(m[1], base);
+      } catch {
+        throw new ModelError('http', `${base.host} sent a next-page link that is not a URL: ${printable(m[1].slice(0, 100))}`);
+      }
+    }
   }
   return undefined;
 }
@@ -72,20 +106,26 @@ function headerText(h: string | string[] | undefined): string {
 export class HubClient {
   readonly endpoint: string;
   readonly http: HttpOptions;
-  private readonly token?: string;
+  readonly limits: HubLimits;
+  private readonly credentials?: Credentials;
 
   constructor(opts: HubOptions = {}) {
     this.endpoint = resolveEndpoint(opts.endpoint, opts.env ?? process.env);
-    this.token = opts.token || undefined;
     this.http = opts;
+    this.limits = { ...DEFAULT_HUB_LIMITS, ...opts.limits };
+    if (opts.token) {
+      addSecret(opts.token);
+      // Scoped to the endpoint's origin for every request, pagination and redirects included.
+      this.credentials = { origin: new URL(this.endpoint).origin, authorization: `Bearer ${opts.token}` };
+    }
   }
 
   get hasToken(): boolean {
-    return this.token !== undefined;
+    return this.credentials !== undefined;
   }
 
-  private headers(extra: Record<string, string> = {}): Record<string, string> {
-    return this.token ? { Authorization: `Bearer ${this.token}`, ...extra } : extra;
+  private get(url: URL, headers: Record<string, string>, signal?: AbortSignal): Promise<OpenResponse> {
+    return httpGet(url, headers, this.http, signal, this.credentials);
   }
 
   fileUrl(repo: string, revision: string, path: string): URL {
@@ -94,9 +134,10 @@ export class HubClient {
 
   /** Turns a non-2xx reply into a ModelError that says what to fix; reads a bit of the body. */
   async failure(res: OpenResponse, repo: string, revision: string, what: string): Promise<ModelError> {
-    const body = await readText(res.body, 64 << 10).catch(() => '');
-    const hubCode = headerText(res.headers['x-error-code']);
-    const hubMessage = headerText(res.headers['x-error-message']) || body.slice(0, 300).trim();
+    const body = await readText(res, 64 << 10, this.http, `the HTTP ${res.status} reply`).catch(() => '');
+    // Both are the server's words: shown escaped, never able to drive the terminal.
+    const hubCode = printable(headerText(res.headers['x-error-code']).slice(0, 100));
+    const hubMessage = printable((headerText(res.headers['x-error-message']) || body).slice(0, 300).trim());
     const page = `${this.endpoint}/${repo}`;
     const status = res.status;
     if (hubCode === 'RepoNotFound' || (status === 404 && !hubCode && what === 'file list')) {
@@ -131,13 +172,13 @@ export class HubClient {
   }
 
   private async getJson(url: URL, repo: string, revision: string, what: string, signal?: AbortSignal): Promise<{ json: unknown; res: OpenResponse }> {
-    const res = await httpGet(url, this.headers({ Accept: 'application/json' }), this.http, signal);
+    const res = await this.get(url, { Accept: 'application/json' }, signal);
     if (res.status < 200 || res.status >= 300) throw await this.failure(res, repo, revision, what);
-    const text = await readText(res.body);
+    const text = await readText(res, this.limits.maxJsonBytes, this.http, `the ${what} of ${repo}`);
     try {
       return { json: JSON.parse(text), res };
     } catch {
-      throw new ModelError('http', `${res.url.host} sent something that is not JSON for the ${what} of ${repo} (is HF_ENDPOINT a hub or mirror?). It starts: ${text.slice(0, 120)}`, true);
+      throw new ModelError('http', `${res.url.host} sent something that is not JSON for the ${what} of ${repo} (is HF_ENDPOINT a hub or mirror?). It starts: ${printable(text.slice(0, 120))}`, true);
     }
   }
 
@@ -160,15 +201,28 @@ export class HubClient {
     }
   }
 
-  /** Every file of the repo at `revision` (directories left out), following Link pagination. */
+  /**
+   * Every file of the repo at `revision` (directories left out), following Link pagination up
+   * to the page and entry limits. A next page on another host is fetched without the token.
+   */
   async listFiles(repo: string, revision: string, signal?: AbortSignal): Promise<RepoFile[]> {
     checkRepoName(repo);
+    const { maxListPages, maxListEntries } = this.limits;
     let url: URL | undefined = new URL(`${this.endpoint}/api/models/${repo}/tree/${encodeURIComponent(revision)}?recursive=true`);
     const files: RepoFile[] = [];
+    let entries = 0;
+    const tooLong = (what: string, host: string): ModelError =>
+      new ModelError(
+        'http',
+        `The file list of ${repo}@${revision} from ${host} goes past ${what}; stopped reading it. No model needs that many: ` +
+          `check that ${this.endpoint} (HF_ENDPOINT / courseIllustrator.hubEndpoint) is a hub or mirror and the repo is the one you meant.`,
+      );
     for (let page = 0; url; page++) {
-      if (page >= 1000) throw new ModelError('http', `The file list of ${repo} has more than 1000 pages; giving up.`);
+      if (page >= maxListPages) throw tooLong(`${maxListPages} pages`, url.host);
       const { json, res }: { json: unknown; res: OpenResponse } = await this.getJson(url, repo, revision, 'file list', signal);
       if (!Array.isArray(json)) throw new ModelError('http', `The file list of ${repo}@${revision} is not a JSON array (endpoint ${this.endpoint}).`);
+      entries += json.length;
+      if (entries > maxListEntries) throw tooLong(`${maxListEntries} entries`, res.url.host);
       for (const e of json) files.push(...parseTreeEntry(e, repo));
       url = nextLink(res.headers.link, res.url);
     }
@@ -179,10 +233,15 @@ export class HubClient {
   async openFile(repo: string, revision: string, path: string, start: number, signal?: AbortSignal): Promise<OpenResponse> {
     const extra: Record<string, string> = { 'Accept-Encoding': 'identity' };
     if (start > 0) extra.Range = `bytes=${start}-`;
-    const res = await httpGet(this.fileUrl(repo, revision, path), this.headers(extra), this.http, signal);
+    const res = await this.get(this.fileUrl(repo, revision, path), extra, signal);
     if (res.status !== 200 && res.status !== 206) throw await this.failure(res, repo, revision, path);
     return res;
   }
+}
+
+/** A byte count we can add up exactly (no float, no negative, no 2^53 and beyond). */
+function isSize(n: unknown): n is number {
+  return typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
 }
 
 function parseTreeEntry(e: unknown, repo: string): RepoFile[] {
@@ -191,15 +250,16 @@ function parseTreeEntry(e: unknown, repo: string): RepoFile[] {
   if (o.type !== 'file') return [];
   const path = o.path;
   const size = o.size;
-  if (typeof path !== 'string' || typeof size !== 'number' || !Number.isInteger(size) || size < 0) {
-    throw new ModelError('http', `The file list of ${repo} has an entry without a path or size: ${JSON.stringify(e).slice(0, 200)}`);
-  }
   const lfs = o.lfs as Record<string, unknown> | undefined;
+  const lfsSize = lfs && typeof lfs === 'object' ? lfs.size : undefined;
+  if (typeof path !== 'string' || !isSize(size) || (lfsSize !== undefined && !isSize(lfsSize))) {
+    throw new ModelError('http', `The file list of ${repo} has an entry without a path or a valid size: ${printable(JSON.stringify(e).slice(0, 200))}`);
+  }
   const file: RepoFile = { path, size };
   if (lfs && typeof lfs === 'object') {
     const oid = typeof lfs.oid === 'string' ? lfs.oid.replace(/^sha256:/, '') : '';
     if (/^[0-9a-f]{64}$/.test(oid)) file.sha256 = oid;
-    if (typeof lfs.size === 'number') file.size = lfs.size;
+    if (isSize(lfsSize)) file.size = lfsSize;
   } else if (typeof o.oid === 'string' && /^[0-9a-f]{40}$/.test(o.oid)) {
     file.gitOid = o.oid;
   }

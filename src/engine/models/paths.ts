@@ -2,7 +2,7 @@
 // or broken file list cannot write outside the model folder.
 
 import * as path from 'node:path';
-import { ModelError } from './errors';
+import { ModelError, hasUnprintable, printable } from './errors';
 
 /** `*` and `?` stay inside one path segment, `**` spans segments; matched against the whole path. */
 export function globToRegExp(glob: string): RegExp {
@@ -28,16 +28,21 @@ export function matchesAny(file: string, globs: readonly string[]): boolean {
   return globs.some((g) => globToRegExp(g).test(file));
 }
 
-/** Throws unless `rel` is a plain relative path (no "..", no absolute path, no backslash, no NUL). */
+/**
+ * Throws unless `rel` is a plain relative path: no "..", no absolute path, no backslash, no
+ * control character or bidi override (a file name must print as what it is), no ":" (a drive,
+ * or an NTFS alternate stream), nothing over 1000 characters.
+ */
 export function checkRelPath(rel: string, what: string): void {
   const bad =
     rel.length === 0 ||
-    rel.includes('\0') ||
+    rel.length > 1000 ||
+    hasUnprintable(rel) ||
     rel.includes('\\') ||
+    rel.includes(':') ||
     rel.startsWith('/') ||
-    /^[A-Za-z]:/.test(rel) ||
     rel.split('/').some((seg) => seg === '' || seg === '.' || seg === '..');
-  if (bad) throw new ModelError('http', `Refusing the file "${rel}" from ${what}: not a plain relative path.`);
+  if (bad) throw new ModelError('http', `Refusing the file "${printable(rel.slice(0, 200))}" from ${what}: not a plain relative path.`);
 }
 
 /** Joins a checked relative repo path under `root`. */

@@ -2,9 +2,13 @@
 //
 //   <store>/<id>/                          a complete model (appears by one rename, all files verified)
 //   <store>/<id>/.course-illustrator-model.json   its manifest: repo, commit, every file's size and sha256
-//   <store>/.staging/<id>/                 files being downloaded (<file>.part) and verified files
+//   <store>/.staging/<id>/                 verified files, under their final names (becomes <store>/<id>)
+//   <store>/.staging/.parts/<id>/          files being downloaded, under their repo paths
 //   <store>/.staging/<id>.state.json       what the staging folder is for (repo, commit, expected files)
 //   <store>/.staging/<id>.lock             pid of the process downloading it
+//
+// Parts live apart from the verified files so that no name a hub lists ("x.json.part" beside
+// "x.json") can be a part's name; ".parts" cannot be a model id (ids start with a letter or digit).
 //
 // Default store: the extension passes its global storage; the CLI uses $COURSE_ILLUSTRATOR_MODELS
 // or ~/.cache/course-illustrator/models ($XDG_CACHE_HOME respected).
@@ -19,6 +23,7 @@ import { checkModelId, checkRelPath, under } from './paths';
 
 export const MANIFEST_NAME = '.course-illustrator-model.json';
 export const STAGING_DIR = '.staging';
+const PARTS_DIR = '.parts';
 
 export interface ManifestFile {
   path: string;
@@ -58,10 +63,10 @@ export function modelDir(store: string, id: string): string {
   return path.join(store, id);
 }
 
-export function stagingPaths(store: string, id: string): { dir: string; state: string; lock: string } {
+export function stagingPaths(store: string, id: string): { dir: string; parts: string; state: string; lock: string } {
   checkModelId(id);
   const base = path.join(store, STAGING_DIR);
-  return { dir: path.join(base, id), state: path.join(base, `${id}.state.json`), lock: path.join(base, `${id}.lock`) };
+  return { dir: path.join(base, id), parts: path.join(base, PARTS_DIR, id), state: path.join(base, `${id}.state.json`), lock: path.join(base, `${id}.lock`) };
 }
 
 /** Writes a small file atomically: temp file in the same folder, fsync, rename. */
@@ -195,12 +200,16 @@ export async function listPartial(store: string): Promise<PartialDownload[]> {
     if (!name.endsWith('.state.json')) continue;
     const s = await readStagingState(path.join(base, name));
     if (!s) continue;
-    const dir = path.join(base, s.id);
+    let sp: ReturnType<typeof stagingPaths>;
+    try {
+      sp = stagingPaths(store, s.id);
+    } catch {
+      continue; // a state file with a bad id is not ours to show
+    }
     let done = 0;
     for (const f of s.files) {
       try {
-        const p = under(dir, f.path);
-        done += s.verified[f.path] ? f.size : Math.min(f.size, await sizeOf(`${p}.part`));
+        done += s.verified[f.path] ? f.size : Math.min(f.size, await sizeOf(under(sp.parts, f.path)));
       } catch {
         // a bad path in a state file counts as nothing downloaded
       }
@@ -342,7 +351,7 @@ export async function removeModel(store: string, id: string): Promise<{ id: stri
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new ModelError('io', `Cannot remove ${dir}: ${(err as Error).message}`);
   }
-  for (const p of [staging.dir, staging.state]) {
+  for (const p of [staging.dir, staging.parts, staging.state]) {
     try {
       await fs.access(p);
       removed = true;

@@ -68,8 +68,16 @@ const DEFAULT_TIMEOUTS = { start: 60_000, request: 60_000, generateStall: 300_00
 
 type AllRequests = RequestMap & ModelsRequestMap;
 
+/**
+ * Work in flight that the engine reports on (a generation, a download): `lastSignAt` is when a
+ * notification about it last arrived (0: none yet). It says whether the engine is working now.
+ */
+interface InFlight {
+  lastSignAt: number;
+}
+
 /** A models/pull or models/verify in flight: its progress notifications find it by operationId. */
-interface Operation {
+interface Operation extends InFlight {
   onProgress?: (raw: unknown) => void;
   touch: () => void;
 }
@@ -86,7 +94,7 @@ interface Engine {
   stopping: boolean;
 }
 
-interface Job {
+interface Job extends InFlight {
   jobId: string;
   cts: CancellationTokenSource;
   options: GenerateOptions;
@@ -104,7 +112,6 @@ export class EngineClient implements EngineClientApi {
   private busy = 0;
   private disposed = false;
   private restartWhenIdle = false;
-  private lastProgressAt = 0;
   private readonly timeouts: typeof DEFAULT_TIMEOUTS;
   private readonly _onJob = new Emitter<JobEvent>();
   readonly onJob = this._onJob.event;
@@ -128,7 +135,16 @@ export class EngineClient implements EngineClientApi {
     const cts = new CancellationTokenSource();
     const tokenSub = options.token?.onCancellationRequested(() => cts.cancel());
     let touch = (): void => undefined;
-    const job: Job = { jobId, cts, options, touch: () => touch() };
+    const job: Job = {
+      jobId,
+      cts,
+      options,
+      lastSignAt: 0,
+      touch: () => {
+        job.lastSignAt = Date.now();
+        touch();
+      },
+    };
     this.jobs.set(jobId, job);
     this._onJob.fire({ kind: 'started', jobId, params });
     const started = Date.now();
@@ -140,6 +156,7 @@ export class EngineClient implements EngineClientApi {
           cts,
           stallMs: this.timeouts.generateStall,
           onTouch: (fn) => (touch = fn),
+          work: job,
         },
       );
       const result = checked(Methods.generate, raw, (x) => validateGenerateResult(x, jobId));
@@ -219,7 +236,14 @@ export class EngineClient implements EngineClientApi {
     const cts = new CancellationTokenSource();
     const tokenSub = options.token?.onCancellationRequested(() => cts.cancel());
     let touch = (): void => undefined;
-    const op: Operation = { onProgress: options.onProgress, touch: () => touch() };
+    const op: Operation = {
+      onProgress: options.onProgress,
+      lastSignAt: 0,
+      touch: () => {
+        op.lastSignAt = Date.now();
+        touch();
+      },
+    };
     if (operationId) this.operations.set(operationId, op);
     try {
       return await this.request(method, params, {
@@ -229,6 +253,7 @@ export class EngineClient implements EngineClientApi {
         stallMs: operationId ? this.timeouts.generateStall : undefined,
         onTouch: (fn) => (touch = fn),
         keepReplyErrors: true,
+        work: operationId ? op : undefined,
       });
     } finally {
       if (operationId) this.operations.delete(operationId);
@@ -286,7 +311,7 @@ export class EngineClient implements EngineClientApi {
   private async request<M extends keyof AllRequests>(
     method: M,
     params: AllRequests[M][0],
-    opts: { cts?: CancellationTokenSource; stallMs?: number; onTouch?: (touch: () => void) => void; keepReplyErrors?: boolean } = {},
+    opts: { cts?: CancellationTokenSource; stallMs?: number; onTouch?: (touch: () => void) => void; keepReplyErrors?: boolean; work?: InFlight } = {},
   ): Promise<unknown> {
     if (this.disposed) throw new EngineError('cancelled', 'The extension is shutting down.');
     const refusal = this.config.refuse?.();
@@ -312,10 +337,11 @@ export class EngineClient implements EngineClientApi {
           if (timer) clearTimeout(timer);
           timer = setTimeout(() => {
             finish(() => reject(error()));
-            // A stuck engine cannot be trusted with the next job; but an engine still making
-            // progress on a generation is busy, not stuck, and keeps running.
-            const progressing = method !== Methods.generate && Date.now() - this.lastProgressAt < this.timeouts.generateStall;
-            if (this.engine === engine && !progressing) void this.stop(`The engine was restarted because ${method} stopped answering; run the job again.`);
+            // A stuck engine cannot be trusted with the next job; but one still reporting on
+            // other work in flight is busy, not stuck, and keeps running. A silent generation is
+            // itself the stuck work: its stall always restarts.
+            const othersAlive = method !== Methods.generate && this.otherWorkAlive(opts.work);
+            if (this.engine === engine && !othersAlive) void this.stop(`The engine was restarted because ${method} stopped answering; run the job again.`);
           }, ms);
         };
         const armStall = (): void =>
@@ -351,6 +377,17 @@ export class EngineClient implements EngineClientApi {
       this.busy--;
       if (this.busy === 0) this.whenIdle();
     }
+  }
+
+  /**
+   * True when a generation or download in flight, other than `self`, had news from the engine
+   * within its own stall limit. Only work actually running counts: a job that ran a minute ago
+   * says nothing about the engine now, and a job the engine never mentioned proves nothing.
+   */
+  private otherWorkAlive(self?: InFlight): boolean {
+    const now = Date.now();
+    const work: InFlight[] = [...this.jobs.values(), ...this.operations.values()];
+    return work.some((w) => w !== self && w.lastSignAt > 0 && now - w.lastSignAt < this.timeouts.generateStall);
   }
 
   private whenIdle(): void {
@@ -454,7 +491,6 @@ export class EngineClient implements EngineClientApi {
     };
 
     this.onJobNotification(connection, Methods.progress, 'progress', validateProgressEvent, (job, event) => {
-      this.lastProgressAt = Date.now();
       // Jobs waiting in the engine's queue send nothing; the running job's progress shows
       // the engine is alive, so it keeps their stall timers from firing too.
       for (const j of this.jobs.values()) j.touch();

@@ -129,6 +129,70 @@ describe('extension/engineClient', function () {
     await until('the hung engine is stopped', () => c.pid === undefined);
   });
 
+  /**
+   * A fake engine that never answers engine/info. Its generations either report once and fail
+   * (prompt "fail"), or report every 50 ms until shut down (prompt "forever").
+   */
+  const hangingInfoEngine = (): string => {
+    const file = path.join(out, 'hanging-info.js');
+    const rpc = require.resolve('vscode-jsonrpc/node');
+    fs.writeFileSync(
+      file,
+      `const rpc = require(${JSON.stringify(rpc)});
+const c = rpc.createMessageConnection(new rpc.StreamMessageReader(process.stdin), new rpc.StreamMessageWriter(process.stdout));
+const status = () => ({ pid: process.pid, protocolVersion: 1, loadedModels: [], queued: 0, provider: 'cpu', threads: 1 });
+const progress = (jobId, step) => c.sendNotification('engine/progress', { jobId, image: 0, images: 1, step, total: 1000, elapsedMs: 0, etaMs: 0, stage: 'denoise' });
+c.onRequest('engine/initialize', status);
+c.onRequest('engine/info', () => new Promise(() => {}));
+c.onRequest('engine/generate', (p) => {
+  if (p.prompt === 'fail') {
+    progress(p.jobId, 1);
+    throw new rpc.ResponseError(1003, 'the model folder has no unet');
+  }
+  let step = 0;
+  setInterval(() => progress(p.jobId, ++step), 50);
+  return new Promise(() => {});
+});
+c.onRequest('engine/cancel', () => ({ cancelled: false }));
+c.onRequest('engine/shutdown', () => setImmediate(() => process.exit(0)));
+c.listen();
+`,
+    );
+    return file;
+  };
+
+  it('restarts a silent engine at once when nothing runs, even right after a job', async () => {
+    const log = memoryLog();
+    const c = client({ enginePath: hangingInfoEngine(), timeouts: { request: 300, generateStall: 60_000, shutdown: 500 }, log });
+    // A job that reported progress and ended a moment ago: nothing is running any more.
+    await assert.rejects(c.generate({ model, prompt: 'fail', outDir: out }), /no unet/);
+    const pid = c.pid;
+    assert.ok(pid);
+    const t0 = Date.now();
+    await assert.rejects(c.info('/x.png'), (e: EngineError) => {
+      assert.strictEqual(e.kind, 'timeout');
+      assert.match(e.message, /did not answer engine\/info .* and was restarted/);
+      return true;
+    });
+    await until('the silent engine is stopped', () => c.pid === undefined, 2000);
+    console.log(`      [timing] silent engine stopped ${Date.now() - t0} ms after the info request (request timeout 300 ms)`);
+    await until('the engine process to be gone', () => log.lines.some((l) => l.includes(`engine ${pid} stopped`)), 5000);
+  });
+
+  it('keeps an engine that times out on info while a generation in flight reports progress', async () => {
+    const c = client({ enginePath: hangingInfoEngine(), timeouts: { request: 300, generateStall: 60_000, shutdown: 500 } });
+    let steps = 0;
+    const running = c.generate({ model, prompt: 'forever', outDir: out }, { onProgress: () => steps++ });
+    running.catch(() => undefined);
+    await until('the generation reports', () => steps > 0);
+    const pid = c.pid;
+    await assert.rejects(c.info('/x.png'), (e: EngineError) => e.kind === 'timeout');
+    const stepsAtTimeout = steps;
+    await until('more progress after the timeout', () => steps > stepsAtTimeout + 2);
+    assert.strictEqual(c.pid, pid, 'the busy engine was restarted');
+    assert.deepStrictEqual(c.activeJobs().length, 1);
+  });
+
   it('names the exit code and the last log line when the engine dies', async () => {
     const dying = path.join(out, 'dying.js');
     fs.writeFileSync(dying, 'console.error("onnxruntime: cannot open libonnxruntime.so"); process.exit(3);');
