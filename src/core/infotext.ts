@@ -74,35 +74,134 @@ export function formatInfotext(p: InfotextInput): string {
 }
 
 // Python's whitespace (str.isspace, and \s in str patterns); JS's \s differs in a few code points.
-const PY_WS = '\\t\\n\\v\\f\\r\\x1c-\\x20\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000';
-const RE_STRIP = new RegExp(`^[${PY_WS}]+|[${PY_WS}]+$`, 'gu');
+function isPyWhitespace(c: number): boolean {
+  return (
+    (c >= 0x09 && c <= 0x0d) ||
+    (c >= 0x1c && c <= 0x20) ||
+    c === 0x85 ||
+    c === 0xa0 ||
+    c === 0x1680 ||
+    (c >= 0x2000 && c <= 0x200a) ||
+    c === 0x2028 ||
+    c === 0x2029 ||
+    c === 0x202f ||
+    c === 0x205f ||
+    c === 0x3000
+  );
+}
 
 /** Python's str.strip() with no argument. */
 function pyStrip(s: string): string {
-  return s.replace(RE_STRIP, '');
+  let a = 0;
+  let b = s.length;
+  while (a < b && isPyWhitespace(s.charCodeAt(a))) a++;
+  while (b > a && isPyWhitespace(s.charCodeAt(b - 1))) b--;
+  return a === 0 && b === s.length ? s : s.slice(a, b);
 }
 
-// re_param from infotext_utils.py; Python's \w is Unicode-aware for str patterns.
-const RE_PARAM = new RegExp(
-  `[${PY_WS}]*([\\p{L}\\p{N}_][\\p{L}\\p{N}_ \\-/]+):[${PY_WS}]*("(?:\\\\.|[^\\\\"])+"|[^,]*)(?:,|$)`,
-  'gu',
-);
+// Infotext comes from PNG files anyone can make, so it is parsed without regular expressions that
+// could backtrack, and what is kept is bounded.
+/** Longest infotext parsed (characters); the rest is ignored. Text chunks are capped at 1 MiB anyway. */
+export const MAX_INFOTEXT_LENGTH = 1024 * 1024;
+/** Most `Key: value` pairs kept from the last line. */
+export const MAX_INFOTEXT_FIELDS = 1000;
+/** Longest key kept; A1111's are a few words. */
+export const MAX_INFOTEXT_KEY = 256;
+/** Longest value kept; longer values are left out. */
+export const MAX_INFOTEXT_VALUE = 64 * 1024;
 
+const WORD = /^[\p{L}\p{N}_]$/u;
+
+/** Python's \w for one code point (letters, digits, underscore; Unicode-aware). */
+function isWordAt(s: string, i: number): [boolean, number] {
+  const cp = s.codePointAt(i)!;
+  const len = cp > 0xffff ? 2 : 1;
+  if (cp < 0x80) return [(cp >= 0x30 && cp <= 0x39) || (cp >= 0x41 && cp <= 0x5a) || (cp >= 0x61 && cp <= 0x7a) || cp === 0x5f, len];
+  return [WORD.test(String.fromCodePoint(cp)), len];
+}
+
+function isLineTerminator(c: number): boolean {
+  return c === 0x0a || c === 0x0d || c === 0x2028 || c === 0x2029;
+}
+
+/**
+ * A1111's re_param, `\s*(\w[\w \-/]+):\s*("(?:\\.|[^\\"])+"|[^,]*)(?:,|$)`, applied like
+ * re.findall, as a left-to-right scan that never looks at a character more than a few times.
+ * The regex run by a backtracking engine takes time quadratic in the line length (a 1 MB line of
+ * letters: many minutes); this gives the same pairs in linear time.
+ */
 function findParams(line: string): [string, string][] {
   const out: [string, string][] = [];
-  RE_PARAM.lastIndex = 0;
-  let m: RegExpExecArray | null;
-  while ((m = RE_PARAM.exec(line)) !== null) {
-    out.push([m[1], m[2]]);
-    // Python's findall steps past empty matches; avoid looping on one.
-    if (m[0].length === 0) RE_PARAM.lastIndex++;
+  const n = line.length;
+  // closeFrom[k]: scanning a quoted body from k, the index of the closing quote, or -1 when the
+  // body is cut short (end of line, or a backslash before a line break). Filled right to left
+  // once, so every quoted value costs O(1).
+  let closeFrom: Int32Array | undefined;
+  const closingQuote = (k: number): number => {
+    if (!closeFrom) {
+      closeFrom = new Int32Array(n + 2).fill(-1);
+      for (let j = n - 1; j >= 0; j--) {
+        const c = line.charCodeAt(j);
+        if (c === 0x22) closeFrom[j] = j;
+        else if (c === 0x5c) closeFrom[j] = j + 1 < n && !isLineTerminator(line.charCodeAt(j + 1)) ? closeFrom[j + 2] : -1;
+        else closeFrom[j] = closeFrom[j + 1];
+      }
+    }
+    return k < n ? closeFrom[k] : -1;
+  };
+  let pos = 0;
+  while (pos < n && out.length < MAX_INFOTEXT_FIELDS) {
+    let j = pos;
+    while (j < n && isPyWhitespace(line.charCodeAt(j))) j++;
+    if (j >= n) break;
+    const [first, firstLen] = isWordAt(line, j);
+    if (!first) {
+      pos = j + firstLen;
+      continue;
+    }
+    // The key: a word character, then one or more of [\w \-/], then ":".
+    let e = j + firstLen;
+    while (e < n) {
+      const c = line.charCodeAt(e);
+      if (c === 0x20 || c === 0x2d || c === 0x2f) {
+        e++;
+        continue;
+      }
+      const [w, len] = isWordAt(line, e);
+      if (!w) break;
+      e += len;
+    }
+    if (e === j + firstLen || line.charCodeAt(e) !== 0x3a) {
+      // No match can start anywhere before e: every start inside the run ends at the same e.
+      pos = Math.max(e, j + firstLen);
+      continue;
+    }
+    const key = line.slice(j, e);
+    let v = e + 1;
+    while (v < n && isPyWhitespace(line.charCodeAt(v))) v++;
+    let value: string | undefined;
+    if (line.charCodeAt(v) === 0x22) {
+      const close = closingQuote(v + 1);
+      // At least one character inside, then "," or the end of the line.
+      if (close > v + 1 && (close + 1 === n || line.charCodeAt(close + 1) === 0x2c)) {
+        value = line.slice(v, close + 1);
+        pos = close + 2;
+      }
+    }
+    if (value === undefined) {
+      const comma = line.indexOf(',', v);
+      const end = comma < 0 ? n : comma;
+      value = line.slice(v, end);
+      pos = end + 1;
+    }
+    if (key.length <= MAX_INFOTEXT_KEY && value.length <= MAX_INFOTEXT_VALUE) out.push([key, value]);
   }
   return out;
 }
 
 export function parseInfotext(text: string): ParsedInfotext {
   // Python's str.split("\n") splits on \n only; a \r stays and strip() removes it later.
-  const lines = pyStrip(text).split('\n');
+  const lines = pyStrip(text.length > MAX_INFOTEXT_LENGTH ? text.slice(0, MAX_INFOTEXT_LENGTH) : text).split('\n');
   let lastLine = lines.pop() ?? '';
   if (findParams(lastLine).length < 3) {
     lines.push(lastLine);

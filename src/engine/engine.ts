@@ -19,6 +19,7 @@ import { resolveProvider, physicalCoreCount } from './onnx/backend';
 import { inspectModel } from './model/modelFolder';
 import { readPngInfo } from './image/readImageInfo';
 import { makeThumbnail } from './image/thumbnail';
+import { checkOutputFolder } from './image/writeImage';
 
 export interface GenerateHooks {
   progress?: (e: ProgressEvent) => void;
@@ -67,6 +68,10 @@ export class Engine {
         const cancelled = () => this.cancelledJobs.has(jobId) || (hooks.cancelled?.() ?? false);
         try {
           if (cancelled()) throw new CancelledError();
+          // Before minutes of computing: an output folder that is a symbolic link is refused
+          // (writeGeneratedPng checks again when it writes).
+          if (params.outFile) await checkOutputFolder(params.outFile);
+          else if (params.outDir) await checkOutputFolder(path.join(params.outDir, 'image.png'));
           const t0 = performance.now();
           const wasLoaded = this.model?.dir === modelDir;
           if (!wasLoaded) {
@@ -131,7 +136,12 @@ export class Engine {
       throw badInput(`${p} does not exist; give a model folder or a PNG file.`);
     }
     if (stat.isDirectory()) return inspectModel(p);
-    return readPngInfo(p);
+    try {
+      return await readPngInfo(p);
+    } catch (err) {
+      // Not a PNG, not a regular file, unreadable: an output error with its message, no stack.
+      throw asEngineError(err);
+    }
   }
 
   async thumbnail(params: ThumbnailParams): Promise<ThumbnailResult> {

@@ -70,6 +70,52 @@ export function listChunks(png: Buffer, what = 'the data'): PngChunk[] {
   return chunks;
 }
 
+/**
+ * The chunks before the image data: IHDR, text, colour chunks... up to (not including) the first
+ * IDAT or IEND. Works on a prefix of the file: a chunk that runs past the end of `png` ends the
+ * list instead of failing, so metadata can be read from the first bytes of a huge file.
+ * Throws NotPngError on a bad signature or a missing or truncated IHDR.
+ */
+export function listMetadataChunks(png: Buffer, what = 'the data'): PngChunk[] {
+  if (!isPng(png)) throw new NotPngError(what, 'no PNG signature');
+  const chunks: PngChunk[] = [];
+  let pos = 8;
+  while (pos + 12 <= png.length) {
+    const length = png.readUInt32BE(pos);
+    const type = png.toString('latin1', pos + 4, pos + 8);
+    if (type === 'IDAT' || type === 'IEND' || length > 0x7fffffff) break;
+    const end = pos + 12 + length;
+    if (end > png.length) break;
+    const data = png.subarray(pos + 8, pos + 8 + length);
+    const crc = png.readUInt32BE(pos + 8 + length);
+    chunks.push({ type, offset: pos, data, crc, crcOk: crc32(png.subarray(pos + 4, pos + 8 + length)) === crc });
+    pos = end;
+  }
+  if (chunks.length === 0 || chunks[0].type !== 'IHDR') throw new NotPngError(what, 'first chunk is not a complete IHDR');
+  if (chunks[0].data.length < 8) throw new NotPngError(what, 'IHDR too short');
+  return chunks;
+}
+
+/**
+ * How far a reader of `prefix` (the first bytes of a file) must read to hold every chunk before
+ * the image data: `done` once the first IDAT or IEND header is in `prefix` (or it is not a PNG,
+ * or a length is corrupt), else `want`, the byte count that completes the next chunk.
+ */
+export function metadataExtent(prefix: Buffer): { done: true } | { done: false; want: number } {
+  if (prefix.length < 8) return { done: false, want: 8 };
+  if (!isPng(prefix)) return { done: true };
+  let pos = 8;
+  for (;;) {
+    if (pos + 8 > prefix.length) return { done: false, want: pos + 8 };
+    const length = prefix.readUInt32BE(pos);
+    const type = prefix.toString('latin1', pos + 4, pos + 8);
+    if (type === 'IDAT' || type === 'IEND' || length > 0x7fffffff) return { done: true };
+    const end = pos + 12 + length;
+    if (end > prefix.length) return { done: false, want: end };
+    pos = end;
+  }
+}
+
 /** Width and height from IHDR. */
 export function readPngSize(png: Buffer, what = 'the data'): { width: number; height: number } {
   const ihdr = listChunks(png, what)[0];
@@ -169,24 +215,39 @@ export function addTextChunks(png: Buffer, texts: TextChunkOptions[], what = 'th
   return Buffer.concat(parts);
 }
 
-const TEXT_TYPES = new Set(['tEXt', 'zTXt', 'iTXt']);
+export const TEXT_TYPES: ReadonlySet<string> = new Set(['tEXt', 'zTXt', 'iTXt']);
+
+/**
+ * Largest text a chunk may hold once decompressed (1 MiB). Real infotext is a few KB and XMP a
+ * few tens of KB; a zTXt "bomb" of 20 KB that inflates to gigabytes is skipped, not inflated.
+ */
+export const MAX_TEXT_BYTES = 1024 * 1024;
+
+/** zlib inflate that stops at MAX_TEXT_BYTES (throws RangeError ERR_BUFFER_TOO_LARGE beyond). */
+function inflateText(data: Buffer): Buffer {
+  return zlib.inflateSync(data, { maxOutputLength: MAX_TEXT_BYTES });
+}
 
 function nul(data: Buffer, from: number): number {
   const i = data.indexOf(0, from);
   return i < 0 ? data.length : i;
 }
 
-/** Decodes one text chunk; undefined when it is malformed (readers skip those, as libpng warns). */
+/**
+ * Decodes one text chunk; undefined when it is malformed (readers skip those, as libpng warns) or
+ * holds more than MAX_TEXT_BYTES of text.
+ */
 export function decodeTextChunk(c: Pick<PngChunk, 'type' | 'data'>): PngText | undefined {
   const d = c.data;
+  if (d.length > MAX_TEXT_BYTES + 200) return undefined;
   const k = nul(d, 0);
-  if (k === 0 || k >= d.length) return undefined;
+  if (k === 0 || k >= d.length || k > 79) return undefined;
   const keyword = d.toString('latin1', 0, k);
   try {
     if (c.type === 'tEXt') return { type: 'tEXt', keyword, text: d.toString('latin1', k + 1) };
     if (c.type === 'zTXt') {
       if (d[k + 1] !== 0) return undefined;
-      return { type: 'zTXt', keyword, text: zlib.inflateSync(d.subarray(k + 2)).toString('latin1'), compressed: true };
+      return { type: 'zTXt', keyword, text: inflateText(d.subarray(k + 2)).toString('latin1'), compressed: true };
     }
     if (c.type === 'iTXt') {
       const flag = d[k + 1];
@@ -198,7 +259,7 @@ export function decodeTextChunk(c: Pick<PngChunk, 'type' | 'data'>): PngText | u
       const translatedKeyword = d.toString('utf8', l + 1, t);
       const body = d.subarray(t + 1);
       if (flag === 1 && method !== 0) return undefined;
-      const text = (flag === 1 ? zlib.inflateSync(body) : body).toString('utf8');
+      const text = (flag === 1 ? inflateText(body) : body).toString('utf8');
       return { type: 'iTXt', keyword, text, languageTag, translatedKeyword, compressed: flag === 1 };
     }
   } catch {
@@ -207,10 +268,13 @@ export function decodeTextChunk(c: Pick<PngChunk, 'type' | 'data'>): PngText | u
   return undefined;
 }
 
-/** Every tEXt / zTXt / iTXt chunk in file order, decompressed. */
-export function readTextChunks(png: Buffer, what = 'the data'): PngText[] {
+/**
+ * Every tEXt / zTXt / iTXt chunk in file order, decompressed (those over MAX_TEXT_BYTES left out).
+ * `metadataOnly`: only the chunks before the image data, from a buffer that may be a prefix.
+ */
+export function readTextChunks(png: Buffer, what = 'the data', metadataOnly = false): PngText[] {
   const out: PngText[] = [];
-  for (const c of listChunks(png, what)) {
+  for (const c of metadataOnly ? listMetadataChunks(png, what) : listChunks(png, what)) {
     if (!TEXT_TYPES.has(c.type)) continue;
     const t = decodeTextChunk(c);
     if (t) out.push(t);

@@ -1,18 +1,30 @@
-// Reads what a PNG says about how it was made: A1111 infotext and the XMP AI label.
+// Reads what a PNG says about how it was made: A1111 infotext and the XMP AI label. Only the
+// metadata before the image data is read, from a regular file (see pngFile.ts), so a hostile
+// "*.png" costs at most a few megabytes and milliseconds.
 
-import { promises as fsp } from 'fs';
 import * as path from 'path';
 import { parseInfotext, VERSION_PREFIX } from '../../core/infotext';
 import { PngInfoResult } from '../../core/protocol';
 import { OutputError } from './outputError';
-import { NotPngError, readPngSize, readTextChunks } from './pngChunks';
+import { readPngMetadataPrefix } from './pngFile';
+import { listMetadataChunks, NotPngError, TEXT_TYPES, decodeTextChunk, type PngText } from './pngChunks';
 import { CREATOR_TOOL_NAME, isAiSourceType, parseXmpCreatorTool, parseXmpDigitalSourceType, XMP_KEYWORD } from './xmp';
 import { PARAMETERS_KEYWORD } from './writeImage';
 
-/** PngInfoResult from an in-memory PNG; `file` is only used in the result and messages. */
+/**
+ * PngInfoResult from an in-memory PNG, or its first bytes (everything before IDAT is enough);
+ * `file` is only used in the result and messages.
+ */
 export function pngInfoFromBuffer(buf: Buffer, file: string): PngInfoResult {
-  const { width, height } = readPngSize(buf, file);
-  const texts = readTextChunks(buf, file);
+  const chunks = listMetadataChunks(buf, file);
+  const width = chunks[0].data.readUInt32BE(0);
+  const height = chunks[0].data.readUInt32BE(4);
+  const texts: PngText[] = [];
+  for (const c of chunks) {
+    if (!TEXT_TYPES.has(c.type)) continue;
+    const t = decodeTextChunk(c);
+    if (t) texts.push(t);
+  }
   const parameters = texts.find((t) => t.keyword === PARAMETERS_KEYWORD)?.text;
   const xmp = texts.find((t) => t.keyword === XMP_KEYWORD)?.text;
   const result: PngInfoResult = { kind: 'png', path: file, width, height, aiGenerated: false, madeByCourseIllustrator: false };
@@ -35,17 +47,9 @@ export function pngInfoFromBuffer(buf: Buffer, file: string): PngInfoResult {
 
 export async function readPngInfo(file: string): Promise<PngInfoResult> {
   const abs = path.resolve(file);
-  let buf: Buffer;
+  const { data } = await readPngMetadataPrefix(abs);
   try {
-    buf = await fsp.readFile(abs);
-  } catch (e) {
-    const code = typeof e === 'object' && e && 'code' in e ? String((e as { code: unknown }).code) : undefined;
-    if (code === 'ENOENT') throw new OutputError(`Image ${abs} does not exist.`, abs, code);
-    if (code === 'EISDIR') throw new OutputError(`${abs} is a folder, not a PNG file.`, abs, code);
-    throw new OutputError(`Cannot read ${abs}: ${e instanceof Error ? e.message : String(e)}`, abs, code);
-  }
-  try {
-    return pngInfoFromBuffer(buf, abs);
+    return pngInfoFromBuffer(data, abs);
   } catch (e) {
     if (e instanceof NotPngError) throw new OutputError(e.message, abs, 'NOTPNG');
     throw e;

@@ -1,7 +1,7 @@
 // Writes a generated image: PNG with the A1111 `parameters` infotext and the XMP AI label, an
 // optional visible label strip, written atomically and never over a user's file unless asked.
 
-import { existsSync } from 'fs';
+import { existsSync, promises as fsp } from 'fs';
 import * as path from 'path';
 import sharp from 'sharp';
 import { imageFileName, nextFreeName } from '../../core/fileNames';
@@ -53,8 +53,29 @@ export function addGenerationMetadata(png: Buffer, infotext: string, xmp: string
   return addTextChunks(png, chunks);
 }
 
+/**
+ * Refuses an output folder that is itself a symbolic link. The extension checks that the real
+ * destination is inside the workspace before it asks for an image; this second check, where the
+ * file is written, stops a folder swapped for a link meanwhile (or a caller that did not check)
+ * from sending the image elsewhere. A folder given on the command line is refused the same way:
+ * name the real folder.
+ */
+export async function checkOutputFolder(dest: string): Promise<void> {
+  const dir = path.dirname(path.resolve(dest));
+  const st = await fsp.lstat(dir).catch(() => undefined);
+  if (!st?.isSymbolicLink()) return;
+  const target = await fsp.realpath(dir).catch(() => fsp.readlink(dir).catch(() => '?'));
+  throw new OutputError(
+    `The output folder ${dir} is a symbolic link to ${target}; images are not written through symbolic links. ` +
+      'Choose a folder that is not a link (in VS Code: courseIllustrator.imageFolder or markdown.copyFiles.destination).',
+    dir,
+    'ESYMLINK',
+  );
+}
+
 /** Encodes, labels and writes the image; returns the absolute path written. */
 export async function writeGeneratedPng(o: WriteGeneratedPngOptions): Promise<string> {
+  await checkOutputFolder(o.dest);
   const png = addGenerationMetadata(await encodePng(o.rgb, o.width, o.height, o.label), o.infotext, o.xmp);
   return writeFileAtomic(o.dest, png, { overwrite: o.overwrite, what: 'Image' });
 }

@@ -72,12 +72,41 @@ function xmlUnescape(s: string): string {
  */
 function readProperty(xmp: string, localName: string): string | undefined {
   const n = localName;
-  const attr = new RegExp(`[\\s<][\\w.-]+:${n}\\s*=\\s*("([^"]*)"|'([^']*)')`).exec(xmp);
+  // The packet comes from a file anyone can make: the regexes below would take time quadratic in
+  // its length (a 1 MB packet of "<x:CreatorTool " repeated: minutes), so they only run on short
+  // windows around the first few places that name the property.
+  const around = windows(xmp, `:${n}`);
+  const attr = firstMatch(around, new RegExp(`[\\s<][\\w.-]+:${n}\\s*=\\s*("([^"]*)"|'([^']*)')`));
   if (attr) return xmlUnescape((attr[2] ?? attr[3]).trim());
-  const res = new RegExp(`<[\\w.-]+:${n}\\b[^>]*\\brdf:resource\\s*=\\s*("([^"]*)"|'([^']*)')`).exec(xmp);
+  const res = firstMatch(around, new RegExp(`<[\\w.-]+:${n}\\b[^>]*\\brdf:resource\\s*=\\s*("([^"]*)"|'([^']*)')`));
   if (res) return xmlUnescape((res[2] ?? res[3]).trim());
-  const el = new RegExp(`<([\\w.-]+):${n}\\b[^>]*>([^<]*)</\\1:${n}>`).exec(xmp);
+  const el = firstMatch(around, new RegExp(`<([\\w.-]+):${n}\\b[^>]*>([^<]*)</\\1:${n}>`));
   if (el) return xmlUnescape(el[2].trim());
+  return undefined;
+}
+
+/** Property names looked at per packet, and the text kept before and after each. */
+const MAX_OCCURRENCES = 8;
+const BEFORE = 128;
+const AFTER = 2048;
+
+/** Short slices of `xmp` around its first occurrences of `needle`, in order. */
+function windows(xmp: string, needle: string): string[] {
+  const out: string[] = [];
+  for (let from = 0; out.length < MAX_OCCURRENCES; ) {
+    const i = xmp.indexOf(needle, from);
+    if (i < 0) break;
+    out.push(xmp.slice(Math.max(0, i - BEFORE), i + AFTER));
+    from = i + needle.length;
+  }
+  return out;
+}
+
+function firstMatch(texts: readonly string[], re: RegExp): RegExpExecArray | undefined {
+  for (const t of texts) {
+    const m = re.exec(t);
+    if (m) return m;
+  }
   return undefined;
 }
 

@@ -1,6 +1,8 @@
 // The gallery view: every PNG in the workspace that Course Illustrator made (found by its metadata
 // through engine.info), newest first, with thumbnails made by the engine and cached outside the
-// workspace. The index is built lazily on first show and kept current by file watchers.
+// workspace. The index is built lazily on first show and kept current by file watchers, which
+// also start on first show. Only regular files whose real path is inside the workspace are listed
+// (and so can be deleted).
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -20,6 +22,7 @@ import { defaultSettings } from '../panel/panelState';
 import { resourceRoots, webviewHtml } from '../panel/webviewHtml';
 import type { Services } from '../services';
 import { Disposable } from '../util/dispose';
+import { containedRegularFile, type ContainedFile } from '../insert/fsRealPath';
 import { galleryBody } from './galleryHtml';
 import { limiter } from './limit';
 import { MetadataCache } from './metadataCache';
@@ -36,6 +39,7 @@ export class GalleryViewProvider extends Disposable implements vscode.WebviewVie
   private readonly thumbDir: vscode.Uri;
   private readonly infoLimit = limiter(4);
   private readonly thumbLimit = limiter(2);
+  private started = false;
   private scanning = false;
   private scanned = false;
   private scanGeneration = 0;
@@ -55,20 +59,6 @@ export class GalleryViewProvider extends Disposable implements vscode.WebviewVie
     this.thumbDir = vscode.Uri.joinPath(storage, 'thumbnails');
     this.cache = new MetadataCache(vscode.Uri.joinPath(storage, 'gallery-metadata.json').fsPath);
     this._register(this.cache);
-
-    const watcher = this._register(vscode.workspace.createFileSystemWatcher('**/*.png'));
-    this._register(watcher.onDidCreate((u) => this.queuePath(u)));
-    this._register(watcher.onDidChange((u) => this.queuePath(u)));
-    this._register(watcher.onDidDelete((u) => this.onDeleted(u)));
-    // A deleted folder fires one event for the folder, none for the PNGs in it; a new folder's
-    // files can be written before the watcher follows it (inotify), so a new folder is searched.
-    const folders = this._register(vscode.workspace.createFileSystemWatcher('**/*', false, true, false));
-    this._register(folders.onDidDelete((u) => this.onDeleted(u)));
-    this._register(folders.onDidCreate((u) => void this.onFolderCreated(u)));
-    this._register(services.onDidWriteImages((e) => e.images.forEach((i) => this.queuePath(vscode.Uri.file(i.path)))));
-    this._register(vscode.workspace.onDidChangeWorkspaceFolders(() => void this.rescan()));
-    // Restricted Mode: the engine does not run, so only images already in the metadata cache show.
-    this._register(vscode.workspace.onDidGrantWorkspaceTrust(() => void this.rescan()));
     this._register(
       vscode.window.onDidChangeActiveTextEditor((e) => {
         if (e?.document.languageId === 'markdown') this.lastMarkdown = e;
@@ -79,7 +69,31 @@ export class GalleryViewProvider extends Disposable implements vscode.WebviewVie
     this._register({ dispose: () => [this.changedTimer, this.pendingTimer].forEach((t) => t && clearTimeout(t)) });
   }
 
+  /**
+   * Starts watching the workspace. Only once the gallery has been shown (or refreshed): until
+   * then no PNG in the workspace is read, so files dropped into a workspace that the user never
+   * browses cost nothing.
+   */
+  private start(): void {
+    if (this.started) return;
+    this.started = true;
+    const watcher = this._register(vscode.workspace.createFileSystemWatcher('**/*.png'));
+    this._register(watcher.onDidCreate((u) => this.queuePath(u)));
+    this._register(watcher.onDidChange((u) => this.queuePath(u)));
+    this._register(watcher.onDidDelete((u) => this.onDeleted(u)));
+    // A deleted folder fires one event for the folder, none for the PNGs in it; a new folder's
+    // files can be written before the watcher follows it (inotify), so a new folder is searched.
+    const folders = this._register(vscode.workspace.createFileSystemWatcher('**/*', false, true, false));
+    this._register(folders.onDidDelete((u) => this.onDeleted(u)));
+    this._register(folders.onDidCreate((u) => void this.onFolderCreated(u)));
+    this._register(this.services.onDidWriteImages((e) => e.images.forEach((i) => this.queuePath(vscode.Uri.file(i.path)))));
+    this._register(vscode.workspace.onDidChangeWorkspaceFolders(() => void this.rescan()));
+    // Restricted Mode: the engine does not run, so only images already in the metadata cache show.
+    this._register(vscode.workspace.onDidGrantWorkspaceTrust(() => void this.rescan()));
+  }
+
   resolveWebviewView(view: vscode.WebviewView): void {
+    this.start();
     this.view = view;
     view.webview.options = { enableScripts: true, localResourceRoots: this.roots() };
     view.webview.html = webviewHtml(view.webview, this.context.extensionUri, { name: 'gallery', title: 'Gallery', body: galleryBody() });
@@ -118,6 +132,7 @@ export class GalleryViewProvider extends Disposable implements vscode.WebviewVie
 
   /** Builds the index from scratch (refresh command, folder changes, first show). */
   async rescan(): Promise<void> {
+    this.start();
     const generation = ++this.scanGeneration;
     const started = Date.now();
     this.cacheHits = 0;
@@ -151,14 +166,15 @@ export class GalleryViewProvider extends Disposable implements vscode.WebviewVie
 
   private async indexFile(uri: vscode.Uri, generation = this.scanGeneration): Promise<void> {
     const p = uri.fsPath;
-    let st: fs.Stats;
-    try {
-      st = await fs.promises.stat(p);
-    } catch {
+    // Only regular files whose real path is in the workspace: a PNG reached through a symbolic
+    // link to a folder outside (search follows links) is neither listed nor, so, deleted.
+    const contained = await this.contained(p);
+    if (!contained) {
       if (this.index.removePath(p)) this.notifyChanged();
       this.cache.delete(p);
       return;
     }
+    const st = contained.stat;
     let facts = this.cache.get(p, st.mtimeMs, st.size);
     if (facts) this.cacheHits++;
     else {
@@ -170,6 +186,12 @@ export class GalleryViewProvider extends Disposable implements vscode.WebviewVie
     if (entry) this.index.upsert(entry);
     else this.index.removePath(p);
     this.notifyChanged();
+  }
+
+  /** The file when it is a regular file whose real path is inside a workspace folder's real path. */
+  private contained(p: string): Promise<ContainedFile | undefined> {
+    const roots = (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath);
+    return containedRegularFile(p, roots);
   }
 
   private async readFacts(p: string): Promise<PngFacts | undefined> {
@@ -371,6 +393,12 @@ export class GalleryViewProvider extends Disposable implements vscode.WebviewVie
 
   private async delete(e: GalleryEntry, uri: vscode.Uri): Promise<void> {
     if (!this.services.isTrusted()) throw new Error('This workspace is in restricted mode: nothing is deleted.');
+    // Checked again now: a folder on the way may have become a symbolic link since it was listed.
+    if (!(await this.contained(e.path))) {
+      this.onDeleted(uri);
+      this.notifyChanged(true);
+      throw new Error(`"${e.label}" is not a file inside the workspace (any more); nothing was deleted.`);
+    }
     const ok = await vscode.window.showWarningMessage(
       `Move "${e.label}" to the trash?`,
       { modal: true, detail: 'Links to it in your Markdown files will break.' },

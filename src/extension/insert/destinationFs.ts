@@ -1,9 +1,10 @@
 // Connects the pure destination rules (core/destination.ts) to VS Code: settings, workspace
-// folders and the file system.
+// folders and the file system (folder listings and real paths for the containment check).
 
 import * as vscode from 'vscode';
 import { resolveDestination } from '../../core/destination';
 import { imageFileName } from '../../core/fileNames';
+import { realPathOrUndefined } from './fsRealPath';
 import type { ConfigSnapshot, ImageDestination, ImageName } from '../services';
 
 export class UntitledDocumentError extends Error {
@@ -41,7 +42,26 @@ export async function resolveImageDestination(
           return [];
         }
       },
+      // Real paths (symbolic links resolved), so a linked folder cannot carry images out of the
+      // workspace. Only for files on this machine's disk; other schemes are checked as paths.
+      realPath:
+        documentUri.scheme === 'file'
+          ? async (p) => {
+              const real = await realPathOrUndefined(documentUri.with({ path: p }).fsPath);
+              return real === undefined ? undefined : vscode.Uri.file(real).path;
+            }
+          : undefined,
     },
   );
+  for (const w of dest.warnings ?? []) warnOnce(w);
   return { folder: documentUri.with({ path: dest.folder }), file: documentUri.with({ path: dest.file }), source: dest.source };
+}
+
+const warned = new Set<string>();
+
+/** A skipped setting (an invalid glob) is told once per session, not at every generation. */
+function warnOnce(message: string): void {
+  if (warned.has(message)) return;
+  warned.add(message);
+  void vscode.window.showWarningMessage(message, 'Open Settings').then((a) => a && vscode.commands.executeCommand('workbench.action.openSettings', 'markdown.copyFiles.destination'));
 }

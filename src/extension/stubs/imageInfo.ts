@@ -1,10 +1,12 @@
 // Which images in a document were made by Course Illustrator (for the Regenerate lenses).
 // The engine decides (engine/info reads the PNG metadata); a cheap byte check in the host first
-// keeps ordinary images from starting the engine at all. Cached by path + mtime + size.
+// keeps ordinary images from starting the engine at all. Cached by path + mtime + size. Only
+// regular files are looked at, and only their first bytes.
 
 import { promises as fs } from 'fs';
 import * as vscode from 'vscode';
 import type { PngInfoResult } from '../../core/protocol';
+import { readPngMetadataPrefix } from '../../engine/image/pngFile';
 import type { MarkdownImage } from '../../core/stubs';
 import type { Services } from '../services';
 import { Disposable } from '../util/dispose';
@@ -97,9 +99,13 @@ async function stampOf(fsPath: string): Promise<string | undefined> {
   }
 }
 
-async function looksGenerated(fsPath: string): Promise<boolean> {
+/**
+ * The cheap check, on the metadata part of the file only (see engine/image/pngFile.ts): a link
+ * named *.png to a device, or a sparse file of gigabytes, costs one open and a few reads here.
+ */
+export async function looksGenerated(fsPath: string): Promise<boolean> {
   try {
-    const data = await fs.readFile(fsPath);
+    const { data } = await readPngMetadataPrefix(fsPath);
     if (data.length < 8 || data.readUInt32BE(0) !== 0x89504e47) return false;
     return MARKERS.some((m) => data.indexOf(m) >= 0);
   } catch {
