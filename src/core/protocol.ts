@@ -3,6 +3,7 @@
 // so the webviews and tests can share it. Every message that crosses a process boundary is
 // validated on arrival (see the `validate*` functions).
 
+import { BATCH } from './limits';
 import { SchedulerName } from './schedulerNames';
 import {
   ValidationError,
@@ -274,7 +275,7 @@ export function validateGenerateParams(x: unknown): GenerateParams & { jobId: st
     width: optInteger(x, 'width', -1e9, 1e9),
     height: optInteger(x, 'height', -1e9, 1e9),
     scheduler: optString(x, 'scheduler'),
-    batch: optInteger(x, 'batch', 1, 64),
+    batch: optInteger(x, 'batch', BATCH.min, BATCH.max),
     promptWeighting: optBoolean(x, 'promptWeighting'),
     outFile: optString(x, 'outFile'),
     outDir: optString(x, 'outDir'),

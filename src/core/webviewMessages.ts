@@ -3,23 +3,46 @@
 // Everything that comes FROM a webview is untrusted: it passes a `validate*` function before use,
 // and it names images only by ids the extension handed out, never by file paths.
 
+import {
+  BATCH,
+  DEFAULTS,
+  GUIDANCE,
+  NEGATIVE_PROMPT,
+  PROMPT,
+  SEED,
+  SIZE,
+  STEPS,
+  batchProblem,
+  clampGenerationValues,
+  clampLength,
+  guidanceProblem,
+  lengthProblem,
+  seedProblem,
+  sizeProblem,
+  stepsProblem,
+} from './limits';
+import { cleanPromptText } from './sanitize';
 import { SCHEDULER_NAMES, SchedulerName } from './schedulerNames';
 import { TEMPLATE_IDS } from './templates';
 import { ValidationError, isRecord, optBoolean, optInteger, optNumber, optString, reqString } from './validate';
+
+export { sizeProblem } from './limits';
 
 // ---------------------------------------------------------------- shared shapes
 
 export type SchedulerChoice = 'default' | SchedulerName;
 export const SCHEDULER_CHOICES: readonly SchedulerChoice[] = ['default', ...SCHEDULER_NAMES];
 
+/** The form's limits, as the panel's HTML and the gallery read them; the values live in limits.ts. */
 export const LIMITS = {
-  minSize: 64,
-  maxSize: 2048,
-  maxSteps: 150,
-  maxGuidance: 30,
-  maxBatch: 16,
-  maxSeed: 4294967295,
-  maxPromptChars: 20000,
+  minSize: SIZE.min,
+  maxSize: SIZE.max,
+  maxSteps: STEPS.max,
+  maxGuidance: GUIDANCE.max,
+  maxBatch: BATCH.max,
+  maxSeed: SEED.max,
+  maxPromptChars: PROMPT.maxChars,
+  maxNegativePromptChars: NEGATIVE_PROMPT.maxChars,
 } as const;
 
 export const SIZE_PRESETS: readonly { width: number; height: number }[] = [
@@ -277,9 +300,10 @@ function reqId(o: Record<string, unknown>, key: string): string {
   return v;
 }
 
-function textField(o: Record<string, unknown>, key: string): string {
+function textField(o: Record<string, unknown>, key: string, maxChars: number): string {
   const v = optString(o, key) ?? '';
-  if (v.length > LIMITS.maxPromptChars) throw new ValidationError(`"${key}" is longer than ${LIMITS.maxPromptChars} characters`);
+  const problem = lengthProblem(v, maxChars);
+  if (problem) throw new ValidationError(`"${key}" ${problem}`);
   return v;
 }
 
@@ -291,39 +315,100 @@ function oneOf<T extends string>(o: Record<string, unknown>, key: string, allowe
   return v as T;
 }
 
-/** Why a width or height is not usable, or undefined when it is. */
-export function sizeProblem(n: number): string | undefined {
-  if (!Number.isInteger(n)) return 'must be a whole number';
-  if (n < LIMITS.minSize || n > LIMITS.maxSize) return `must be from ${LIMITS.minSize} to ${LIMITS.maxSize}`;
-  if (n % 8 !== 0) return `must be a multiple of 8 (try ${Math.max(LIMITS.minSize, Math.round(n / 8) * 8)})`;
-  return undefined;
+/** A problem with one field of the panel's form. */
+export interface SettingsProblem {
+  field: 'prompt' | 'negativePrompt' | 'width' | 'height' | 'steps' | 'guidance' | 'seed' | 'batch';
+  /** The end of a sentence: `"steps" ${problem}` in a validator, `Steps ${problem}.` in the form. */
+  problem: string;
+}
+
+/** The field names as the form shows them. */
+export const FIELD_LABELS: Record<SettingsProblem['field'], string> = {
+  prompt: 'Prompt',
+  negativePrompt: 'Negative prompt',
+  width: 'Width',
+  height: 'Height',
+  steps: 'Steps',
+  guidance: 'Guidance',
+  seed: 'Seed',
+  batch: 'Batch count',
+};
+
+/**
+ * Every value of the form that is out of range (limits.ts), in the form's order. The webview
+ * shows these while the user types; validatePanelSettings refuses the first one. An empty prompt
+ * is not a problem here (the form only disables Generate; a generate message refuses it).
+ */
+export function panelSettingsProblems(s: PanelSettings): SettingsProblem[] {
+  const out: SettingsProblem[] = [];
+  const add = (field: SettingsProblem['field'], problem: string | undefined) => problem && out.push({ field, problem });
+  add('prompt', lengthProblem(s.prompt, PROMPT.maxChars));
+  add('negativePrompt', lengthProblem(s.negativePrompt, NEGATIVE_PROMPT.maxChars));
+  add('width', sizeProblem(s.width));
+  add('height', sizeProblem(s.height));
+  add('steps', stepsProblem(s.steps));
+  add('guidance', guidanceProblem(s.guidance));
+  if (s.seed !== undefined) add('seed', seedProblem(s.seed) && `${seedProblem(s.seed)}, or empty for a random one`);
+  add('batch', batchProblem(s.batch));
+  return out;
+}
+
+/** A problem as the form says it: "Steps must be a whole number from 1 to 150." */
+export function problemText(p: SettingsProblem): string {
+  return `${FIELD_LABELS[p.field]} ${p.problem}.`;
+}
+
+/**
+ * Form values from outside the form (a PNG's metadata through the gallery, another extension's
+ * openPanel argument) brought within the limits before the form shows them: prompts cleaned
+ * (sanitize.ts) and cut to length, numbers clamped (limits.ts). Only the keys given come back.
+ * Each change is one warning that names `source` (a plural noun phrase: "the image's parameters").
+ */
+export function clampPanelPrefill(p: Partial<PanelSettings>, source: string): { settings: Partial<PanelSettings>; warnings: string[] } {
+  const settings: Partial<PanelSettings> = { ...p };
+  const warnings: string[] = [];
+  const text = (key: 'prompt' | 'negativePrompt', maxChars: number, what: string) => {
+    const v = p[key];
+    if (v === undefined) return;
+    const cut = clampLength(cleanPromptText(v), maxChars, `the ${what} in ${source}`);
+    settings[key] = cut.text;
+    if (cut.warning) warnings.push(cut.warning);
+  };
+  text('prompt', PROMPT.maxChars, 'prompt');
+  text('negativePrompt', NEGATIVE_PROMPT.maxChars, 'negative prompt');
+  const numbers = clampGenerationValues({ width: p.width, height: p.height, steps: p.steps, guidance: p.guidance, batch: p.batch, seed: p.seed }, source);
+  for (const key of ['width', 'height', 'steps', 'guidance', 'batch', 'seed'] as const) {
+    if (!(key in p) || p[key] === undefined) continue;
+    if (numbers.values[key] === undefined) delete settings[key];
+    else settings[key] = numbers.values[key];
+  }
+  warnings.push(...numbers.warnings);
+  return { settings, warnings };
 }
 
 export function validatePanelSettings(x: unknown): PanelSettings {
   if (!isRecord(x)) throw new ValidationError('settings must be an object');
-  const width = optInteger(x, 'width', LIMITS.minSize, LIMITS.maxSize) ?? 512;
-  const height = optInteger(x, 'height', LIMITS.minSize, LIMITS.maxSize) ?? 512;
-  for (const [key, v] of [['width', width], ['height', height]] as const) {
-    const p = sizeProblem(v);
-    if (p) throw new ValidationError(`"${key}" ${p}`);
-  }
-  const guidance = optNumber(x, 'guidance') ?? 7.5;
-  if (guidance < 0 || guidance > LIMITS.maxGuidance) {
-    throw new ValidationError(`"guidance" must be from 0 to ${LIMITS.maxGuidance}, got ${guidance}`);
-  }
-  return {
-    prompt: textField(x, 'prompt'),
-    negativePrompt: textField(x, 'negativePrompt'),
-    width,
-    height,
-    steps: optInteger(x, 'steps', 1, LIMITS.maxSteps) ?? 20,
-    guidance,
+  const number = (key: string, fallback: number): number => optNumber(x, key) ?? fallback;
+  const seed = optNumber(x, 'seed');
+  const settings: PanelSettings = {
+    prompt: textField(x, 'prompt', PROMPT.maxChars),
+    negativePrompt: textField(x, 'negativePrompt', NEGATIVE_PROMPT.maxChars),
+    width: number('width', DEFAULTS.width),
+    height: number('height', DEFAULTS.height),
+    steps: number('steps', DEFAULTS.steps),
+    guidance: number('guidance', DEFAULTS.guidance),
     scheduler: x.scheduler === undefined ? 'default' : oneOf(x, 'scheduler', SCHEDULER_CHOICES),
-    seed: optInteger(x, 'seed', 0, LIMITS.maxSeed),
+    seed,
     seedLocked: optBoolean(x, 'seedLocked') ?? false,
-    batch: optInteger(x, 'batch', 1, LIMITS.maxBatch) ?? 1,
+    batch: number('batch', DEFAULTS.batch),
     ...templateField(x),
   };
+  const [first] = panelSettingsProblems(settings);
+  if (first) {
+    const got = first.field === 'prompt' || first.field === 'negativePrompt' ? '' : `, got ${settings[first.field]}`;
+    throw new ValidationError(`"${first.field}" ${first.problem}${got}`);
+  }
+  return settings;
 }
 
 /** `{ template }` for a known template id, `{}` for none. */
@@ -363,7 +448,8 @@ export function validateFromPanel(raw: unknown): FromPanel.Type {
         type,
         field: oneOf(x, 'field', ['prompt', 'negativePrompt'] as const),
         requestId: requestIdOf(x),
-        text: textField(x, 'text'),
+        // The prompt as the model reads it: a template's words may be around it.
+        text: textField(x, 'text', Math.max(PROMPT.maxWithTemplate, NEGATIVE_PROMPT.maxChars)),
       };
     case 'generate': {
       const settings = validatePanelSettings(x.settings);

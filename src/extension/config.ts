@@ -1,6 +1,7 @@
 // One read-only snapshot of the courseIllustrator.* settings. Code reads a snapshot instead of
 // calling getConfiguration() here and there, so a job sees one consistent set of values.
 
+import { DEFAULTS, GUIDANCE, STEPS, sizeProblem } from '../core/limits';
 import type { ProviderName } from '../core/protocol';
 import { PROVIDER_NAMES } from '../core/protocol';
 import { isOneOf } from './util/oneOf';
@@ -37,12 +38,13 @@ export interface ConfigSource {
   get<T>(section: string): T | undefined;
 }
 
+/** "768x512" within the size limits (src/core/limits.ts), or undefined. */
 export function parseSize(text: string | undefined): { width: number; height: number } | undefined {
   const m = /^\s*(\d{2,4})\s*[x×]\s*(\d{2,4})\s*$/i.exec(text ?? '');
   if (!m) return undefined;
   const width = Number(m[1]);
   const height = Number(m[2]);
-  if (width % 8 !== 0 || height % 8 !== 0) return undefined;
+  if (sizeProblem(width) || sizeProblem(height)) return undefined;
   return { width, height };
 }
 
@@ -57,7 +59,7 @@ function str(v: unknown, fallback: string): string {
 /** `own` is the courseIllustrator section, `markdown` the markdown section (for copyFiles.destination). */
 export function readConfig(own: ConfigSource, markdown?: ConfigSource): ConfigSnapshot {
   const provider = str(own.get('provider'), 'cpu');
-  const size = parseSize(str(own.get('size'), '512x512')) ?? { width: 512, height: 512 };
+  const size = parseSize(str(own.get('size'), DEFAULTS.size)) ?? { width: DEFAULTS.width, height: DEFAULTS.height };
   const dest = markdown?.get<unknown>('copyFiles.destination');
   const copyFilesDestination: Record<string, string> = {};
   if (dest && typeof dest === 'object') {
@@ -69,8 +71,8 @@ export function readConfig(own: ConfigSource, markdown?: ConfigSource): ConfigSn
     hubEndpoint: str(own.get('hubEndpoint'), ''),
     provider: isOneOf(PROVIDER_NAMES, provider) ? provider : 'cpu',
     threads: Math.round(num(own.get('threads'), 0, 0, 256)),
-    steps: Math.round(num(own.get('steps'), 20, 1, 150)),
-    guidance: num(own.get('guidance'), 7.5, 0, 30),
+    steps: Math.round(num(own.get('steps'), DEFAULTS.steps, STEPS.min, STEPS.max)),
+    guidance: num(own.get('guidance'), DEFAULTS.guidance, GUIDANCE.min, GUIDANCE.max),
     scheduler: str(own.get('scheduler'), 'default'),
     width: size.width,
     height: size.height,

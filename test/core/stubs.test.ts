@@ -1,6 +1,15 @@
 import * as assert from 'assert';
+import { SIZE, STEPS } from '../../src/core/limits';
 import { parseStubs } from '../../src/core/stubs';
 import { TEMPLATE_IDS } from '../../src/core/templates';
+
+/** Parses and prints how long it took (never asserted: machines differ; the results are). */
+function timedParse(label: string, text: string): ReturnType<typeof parseStubs> {
+  const t0 = performance.now();
+  const r = parseStubs(text);
+  console.log(`      ${label}: ${(performance.now() - t0).toFixed(1)} ms`);
+  return r;
+}
 
 describe('core/stubs', () => {
   it('finds empty-link and TODO stubs with the alt text as prompt', () => {
@@ -75,7 +84,177 @@ describe('core/stubs', () => {
   it('finds every stub in a 5,000-line document', () => {
     const lines: string[] = [];
     for (let i = 0; i < 5000; i++) lines.push(i % 50 === 0 ? `![figure ${i}]()` : i % 77 === 0 ? `<!-- illustrate: thing ${i} | seed: ${i} -->` : `Plain paragraph text number ${i} with some *emphasis* and a [link](x.md).`);
-    const r = parseStubs(lines.join('\n'));
+    const r = timedParse('5,000 lines', lines.join('\n'));
     assert.strictEqual(r.stubs.length, 100 + 63);
+  });
+
+  it('parses a 5,000-line course with code blocks, comments, lists and tables in one pass', () => {
+    const chunk = [
+      '## Section',
+      '',
+      'Text with `code ![no]()` and ![a stub]() and ![img](images/a.png).',
+      '<!-- illustrate: a directive | seed: 3 -->',
+      '![made](images/made.png)',
+      '',
+      '```js',
+      'const s = "![no]()";',
+      '```',
+      '',
+      '- item ![listed]()',
+      '',
+      '| a | b |',
+      '|---|---|',
+      '| ![cell]() | <!-- x --> |',
+      '',
+      '<!-- a comment',
+      '![no]()',
+      '-->',
+      '',
+    ];
+    const lines: string[] = [];
+    while (lines.length < 5000) lines.push(...chunk);
+    const r = timedParse(`${lines.length} lines of mixed Markdown`, lines.join('\n'));
+    const n = lines.length / chunk.length;
+    assert.strictEqual(r.stubs.length, 4 * n);
+    assert.deepStrictEqual([...new Set(r.stubs.map((s) => s.prompt))].sort(), ['a directive', 'a stub', 'cell', 'listed']);
+    assert.strictEqual(r.images.length, 2 * n);
+    assert.ok(r.stubs.filter((s) => s.kind === 'directive').every((s) => s.image?.path === 'images/made.png'));
+    assert.deepStrictEqual(r.diagnostics, []);
+  });
+
+  describe('a single 150 KB line parses in time linear in its length', () => {
+    const N = 150 * 1024;
+    const repeat = (unit: string) => unit.repeat(Math.ceil(N / unit.length)).slice(0, N);
+    // Each line is the worst case of one old regular expression (seconds to minutes each), or of
+    // a search the scan could repeat; the document also has a stub after the long line.
+    const cases: [string, string, number][] = [
+      ['"![" repeated (alt text never closed)', repeat('!['), 0],
+      ['"![a](" repeated (link never closed)', repeat('![a]('), 0],
+      ['"![a](<" repeated', repeat('![a](<'), 0],
+      ['"![a](x \"" repeated (title never closed)', repeat('![a](x "'), 0],
+      ['"![" then one "](" and spaces', `${repeat('![').slice(0, N / 2)}](${' '.repeat(N / 2)}`, 0],
+      // In a paragraph: at the start of a line, "<!--" would open an HTML block running to the end.
+      ['"<!-- illustrate:" repeated (never closed)', `x ${repeat('<!-- illustrate:')}`, 0],
+      ['"<!--" repeated', `x ${repeat('<!--')}`, 0],
+      ['backtick runs of every length', Array.from({ length: 2000 }, (_, i) => '`'.repeat((i % 400) + 1) + 'x').join('').slice(0, N), 0],
+      ['"`![" repeated', repeat('`!['), 0],
+      ['backslashes', repeat('\\'), 0],
+      ['"[" and "]" repeated', repeat('[]'), 0],
+      ['"<a " repeated (HTML-like)', repeat('<a '), 0],
+      ['"> ![" repeated (nested quotes)', repeat('> !['), 0],
+      ['stubs "![a]() " repeated', '![a]() '.repeat(N / 8), N / 8],
+      ['directives repeated', '<!-- illustrate: a -->'.repeat(N / 24), N / 24],
+    ];
+    for (const [label, line, stubsInLine] of cases) {
+      it(label, () => {
+        const r = timedParse(label, `# Title\n\n${line}\n\nAfter it: ![the last stub]()\n`);
+        assert.strictEqual(r.stubs.length, stubsInLine + 1);
+        assert.strictEqual(r.stubs[r.stubs.length - 1].prompt, 'the last stub');
+        assert.deepStrictEqual(r.stubs[r.stubs.length - 1].range, { line: 4, start: 10, end: 28 });
+      });
+    }
+
+    it('a directive whose prompt is 150 KB long is refused with the limit, not run', () => {
+      const r = timedParse('150 KB prompt', `<!-- illustrate: ${repeat('a')} -->`);
+      assert.deepStrictEqual(r.stubs, []);
+      assert.strictEqual(r.diagnostics.length, 1);
+      assert.match(r.diagnostics[0].message, /^The prompt is longer than 20000 characters \(153600\); shorten it\.$/);
+    });
+  });
+
+  it('finds nothing in fenced or indented code, HTML comments or <pre> blocks', () => {
+    const text = [
+      '```',
+      '![fenced]() <!-- illustrate: fenced -->',
+      '```',
+      '',
+      '    ![indented code]()',
+      '    <!-- illustrate: indented -->',
+      '',
+      '<!--',
+      '![in a comment]()',
+      '<!-- illustrate: in a comment -->',
+      '-->',
+      '',
+      'Text <!-- ![inline comment]() --> more',
+      '',
+      '<pre>',
+      '![in pre]()',
+      '<!-- illustrate: in pre -->',
+      '</pre>',
+      '',
+      '> ```',
+      '> ![quoted fence]()',
+      '> ```',
+      '',
+      '- item',
+      '',
+      '      ![code in a list]()',
+      '',
+      'A code span `across',
+      'lines ![spanned]()` ends here.',
+      '',
+      '~~~~',
+      '![long fence]()',
+      '~~~',
+      'still fenced ![x]()',
+      '~~~~',
+      '\\![escaped]()',
+    ].join('\n');
+    const r = parseStubs(text);
+    assert.deepStrictEqual(r.stubs.map((s) => s.prompt), []);
+    assert.deepStrictEqual(r.diagnostics, []);
+  });
+
+  it('still finds stubs next to code and comments, in lists, quotes, tables and HTML blocks', () => {
+    const text = [
+      'para',
+      '    ![lazy continuation, not code]()',
+      '',
+      '- item',
+      '',
+      '    ![in a list item]()',
+      '',
+      '> ![quoted]()',
+      '',
+      '| a |',
+      '|---|',
+      '| ![cell]() |',
+      '',
+      '`code` ![after code]() <!-- c --> ![after comment]()',
+      '',
+      '<div>',
+      '<!-- illustrate: a directive in an HTML block -->',
+      '![raw HTML, no image]()',
+      '</div>',
+    ].join('\n');
+    const r = parseStubs(text);
+    assert.deepStrictEqual(r.stubs.map((s) => [s.prompt, s.range.line, s.range.start]), [
+      ['lazy continuation, not code', 1, 4],
+      ['in a list item', 5, 4],
+      ['quoted', 7, 2],
+      ['cell', 11, 2],
+      ['after code', 13, 7],
+      ['after comment', 13, 34],
+      ['a directive in an HTML block', 16, 0],
+    ]);
+  });
+
+  it('counts lines like VS Code: \\r\\n, \\r and \\n each end one', () => {
+    const r = parseStubs('a\rb\r\n![x]()\n\r![y]()');
+    assert.deepStrictEqual(r.stubs.map((s) => [s.prompt, s.range.line]), [['x', 2], ['y', 4]]);
+  });
+
+  it('checks directive options against the shared limits and names the range', () => {
+    const r = parseStubs(`<!-- illustrate: a cat | size: 4096x4096 | steps: ${STEPS.max + 1} | guidance: 31 | seed: 9007199254740992 -->`);
+    assert.deepStrictEqual(r.stubs[0].options, {});
+    assert.deepStrictEqual(r.diagnostics.map((d) => d.message), [
+      `size must be WIDTHxHEIGHT with multiples of 8 from ${SIZE.min} to ${SIZE.max}, like 768x512; got "4096x4096".`,
+      `steps must be a whole number from 1 to ${STEPS.max}, got "${STEPS.max + 1}".`,
+      'guidance must be a number from 0 to 30, got "31".',
+      'seed must be a whole number from 0 to 9007199254740991, got "9007199254740992".',
+    ]);
+    const ok = parseStubs(`<!-- illustrate: a cat | size: ${SIZE.max}x${SIZE.min} | steps: ${STEPS.max} | guidance: 30 | seed: 9007199254740991 -->`);
+    assert.deepStrictEqual(ok.stubs[0].options, { width: SIZE.max, height: SIZE.min, steps: STEPS.max, guidance: 30, seed: 9007199254740991 });
   });
 });

@@ -1,5 +1,14 @@
 import assert from 'node:assert/strict';
-import { sizeProblem, validateFromGallery, validateFromPanel, validatePanelSettings } from '../../src/core/webviewMessages';
+import {
+  PanelSettings,
+  clampPanelPrefill,
+  panelSettingsProblems,
+  problemText,
+  sizeProblem,
+  validateFromGallery,
+  validateFromPanel,
+  validatePanelSettings,
+} from '../../src/core/webviewMessages';
 
 const good = {
   prompt: 'a cat', negativePrompt: '', width: 768, height: 512, steps: 20, guidance: 7.5,
@@ -41,6 +50,41 @@ describe('webviewMessages', () => {
     assert.throws(() => validateFromPanel({ type: 'generate', settings: { ...good, prompt: '  ' } }), /prompt/);
     assert.throws(() => validateFromPanel({ type: 'generate', settings: { ...good, steps: 0 } }), /steps/);
     assert.throws(() => validateFromPanel(null), /object/);
+  });
+
+  it('refuses values outside the shared limits and names the range', () => {
+    assert.throws(() => validatePanelSettings({ ...good, steps: 151 }), /^ValidationError: "steps" must be a whole number from 1 to 150, got 151$/);
+    assert.throws(() => validatePanelSettings({ ...good, guidance: 1e308 }), /"guidance" must be a number from 0 to 30, got 1e\+308/);
+    assert.throws(() => validatePanelSettings({ ...good, batch: 17 }), /"batch" must be a whole number from 1 to 16, got 17/);
+    assert.throws(() => validatePanelSettings({ ...good, seed: -1 }), /"seed" must be a whole number from 0 to 9007199254740991, or empty for a random one, got -1/);
+    assert.throws(() => validatePanelSettings({ ...good, prompt: 'x'.repeat(20001) }), /"prompt" is longer than 20000 characters \(20001\)/);
+    assert.throws(() => validatePanelSettings({ ...good, negativePrompt: 'x'.repeat(20001) }), /"negativePrompt" is longer than 20000 characters/);
+    assert.equal(validatePanelSettings({ ...good, seed: 2 ** 40 }).seed, 2 ** 40, 'seeds above 2^32 are fine, as in stubs and the engine');
+  });
+
+  it('gives the webview every problem of the form in its words (the same check the extension runs)', () => {
+    const s: PanelSettings = { ...good, scheduler: 'euler-a', width: 500, height: Number.NaN, steps: 0, guidance: 31, seed: 1.5, batch: 99 };
+    assert.deepEqual(panelSettingsProblems(s).map(problemText), [
+      'Width must be a multiple of 8 (try 504).',
+      'Height must be a whole number.',
+      'Steps must be a whole number from 1 to 150.',
+      'Guidance must be a number from 0 to 30.',
+      'Seed must be a whole number from 0 to 9007199254740991, or empty for a random one.',
+      'Batch count must be a whole number from 1 to 16.',
+    ]);
+    assert.deepEqual(panelSettingsProblems({ ...good, scheduler: 'euler-a', seed: undefined }), []);
+  });
+
+  it('brings prefilled values (a PNG\'s metadata, another extension) within the limits, cleaned, with a warning each', () => {
+    const r = clampPanelPrefill({ prompt: 'a\u0000 heart\n\u202eorgan', negativePrompt: 'x'.repeat(20005), steps: 1000, guidance: 1e308, width: 4096, height: 4096, seed: undefined }, 'the values given to the panel');
+    assert.deepEqual(r.settings, { prompt: 'a heart organ', negativePrompt: 'x'.repeat(20000), steps: 150, guidance: 30, width: 2048, height: 2048, seed: undefined });
+    assert.deepEqual(r.warnings, [
+      'The negative prompt in the values given to the panel is 20005 characters long; the first 20000 are used (allowed: at most 20000).',
+      'The values given to the panel ask for 1000 steps; 150 are used (allowed: 1 to 150).',
+      'The values given to the panel ask for guidance 1e+308; 30 is used (allowed: 0 to 30).',
+      'The values given to the panel ask for a size of 4096×4096; 2048×2048 is used (allowed: 64 to 2048 pixels a side, multiples of 8).',
+    ]);
+    assert.deepEqual(clampPanelPrefill({ prompt: 'a cell', steps: 3 }, 'x'), { settings: { prompt: 'a cell', steps: 3 }, warnings: [] });
   });
 
   it('validates gallery messages and bounds their sizes', () => {

@@ -15,17 +15,18 @@ import type { VscodeTextfield } from '@vscode-elements/elements/dist/vscode-text
 import { validateEmphasis } from '../../src/core/emphasis';
 import { applyTemplate, findTemplate } from '../../src/core/templates';
 import { formatEta } from '../../src/core/tokenDisplay';
+import { randomSeed } from '../../src/core/limits';
 import {
   FromPanel,
   ImageAction,
-  LIMITS,
   PanelSettings,
   QueuedJob,
   ResultImage,
   SCHEDULER_CHOICES,
   SchedulerChoice,
   ToPanel,
-  sizeProblem,
+  panelSettingsProblems,
+  problemText,
 } from '../../src/core/webviewMessages';
 import { byId, el, getVsCodeApi, pngBlobUrl } from '../shared/vscodeApi';
 
@@ -139,35 +140,30 @@ function save(): void {
   vscode.setState({ settings: readSettings() });
 }
 
-/** Problems that stop Generate, keyed by field; shown next to the form and announced. */
+/**
+ * Problems that stop Generate, as sentences. The ranges are checked by the same core function
+ * the extension validates the form with (panelSettingsProblems), so the two never disagree.
+ */
 function formProblems(s: PanelSettings): string[] {
-  const out: string[] = [];
-  if (s.prompt.trim() === '') out.push('Write a prompt first.');
-  for (const [name, v] of [['Width', s.width], ['Height', s.height]] as const) {
-    const p = sizeProblem(v);
-    if (p) out.push(`${name} ${p}.`);
-  }
-  if (!Number.isInteger(s.steps) || s.steps < 1 || s.steps > LIMITS.maxSteps) out.push(`Steps must be a whole number from 1 to ${LIMITS.maxSteps}.`);
-  if (!Number.isFinite(s.guidance) || s.guidance < 0 || s.guidance > LIMITS.maxGuidance) out.push(`Guidance must be from 0 to ${LIMITS.maxGuidance}.`);
-  if (s.seed !== undefined && (!Number.isInteger(s.seed) || s.seed < 0 || s.seed > LIMITS.maxSeed)) out.push(`Seed must be a whole number from 0 to ${LIMITS.maxSeed}, or empty for a random one.`);
-  if (!Number.isInteger(s.batch) || s.batch < 1 || s.batch > LIMITS.maxBatch) out.push(`Batch count must be from 1 to ${LIMITS.maxBatch}.`);
-  return out;
+  const empty = s.prompt.trim() === '' ? ['Write a prompt first.'] : [];
+  return [...empty, ...panelSettingsProblems(s).map(problemText)];
 }
 
 function validateForm(): boolean {
   const s = readSettings();
-  const problems = formProblems(s);
-  width.invalid = !!sizeProblem(s.width);
-  height.invalid = !!sizeProblem(s.height);
-  steps.invalid = problems.some((p) => p.startsWith('Steps'));
-  guidance.invalid = problems.some((p) => p.startsWith('Guidance'));
-  seed.invalid = problems.some((p) => p.startsWith('Seed'));
-  batch.invalid = problems.some((p) => p.startsWith('Batch'));
+  const problems = panelSettingsProblems(s);
+  const bad = new Set(problems.map((p) => p.field));
+  width.invalid = bad.has('width');
+  height.invalid = bad.has('height');
+  steps.invalid = bad.has('steps');
+  guidance.invalid = bad.has('guidance');
+  seed.invalid = bad.has('seed');
+  batch.invalid = bad.has('batch');
   // An empty prompt is not an error to shout about while typing; it only disables Generate.
-  const shown = problems.filter((p) => !p.startsWith('Write a prompt'));
-  formError.textContent = shown.join(' ');
-  generateBtn.disabled = !trusted || problems.length > 0;
-  return problems.length === 0;
+  formError.textContent = problems.map(problemText).join(' ');
+  const ok = problems.length === 0 && s.prompt.trim() !== '';
+  generateBtn.disabled = !trusted || !ok;
+  return ok;
 }
 
 // ------------------------------------------------------------------ token counter (debounced)
@@ -421,7 +417,7 @@ template.addEventListener('change', () => {
 });
 seedLock.addEventListener('change', save);
 byId('seed-random').addEventListener('click', () => {
-  seed.value = String(Math.floor(Math.random() * (LIMITS.maxSeed + 1)));
+  seed.value = String(randomSeed());
   validateForm();
   save();
 });

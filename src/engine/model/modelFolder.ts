@@ -1,10 +1,16 @@
 // A Stable Diffusion model folder in the diffusers ONNX layout: where each component's graph
 // is, and the facts the pipeline reads from it (scheduler config, VAE factor and scaling,
 // default latent size). Every problem is an error that names the file and the fix.
+//
+// A model folder may come from anywhere (a download, a shared drive), so the numbers in its
+// config files are bounded here, before anything sizes an array or a loop by them: a
+// scheduler_config.json with num_train_timesteps 1e9 or beta_end 7 is refused with the file, the
+// key and the allowed range.
 
 import { parsePythonJson } from './pythonJson';
 import { existsSync, promises as fs, readdirSync, statSync } from 'fs';
 import * as path from 'path';
+import { SIZE } from '../../core/limits';
 import type { ModelComponentInfo, ModelInfoResult } from '../../core/protocol';
 import { EngineError } from '../errors';
 import { ModelSession } from '../onnx/session';
@@ -72,6 +78,7 @@ export async function readModelFolder(dirIn: string): Promise<ModelFolder> {
     throw modelError(`${schedulerFile} is missing: the scheduler settings (beta schedule, timestep spacing) come from it; ${INCOMPLETE}.`);
   }
   const schedulerConfig = await readJson(schedulerFile);
+  checkSchedulerConfig(schedulerConfig, schedulerFile);
 
   const vaeConfigFile = path.join(dir, 'vae_decoder', 'config.json');
   const vaeConfig = existsSync(vaeConfigFile) ? await readJson(vaeConfigFile) : {};
@@ -87,8 +94,21 @@ export async function readModelFolder(dirIn: string): Promise<ModelFolder> {
 
   const unetConfigFile = path.join(dir, 'unet', 'config.json');
   const unetConfig = existsSync(unetConfigFile) ? await readJson(unetConfigFile) : {};
-  const rawSize = Array.isArray(unetConfig.sample_size) ? unetConfig.sample_size[0] : unetConfig.sample_size;
-  const sampleSize = positiveNumber(rawSize, 64, unetConfigFile, 'sample_size');
+  // The default image is sample_size latent cells a side: at most the largest image anything makes.
+  const maxSample = Math.max(1, Math.floor(SIZE.max / vaeScaleFactor));
+  const sampleSizes = Array.isArray(unetConfig.sample_size) ? unetConfig.sample_size : [unetConfig.sample_size];
+  if (sampleSizes.length < 1 || sampleSizes.length > 2) {
+    throw modelError(`${unetConfigFile}: sample_size must be a number or a list of two, got ${describe(unetConfig.sample_size)}; ${FIX}.`);
+  }
+  for (const v of sampleSizes) {
+    if (v === undefined || v === null) continue;
+    if (!isWholeIn(v, 1, maxSample)) {
+      throw modelError(
+        `${unetConfigFile}: sample_size must be a whole number from 1 to ${maxSample} (images of at most ${SIZE.max} pixels), got ${describe(v)}; ${FIX}.`,
+      );
+    }
+  }
+  const sampleSize = positiveNumber(sampleSizes[0], 64, unetConfigFile, 'sample_size');
 
   return {
     dir,
@@ -211,11 +231,20 @@ async function checkExternalData(graph: string): Promise<string[]> {
   return out;
 }
 
+/** A config file is a few kilobytes (trained_betas of 1000 numbers: about 25 KB); a larger one is not read. */
+const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
+
 async function readJson(file: string): Promise<Record<string, unknown>> {
   let text: string;
   try {
+    const st = await fs.stat(file);
+    if (!st.isFile()) throw new Error('not a file');
+    if (st.size > MAX_CONFIG_BYTES) {
+      throw modelError(`${file} is ${(st.size / 1024 / 1024).toFixed(1)} MB; a config file is a few kilobytes (at most ${MAX_CONFIG_BYTES / 1024 / 1024} MB are read): ${FIX}.`);
+    }
     text = await fs.readFile(file, 'utf8');
   } catch (err) {
+    if (err instanceof EngineError) throw err;
     throw modelError(`Cannot read ${file}: ${(err as Error).message}.`);
   }
   let value: unknown;
@@ -230,12 +259,64 @@ async function readJson(file: string): Promise<Record<string, unknown>> {
   return value as Record<string, unknown>;
 }
 
+const FIX = 'fix the file or download the model again';
+
+/** A value as a message shows it: JSON, cut short. */
+function describe(v: unknown): string {
+  const text = typeof v === 'number' ? String(v) : (JSON.stringify(v) ?? String(v));
+  return text.length > 60 ? `${text.slice(0, 57)}…` : text;
+}
+
+function isWholeIn(v: unknown, min: number, max: number): v is number {
+  return typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
+}
+
+function isInOpenUnit(v: unknown): v is number {
+  return typeof v === 'number' && Number.isFinite(v) && v > 0 && v < 1;
+}
+
 function positiveNumber(v: unknown, fallback: number, file: string, key: string): number {
   if (v === undefined || v === null) return fallback;
   if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) {
-    throw modelError(`${file}: ${key} must be a positive number, got ${JSON.stringify(v)}; fix the file or download the model again.`);
+    throw modelError(`${file}: ${key} must be a positive number, got ${describe(v)}; ${FIX}.`);
   }
   return v;
+}
+
+/** The most training timesteps a scheduler may have (SD v1.5: 1000); tables and loops are sized by it. */
+export const MAX_TRAIN_TIMESTEPS = 10000;
+
+// Whole-number keys of scheduler_config.json and their ranges. A missing key or null takes the
+// scheduler's default; a wrong type or value is refused here with the range (the schedulers'
+// own checks then only see bounded values).
+const SCHEDULER_INTS: [key: string, min: number, max: number][] = [
+  ['num_train_timesteps', 1, MAX_TRAIN_TIMESTEPS],
+  ['steps_offset', 0, MAX_TRAIN_TIMESTEPS],
+  ['original_inference_steps', 1, MAX_TRAIN_TIMESTEPS],
+];
+// Betas are probabilities: finite and strictly between 0 and 1.
+const SCHEDULER_BETAS = ['beta_start', 'beta_end'];
+
+/** Bounds the numbers of scheduler_config.json that size tables and loops or feed logarithms. */
+export function checkSchedulerConfig(config: Record<string, unknown>, file: string): void {
+  for (const [key, min, max] of SCHEDULER_INTS) {
+    const v = config[key];
+    if (v === undefined || v === null) continue;
+    if (!isWholeIn(v, min, max)) throw modelError(`${file}: ${key} must be a whole number from ${min} to ${max}, got ${describe(v)}; ${FIX}.`);
+  }
+  for (const key of SCHEDULER_BETAS) {
+    const v = config[key];
+    if (v === undefined || v === null) continue;
+    if (!isInOpenUnit(v)) throw modelError(`${file}: ${key} must be a number between 0 and 1 (not 0 or 1), got ${describe(v)}; ${FIX}.`);
+  }
+  const trained = config.trained_betas;
+  if (trained !== undefined && trained !== null) {
+    if (!Array.isArray(trained) || trained.length < 1 || trained.length > MAX_TRAIN_TIMESTEPS) {
+      throw modelError(`${file}: trained_betas must be null or a list of 1 to ${MAX_TRAIN_TIMESTEPS} numbers, got ${Array.isArray(trained) ? `${trained.length} entries` : describe(trained)}; ${FIX}.`);
+    }
+    const bad = trained.findIndex((b) => !isInOpenUnit(b));
+    if (bad >= 0) throw modelError(`${file}: trained_betas[${bad}] must be a number between 0 and 1 (not 0 or 1), got ${describe(trained[bad])}; ${FIX}.`);
+  }
 }
 
 function safeList(dir: string): string[] {

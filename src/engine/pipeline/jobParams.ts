@@ -1,9 +1,15 @@
 // Turns a GenerateParams request into a complete, checked job description.
 // Every check names the argument and the fix; nothing is loaded or written here.
+// The ranges and defaults are the ones every other part uses (src/core/limits.ts); a request
+// from the CLI or over RPC outside them is refused with the allowed range. Prompts are cleaned
+// here too (src/core/sanitize.ts): whatever the caller sends, the PNG's parameters get one-line
+// prompts without control characters, which read back as they were written.
 
 import * as fs from 'fs';
 import * as path from 'path';
+import { BATCH, DEFAULTS, GUIDANCE, NEGATIVE_PROMPT, PROMPT, SEED, SIZE, STEPS } from '../../core/limits';
 import { GenerateParams } from '../../core/protocol';
+import { cleanPromptText } from '../../core/sanitize';
 import { SchedulerName, resolveSchedulerName, unknownSchedulerMessage, schedulerFromClassName } from '../../core/schedulerNames';
 import { badInput } from '../errors';
 import { randomSeed } from '../rng/torchGenerator';
@@ -34,28 +40,42 @@ export interface JobSpec {
   extraParameters: Record<string, string>;
 }
 
-export const DEFAULT_STEPS = 20;
-export const DEFAULT_GUIDANCE = 7.5;
-const MAX_SIDE = 4096;
+export const DEFAULT_STEPS = DEFAULTS.steps;
+export const DEFAULT_GUIDANCE = DEFAULTS.guidance;
+/** Extra infotext pairs a request may add (template name, course...). */
+const MAX_EXTRA_PARAMETERS = 32;
+const MAX_EXTRA_VALUE = 1000;
+// A key A1111's parameters parser reads back as one: a word character, then words, spaces, - or /.
+const EXTRA_KEY = /^[\p{L}\p{N}_][\p{L}\p{N}_ \-/]{0,63}$/u;
 
 export function resolveJob(p: GenerateParams, model: ModelDefaults): JobSpec {
+  const prompt = cleanPromptText(p.prompt);
+  // The prompt as sent: a template's words may be around what the user wrote.
+  if (prompt.length > PROMPT.maxWithTemplate) {
+    throw badInput(`--prompt is ${prompt.length} characters long; at most ${PROMPT.maxWithTemplate} are allowed. Shorten it.`);
+  }
+  const negativePrompt = cleanPromptText(p.negativePrompt ?? '');
+  if (negativePrompt.length > NEGATIVE_PROMPT.maxChars) {
+    throw badInput(`--negative-prompt is ${negativePrompt.length} characters long; at most ${NEGATIVE_PROMPT.maxChars} are allowed. Shorten it.`);
+  }
   const steps = p.steps ?? DEFAULT_STEPS;
-  if (!Number.isInteger(steps) || steps < 1) {
-    throw badInput(`--steps must be a whole number of at least 1, got ${p.steps}.`);
+  if (!Number.isInteger(steps) || steps < STEPS.min || steps > STEPS.max) {
+    throw badInput(`--steps must be a whole number of at least ${STEPS.min} and at most ${STEPS.max}, got ${p.steps}.`);
   }
-  if (steps > 1000) throw badInput(`--steps ${steps} is more than the 1000 training timesteps; use 1000 or fewer.`);
   const guidance = p.guidance ?? DEFAULT_GUIDANCE;
-  if (!Number.isFinite(guidance) || guidance < 0) {
-    throw badInput(`--guidance must be 0 or more (7.5 is usual; 1 or less turns classifier-free guidance off), got ${p.guidance}.`);
+  if (!Number.isFinite(guidance) || guidance < GUIDANCE.min || guidance > GUIDANCE.max) {
+    throw badInput(`--guidance must be ${GUIDANCE.min} or more and at most ${GUIDANCE.max} (7.5 is usual; 1 or less turns classifier-free guidance off), got ${p.guidance}.`);
   }
-  const multiple = lcm(8, model.vaeScaleFactor);
+  // The smallest side is one VAE block (tiny test models make 32x32 images); the largest is the
+  // limit every other part uses.
+  const multiple = lcm(SIZE.multiple, model.vaeScaleFactor);
   const width = p.width ?? model.size;
   const height = p.height ?? model.size;
   for (const [name, v] of [['width', width], ['height', height]] as const) {
-    if (!Number.isInteger(v) || v < multiple || v > MAX_SIDE || v % multiple !== 0) {
-      const down = Math.max(multiple, Math.floor(v / multiple) * multiple);
-      throw badInput(`--${name} ${v} can't be used: it must be a multiple of ${multiple} pixels between ${multiple} and ${MAX_SIDE} ` +
-        `(this model's VAE works in blocks of ${model.vaeScaleFactor}); try ${down}.`);
+    if (!Number.isInteger(v) || v < multiple || v > SIZE.max || v % multiple !== 0) {
+      const down = Math.min(SIZE.max, Math.max(multiple, Math.floor(v / multiple) * multiple));
+      throw badInput(`--${name} ${v} can't be used: it must be a multiple of ${multiple} pixels between ${multiple} and ${SIZE.max} ` +
+        `(this model's VAE works in blocks of ${model.vaeScaleFactor}); try ${Number.isFinite(down) ? down : SIZE.default}.`);
     }
   }
   let scheduler: SchedulerName | undefined;
@@ -65,12 +85,14 @@ export function resolveJob(p: GenerateParams, model: ModelDefaults): JobSpec {
   } else {
     scheduler = schedulerFromClassName(model.schedulerClassName) ?? 'pndm';
   }
-  const batch = p.batch ?? 1;
-  if (!Number.isInteger(batch) || batch < 1 || batch > 64) throw badInput(`--batch must be from 1 to 64, got ${p.batch}.`);
+  const batch = p.batch ?? DEFAULTS.batch;
+  if (!Number.isInteger(batch) || batch < BATCH.min || batch > BATCH.max) throw badInput(`--batch must be from ${BATCH.min} to ${BATCH.max}, got ${p.batch}.`);
   const base = p.seed ?? randomSeed();
-  if (!Number.isInteger(base) || base < 0 || base + batch - 1 > Number.MAX_SAFE_INTEGER) {
-    throw badInput(`--seed must be a whole number from 0 to ${Number.MAX_SAFE_INTEGER - batch + 1}, got ${p.seed}.`);
+  // Image i uses seed + i; the last one must stay exact (written so that no sum rounds).
+  if (!Number.isInteger(base) || base < SEED.min || base > SEED.max - (batch - 1)) {
+    throw badInput(`--seed must be a whole number from ${SEED.min} to ${SEED.max - batch + 1}, got ${p.seed}.`);
   }
+  const extraParameters = checkExtraParameters(p.extraParameters ?? {});
   if (p.outFile && batch > 1) {
     throw badInput(`--out names one file but --batch is ${batch}; use --out-dir DIR for several images.`);
   }
@@ -81,8 +103,8 @@ export function resolveJob(p: GenerateParams, model: ModelDefaults): JobSpec {
     throw badInput(`--save-latents ${p.saveLatents}: the latents file must end in .npy.`);
   }
   return {
-    prompt: p.prompt,
-    negativePrompt: p.negativePrompt ?? '',
+    prompt,
+    negativePrompt,
     seeds: Array.from({ length: batch }, (_, i) => base + i),
     steps,
     guidance,
@@ -96,8 +118,24 @@ export function resolveJob(p: GenerateParams, model: ModelDefaults): JobSpec {
     previewEvery: p.previewEvery ?? 0,
     saveLatents: p.saveLatents ? path.resolve(p.saveLatents) : undefined,
     domain: p.domain ?? 'general',
-    extraParameters: p.extraParameters ?? {},
+    extraParameters,
   };
+}
+
+/** Extra infotext pairs: keys that read back as keys, values on one line without control characters. */
+function checkExtraParameters(extra: Record<string, string>): Record<string, string> {
+  const entries = Object.entries(extra);
+  if (entries.length > MAX_EXTRA_PARAMETERS) throw badInput(`extraParameters has ${entries.length} entries; at most ${MAX_EXTRA_PARAMETERS} are allowed.`);
+  const out: Record<string, string> = {};
+  for (const [key, raw] of entries) {
+    if (!EXTRA_KEY.test(key)) {
+      throw badInput(`extraParameters key "${cleanPromptText(key).slice(0, 80)}" can't be used: a key is 1 to 64 letters, digits, spaces, "_", "-" or "/", starting with a letter, digit or "_".`);
+    }
+    const value = cleanPromptText(String(raw));
+    if (value.length > MAX_EXTRA_VALUE) throw badInput(`extraParameters "${key}" is ${value.length} characters long; at most ${MAX_EXTRA_VALUE} are allowed.`);
+    out[key] = value;
+  }
+  return out;
 }
 
 /** Fails before any work when the output can't be written, so a long job never ends in an error. */

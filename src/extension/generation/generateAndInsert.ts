@@ -4,6 +4,8 @@
 
 import * as vscode from 'vscode';
 import type { ContentDomain, GenerateParams, GenerateResult, GeneratedImage } from '../../core/protocol';
+import { randomSeed } from '../../core/limits';
+import { cleanPromptText } from '../../core/sanitize';
 import { applyTemplate, domainFor, findTemplate } from '../../core/templates';
 import { isCancelled, isEngineError } from '../engine/engineError';
 import { UntitledDocumentError } from '../insert/destinationFs';
@@ -11,6 +13,7 @@ import { createFolder, removeIfEmpty } from '../insert/jobFolder';
 import type { TrackedRange } from '../insert/trackedPosition';
 import type { InsertResult, InsertTarget, Services } from '../services';
 import { progressFraction, progressText } from './progressText';
+import { cleanRequestText, requestTextProblem } from './requestText';
 
 /** The engine's own parameters a request may set; missing ones come from the settings. */
 type RequestParams = Pick<GenerateParams, 'prompt' | 'negativePrompt' | 'seed' | 'steps' | 'guidance' | 'width' | 'height' | 'scheduler'>;
@@ -27,6 +30,11 @@ export interface GenerationRequest extends RequestParams {
   templateApplied?: boolean;
   /** >1: generate this many variations and let the user choose one. */
   variations?: number;
+  /**
+   * What was changed to bring the request within the limits (values from a PNG's metadata),
+   * one sentence each; shown before the job starts.
+   */
+  warnings?: string[];
 }
 
 export interface GenerationOutcome {
@@ -37,7 +45,10 @@ export interface GenerationOutcome {
 
 export const RESTRICTED_MESSAGE = 'Course Illustrator does not generate or write files in Restricted Mode. Trust this workspace to use it.';
 
-export async function generateAndInsert(services: Services, req: GenerationRequest, storage: vscode.Uri): Promise<GenerationOutcome | undefined> {
+export async function generateAndInsert(services: Services, request: GenerationRequest, storage: vscode.Uri): Promise<GenerationOutcome | undefined> {
+  // Prompts, negative prompt and alt text go on into the job, the PNG and the document on one
+  // line, without control characters (requestText.ts).
+  const req = cleanRequestText(request);
   let createdFolder: vscode.Uri | undefined;
   let succeeded = false;
   try {
@@ -45,12 +56,21 @@ export async function generateAndInsert(services: Services, req: GenerationReque
       void vscode.window.showWarningMessage(RESTRICTED_MESSAGE, 'Manage Workspace Trust').then((a) => a && vscode.commands.executeCommand('workbench.trust.manage'));
       return undefined;
     }
+    const problem = requestTextProblem(req);
+    if (problem) {
+      void vscode.window.showErrorMessage(`Course Illustrator: ${problem}`);
+      return undefined;
+    }
+    for (const w of req.warnings ?? []) {
+      services.log.warn(w);
+      void vscode.window.showWarningMessage(`Course Illustrator: ${w}`);
+    }
     const model = await services.ensureModel();
     if (!model) return undefined;
     const config = services.config();
     const template = findTemplate(req.template);
     const batch = Math.max(1, req.variations ?? 1);
-    const seed = req.seed ?? Math.floor(Math.random() * 2 ** 32);
+    const seed = req.seed ?? randomSeed();
     // The template wraps the user's subject; the alt text and the file name keep the subject.
     const prompt = req.templateApplied ? req.prompt : applyTemplate(template, req.prompt);
     const domain: ContentDomain = domainFor(prompt, template);
@@ -63,7 +83,7 @@ export async function generateAndInsert(services: Services, req: GenerationReque
     const params: GenerateParams = {
       model,
       prompt,
-      negativePrompt: req.negativePrompt ?? (config.negativePrompt || template?.negative || undefined),
+      negativePrompt: req.negativePrompt ?? (cleanPromptText(config.negativePrompt) || template?.negative || undefined),
       seed,
       steps: req.steps ?? config.steps,
       guidance: req.guidance ?? config.guidance,

@@ -2,10 +2,14 @@
 // so a copied link and an inserted one are identical.
 
 import { imageMarkdown, relativeImageLink, toPosixPath } from '../../core/links';
+import { cleanPromptText } from '../../core/sanitize';
 
-/** Alt text from a prompt: no emphasis syntax, no brackets or line breaks, at most 100 characters. */
+/**
+ * Alt text from a prompt: no emphasis syntax, no brackets or line breaks, no control characters
+ * or bidi overrides (the prompt may come from any PNG), at most 100 characters.
+ */
 export function altFromPrompt(prompt: string): string {
-  const plain = prompt
+  const plain = cleanPromptText(prompt)
     .replace(/\\([()[\]])/g, '$1')
     .replace(/:\s*[+-]?\d*\.?\d+\s*\)/g, ')')
     .replace(/\bBREAK\b/g, ' ')

@@ -1,7 +1,9 @@
 // The panel's bookkeeping without vscode: default form values from the settings, the engine
 // parameters for a form, the list of jobs (running and waiting), and the results kept across reloads.
 
+import { DEFAULTS } from '../../core/limits';
 import type { GenerateParams, GeneratedImage } from '../../core/protocol';
+import { cleanPromptText } from '../../core/sanitize';
 import { resolveSchedulerName } from '../../core/schedulerNames';
 import { applyTemplate, domainFor, findTemplate } from '../../core/templates';
 import { isRecord } from '../../core/validate';
@@ -19,14 +21,12 @@ export function defaultSettings(cfg: ConfigSnapshot): PanelSettings {
     scheduler: resolveSchedulerName(cfg.scheduler) ?? 'default',
     seed: undefined,
     seedLocked: false,
-    batch: 1,
+    batch: DEFAULTS.batch,
   };
 }
 
 /** A fresh seed in A1111's range. */
-export function randomSeed(): number {
-  return Math.floor(Math.random() * 4294967296);
-}
+export { randomSeed } from '../../core/limits';
 
 export function toGenerateParams(
   s: PanelSettings,
@@ -36,13 +36,15 @@ export function toGenerateParams(
   previewEvery: number,
 ): GenerateParams {
   // As the commands do: the template wraps the subject, its negative prompt fills an empty one,
-  // and the template name goes into the PNG's parameters.
+  // and the template name goes into the PNG's parameters. Prompts go out on one line without
+  // control characters (src/core/sanitize.ts), whatever was typed or pasted into the form.
   const template = findTemplate(s.template);
-  const prompt = template ? applyTemplate(template, s.prompt) : s.prompt;
+  const subject = cleanPromptText(s.prompt);
+  const prompt = template ? applyTemplate(template, subject) : subject;
   return {
     model,
     prompt,
-    negativePrompt: s.negativePrompt || template?.negative || undefined,
+    negativePrompt: cleanPromptText(s.negativePrompt) || template?.negative || undefined,
     seed,
     steps: s.steps,
     guidance: s.guidance,

@@ -6,11 +6,18 @@
 // is chosen in the form, and the job wraps the prompt in it exactly as the "Generate illustration"
 // lens does (applyTemplate). Without a negative prompt of the argument's own, the negative prompt is
 // the lens's too: the setting, else the template's.
+//
+// The argument may come from anywhere (another extension, a PNG's metadata through the gallery), so
+// its values are brought within the limits of src/core/limits.ts, with a problem for each change:
+// prompts are cleaned of control characters and cut to length, numbers are clamped.
 
 import { resolveSchedulerName, unknownSchedulerMessage } from '../../core/schedulerNames';
 import { TEMPLATE_IDS, findTemplate } from '../../core/templates';
 import { isRecord } from '../../core/validate';
-import type { PanelSettings } from '../../core/webviewMessages';
+import { clampPanelPrefill, type PanelSettings } from '../../core/webviewMessages';
+
+/** Who asked for the values, in the problems shown (see clampPanelPrefill). */
+export const PREFILL_SOURCE = 'the values given to the panel';
 
 export interface PrefillSettings {
   /** Undefined when the argument sets no form value. */
@@ -56,6 +63,11 @@ export function prefillSettings(arg: Record<string, unknown>, configNegative: st
     // Settings describe a whole job (a stub, a gallery image): no template means none, not the
     // one the form happened to show. A bare prompt keeps the form's template.
     settings = { ...settings, template: '' };
+  }
+  if (settings) {
+    const clamped = clampPanelPrefill(settings, PREFILL_SOURCE);
+    settings = clamped.settings;
+    problems.push(...clamped.warnings);
   }
   return { settings, problems };
 }

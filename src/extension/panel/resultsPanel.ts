@@ -5,13 +5,14 @@
 
 import * as vscode from 'vscode';
 import { isRecord } from '../../core/validate';
-import { FromPanel, PanelSettings, ToPanel, validateFromPanel, validatePanelSettings } from '../../core/webviewMessages';
+import { FromPanel, PanelSettings, ToPanel, clampPanelPrefill, validateFromPanel, validatePanelSettings } from '../../core/webviewMessages';
 import type { Services } from '../services';
 import { Disposable } from '../util/dispose';
 import { panelBody } from './panelHtml';
 import { PanelJobs } from './panelJobs';
 import { panelRoots, updateRoots } from './panelRoots';
 import { defaultSettings } from './panelState';
+import { PREFILL_SOURCE } from './prefillSettings';
 import { PanelTarget, isMarkdown } from './panelTarget';
 import { PanelView } from './panelView';
 import { ResultActions } from './resultActions';
@@ -70,6 +71,16 @@ export class ResultsPanelController extends Disposable {
       const e = vscode.window.activeTextEditor;
       const selected = e && isMarkdown(e.document) ? e.document.getText(e.selection).trim() : '';
       if (selected) prefill = { ...prefill, settings: { prompt: selected.replace(/\s+/g, ' ').slice(0, 1000) } };
+    }
+    if (prefill.settings) {
+      // Whoever opens the panel (the gallery from a PNG's metadata, another extension), the form
+      // only ever shows values within the limits, and prompts without control characters.
+      const { settings, warnings } = clampPanelPrefill(prefill.settings, PREFILL_SOURCE);
+      prefill = { ...prefill, settings };
+      for (const w of warnings) {
+        this.services.log.warn(`Results panel: ${w}`);
+        void vscode.window.showWarningMessage(`Course Illustrator: ${w}`);
+      }
     }
     const doc = prefill.document ?? this.target.activeMarkdown();
     if (doc) this.target.set(doc);

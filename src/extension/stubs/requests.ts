@@ -2,12 +2,12 @@
 
 import * as vscode from 'vscode';
 import type { PngInfoResult } from '../../core/protocol';
-import { resolveSchedulerName } from '../../core/schedulerNames';
 import type { ImageStub, MarkdownImage } from '../../core/stubs';
 import type { GenerationRequest } from '../generation/generateAndInsert';
 import { TrackedRange } from '../insert/trackedPosition';
 import { toRange } from './documentStubs';
 import type { ImageInfoCache } from './imageInfo';
+import { valuesFromMetadata } from './metadataRequest';
 
 export function requestForStub(document: vscode.TextDocument, stub: ImageStub, variations?: number): GenerationRequest {
   const o = stub.options;
@@ -42,30 +42,30 @@ export function requestForStub(document: vscode.TextDocument, stub: ImageStub, v
   };
 }
 
-/** Same parameters as the image (from its metadata), a new seed, replacing the link. */
+/**
+ * Same parameters as the image (from its metadata), a new seed, replacing the link. The metadata
+ * is untrusted: its values are brought within the limits, and the request carries a warning for
+ * each change (see metadataRequest.ts).
+ */
 export function requestForImage(document: vscode.TextDocument, image: MarkdownImage, info: PngInfoResult, variations?: number): GenerationRequest | undefined {
-  const f = info.fields ?? {};
-  const prompt = info.prompt ?? image.alt;
-  if (!prompt) return undefined;
-  const size = /^(\d+)x(\d+)$/.exec(f['Size'] ?? '');
-  const num = (k: string): number | undefined => (f[k] !== undefined && Number.isFinite(Number(f[k])) ? Number(f[k]) : undefined);
-  const sampler = f['Sampler'];
-  const scheduler = sampler ? (resolveSchedulerName(`${sampler} ${f['Schedule type'] ?? ''}`.trim()) ?? resolveSchedulerName(sampler)) : undefined;
+  const v = valuesFromMetadata(info, image.alt);
+  if (!v) return undefined;
   return {
     document: document.uri,
     target: new TrackedRange(document.uri, toRange(image.range)),
     mode: 'replace',
-    prompt,
-    alt: image.alt || prompt,
-    negativePrompt: info.negativePrompt,
-    steps: num('Steps'),
-    guidance: num('CFG scale'),
-    width: size ? Number(size[1]) : info.width || undefined,
-    height: size ? Number(size[2]) : info.height || undefined,
-    scheduler,
-    template: f['Template'],
+    prompt: v.prompt,
+    alt: v.alt,
+    negativePrompt: v.negativePrompt,
+    steps: v.steps,
+    guidance: v.guidance,
+    width: v.width,
+    height: v.height,
+    scheduler: v.scheduler,
+    template: v.template,
     templateApplied: true,
     variations,
+    warnings: v.warnings,
   };
 }
 

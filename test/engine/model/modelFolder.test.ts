@@ -110,6 +110,50 @@ describe('readModelFolder', () => {
       await rejectsWith(readModelFolder(m.dir), `${vae}: scaling_factor must be a positive number`);
     });
 
+    it('a hostile scheduler_config.json: each unbounded number is refused with the file, the key and the range', async () => {
+      const sched = path.join(m.dir, 'scheduler', 'scheduler_config.json');
+      const original = JSON.parse(await fs.readFile(sched, 'utf8'));
+      const cases: [Record<string, unknown>, string][] = [
+        [{ num_train_timesteps: 1e9 }, 'num_train_timesteps must be a whole number from 1 to 10000, got 1000000000'],
+        [{ num_train_timesteps: 0 }, 'num_train_timesteps must be a whole number from 1 to 10000, got 0'],
+        [{ num_train_timesteps: 12.5 }, 'num_train_timesteps must be a whole number from 1 to 10000, got 12.5'],
+        [{ steps_offset: 1e12 }, 'steps_offset must be a whole number from 0 to 10000, got 1000000000000'],
+        [{ original_inference_steps: -1 }, 'original_inference_steps must be a whole number from 1 to 10000, got -1'],
+        [{ beta_end: 7 }, 'beta_end must be a number between 0 and 1 (not 0 or 1), got 7'],
+        [{ beta_start: 0 }, 'beta_start must be a number between 0 and 1 (not 0 or 1), got 0'],
+        [{ beta_start: '0.1' }, 'beta_start must be a number between 0 and 1 (not 0 or 1), got "0.1"'],
+        [{ trained_betas: new Array(10001).fill(0.01) }, 'trained_betas must be null or a list of 1 to 10000 numbers, got 10001 entries'],
+        [{ trained_betas: [0.01, 1e308] }, 'trained_betas[1] must be a number between 0 and 1 (not 0 or 1), got 1e+308'],
+      ];
+      for (const [extra, message] of cases) {
+        await fs.writeFile(sched, JSON.stringify({ ...original, ...extra }));
+        await rejectsWith(readModelFolder(m.dir), `${sched}: ${message}; fix the file or download the model again.`);
+      }
+      // Python's words for the infinities are numbers too, and out of range as well.
+      await fs.writeFile(sched, '{"_class_name": "PNDMScheduler", "beta_end": Infinity}');
+      await rejectsWith(readModelFolder(m.dir), `${sched}: beta_end must be a number between 0 and 1 (not 0 or 1), got Infinity`);
+      // null and missing keys take the scheduler's defaults.
+      await fs.writeFile(sched, JSON.stringify({ ...original, trained_betas: null, num_train_timesteps: null }));
+      assert.equal((await readModelFolder(m.dir)).schedulerConfig.num_train_timesteps, null);
+    });
+
+    it('unbounded sizes in the other configs, and config files too large to be configs', async () => {
+      const unet = path.join(m.dir, 'unet', 'config.json');
+      await fs.writeFile(unet, '{"sample_size": 100000}');
+      await rejectsWith(readModelFolder(m.dir), `${unet}: sample_size must be a whole number from 1 to 512 (images of at most 2048 pixels), got 100000`);
+      await fs.writeFile(unet, '{"sample_size": [64, 1e300]}');
+      await rejectsWith(readModelFolder(m.dir), `${unet}: sample_size must be a whole number from 1 to 512`, 'got 1e+300');
+      await fs.writeFile(unet, '{"sample_size": [64, 64]}');
+      assert.equal((await readModelFolder(m.dir)).sampleSize, 64);
+      const vae = path.join(m.dir, 'vae_decoder', 'config.json');
+      await fs.writeFile(vae, '{"scaling_factor": NaN}');
+      await rejectsWith(readModelFolder(m.dir), `${vae}: scaling_factor must be a positive number, got NaN`);
+      await fs.writeFile(vae, '{"scaling_factor": -Infinity}');
+      await rejectsWith(readModelFolder(m.dir), `${vae}: scaling_factor must be a positive number, got -Infinity`);
+      await fs.writeFile(vae, `{"x": "${'a'.repeat(5 * 1024 * 1024)}"}`);
+      await rejectsWith(readModelFolder(m.dir), `${vae} is 5.0 MB; a config file is a few kilobytes`);
+    });
+
     it('Git LFS pointers instead of the weights', async () => {
       const pointer = 'version https://git-lfs.github.com/spec/v1\noid sha256:4c6a\nsize 3438167540\n';
       const weights = path.join(m.dir, 'unet', 'weights.pb');

@@ -18,4 +18,8 @@ describe('panel markdown links', () => {
     const long = altFromPrompt('word '.repeat(60));
     assert.ok(long.length <= 100 && !long.endsWith(' '));
   });
+
+  it('leaves control characters and bidi overrides out of the alt text (the prompt may come from any PNG)', () => {
+    assert.equal(altFromPrompt('a\u0000 heart\u001b\u0085\u202eleft\u2066 \u2028cell\u007f'), 'a heart left cell');
+  });
 });

@@ -28,6 +28,15 @@ describe('results panel state', () => {
     assert.equal(many.scheduler, 'ddim');
   });
 
+  it('sends prompts to the engine on one line, without control characters', () => {
+    const s: PanelSettings = { ...defaultSettings(cfg), prompt: 'a\u0000 heart\nNegative prompt: \u202egore', negativePrompt: 'text\r\n\u2066blur', batch: 1 };
+    const p = toGenerateParams(s, '/models/sd', 1, { folder: '/ws/images' }, 0);
+    assert.equal(p.prompt, 'a heart Negative prompt: gore');
+    assert.equal(p.negativePrompt, 'text blur');
+    const t = toGenerateParams({ ...s, template: 'education-primary' }, '/models/sd', 1, { folder: '/ws/images' }, 0);
+    assert.ok(t.prompt.startsWith('a heart Negative prompt: gore, '), t.prompt);
+  });
+
   it('tracks the running job and the waiting ones', () => {
     const jobs = new JobList();
     jobs.add('a', 'first');

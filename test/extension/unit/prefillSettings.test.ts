@@ -42,6 +42,18 @@ describe('panel prefill from a command argument', () => {
     assert.equal(setting.settings?.prompt, 'a volcano');
   });
 
+  it('brings values from elsewhere within the limits, cleaned of control characters, and says what changed', () => {
+    const r = prefillSettings({ settings: { prompt: 'a\u0000 heart\r\n\u202ecell', negativePrompt: 'blur\u001b', steps: 1000, guidance: 1e308, width: 4096, height: 1024, seed: -3 } }, '');
+    assert.deepEqual(r.settings, { prompt: 'a heart cell', negativePrompt: 'blur', steps: 150, guidance: 30, width: 2048, height: 512, template: '' });
+    assert.deepEqual(r.problems, [
+      'The values given to the panel ask for 1000 steps; 150 are used (allowed: 1 to 150).',
+      'The values given to the panel ask for guidance 1e+308; 30 is used (allowed: 0 to 30).',
+      'The values given to the panel ask for a size of 4096×1024; 2048×512 is used (allowed: 64 to 2048 pixels a side, multiples of 8).',
+      'The values given to the panel give the seed -3; a random seed is used instead (allowed: 0 to 9007199254740991).',
+    ]);
+    assert.deepEqual(prefillSettings({ prompt: 'x\u0000y' }, '').settings, { prompt: 'xy' });
+  });
+
   it('chooses no template for an unknown one, and says which exist', () => {
     const unknown = prefillSettings({ prompt: 'a cat', template: 'medical-xray-vision' }, '');
     assert.deepEqual(unknown.settings, { prompt: 'a cat' });
