@@ -25,8 +25,13 @@ export interface EngineOptions {
   /** Intra-op threads; default: the physical core count. */
   threads?: number;
   provider?: ProviderName;
-  /** Load text encoder, UNet and VAE one at a time and release each after use. */
+  /** Release each of text encoder, UNet and VAE right after its stage; guidance runs as two batch-1 UNet calls. */
   lowMemory?: boolean;
+  /**
+   * Keep every model session loaded between stages and jobs. Default: on for GPU providers; off
+   * on the CPU, where one session is alive at a time (SD v1.5 then fits in about 4 GB).
+   */
+  keepSessions?: boolean;
 }
 
 /** Content domain; medical images always carry a visible "AI-generated" label. */
@@ -251,7 +256,7 @@ export function validateEngineOptions(x: unknown): EngineOptions {
     throw new ValidationError(`provider must be one of ${PROVIDER_NAMES.join(', ')}, got "${provider}"`);
   }
   const threads = optInteger(x, 'threads', 1, 1024);
-  return { provider: provider as ProviderName | undefined, threads, lowMemory: optBoolean(x, 'lowMemory') };
+  return { provider: provider as ProviderName | undefined, threads, lowMemory: optBoolean(x, 'lowMemory'), keepSessions: optBoolean(x, 'keepSessions') };
 }
 
 export function validateGenerateParams(x: unknown): GenerateParams & { jobId: string } {

@@ -1,6 +1,10 @@
 // `npm run bench -- --model DIR`: where the time goes in one generation, first (cold) and warm.
 // Overhead = (job time - time inside session.run) / job time; peak RSS from the OS.
+// --baseline: raw onnxruntime (default session options, the model's own graphs) in a child
+// process, and the ratios of the engine's UNet step, VAE decode and whole image to it.
+// --fast: the 4-step LCM setup (lcm scheduler, 4 steps, guidance 1: one UNet call per step).
 
+import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -8,12 +12,14 @@ import { GenerateResult } from '../core/protocol';
 import { Io, engineFromArgs } from './cli';
 import { numberArg, parseArgs } from './cliArgs';
 import { badInput } from './errors';
+import type { BaselineReport } from './benchBaseline';
 
 export async function runBench(argv: string[], io: Io): Promise<number> {
   const args = parseArgs(argv, {
     values: ['model', 'steps', 'width', 'height', 'scheduler', 'guidance', 'threads', 'provider', 'runs', 'prompt', 'preview-every', 'preview-decoder'],
-    flags: ['low-memory', 'json'],
+    flags: ['low-memory', 'keep-sessions', 'json', 'baseline', 'fast'],
   }, 'bench');
+  const fast = args.flags.has('fast');
   const model = args.values.get('model');
   if (!model) throw badInput('--model DIR is required (for example a folder made by `npm run fixtures -- DIR --preset bench-large`).');
   const runs = numberArg(args, 'runs', true) ?? 2;
@@ -21,6 +27,7 @@ export async function runBench(argv: string[], io: Io): Promise<number> {
   for (const w of engine.warnings) io.stderr.write(`warning: ${w}\n`);
   const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ci-bench-'));
   const results: { wallMs: number; result: GenerateResult }[] = [];
+  let graphs: Record<string, string[]> = {};
   try {
     for (let i = 0; i < Math.max(2, runs); i++) {
       const t0 = performance.now();
@@ -28,11 +35,11 @@ export async function runBench(argv: string[], io: Io): Promise<number> {
         model,
         prompt: args.values.get('prompt') ?? 'labelled diagram of a plant cell, textbook illustration',
         seed: 42 + i,
-        steps: numberArg(args, 'steps', true) ?? 20,
-        guidance: numberArg(args, 'guidance', false),
+        steps: numberArg(args, 'steps', true) ?? (fast ? 4 : 20),
+        guidance: numberArg(args, 'guidance', false) ?? (fast ? 1 : undefined),
         width: numberArg(args, 'width', true),
         height: numberArg(args, 'height', true),
-        scheduler: args.values.get('scheduler'),
+        scheduler: args.values.get('scheduler') ?? (fast ? 'lcm' : undefined),
         // Live previews as the panel asks for them: their cost shows in wall time and overhead.
         previewEvery: numberArg(args, 'preview-every', true) ?? 0,
         previewDecoder: args.values.get('preview-decoder'),
@@ -40,13 +47,23 @@ export async function runBench(argv: string[], io: Io): Promise<number> {
       }, { warn: (m) => io.stderr.write(`warning: ${m}\n`) });
       results.push({ wallMs: performance.now() - t0, result });
     }
+    graphs = engine.graphNotes();
   } finally {
     await engine.dispose();
     fs.rmSync(outDir, { recursive: true, force: true });
   }
+  const peakRssMiB = process.resourceUsage().maxRSS / 1024;
+  const guidance = numberArg(args, 'guidance', false) ?? (fast ? 1 : 7.5);
+  const baseline = args.flags.has('baseline')
+    ? await runBaselineChild(model, {
+      steps: 3, width: numberArg(args, 'width', true), height: numberArg(args, 'height', true),
+      threads: engine.runtime.threads, batch: guidance > 1 ? 2 : 1,
+    }, io)
+    : undefined;
   const previewEvery = numberArg(args, 'preview-every', true) ?? 0;
   const previews = previewEvery > 0 ? `every ${previewEvery} steps, ${args.values.get('preview-decoder') ? 'decoded by the preview decoder' : 'approximate'}` : 'none';
-  const report = { ...summarise(results, engine.runtime), previews };
+  const summary = summarise(results, engine.runtime, peakRssMiB);
+  const report = { ...summary, mode: fast ? 'fast (lcm, 4 steps, guidance 1)' : engine.runtime.lowMemory ? 'low memory' : 'default', previews, graphs, baseline: baseline && withRatios(summary.warmJob, baseline) };
   if (args.flags.has('json')) io.stdout.write(JSON.stringify(report, null, 2) + '\n');
   else io.stdout.write(render(report));
   return 0;
@@ -81,7 +98,7 @@ function figures(wallMs: number, r: GenerateResult): JobFigures {
   };
 }
 
-function summarise(results: { wallMs: number; result: GenerateResult }[], runtime: object) {
+function summarise(results: { wallMs: number; result: GenerateResult }[], runtime: object, peakRssMiB: number) {
   const [first, ...warm] = results.map((r) => figures(r.wallMs, r.result));
   const best = warm.reduce((a, b) => (b.wallSeconds < a.wallSeconds ? b : a));
   return {
@@ -91,11 +108,45 @@ function summarise(results: { wallMs: number; result: GenerateResult }[], runtim
     firstJob: first,
     warmJob: best,
     warmJobHadNoLoad: warm.every((w) => w.loadSeconds === 0),
-    peakRssMiB: process.resourceUsage().maxRSS / 1024,
+    peakRssMiB,
   };
 }
 
-function render(r: ReturnType<typeof summarise> & { previews: string }): string {
+async function runBaselineChild(model: string, o: { steps: number; width?: number; height?: number; threads: number; batch: number }, io: Io): Promise<BaselineReport> {
+  const argv = [process.argv[1], 'bench-baseline', '--model', model, '--steps', String(o.steps), '--threads', String(o.threads), '--batch', String(o.batch)];
+  if (o.width) argv.push('--width', String(o.width));
+  if (o.height) argv.push('--height', String(o.height));
+  io.stderr.write(`baseline: raw onnxruntime in a child process (${o.steps} UNet steps, 2 VAE decodes)...\n`);
+  const child = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  if (code !== 0) throw new Error(`the baseline run failed (exit ${code})`);
+  return JSON.parse(out.trim().split('\n').pop()!) as BaselineReport;
+}
+
+/** The engine's warm job against raw onnxruntime: warm figures (the first raw run is its warm-up). */
+function withRatios(job: JobFigures, b: BaselineReport) {
+  const mean = (xs: number[]) => xs.reduce((a, x) => a + x, 0) / xs.length;
+  const rawStep = mean(b.unet.stepSeconds.slice(1));
+  const rawVae = mean(b.vaeDecode.runSeconds.slice(1));
+  // A raw image: the engine's text encoder time (tiny either way) + its steps at the raw step time + the raw decode.
+  const rawImage = job.textEncoderSeconds + job.unetStepSeconds.count * rawStep + rawVae;
+  const engineImage = job.wallSeconds;
+  return {
+    ...b,
+    rawUnetStepSeconds: rawStep,
+    rawVaeDecodeSeconds: rawVae,
+    rawImageSeconds: rawImage,
+    ratios: {
+      unetStep: job.unetStepSeconds.mean / rawStep,
+      vaeDecode: job.vaeDecodeSeconds / rawVae,
+      image: engineImage / rawImage,
+    },
+  };
+}
+
+function render(r: ReturnType<typeof summarise> & { previews: string; mode: string; graphs: Record<string, string[]>; baseline?: ReturnType<typeof withRatios> }): string {
   const f = (s: number) => s.toFixed(3);
   const pct = (x: number) => `${(x * 100).toFixed(2)} %`;
   const line = (name: string, j: JobFigures) =>
@@ -106,5 +157,17 @@ function render(r: ReturnType<typeof summarise> & { previews: string }): string 
     line('first job', r.firstJob) +
     line('warm job', r.warmJob) +
     `warm job loaded nothing: ${r.warmJobHadNoLoad ? 'yes' : 'NO'}\n` +
-    `peak RSS ${r.peakRssMiB.toFixed(0)} MiB\n`;
+    `peak RSS ${r.peakRssMiB.toFixed(0)} MiB\n` +
+    `mode: ${r.mode}; graphs: ${Object.entries(r.graphs).map(([c, n]) => `${c}: ${n.length ? n.join(', ') : 'as exported'}`).join('; ') || 'none'}\n` +
+    (r.baseline ? renderBaseline(r.baseline) : '');
+}
+
+function renderBaseline(b: ReturnType<typeof withRatios>): string {
+  const f = (s: number) => s.toFixed(3);
+  return `raw onnxruntime (default options, ${b.threads || 'default'} threads): UNet create ${f(b.unet.createSeconds)} s, ` +
+    `steps (batch ${b.unet.batch}) ${b.unet.stepSeconds.map(f).join(', ')} s; VAE decode create ${f(b.vaeDecode.createSeconds)} s, ` +
+    `runs ${b.vaeDecode.runSeconds.map(f).join(', ')} s; peak RSS ${b.peakRssMiB.toFixed(0)} MiB\n` +
+    `engine / raw (warm): UNet step ${b.ratios.unetStep.toFixed(2)}, VAE decode ${b.ratios.vaeDecode.toFixed(2)}, ` +
+    `whole image ${b.ratios.image.toFixed(2)} (raw image = ${f(b.rawImageSeconds)} s); ` +
+    `engine UNet vs raw on the same inputs: max relative error ${b.unetRelativeError.toExponential(2)}\n`;
 }

@@ -16,11 +16,12 @@ const USAGE = `course-illustrator ${VERSION}: Stable Diffusion v1.5 on onnxrunti
   course-illustrator generate --model DIR --prompt TEXT [--negative-prompt TEXT] [--seed N]
       [--steps N] [--guidance F] [--width N] [--height N] [--scheduler NAME] [--batch N]
       [--prompt-weighting on|off] [--out FILE.png | --out-dir DIR] [--overwrite] [--threads N]
-      [--provider cpu|webgpu|cuda|dml|coreml] [--low-memory] [--save-latents FILE.npy] [--domain medical]
+      [--provider cpu|webgpu|cuda|dml|coreml] [--low-memory | --keep-sessions] [--save-latents FILE.npy] [--domain medical]
   course-illustrator tokenize --model DIR [--prompt-weighting on|off] TEXT
   course-illustrator info PATH            (a model folder or a PNG)
   course-illustrator models list | pull <id-or-repo[@revision]> | verify <id> | remove <id>
   course-illustrator bench --model DIR [--steps N] [--width N] [--height N] [--threads N] [--provider NAME]
+                           [--baseline] [--fast] [--low-memory | --keep-sessions]
                            [--preview-every N [--preview-decoder TAESD_DIR]]
   course-illustrator serve               (JSON-RPC over stdio, used by the VS Code extension)
 `;
@@ -44,6 +45,10 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
       case 'bench': {
         const { runBench } = await import('./bench');
         return await runBench(rest, io);
+      }
+      case 'bench-baseline': {
+        const { runBaseline } = await import('./benchBaseline');
+        return await runBaseline(rest, io);
       }
       case undefined:
       case 'help':
@@ -71,8 +76,13 @@ export function engineFromArgs(args: ParsedArgs): Engine {
     throw badInput(`--provider must be one of ${PROVIDER_NAMES.join(', ')}, got "${provider}".`);
   }
   const threads = numberArg(args, 'threads', true);
-  if (threads !== undefined && threads < 1) throw badInput(`--threads must be 1 or more, got ${threads}.`);
-  return new Engine({ provider: provider as ProviderName | undefined, threads, lowMemory: args.flags.has('low-memory') });
+  if (threads !== undefined && (threads < 1 || threads > 1024)) throw badInput(`--threads must be from 1 to 1024, got ${threads}.`);
+  return new Engine({
+    provider: provider as ProviderName | undefined,
+    threads,
+    lowMemory: args.flags.has('low-memory'),
+    keepSessions: args.flags.has('keep-sessions') ? true : undefined,
+  });
 }
 
 function requireModel(args: ParsedArgs): string {
@@ -85,7 +95,7 @@ async function generateCommand(argv: string[], io: Io): Promise<number> {
   const args = parseArgs(argv, {
     values: ['model', 'prompt', 'negative-prompt', 'seed', 'steps', 'guidance', 'width', 'height', 'scheduler', 'batch',
       'prompt-weighting', 'out', 'out-dir', 'save-latents', 'domain', 'preview-every', ...RUNTIME_VALUES],
-    flags: ['low-memory', 'overwrite'],
+    flags: ['low-memory', 'keep-sessions', 'overwrite'],
   }, 'generate');
   const model = requireModel(args);
   const prompt = args.values.get('prompt');

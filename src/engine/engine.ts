@@ -2,6 +2,7 @@
 // and the tests all drive this class, so there is one code path.
 
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import {
   EngineOptions, GenerateParams, GenerateResult, InfoResult, ProgressEvent, ProviderName,
@@ -50,6 +51,9 @@ export class Engine {
       provider: chosen.provider as ProviderName,
       threads: options.threads ?? physicalCoreCount(),
       lowMemory: options.lowMemory ?? false,
+      // On a GPU the weights live in its memory; on the CPU, machines of 32 GB and more have
+      // room for every session (about 5 GB for SD v1.5) and skip re-creating them.
+      keepSessions: !options.lowMemory && (options.keepSessions ?? (chosen.provider !== 'cpu' || os.totalmem() >= 32 * 2 ** 30)),
     };
   }
 
@@ -158,6 +162,11 @@ export class Engine {
       provider: this.runtime.provider,
       threads: this.runtime.threads,
     };
+  }
+
+  /** How the loaded model's graphs were rewritten before onnxruntime got them, per component. */
+  graphNotes(): Record<string, string[]> {
+    return Object.fromEntries(this.model?.notes ?? []);
   }
 
   /** Creates every session now, so the first job pays no load time (used by the benchmark). */

@@ -23,7 +23,7 @@ describe('CLI bench', function () {
   it('reports stage times, the overhead ratio, warm reuse and peak RSS, with TAESD previews counted', async () => {
     const taesd = await writeTinyTaesd(path.join(tmp, 'taesd'));
     const r = await runCli(['bench', '--model', model, '--steps', '3', '--scheduler', 'euler', '--width', '64', '--height', '64', '--threads', '1',
-      '--preview-every', '1', '--preview-decoder', taesd, '--json']);
+      '--preview-every', '1', '--preview-decoder', taesd, '--keep-sessions', '--json']);
     assert.strictEqual(r.code, 0, r.stderr);
     const report = JSON.parse(r.stdout);
     assert.strictEqual(report.previews, 'every 1 steps, decoded by the preview decoder');

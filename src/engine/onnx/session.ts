@@ -5,7 +5,8 @@ import { promises as fs, readFileSync } from 'fs';
 import * as ort from 'onnxruntime-node';
 import type { ProviderName } from '../../core/protocol';
 import { EngineError } from '../errors';
-import { PROVIDER_HINT, PROVIDER_LABEL, resolveProvider, sessionOptions } from './backend';
+import { PROVIDER_HINT, PROVIDER_LABEL, ResolvedProvider, resolveProvider, sessionOptions } from './backend';
+import { PreparedGraph, prepareGraph } from './graph/prepareGraph';
 
 /** An input or output as the model declares it. dims: numbers are fixed, strings symbolic ("batch"), '?' unknown. */
 export interface IoInfo {
@@ -23,6 +24,8 @@ export interface ModelSessionOptions {
   label: string;
   /** Only reading the metadata (`info`): skip graph optimisation, which is slow for a full UNet. */
   inspectOnly?: boolean;
+  /** False: run the file's graph as it is, without the rewrites of graph/prepareGraph. */
+  rewrite?: boolean;
 }
 
 /** Providers that failed to start in this process, with the warning given then. */
@@ -43,6 +46,8 @@ export class ModelSession {
     readonly provider: ProviderName,
     /** Set when the requested provider could not be used (then provider is 'cpu'). */
     readonly warning: string | undefined,
+    /** How the graph was rewritten before onnxruntime got it (empty: run as the file has it). */
+    readonly notes: string[],
   ) {
     this.session = session;
     this.inputs = describe(session.inputMetadata, session.inputNames);
@@ -65,8 +70,7 @@ export class ModelSession {
       warning = providerFailures.get(resolved.provider);
     } else {
       try {
-        const s = await ort.InferenceSession.create(file, sessionOptions(resolved, opts.threads, opts.label, !opts.inspectOnly));
-        return new ModelSession(file, opts.label, s, resolved.provider, warning);
+        return await ModelSession.open(file, resolved, opts, warning);
       } catch (err) {
         if (resolved.provider === 'cpu' || isFileProblem(err)) throw loadError(file, size, err);
         // The provider exists but would not start (no adapter, driver, library): the CPU always can.
@@ -78,11 +82,29 @@ export class ModelSession {
       }
     }
     try {
-      const s = await ort.InferenceSession.create(file, sessionOptions({ executionProviders: ['cpu'] }, opts.threads, opts.label, !opts.inspectOnly));
-      return new ModelSession(file, opts.label, s, 'cpu', warning);
+      return await ModelSession.open(file, { provider: 'cpu', executionProviders: ['cpu'] }, opts, warning);
     } catch (err) {
       throw loadError(file, size, err);
     }
+  }
+
+  /** A session on `resolved`, from the rewritten graph when there is one, else from the file. */
+  private static async open(file: string, resolved: ResolvedProvider, opts: ModelSessionOptions, warning: string | undefined): Promise<ModelSession> {
+    const options = sessionOptions(resolved, opts.threads, opts.label, { optimize: !opts.inspectOnly });
+    let prepared: PreparedGraph | undefined;
+    if (!opts.inspectOnly && opts.rewrite !== false) prepared = await prepareGraph(file, resolved.provider).catch(() => undefined);
+    if (prepared) {
+      try {
+        const extra = { ...(options.extra as Record<string, string>), 'session.model_external_initializers_file_folder_path': prepared.externalDataFolder };
+        const s = await ort.InferenceSession.create(prepared.bytes, { ...options, extra });
+        return new ModelSession(file, opts.label, s, resolved.provider, warning, prepared.notes);
+      } catch {
+        // A rewrite this onnxruntime refuses costs only speed: the file's own graph still runs, and
+        // if the file itself is broken, loading it gives the error that says how.
+      }
+    }
+    const s = await ort.InferenceSession.create(file, options);
+    return new ModelSession(file, opts.label, s, resolved.provider, warning, []);
   }
 
   input(name: string): IoInfo | undefined {

@@ -1,5 +1,13 @@
-// One model folder with its tokenizer and ONNX sessions. Sessions are created once and kept
-// warm between jobs; in low-memory mode each is created for its stage and released after it.
+// One model folder with its tokenizer and ONNX sessions.
+//
+// Memory: on the CPU, one model session is alive at a time (unless keepSessions). At full size the UNet's weights alone are 3.4 GB
+// and the VAE decoder needs about 1.2 GB of activations for a 512x512 image, so keeping both
+// would put a school laptop over its memory; a session is released when another stage needs
+// its own, and the VAE decoder goes right after each decode. The weights are mapped from the
+// model's files, so the OS page cache keeps them and a released UNet comes back in about 2 s.
+// Low-memory mode releases every session right after its stage, denoises all images of a batch
+// before decoding them (one UNet load per job) and runs the two halves of classifier-free
+// guidance as two batch-1 UNet calls (bit for bit the same output, fewer activations).
 
 import * as crypto from 'crypto';
 import * as fs from 'fs';
@@ -14,6 +22,8 @@ export interface RuntimeOptions {
   provider: ProviderName;
   threads: number;
   lowMemory: boolean;
+  /** Keep every session between stages and jobs (GPU providers; more memory on the CPU). */
+  keepSessions?: boolean;
 }
 
 export type Component = 'textEncoder' | 'unet' | 'vaeDecoder';
@@ -25,6 +35,8 @@ export class LoadedModel {
   private hash: string | undefined | null = null;
   private readonly warned = new Set<string>();
   private pending: string[] = [];
+  /** How each component's graph was rewritten (graph/prepareGraph), for the benchmark. */
+  readonly notes = new Map<Component, string[]>();
 
   private constructor(
     readonly folder: ModelFolder,
@@ -53,6 +65,7 @@ export class LoadedModel {
 
   /** Runs `fn` with the component's session, creating it if needed; returns the load time too. */
   async use<T>(component: Component, fn: (s: ModelSession) => Promise<T>): Promise<{ value: T; loadMs: number }> {
+    if (!this.runtime.keepSessions) for (const other of [...this.sessions.keys()]) if (other !== component) await this.release(other);
     let session = this.sessions.get(component);
     let loadMs = 0;
     if (!session) {
@@ -64,18 +77,24 @@ export class LoadedModel {
     try {
       return { value: await fn(session), loadMs };
     } finally {
-      if (this.runtime.lowMemory) await this.release(component);
+      // The VAE decoder's arena keeps the decode's activations (about 1.2 GB at 512x512) until
+      // the session goes; it comes back in a fraction of a second.
+      if (this.runtime.lowMemory || (component === 'vaeDecoder' && !this.runtime.keepSessions)) await this.release(component);
     }
   }
 
-  /** Ensures all sessions exist (warm-up); a no-op in low-memory mode. */
+  /** Creates the sessions a job will find alive: all with keepSessions, else the first stage's (none in low-memory mode). */
   async warm(): Promise<number> {
     if (this.runtime.lowMemory) return 0;
+    const stages: Component[] = this.runtime.keepSessions ? ['textEncoder', 'unet', 'vaeDecoder'] : ['textEncoder'];
     let ms = 0;
-    for (const c of ['textEncoder', 'unet', 'vaeDecoder'] as Component[]) {
-      ms += (await this.use(c, async () => undefined)).loadMs;
-    }
+    for (const c of stages) ms += (await this.use(c, async () => undefined)).loadMs;
     return ms;
+  }
+
+  /** The component whose session is alive now, if any (tests and the benchmark). */
+  get alive(): Component[] {
+    return [...this.sessions.keys()];
   }
 
   get sessionRunMs(): number {
@@ -110,6 +129,7 @@ export class LoadedModel {
       threads: this.runtime.threads,
       label: component,
     });
+    this.notes.set(component, session.notes);
     // E.g. "WebGPU could not start (no adapter); using the CPU": said once per model, not per job.
     if (session.warning && !this.warned.has(session.warning)) {
       this.warned.add(session.warning);

@@ -80,61 +80,70 @@ export async function txt2img(model: LoadedModel, job: JobSpec, hooks: JobHooks)
     const decodeEstimate = { ms: 0 };
     const latentsOut: Float32Array[] = [];
 
-    await model.use('unet', async (session) => {
-      const unet = new UnetRunner(session, hooks.warn);
-      [condEmb, uncondEmb] = fitSequence(unet, condEmb, uncondEmb, hooks.warn);
+    // Each image is denoised, then decoded before the next one starts, so results come one by
+    // one; in low-memory mode all are denoised first, so the UNet is loaded once.
+    let sequenceChecked = false;
+    const denoise = (index: number) => model.use('unet', async (session) => {
+      const unet = new UnetRunner(session, hooks.warn, model.lowMemory);
+      if (!sequenceChecked) {
+        [condEmb, uncondEmb] = fitSequence(unet, condEmb, uncondEmb, hooks.warn);
+        sequenceChecked = true;
+      }
       const timeCondDim = unet.timeCondDim;
       // LCM-distilled UNets embed the guidance instead of running two branches.
       const useCfg = job.guidance > 1 && timeCondDim === undefined;
       const timeCond = timeCondDim !== undefined ? guidanceEmbedding(job.guidance, timeCondDim) : undefined;
       const channels = unet.latentChannels;
       const dims: [number, number, number] = [channels, latentH, latentW];
-      for (let index = 0; index < job.seeds.length; index++) {
-        const seed = job.seeds[index];
-        const scheduler = createScheduler(job.scheduler, model.folder.schedulerConfig);
-        scheduler.setTimesteps(job.steps);
-        const timesteps = scheduler.timesteps;
-        total.steps = timesteps.length;
-        const generator = new TorchGenerator(seed);
-        let latents = generator.randn(channels * latentH * latentW);
-        const sigma = Math.fround(scheduler.initNoiseSigma);
-        if (sigma !== 1) for (let i = 0; i < latents.length; i++) latents[i] = latents[i] * sigma;
-        for (let k = 0; k < timesteps.length; k++) {
-          checkCancel();
-          const s0 = performance.now();
-          const t = timesteps[k];
-          const scaled = scheduler.scaleModelInput(latents, t);
-          const noise = await unet.predict({
-            latents: scaled, dims, timestep: t, cond: condEmb, uncond: useCfg ? uncondEmb : undefined,
-            guidance: job.guidance, timeCond,
-          });
-          const out = scheduler.step(noise, t, latents, generator);
-          latents = out.prevSample;
-          const stepMs = performance.now() - s0;
-          timings.unetStepMs.push(stepMs);
-          const done = index * timesteps.length + k + 1;
-          const all = job.seeds.length * timesteps.length;
-          const avg = timings.unetStepMs.reduce((a, b) => a + b, 0) / timings.unetStepMs.length;
-          const imagesLeft = job.seeds.length - index;
-          const event: Omit<ProgressEvent, 'jobId'> = {
-            image: index, images: job.seeds.length, step: k + 1, total: timesteps.length,
-            elapsedMs: performance.now() - t0,
-            etaMs: avg * (all - done) + decodeEstimate.ms * imagesLeft,
-            stage: 'denoise',
-          };
-          if (job.previewEvery > 0 && ((k + 1) % job.previewEvery === 0 || k + 1 === timesteps.length)) {
-            event.preview = await (hooks.preview ?? previewPng)(out.predOriginalSample ?? latents, latentH, latentW);
-          }
-          hooks.progress(event);
+      const seed = job.seeds[index];
+      const scheduler = createScheduler(job.scheduler, model.folder.schedulerConfig);
+      scheduler.setTimesteps(job.steps);
+      const timesteps = scheduler.timesteps;
+      total.steps = timesteps.length;
+      const generator = new TorchGenerator(seed);
+      let latents = generator.randn(channels * latentH * latentW);
+      const sigma = Math.fround(scheduler.initNoiseSigma);
+      if (sigma !== 1) for (let i = 0; i < latents.length; i++) latents[i] = latents[i] * sigma;
+      for (let k = 0; k < timesteps.length; k++) {
+        checkCancel();
+        const s0 = performance.now();
+        const t = timesteps[k];
+        const scaled = scheduler.scaleModelInput(latents, t);
+        const noise = await unet.predict({
+          latents: scaled, dims, timestep: t, cond: condEmb, uncond: useCfg ? uncondEmb : undefined,
+          guidance: job.guidance, timeCond,
+        });
+        const out = scheduler.step(noise, t, latents, generator);
+        latents = out.prevSample;
+        const stepMs = performance.now() - s0;
+        timings.unetStepMs.push(stepMs);
+        const done = index * timesteps.length + k + 1;
+        const all = job.seeds.length * timesteps.length;
+        const avg = timings.unetStepMs.reduce((a, b) => a + b, 0) / timings.unetStepMs.length;
+        const imagesLeft = job.seeds.length - index;
+        const event: Omit<ProgressEvent, 'jobId'> = {
+          image: index, images: job.seeds.length, step: k + 1, total: timesteps.length,
+          elapsedMs: performance.now() - t0,
+          etaMs: avg * (all - done) + decodeEstimate.ms * imagesLeft,
+          stage: 'denoise',
+        };
+        if (job.previewEvery > 0 && ((k + 1) % job.previewEvery === 0 || k + 1 === timesteps.length)) {
+          event.preview = await (hooks.preview ?? previewPng)(out.predOriginalSample ?? latents, latentH, latentW);
         }
-        latentsOut.push(latents);
-        if (model.lowMemory) continue; // decode after the UNet is released
-        decodeEstimate.ms = await decodeAndSave(index);
+        hooks.progress(event);
       }
-    }).then((r) => { timings.loadMs += r.loadMs; });
-    model.drainWarnings().forEach(hooks.warn);
+      latentsOut[index] = latents;
+    }).then((r) => { timings.loadMs += r.loadMs; model.drainWarnings().forEach(hooks.warn); });
 
-    if (model.lowMemory) for (let i = 0; i < latentsOut.length; i++) await decodeAndSave(i);
+    if (model.lowMemory) {
+      for (let i = 0; i < job.seeds.length; i++) await denoise(i);
+      for (let i = 0; i < job.seeds.length; i++) await decodeAndSave(i);
+    } else {
+      for (let i = 0; i < job.seeds.length; i++) {
+        await denoise(i);
+        decodeEstimate.ms = await decodeAndSave(i);
+      }
+    }
 
     if (job.saveLatents) {
       const all = new Float32Array(latentsOut.reduce((n, l) => n + l.length, 0));

@@ -14,7 +14,12 @@ export class UnetRunner {
   private readonly output: string;
   private warnedIntTimestep = false;
 
-  constructor(private readonly session: ModelSession, private readonly warn: (m: string) => void) {
+  constructor(
+    private readonly session: ModelSession,
+    private readonly warn: (m: string) => void,
+    /** Run the two halves of classifier-free guidance as two calls (low-memory mode). */
+    private readonly splitBatch = false,
+  ) {
     const byName = (n: string) => session.inputs.find((i) => i.name === n);
     const byRank = (r: number[]) => session.inputs.find((i) => r.includes(i.dims.length));
     const sample = byName('sample') ?? byRank([4]);
@@ -56,35 +61,22 @@ export class UnetRunner {
     guidance: number;
     timeCond?: Float32Array;
   }): Promise<Float32Array> {
-    const { latents, dims, timestep, cond, uncond } = opts;
-    const batch = uncond ? 2 : 1;
+    const { latents, timestep, cond, uncond } = opts;
     const n = latents.length;
-    const sample = new Float32Array(n * batch);
-    sample.set(latents, 0);
-    if (uncond) sample.set(latents, n);
-    const hidden = new Float32Array(cond.data.length * batch);
-    if (uncond) {
-      hidden.set(uncond.data, 0);
-      hidden.set(cond.data, uncond.data.length);
-    } else {
-      hidden.set(cond.data, 0);
-    }
     if (!this.warnedIntTimestep && this.timestep.type.startsWith('int') && !Number.isInteger(timestep)) {
       this.warnedIntTimestep = true;
       this.warn(`This UNet takes integer timesteps, so this scheduler's fractional timesteps (e.g. ${timestep}) are rounded down, ` +
         `as diffusers' ONNX pipeline does; results differ slightly from a float-timestep export.`);
     }
-    const feeds: Record<string, import('onnxruntime-node').Tensor> = {
-      [this.sample.name]: floatTensor(this.sample.type, sample, [batch, ...dims]),
-      [this.timestep.name]: this.timestepTensor(timestep, batch),
-      [this.hidden.name]: floatTensor(this.hidden.type, hidden, [batch, cond.seq, cond.hidden]),
-    };
-    if (this.timeCond && opts.timeCond) {
-      const tc = new Float32Array(opts.timeCond.length * batch);
-      for (let b = 0; b < batch; b++) tc.set(opts.timeCond, b * opts.timeCond.length);
-      feeds[this.timeCond.name] = floatTensor(this.timeCond.type, tc, [batch, opts.timeCond.length]);
+    let out: Float32Array;
+    if (uncond && this.splitBatch) {
+      // Two batch-1 calls give bit for bit the rows of one batch-2 call (measured on SD v1.5's UNet).
+      out = new Float32Array(2 * n);
+      out.set((await this.run(opts, [uncond])).subarray(0, n), 0);
+      out.set((await this.run(opts, [cond])).subarray(0, n), n);
+    } else {
+      out = await this.run(opts, uncond ? [uncond, cond] : [cond]);
     }
-    const out = toFloat32((await this.session.run(feeds))[this.output]);
     if (!uncond) return out.length === n ? out : out.slice(0, n);
     // noise_pred_uncond + guidance * (noise_pred_text - noise_pred_uncond), each op rounded to float32 as torch does.
     const g = Math.fround(opts.guidance);
@@ -95,6 +87,33 @@ export class UnetRunner {
       result[i] = u + Math.fround(g * diff);
     }
     return result;
+  }
+
+  /** One UNet call: the latents once per entry of `texts`, batched in that order. */
+  private async run(
+    opts: { latents: Float32Array; dims: [number, number, number]; timestep: number; timeCond?: Float32Array },
+    texts: Embeddings[],
+  ): Promise<Float32Array> {
+    const { latents, dims, timestep } = opts;
+    const batch = texts.length;
+    const n = latents.length;
+    const sample = new Float32Array(n * batch);
+    const hidden = new Float32Array(texts[0].data.length * batch);
+    texts.forEach((t, b) => {
+      sample.set(latents, b * n);
+      hidden.set(t.data, b * t.data.length);
+    });
+    const feeds: Record<string, import('onnxruntime-node').Tensor> = {
+      [this.sample.name]: floatTensor(this.sample.type, sample, [batch, ...dims]),
+      [this.timestep.name]: this.timestepTensor(timestep, batch),
+      [this.hidden.name]: floatTensor(this.hidden.type, hidden, [batch, texts[0].seq, texts[0].hidden]),
+    };
+    if (this.timeCond && opts.timeCond) {
+      const tc = new Float32Array(opts.timeCond.length * batch);
+      for (let b = 0; b < batch; b++) tc.set(opts.timeCond, b * opts.timeCond.length);
+      feeds[this.timeCond.name] = floatTensor(this.timeCond.type, tc, [batch, opts.timeCond.length]);
+    }
+    return toFloat32((await this.session.run(feeds))[this.output]);
   }
 
   private timestepTensor(t: number, batch: number) {

@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import * as os from 'node:os';
 import * as ort from 'onnxruntime-node';
-import { linuxPhysicalCores, physicalCoreCount, resolveProvider, sessionOptions } from '../../../src/engine/onnx/backend';
+import { linuxPhysicalCores, physicalCoreCount, resolveProvider, sessionOptions, threadsFor } from '../../../src/engine/onnx/backend';
 
 describe('onnx backend', () => {
   it('uses the CPU when asked, without a warning', () => {
@@ -48,10 +48,25 @@ describe('onnx backend', () => {
     assert.ok(Number.isInteger(n) && n >= 1 && n <= os.availableParallelism());
   });
 
-  it('builds session options: threads, full optimisation, no spin-waiting', () => {
+  it('gives every vCPU of a small VM a thread, and physical cores on larger machines', () => {
+    // A 2-vCPU VM whose cpuinfo shows one core with two siblings.
+    assert.equal(threadsFor({ usable: 2, cores: 1, arm: false }), 2);
+    assert.equal(threadsFor({ usable: 4, cores: 2, arm: false }), 4);
+    assert.equal(threadsFor({ usable: 16, cores: 8, arm: false }), 8);
+    assert.equal(threadsFor({ usable: 16, arm: false }), 8);
+    assert.equal(threadsFor({ usable: 10, arm: true }), 10);
+    assert.equal(threadsFor({ usable: 64, cores: 32, arm: false, quota: 2 }), 2);
+    assert.equal(threadsFor({ usable: 2, cores: 1, arm: false, quota: 1 }), 1);
+  });
+
+  it('builds session options: threads, no spin-waiting, no memory-pattern planner; CPU graphs at "extended"', () => {
     const o = sessionOptions({ executionProviders: ['cpu'] }, 3, 'unet');
     assert.equal(o.intraOpNumThreads, 3);
-    assert.equal(o.graphOptimizationLevel, 'all');
+    assert.equal(o.graphOptimizationLevel, 'extended');
+    assert.equal(o.enableMemPattern, false);
+    assert.equal(o.enableCpuMemArena, true);
+    assert.equal(sessionOptions({ executionProviders: ['cpu'] }, 3, 'unet', { optimize: false }).graphOptimizationLevel, 'disabled');
+    assert.equal(sessionOptions({ executionProviders: ['webgpu', 'cpu'] }, 3, 'unet').graphOptimizationLevel, 'all');
     assert.deepEqual(o.executionProviders, ['cpu']);
     assert.equal((o.extra as Record<string, string>)['session.intra_op.allow_spinning'], '0');
     assert.equal(sessionOptions({ executionProviders: ['cpu'] }, 0, 'x').intraOpNumThreads, physicalCoreCount());

@@ -1,0 +1,135 @@
+// `bench --baseline`: the same UNet and VAE decoder run by raw onnxruntime with its default
+// session options on the model's own files, in a child process of its own (so its memory does not
+// count against the engine's peak), then one step of the engine's own UNet session on the same
+// inputs, to report how far the engine's rewritten graph is from the original.
+
+import * as ort from 'onnxruntime-node';
+import { ModelSession } from './onnx/session';
+import { readModelFolder } from './model/modelFolder';
+import { numberArg, parseArgs } from './cliArgs';
+import { badInput } from './errors';
+import { floatTensor, toFloat32 } from './pipeline/tensors';
+import type { Io } from './cli';
+
+export interface BaselineReport {
+  threads: number;
+  unet: { createSeconds: number; stepSeconds: number[]; batch: number };
+  vaeDecode: { createSeconds: number; runSeconds: number[] };
+  peakRssMiB: number;
+  /** max |engine - raw| / max |raw| over one UNet output on the same inputs. */
+  unetRelativeError: number;
+}
+
+export async function runBaseline(argv: string[], io: Io): Promise<number> {
+  const args = parseArgs(argv, { values: ['model', 'steps', 'width', 'height', 'threads', 'batch'], flags: [] }, 'bench-baseline');
+  const dir = args.values.get('model');
+  if (!dir) throw badInput('--model DIR is required.');
+  const folder = await readModelFolder(dir);
+  const factor = folder.vaeScaleFactor;
+  const width = numberArg(args, 'width', true) ?? folder.sampleSize * factor;
+  const height = numberArg(args, 'height', true) ?? folder.sampleSize * factor;
+  const steps = Math.max(2, numberArg(args, 'steps', true) ?? 3);
+  const threads = numberArg(args, 'threads', true) ?? 0;
+  const batch = numberArg(args, 'batch', true) ?? 2;
+  const h = height / factor;
+  const w = width / factor;
+  // Raw onnxruntime: its defaults, with only the thread count made equal to the engine's.
+  const rawOptions: ort.InferenceSession.SessionOptions = { executionProviders: ['cpu'], ...(threads > 0 ? { intraOpNumThreads: threads } : {}) };
+
+  const unetFile = folder.unet;
+  let t = performance.now();
+  const unet = await ort.InferenceSession.create(unetFile, rawOptions);
+  const unetCreate = seconds(t);
+  const probe = await ModelSession.create(unetFile, { provider: 'cpu', threads, label: 'unet', rewrite: false, inspectOnly: true });
+  const feeds = unetFeeds(probe, batch, h, w);
+  await probe.dispose();
+  const stepSeconds: number[] = [];
+  let rawOut: Float32Array | undefined;
+  for (let i = 0; i < steps; i++) {
+    t = performance.now();
+    const out = await unet.run(feeds);
+    stepSeconds.push(seconds(t));
+    rawOut = toFloat32(out[unet.outputNames[0]]);
+  }
+  await unet.release();
+
+  t = performance.now();
+  const vae = await ort.InferenceSession.create(folder.vaeDecoder, rawOptions);
+  const vaeCreate = seconds(t);
+  const vaeInput = vae.inputNames.includes('latent_sample') ? 'latent_sample' : vae.inputNames[0];
+  const declared = vae.inputMetadata.find((m) => m.name === vaeInput);
+  const channelsDim = declared?.isTensor ? declared.shape[1] : undefined;
+  const channels = typeof channelsDim === 'number' && channelsDim > 0 ? channelsDim : 4;
+  const latents = noise(channels * h * w, 7);
+  const runSeconds: number[] = [];
+  for (let i = 0; i < 2; i++) {
+    t = performance.now();
+    await vae.run({ [vaeInput]: new ort.Tensor('float32', latents, [1, channels, h, w]) });
+    runSeconds.push(seconds(t));
+  }
+  await vae.release();
+
+  // The engine's session (rewritten graph, engine options) on the same inputs.
+  const engineUnet = await ModelSession.create(unetFile, { provider: 'cpu', threads, label: 'unet' });
+  const mine = toFloat32((await engineUnet.run(feeds))[engineUnet.outputs[0].name]);
+  await engineUnet.dispose();
+
+  const report: BaselineReport = {
+    threads,
+    unet: { createSeconds: unetCreate, stepSeconds, batch },
+    vaeDecode: { createSeconds: vaeCreate, runSeconds },
+    peakRssMiB: process.resourceUsage().maxRSS / 1024,
+    unetRelativeError: relativeError(mine, rawOut!),
+  };
+  io.stdout.write(JSON.stringify(report) + '\n');
+  return 0;
+}
+
+function unetFeeds(s: ModelSession, batch: number, h: number, w: number): Record<string, ort.Tensor> {
+  const feeds: Record<string, ort.Tensor> = {};
+  const type = (t: string) => t as Parameters<typeof floatTensor>[0];
+  const fixed = (d: number | string | undefined, or: number) => (typeof d === 'number' && d > 0 ? d : or);
+  for (const io of s.inputs) {
+    if (io.dims.length === 4) {
+      const c = fixed(io.dims[1], 4);
+      feeds[io.name] = floatTensor(type(io.type), noise(batch * c * h * w, 1), [batch, c, h, w]);
+    }
+    else if (io.dims.length === 3) {
+      const hidden = fixed(io.dims[2], 768);
+      feeds[io.name] = floatTensor(type(io.type), noise(batch * 77 * hidden, 2), [batch, 77, hidden]);
+    } else if (io.dims.length === 2) {
+      const width = fixed(io.dims[1], 256);
+      feeds[io.name] = floatTensor(type(io.type), noise(batch * width, 3), [batch, width]);
+    } else {
+      // The timestep: a scalar or one per batch entry.
+      const dims = io.dims.length === 0 ? [] : [fixed(io.dims[0], batch)];
+      feeds[io.name] = floatTensor(type(io.type), new Float32Array(dims[0] ?? 1).fill(500), dims);
+    }
+  }
+  return feeds;
+}
+
+/** Deterministic values in [-1, 1): the figures need equal inputs, not torch's noise. */
+function noise(n: number, seed: number): Float32Array {
+  const a = new Float32Array(n);
+  let s = seed;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    a[i] = (s / 2 ** 32) * 2 - 1;
+  }
+  return a;
+}
+
+function relativeError(a: Float32Array, b: Float32Array): number {
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < b.length; i++) {
+    diff = Math.max(diff, Math.abs(a[i] - b[i]));
+    scale = Math.max(scale, Math.abs(b[i]));
+  }
+  return scale > 0 ? diff / scale : diff;
+}
+
+function seconds(t0: number): number {
+  return (performance.now() - t0) / 1000;
+}
