@@ -208,7 +208,9 @@ async function requestOnce(url: URL, headers: Record<string, string>, opts: Http
     );
     req.once('response', (res) => {
       clearTimeout(deadline);
-      // The idle timer now watches the body; the reader adds its own per-chunk timer too.
+      // From here the reader's BodyGuard alone watches the body: with the socket's idle timer
+      // racing it, a stall could reach the reader as ECONNRESET instead of "stalled".
+      req.setTimeout(0);
       resolve(res);
     });
     req.once('error', (err) => {
