@@ -2,30 +2,12 @@
 // or broken file list cannot write outside the model folder.
 
 import * as path from 'node:path';
+import { compileGlob } from '../../core/glob';
 import { ModelError, hasUnprintable, printable } from './errors';
 
-/** `*` and `?` stay inside one path segment, `**` spans segments; matched against the whole path. */
-export function globToRegExp(glob: string): RegExp {
-  let re = '';
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i];
-    if (c === '*' && glob[i + 1] === '*') {
-      i++;
-      if (glob[i + 1] === '/') {
-        i++;
-        re += '(?:.*/)?';
-      } else {
-        re += '.*';
-      }
-    } else if (c === '*') re += '[^/]*';
-    else if (c === '?') re += '[^/]';
-    else re += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
-  }
-  return new RegExp(`^${re}$`);
-}
-
+/** Repo file selection with the workspace's glob matcher (no regular expressions, bounded time). */
 export function matchesAny(file: string, globs: readonly string[]): boolean {
-  return globs.some((g) => globToRegExp(g).test(file));
+  return globs.some((g) => compileGlob(g)(file));
 }
 
 /**
