@@ -57,6 +57,11 @@ export interface GenerateParams {
   outFile?: string;
   /** Or a folder where names are made from the prompt and seed. */
   outDir?: string;
+  /**
+   * The image must land inside this folder, compared by real paths (symbolic links resolved)
+   * when it is written: the extension sends the document's workspace folder.
+   */
+  confineTo?: string;
   /** Replace an existing file instead of failing / picking a new name. */
   overwrite?: boolean;
   /** Send a cheap latent preview every N steps (0 or missing: none). */
@@ -284,6 +289,7 @@ export function validateGenerateParams(x: unknown): GenerateParams & { jobId: st
     promptWeighting: optBoolean(x, 'promptWeighting'),
     outFile: optString(x, 'outFile'),
     outDir: optString(x, 'outDir'),
+    confineTo: optString(x, 'confineTo'),
     overwrite: optBoolean(x, 'overwrite'),
     previewEvery: optInteger(x, 'previewEvery', 0, 1e6),
     previewDecoder: optString(x, 'previewDecoder'),

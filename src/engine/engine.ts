@@ -74,8 +74,8 @@ export class Engine {
           if (cancelled()) throw new CancelledError();
           // Before minutes of computing: an output folder that is a symbolic link is refused
           // (writeGeneratedPng checks again when it writes).
-          if (params.outFile) await checkOutputFolder(params.outFile);
-          else if (params.outDir) await checkOutputFolder(path.join(params.outDir, 'image.png'));
+          if (params.outFile) await checkOutputFolder(params.outFile, params.confineTo);
+          else if (params.outDir) await checkOutputFolder(path.join(params.outDir, 'image.png'), params.confineTo);
           const t0 = performance.now();
           const wasLoaded = this.model?.dir === modelDir;
           if (!wasLoaded) {

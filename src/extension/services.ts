@@ -117,6 +117,8 @@ export interface ImageDestination {
   file: vscode.Uri;
   /** Where the rule came from, for messages. */
   source: 'markdown.copyFiles.destination' | 'courseIllustrator.imageFolder';
+  /** The folder the image must stay inside: the workspace folder, or the document's own folder. */
+  root: vscode.Uri;
 }
 
 export interface WrittenImages {

@@ -4,6 +4,7 @@
 import { existsSync, promises as fsp } from 'fs';
 import * as path from 'path';
 import sharp from 'sharp';
+import { isInside } from '../../core/destination';
 import { imageFileName, nextFreeName } from '../../core/fileNames';
 import { writeFileAtomic } from './atomicWrite';
 import { labelStripSvg } from './label';
@@ -26,6 +27,8 @@ export interface WriteGeneratedPngOptions {
   xmp: string;
   /** Visible text drawn in a strip across the bottom, e.g. MEDICAL_LABEL. */
   label?: string;
+  /** The file must stay inside this folder, by real path (see checkOutputFolder). */
+  confineTo?: string;
 }
 
 /** Encodes RGB bytes (plus the optional label strip) as a PNG without metadata. */
@@ -60,22 +63,50 @@ export function addGenerationMetadata(png: Buffer, infotext: string, xmp: string
  * from sending the image elsewhere. A folder given on the command line is refused the same way:
  * name the real folder.
  */
-export async function checkOutputFolder(dest: string): Promise<void> {
+export async function checkOutputFolder(dest: string, confineTo?: string): Promise<void> {
   const dir = path.dirname(path.resolve(dest));
   const st = await fsp.lstat(dir).catch(() => undefined);
-  if (!st?.isSymbolicLink()) return;
-  const target = await fsp.realpath(dir).catch(() => fsp.readlink(dir).catch(() => '?'));
-  throw new OutputError(
-    `The output folder ${dir} is a symbolic link to ${target}; images are not written through symbolic links. ` +
-      'Choose a folder that is not a link (in VS Code: courseIllustrator.imageFolder or markdown.copyFiles.destination).',
-    dir,
-    'ESYMLINK',
-  );
+  if (st?.isSymbolicLink()) {
+    const target = await fsp.realpath(dir).catch(() => fsp.readlink(dir).catch(() => '?'));
+    throw new OutputError(
+      `The output folder ${dir} is a symbolic link to ${target}; images are not written through symbolic links. ` +
+        'Choose a folder that is not a link (in VS Code: courseIllustrator.imageFolder or markdown.copyFiles.destination).',
+      dir,
+      'ESYMLINK',
+    );
+  }
+  if (confineTo === undefined) return;
+  // A link further up the path (a linked folder inside the workspace) is followed here, by
+  // real paths, as the extension did before it asked; this catches a link swapped in meanwhile.
+  const root = await fsp.realpath(confineTo).catch(() => undefined);
+  const real = await realPathOfDeepest(path.resolve(dest));
+  if (!root || !isInside(root, real)) {
+    throw new OutputError(
+      `The image would be written to ${real}, which is outside ${root ?? confineTo} once symbolic links are followed; ` +
+        'nothing was written. Choose a folder inside the workspace that is not reached through a link (courseIllustrator.imageFolder or markdown.copyFiles.destination).',
+      dir,
+      'EOUTSIDE',
+    );
+  }
+}
+
+/** The real path of the deepest part of `p` that exists, with the rest of `p` appended. */
+async function realPathOfDeepest(p: string): Promise<string> {
+  const rest: string[] = [];
+  let cur = p;
+  for (;;) {
+    const real = await fsp.realpath(cur).catch(() => undefined);
+    if (real !== undefined) return path.join(real, ...rest.reverse());
+    const parent = path.dirname(cur);
+    if (parent === cur) return p;
+    rest.push(path.basename(cur));
+    cur = parent;
+  }
 }
 
 /** Encodes, labels and writes the image; returns the absolute path written. */
 export async function writeGeneratedPng(o: WriteGeneratedPngOptions): Promise<string> {
-  await checkOutputFolder(o.dest);
+  await checkOutputFolder(o.dest, o.confineTo);
   const png = addGenerationMetadata(await encodePng(o.rgb, o.width, o.height, o.label), o.infotext, o.xmp);
   return writeFileAtomic(o.dest, png, { overwrite: o.overwrite, what: 'Image' });
 }

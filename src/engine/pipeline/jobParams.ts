@@ -33,6 +33,8 @@ export interface JobSpec {
   promptWeighting: boolean;
   outFile?: string;
   outDir?: string;
+  /** Real-path containment for the written file (GenerateParams.confineTo). */
+  confineTo?: string;
   overwrite: boolean;
   previewEvery: number;
   saveLatents?: string;
@@ -114,6 +116,7 @@ export function resolveJob(p: GenerateParams, model: ModelDefaults): JobSpec {
     promptWeighting: p.promptWeighting ?? true,
     outFile: p.outFile ? path.resolve(p.outFile) : undefined,
     outDir: p.outFile ? undefined : path.resolve(p.outDir ?? '.'),
+    confineTo: p.confineTo ? path.resolve(p.confineTo) : undefined,
     overwrite: p.overwrite ?? false,
     previewEvery: p.previewEvery ?? 0,
     saveLatents: p.saveLatents ? path.resolve(p.saveLatents) : undefined,

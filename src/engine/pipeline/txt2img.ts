@@ -177,6 +177,7 @@ export async function txt2img(model: LoadedModel, job: JobSpec, hooks: JobHooks)
         rgb, width: decoded.value.width, height: decoded.value.height, dest, overwrite: job.overwrite, infotext,
         xmp: buildXmp({ prompt: job.prompt, version: VERSION, statement: labels.statement }),
         label: labels.label,
+        confineTo: job.confineTo,
       });
       written.push(file);
       timings.saveMs += performance.now() - s0;

@@ -95,7 +95,8 @@ export async function generateAndInsert(services: Services, request: GenerationR
       previewEvery: 0,
       domain,
       extraParameters: template ? { Template: template.id } : undefined,
-      ...(jobDir ? { outDir: jobDir.fsPath } : { outFile: dest.file.fsPath }),
+      // The engine checks again, by real path, where it writes into the workspace.
+      ...(jobDir ? { outDir: jobDir.fsPath } : { outFile: dest.file.fsPath, confineTo: dest.root.fsPath }),
     };
     services.log.info(`generate "${prompt}" (${domain}) seed ${seed} ${params.width}x${params.height} ${params.steps} steps${batch > 1 ? ` x${batch}` : ''} -> ${jobDir?.fsPath ?? dest.file.fsPath} (${dest.source})`);
     const started = Date.now();

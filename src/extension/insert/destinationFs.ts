@@ -54,7 +54,12 @@ export async function resolveImageDestination(
     },
   );
   for (const w of dest.warnings ?? []) warnOnce(w);
-  return { folder: documentUri.with({ path: dest.folder }), file: documentUri.with({ path: dest.file }), source: dest.source };
+  return {
+    folder: documentUri.with({ path: dest.folder }),
+    file: documentUri.with({ path: dest.file }),
+    source: dest.source,
+    root: folder?.uri ?? vscode.Uri.joinPath(documentUri, '..'),
+  };
 }
 
 const warned = new Set<string>();

@@ -65,6 +65,7 @@ export class PanelJobs {
       await vscode.workspace.fs.createDirectory(vscode.Uri.file(dest.folder));
       const params = toGenerateParams(settings, model, seed, dest, services.config().previewEvery || 1);
       params.previewDecoder = await previewDecoderPath();
+      params.confineTo = dest.root;
       jobId = `panel-${Date.now().toString(36)}-${view.nextNumber()}`;
       const ok = await this.runJob(jobId, params, settings, dest.document);
       // A cancelled or failed first job leaves no empty folder behind.
@@ -89,14 +90,14 @@ export class PanelJobs {
     }
   }
 
-  private async destination(doc: vscode.Uri | undefined, prompt: string, seed: number): Promise<{ file?: string; folder: string; document?: vscode.Uri }> {
+  private async destination(doc: vscode.Uri | undefined, prompt: string, seed: number): Promise<{ file?: string; folder: string; root: string; document?: vscode.Uri }> {
     if (doc && doc.scheme === 'file') {
       const d = await this.c.services.resolveImageDestination(doc, { prompt, seed });
-      return { file: d.file.fsPath, folder: d.folder.fsPath, document: doc };
+      return { file: d.file.fsPath, folder: d.folder.fsPath, root: d.root.fsPath, document: doc };
     }
     const ws = vscode.workspace.workspaceFolders?.[0];
     if (!ws) throw new Error('Open a folder (or a Markdown file in a folder) first: images are saved next to your course.');
-    return { folder: vscode.Uri.joinPath(ws.uri, 'images').fsPath };
+    return { folder: vscode.Uri.joinPath(ws.uri, 'images').fsPath, root: ws.uri.fsPath };
   }
 
   /** True when the job finished and its images are in the results. */
