@@ -17,7 +17,7 @@ import type { BaselineReport } from './benchBaseline';
 export async function runBench(argv: string[], io: Io): Promise<number> {
   const args = parseArgs(argv, {
     values: ['model', 'steps', 'width', 'height', 'scheduler', 'guidance', 'threads', 'provider', 'runs', 'prompt', 'preview-every', 'preview-decoder'],
-    flags: ['low-memory', 'keep-sessions', 'json', 'baseline', 'fast'],
+    flags: ['low-memory', 'keep-sessions', 'compact', 'json', 'baseline', 'fast'],
   }, 'bench');
   const fast = args.flags.has('fast');
   const model = args.values.get('model');

@@ -16,12 +16,12 @@ const USAGE = `course-illustrator ${VERSION}: Stable Diffusion v1.5 on onnxrunti
   course-illustrator generate --model DIR --prompt TEXT [--negative-prompt TEXT] [--seed N]
       [--steps N] [--guidance F] [--width N] [--height N] [--scheduler NAME] [--batch N]
       [--prompt-weighting on|off] [--out FILE.png | --out-dir DIR] [--overwrite] [--threads N]
-      [--provider cpu|webgpu|cuda|dml|coreml] [--low-memory | --keep-sessions] [--save-latents FILE.npy] [--domain medical]
+      [--provider cpu|webgpu|cuda|dml|coreml] [--low-memory | --keep-sessions] [--compact] [--save-latents FILE.npy] [--domain medical]
   course-illustrator tokenize --model DIR [--prompt-weighting on|off] TEXT
   course-illustrator info PATH            (a model folder or a PNG)
   course-illustrator models list | pull <id-or-repo[@revision]> | verify <id> | remove <id>
   course-illustrator bench --model DIR [--steps N] [--width N] [--height N] [--threads N] [--provider NAME]
-                           [--baseline] [--fast] [--low-memory | --keep-sessions]
+                           [--baseline] [--fast] [--low-memory | --keep-sessions] [--compact]
                            [--preview-every N [--preview-decoder TAESD_DIR]]
   course-illustrator serve               (JSON-RPC over stdio, used by the VS Code extension)
 `;
@@ -82,6 +82,7 @@ export function engineFromArgs(args: ParsedArgs): Engine {
     threads,
     lowMemory: args.flags.has('low-memory'),
     keepSessions: args.flags.has('keep-sessions') ? true : undefined,
+    compact: args.flags.has('compact') ? true : undefined,
   });
 }
 
@@ -95,7 +96,7 @@ async function generateCommand(argv: string[], io: Io): Promise<number> {
   const args = parseArgs(argv, {
     values: ['model', 'prompt', 'negative-prompt', 'seed', 'steps', 'guidance', 'width', 'height', 'scheduler', 'batch',
       'prompt-weighting', 'out', 'out-dir', 'save-latents', 'domain', 'preview-every', ...RUNTIME_VALUES],
-    flags: ['low-memory', 'keep-sessions', 'overwrite'],
+    flags: ['low-memory', 'keep-sessions', 'compact', 'overwrite'],
   }, 'generate');
   const model = requireModel(args);
   const prompt = args.values.get('prompt');

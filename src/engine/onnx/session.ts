@@ -6,6 +6,8 @@ import * as ort from 'onnxruntime-node';
 import type { ProviderName } from '../../core/protocol';
 import { EngineError } from '../errors';
 import { PROVIDER_HINT, PROVIDER_LABEL, ResolvedProvider, resolveProvider, sessionOptions } from './backend';
+import * as path from 'path';
+import { compactGraph } from './graph/compactGraph';
 import { PreparedGraph, prepareGraph } from './graph/prepareGraph';
 
 /** An input or output as the model declares it. dims: numbers are fixed, strings symbolic ("batch"), '?' unknown. */
@@ -26,6 +28,8 @@ export interface ModelSessionOptions {
   inspectOnly?: boolean;
   /** False: run the file's graph as it is, without the rewrites of graph/prepareGraph. */
   rewrite?: boolean;
+  /** The compact variant (8-bit MatMul weights, graph/compactGraph), on the CPU. */
+  compact?: boolean;
 }
 
 /** Providers that failed to start in this process, with the warning given then. */
@@ -92,7 +96,16 @@ export class ModelSession {
   private static async open(file: string, resolved: ResolvedProvider, opts: ModelSessionOptions, warning: string | undefined): Promise<ModelSession> {
     const options = sessionOptions(resolved, opts.threads, opts.label, { optimize: !opts.inspectOnly });
     let prepared: PreparedGraph | undefined;
-    if (!opts.inspectOnly && opts.rewrite !== false) prepared = await prepareGraph(file, resolved.provider).catch(() => undefined);
+    if (!opts.inspectOnly && opts.compact && resolved.provider === 'cpu') {
+      prepared = await compactGraph(file).then(
+        (c) => c && { bytes: c.bytes, externalDataFolder: path.dirname(path.resolve(file)), notes: c.notes },
+        (err: unknown) => {
+          warning = [warning, `The compact variant of ${opts.label} could not be made (${firstLine(err)}); it runs at full precision.`].filter(Boolean).join(' ');
+          return undefined;
+        },
+      );
+    }
+    if (!prepared && !opts.inspectOnly && opts.rewrite !== false) prepared = await prepareGraph(file, resolved.provider).catch(() => undefined);
     if (prepared) {
       try {
         const extra = { ...(options.extra as Record<string, string>), 'session.model_external_initializers_file_folder_path': prepared.externalDataFolder };

@@ -24,6 +24,8 @@ export interface RuntimeOptions {
   lowMemory: boolean;
   /** Keep every session between stages and jobs (GPU providers; more memory on the CPU). */
   keepSessions?: boolean;
+  /** The UNet's compact variant: 8-bit MatMul weights (CPU only; images differ slightly). */
+  compact?: boolean;
 }
 
 export type Component = 'textEncoder' | 'unet' | 'vaeDecoder';
@@ -128,6 +130,7 @@ export class LoadedModel {
       provider: this.runtime.provider,
       threads: this.runtime.threads,
       label: component,
+      compact: component === 'unet' && this.runtime.compact,
     });
     this.notes.set(component, session.notes);
     // E.g. "WebGPU could not start (no adapter); using the CPU": said once per model, not per job.

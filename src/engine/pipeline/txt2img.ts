@@ -219,6 +219,11 @@ function makeInfotext(model: LoadedModel, job: JobSpec, seed: number, width: num
     modelHash: model.modelHash(),
     modelName: model.name,
     version: VERSION,
-    extra: { ...(job.promptWeighting ? {} : { 'Prompt weighting': 'off' }), ...job.extraParameters },
+    extra: {
+      ...(job.promptWeighting ? {} : { 'Prompt weighting': 'off' }),
+      // Not diffusers' exact numbers: whoever reuses the parameters should know.
+      ...(model.notes.get('unet')?.some((n) => n.includes('8-bit')) ? { Weights: 'UNet MatMul 8-bit (compact)' } : {}),
+      ...job.extraParameters,
+    },
   });
 }

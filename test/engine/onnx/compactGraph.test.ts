@@ -1,0 +1,93 @@
+import * as assert from 'node:assert/strict';
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { compactGraph } from '../../../src/engine/onnx/graph/compactGraph';
+import { quantizeBlocks } from '../../../src/engine/onnx/graph/quantizeMatMul';
+import { ModelSession } from '../../../src/engine/onnx/session';
+import { GraphBuilder } from '../../fixtures/onnx/graph';
+import { WeightRandom } from '../../fixtures/onnx/random';
+
+const K = 64;
+const N = 48;
+
+describe('compact variant (8-bit MatMul weights)', () => {
+  let dir: string;
+  let cache: string;
+  let file: string;
+  const rnd = new WeightRandom(5);
+  const x = rnd.normals(2 * 3 * K, 1);
+  before(async () => {
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ci-compact-'));
+    cache = path.join(dir, 'cache');
+    const g = new GraphBuilder('linear');
+    const input = g.input('hidden_states', 'float32', [2, 3, K]);
+    const h = g.op('MatMul', [input, g.weight('w1', rnd.normals(K * N, 0.2), [K, N])]);
+    // K = 48 is not a whole number of 32-blocks: this one stays float32.
+    g.op('MatMul', [h, g.weight('w2', rnd.normals(N * 8, 0.2), [N, 8])], {}, 'out');
+    g.output('out', 'float32', [2, 3, 8]);
+    const { model, external } = g.build('weights.pb');
+    file = path.join(dir, 'model.onnx');
+    await fs.writeFile(file, model);
+    await fs.writeFile(path.join(dir, 'weights.pb'), external!);
+  });
+  after(() => fs.rm(dir, { recursive: true, force: true }));
+
+  it('quantizes blocks of 32 along K with a scale and zero point each: every weight within half a step, zero exact', () => {
+    const w = rnd.normals(K * N, 1);
+    w[5] = 0;
+    const q = quantizeBlocks(w, K, N, 32);
+    for (let k = 0; k < K; k++) {
+      for (let n = 0; n < N; n++) {
+        const b = Math.floor(k / 32);
+        const scale = q.scales[n * 2 + b];
+        const back = (q.weights[(n * 2 + b) * 32 + (k % 32)] - q.zeroPoints[n * 2 + b]) * scale;
+        assert.ok(Math.abs(back - w[k * N + n]) <= scale / 2 + 1e-6, `k ${k} n ${n}`);
+      }
+    }
+    assert.equal((q.weights[5 * 2 * 32] - q.zeroPoints[5 * 2]) * q.scales[5 * 2], 0);
+  });
+
+  it('is made once, cached, and runs close to the float32 graph with its other weights read from the model folder', async () => {
+    const made = await compactGraph(file, cache);
+    assert.ok(made);
+    assert.deepEqual(made.notes, ['1 MatMul weights as 8-bit blocks (0.00 GB -> 0.00 GB)']);
+    const cachedFiles = (await fs.readdir(cache)).sort();
+    assert.equal(cachedFiles.length, 2, cachedFiles.join(', '));
+    const again = await compactGraph(file, cache);
+    assert.ok(again && Buffer.from(again.bytes).equals(Buffer.from(made.bytes)));
+
+    const run = async (s: ModelSession) => (await s.run({ hidden_states: new ort.Tensor('float32', x, [2, 3, K]) })).out.data as Float32Array;
+    const full = await ModelSession.create(file, { provider: 'cpu', threads: 1, label: 'unet' });
+    const compact = await ModelSession.create(file, { provider: 'cpu', threads: 1, label: 'unet', compact: true });
+    try {
+      assert.deepEqual(compact.notes, made.notes);
+      const a = await run(full);
+      const b = await run(compact);
+      let diff = 0;
+      let scale = 0;
+      for (let i = 0; i < a.length; i++) {
+        diff = Math.max(diff, Math.abs(a[i] - b[i]));
+        scale = Math.max(scale, Math.abs(a[i]));
+      }
+      console.log(`      · compact vs float32: max relative error ${(diff / scale).toExponential(2)}`);
+      assert.ok(diff / scale < 2e-2, `relative error ${diff / scale}`);
+      assert.ok(diff > 0, 'the weights really are 8-bit');
+    } finally {
+      await full.dispose();
+      await compact.dispose();
+    }
+  });
+
+  it('a changed weights file makes a new variant, never the stale one', async () => {
+    const before = await compactGraph(file, cache);
+    const weights = path.join(dir, 'weights.pb');
+    const bytes = await fs.readFile(weights);
+    bytes.writeFloatLE(3.5, 0);
+    await fs.writeFile(weights, bytes);
+    await fs.utimes(weights, new Date(), new Date(Date.now() + 5000));
+    const after = await compactGraph(file, cache);
+    assert.ok(before && after && !Buffer.from(before.bytes).equals(Buffer.from(after.bytes)));
+  });
+});
