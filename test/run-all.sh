@@ -32,6 +32,9 @@ npm run build
 step "typecheck"
 npm run typecheck
 
+step "lint"
+npm run lint
+
 step "unit and engine tests (mocha)"
 suite npm run test:unit
 

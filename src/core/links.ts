@@ -5,7 +5,7 @@ import * as path from 'path';
 
 /** Encodes what breaks a Markdown link target; keeps letters (also non-ASCII) readable. */
 export function encodeLinkPath(p: string): string {
-  return p.replace(/[%\s()<>\[\]#?"'`\\]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0'));
+  return p.replace(/[%\s()<>[\]#?"'`\\]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0'));
 }
 
 /**
@@ -23,7 +23,7 @@ export function escapeAlt(alt: string): string {
   return alt
     .replace(/\s+/g, ' ')
     .trim()
-    .replace(/([\\\[\]])/g, '\\$1');
+    .replace(/([\\[\]])/g, '\\$1');
 }
 
 export function imageMarkdown(alt: string, link: string): string {

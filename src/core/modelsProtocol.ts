@@ -1,18 +1,24 @@
 // The models/* part of the engine protocol: list, pull (download from the Hugging Face hub),
 // verify and remove models in the model store. The download runs in the engine child process;
-// the extension host only shows progress. Pure types, validators and display helpers (no node
-// imports), so the extension, the engine, the CLI and tests share them.
+// the extension host only shows progress. Pure types, validators, the typed requests
+// (`ModelsRequests`, see rpc.ts) and display helpers (no node imports), so the extension, the
+// engine, the CLI and tests share them.
 
+import { formatBytes, formatDurationWords } from './format';
+import { notificationType, requestType } from './rpc';
 import { ValidationError, isRecord, optBoolean, optInteger, optString, reqString } from './validate';
 
-export const ModelsMethods = {
-  list: 'models/list',
-  pull: 'models/pull',
-  verify: 'models/verify',
-  remove: 'models/remove',
-  /** Notification engine -> client while pull or verify runs. */
-  progress: 'models/progress',
-} as const;
+/** The Hugging Face hub, used when neither a setting nor HF_ENDPOINT names a mirror. */
+export const DEFAULT_HUB_ENDPOINT = 'https://huggingface.co';
+
+/**
+ * The hub endpoint in use: the setting (courseIllustrator.hubEndpoint, --endpoint), else
+ * HF_ENDPOINT, else the Hugging Face hub; trimmed, without a trailing slash. Not checked here:
+ * the engine refuses one that is not an http(s) URL (models/hub.ts resolveEndpoint).
+ */
+export function hubEndpoint(setting: string | undefined, envEndpoint: string | undefined): string {
+  return (setting?.trim() || envEndpoint?.trim() || DEFAULT_HUB_ENDPOINT).replace(/\/+$/, '');
+}
 
 /** What a failure was, so a front end can offer the right fix (a token box, a folder picker...). */
 export const MODEL_ERROR_CODES = [
@@ -94,9 +100,9 @@ export interface ModelsPullParams {
   /** A catalogue id, or a hub repo `owner/name` with an optional `@revision`. */
   model: string;
   store?: string;
-  /** Hub endpoint or mirror; default: HF_ENDPOINT or https://huggingface.co. */
+  /** Hub endpoint or mirror; default: HF_ENDPOINT or DEFAULT_HUB_ENDPOINT (see hubEndpoint). */
   endpoint?: string;
-  /** Hub token (sent as `Authorization: Bearer`); never logged. */
+  /** Hub token (sent as `Authorization: Bearer`); never logged. Default: the engine's HF_TOKEN / HUGGING_FACE_HUB_TOKEN. */
   token?: string;
   /** http(s) proxy URL; default: HTTPS_PROXY / HTTP_PROXY. */
   proxy?: string;
@@ -162,13 +168,6 @@ export interface ModelsProgress {
   etaSeconds: number;
   /** A retry or other event worth showing, e.g. "connection dropped, resuming in 2 s". */
   message?: string;
-}
-
-export interface ModelsRequestMap {
-  'models/list': [ModelsListParams, ModelsListResult];
-  'models/pull': [ModelsPullParams, ModelsPullResult];
-  'models/verify': [ModelsVerifyParams, ModelsVerifyResult];
-  'models/remove': [ModelsRemoveParams, ModelsRemoveResult];
 }
 
 // ---- validators (every message that crosses the process boundary is checked on arrival) ----
@@ -325,36 +324,27 @@ export function validateModelsRemoveResult(x: unknown): ModelsRemoveResult {
   return { id: reqString(x, 'id'), path: reqString(x, 'path'), removed: optBoolean(x, 'removed') ?? false };
 }
 
+// ---- the models/* requests and notification, each defined once for both ends ----
+
+export const ModelsRequests = {
+  list: requestType('models/list', validateModelsListParams, validateModelsListResult),
+  pull: requestType('models/pull', validateModelsPullParams, validateModelsPullResult),
+  verify: requestType('models/verify', validateModelsVerifyParams, validateModelsVerifyResult),
+  remove: requestType('models/remove', validateModelsRemoveParams, validateModelsRemoveResult),
+};
+
+export const ModelsNotifications = {
+  /** Engine -> client while a pull or a verify with an operationId runs. */
+  progress: notificationType('models/progress', validateModelsProgress),
+};
+
 // ---- display helpers shared by the CLI and the extension ----
 
-/** 1536 -> "1.5 KB"; decimal units like the hub and file managers show. */
-export function formatBytes(n: number): string {
-  if (!Number.isFinite(n) || n < 0) return '?';
-  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-  let i = 0;
-  let v = n;
-  while (v >= 1000 && i < units.length - 1) {
-    v /= 1000;
-    i++;
-  }
-  return i === 0 ? `${v} B` : `${v >= 100 ? v.toFixed(0) : v.toFixed(1)} ${units[i]}`;
-}
-
-/** 75 -> "1 min 15 s"; negative -> "" (unknown). */
-export function formatDuration(seconds: number): string {
-  if (!Number.isFinite(seconds) || seconds < 0) return '';
-  const s = Math.round(seconds);
-  if (s < 60) return `${s} s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m} min ${s % 60} s`;
-  return `${Math.floor(m / 60)} h ${m % 60} min`;
-}
-
-/** "1.2 GB of 4.3 GB, 12.5 MB/s, 4 min 8 s left" */
+/** "1.2 GB of 4.3 GB, 12.5 MB/s, 4 min 08 s left" */
 export function formatProgress(p: ModelsProgress): string {
   const parts = [`${formatBytes(p.bytesDone)} of ${formatBytes(p.bytesTotal)}`];
   if (p.bytesPerSecond > 0) parts.push(`${formatBytes(p.bytesPerSecond)}/s`);
-  const eta = formatDuration(p.etaSeconds);
+  const eta = formatDurationWords(p.etaSeconds * 1000);
   if (eta && p.phase === 'downloading') parts.push(`${eta} left`);
   return parts.join(', ');
 }

@@ -1,12 +1,15 @@
 // The engine protocol: JSON-RPC over stdio between the extension host (client) and the
-// engine child process (server). Pure types, method names and validators; no transport here,
-// so the webviews and tests can share it. Every message that crosses a process boundary is
-// validated on arrival (see the `validate*` functions).
+// engine child process (server). Pure types, validators and the typed requests and
+// notifications (`EngineRequests`, `EngineNotifications`, see rpc.ts) both ends use; no transport
+// here, so the webviews and tests can share it. Every message that crosses a process boundary is
+// validated on arrival: params by the engine, replies and notifications by the extension.
 
 import { BATCH } from './limits';
+import { notificationType, requestType } from './rpc';
 import { SchedulerName } from './schedulerNames';
 import {
   ValidationError,
+  isOneOf,
   isRecord,
   optBoolean,
   optInteger,
@@ -218,36 +221,13 @@ export interface StatusResult {
   threads: number;
 }
 
-/** JSON-RPC method names. Requests map to [params, result]. */
-export const Methods = {
-  initialize: 'engine/initialize',
-  generate: 'engine/generate',
-  tokenize: 'engine/tokenize',
-  info: 'engine/info',
-  thumbnail: 'engine/thumbnail',
-  status: 'engine/status',
-  cancel: 'engine/cancel',
-  shutdown: 'engine/shutdown',
-  progress: 'engine/progress',
-  queue: 'engine/queue',
-  log: 'engine/log',
-} as const;
-
-export interface RequestMap {
-  'engine/initialize': [EngineOptions, StatusResult];
-  'engine/generate': [GenerateParams & { jobId: string }, GenerateResult];
-  'engine/tokenize': [TokenizeParams, TokenizeResult];
-  'engine/info': [InfoParams, InfoResult];
-  'engine/thumbnail': [ThumbnailParams, ThumbnailResult];
-  'engine/status': [Record<string, never>, StatusResult];
-  'engine/cancel': [{ jobId: string }, { cancelled: boolean }];
-  'engine/shutdown': [Record<string, never>, void];
+export interface CancelParams {
+  jobId: string;
 }
 
-export interface NotificationMap {
-  'engine/progress': ProgressEvent;
-  'engine/queue': QueueEvent;
-  'engine/log': LogEvent;
+export interface CancelResult {
+  /** False when the engine had no such job (not sent yet, or already done). */
+  cancelled: boolean;
 }
 
 /** Application error codes carried in JSON-RPC error replies (`data.kind` repeats them as text). */
@@ -340,3 +320,212 @@ export function validateProgressEvent(x: unknown): ProgressEvent {
     preview,
   };
 }
+
+function params(x: unknown): Record<string, unknown> {
+  if (!isRecord(x)) throw new ValidationError('parameters must be an object');
+  return x;
+}
+
+export function validateInfoParams(x: unknown): InfoParams {
+  return { path: reqString(params(x), 'path') };
+}
+
+export function validateThumbnailParams(x: unknown): ThumbnailParams {
+  const r = params(x);
+  return { source: reqString(r, 'source'), dest: reqString(r, 'dest'), size: optInteger(r, 'size', 16, 2048) ?? 256 };
+}
+
+export function validateCancelParams(x: unknown): CancelParams {
+  return { jobId: reqString(params(x), 'jobId') };
+}
+
+/** Requests without parameters accept whatever comes (vscode-jsonrpc may send none). */
+function noParams(): Record<string, never> {
+  return {};
+}
+
+// ---- replies and notifications from the engine. The engine is another process (maybe another
+// version): a malformed reply becomes a clear error instead of undefined later. ----
+
+const LOG_LEVELS: readonly LogEvent['level'][] = ['info', 'warn', 'error'];
+
+function rec(x: unknown, what: string): Record<string, unknown> {
+  if (!isRecord(x)) throw new ValidationError(`${what} must be an object`);
+  return x;
+}
+
+function reqInt(o: Record<string, unknown>, key: string, min = 0, max = Number.MAX_SAFE_INTEGER): number {
+  const v = optInteger(o, key, min, max);
+  if (v === undefined) throw new ValidationError(`"${key}" is missing`);
+  return v;
+}
+
+function reqNum(o: Record<string, unknown>, key: string): number {
+  const v = optNumber(o, key);
+  if (v === undefined) throw new ValidationError(`"${key}" is missing`);
+  return v;
+}
+
+function strings(x: unknown, key: string): string[] {
+  if (x === undefined) return [];
+  if (!Array.isArray(x) || x.some((s) => typeof s !== 'string')) throw new ValidationError(`"${key}" must be a list of strings`);
+  return x as string[];
+}
+
+export function validateStatusResult(x: unknown): StatusResult {
+  const o = rec(x, 'status');
+  const provider = reqString(o, 'provider');
+  if (!isOneOf(PROVIDER_NAMES, provider)) throw new ValidationError(`unknown provider "${provider}"`);
+  return {
+    pid: reqInt(o, 'pid', 1),
+    protocolVersion: reqInt(o, 'protocolVersion'),
+    loadedModels: strings(o.loadedModels, 'loadedModels'),
+    queued: optInteger(o, 'queued', 0, 1e9) ?? 0,
+    running: optString(o, 'running'),
+    provider,
+    threads: optInteger(o, 'threads', 0, 4096) ?? 0,
+  };
+}
+
+function validateTimings(x: unknown): StageTimings {
+  const o = rec(x, 'timings');
+  const steps = o.unetStepMs ?? [];
+  if (!Array.isArray(steps) || steps.some((n) => typeof n !== 'number')) throw new ValidationError('"unetStepMs" must be a list of numbers');
+  return {
+    loadMs: reqNum(o, 'loadMs'),
+    textEncoderMs: optNumber(o, 'textEncoderMs') ?? 0,
+    unetStepMs: steps as number[],
+    vaeMs: optNumber(o, 'vaeMs') ?? 0,
+    saveMs: optNumber(o, 'saveMs') ?? 0,
+    totalMs: reqNum(o, 'totalMs'),
+    sessionRunMs: optNumber(o, 'sessionRunMs') ?? 0,
+  };
+}
+
+function validateImage(x: unknown): GeneratedImage {
+  const o = rec(x, 'image');
+  return {
+    path: reqString(o, 'path'),
+    seed: reqInt(o, 'seed'),
+    width: reqInt(o, 'width', 1),
+    height: reqInt(o, 'height', 1),
+    infotext: optString(o, 'infotext') ?? '',
+  };
+}
+
+/** The reply to the generate request `sent`: it must be about the same job. */
+export function validateGenerateResult(x: unknown, sent: { jobId: string }): GenerateResult {
+  const o = rec(x, 'generate result');
+  if (!Array.isArray(o.images) || o.images.length === 0) throw new ValidationError('"images" must be a non-empty list');
+  const replyJob = optString(o, 'jobId') ?? sent.jobId;
+  if (replyJob !== sent.jobId) throw new ValidationError(`reply is for job ${replyJob}, expected ${sent.jobId}`);
+  return {
+    jobId: sent.jobId,
+    images: o.images.map(validateImage),
+    timings: validateTimings(o.timings),
+    tokenCount: optInteger(o, 'tokenCount', 0, 1e6) ?? 0,
+    scheduler: reqString(o, 'scheduler') as GenerateResult['scheduler'],
+    warnings: strings(o.warnings, 'warnings'),
+  };
+}
+
+export function validateTokenizeResult(x: unknown): TokenizeResult {
+  const o = rec(x, 'tokenize result');
+  if (!Array.isArray(o.inputIds) || o.inputIds.some((n) => !Number.isInteger(n))) throw new ValidationError('"inputIds" must be a list of integers');
+  return {
+    inputIds: o.inputIds as number[],
+    count: reqInt(o, 'count'),
+    windows: optInteger(o, 'windows', 0, 1e6) ?? 1,
+    maxLength: optInteger(o, 'maxLength', 0, 1e6) ?? 77,
+  };
+}
+
+export function validateInfoResult(x: unknown): InfoResult {
+  const o = rec(x, 'info result');
+  const kind = reqString(o, 'kind');
+  if (kind === 'png') {
+    let fields: Record<string, string> | undefined;
+    if (o.fields !== undefined) {
+      const f = rec(o.fields, 'fields');
+      fields = {};
+      for (const [k, v] of Object.entries(f)) fields[k] = String(v);
+    }
+    return {
+      kind: 'png',
+      path: reqString(o, 'path'),
+      width: optInteger(o, 'width', 0, 1 << 20) ?? 0,
+      height: optInteger(o, 'height', 0, 1 << 20) ?? 0,
+      parameters: optString(o, 'parameters'),
+      fields,
+      prompt: optString(o, 'prompt'),
+      negativePrompt: optString(o, 'negativePrompt'),
+      aiGenerated: optBoolean(o, 'aiGenerated') ?? false,
+      madeByCourseIllustrator: optBoolean(o, 'madeByCourseIllustrator') ?? false,
+    };
+  }
+  if (kind === 'model') {
+    if (!Array.isArray(o.components)) throw new ValidationError('"components" must be a list');
+    return {
+      kind: 'model',
+      path: reqString(o, 'path'),
+      components: o.components.map((c) => {
+        const r = rec(c, 'component');
+        return { name: reqString(r, 'name'), file: optString(r, 'file') ?? '', bytes: optNumber(r, 'bytes') ?? 0, inputs: Array.isArray(r.inputs) ? (r.inputs as ModelComponentInfo['inputs']) : [], outputs: Array.isArray(r.outputs) ? (r.outputs as ModelComponentInfo['outputs']) : [] };
+      }),
+      scheduler: optString(o, 'scheduler'),
+      vaeScaleFactor: optNumber(o, 'vaeScaleFactor') ?? 8,
+      problems: strings(o.problems, 'problems'),
+    };
+  }
+  throw new ValidationError(`unknown info kind "${kind}"`);
+}
+
+export function validateThumbnailResult(x: unknown): ThumbnailResult {
+  const o = rec(x, 'thumbnail result');
+  return { path: reqString(o, 'path'), width: reqInt(o, 'width', 1), height: reqInt(o, 'height', 1) };
+}
+
+export function validateCancelResult(x: unknown): CancelResult {
+  const o = rec(x, 'cancel result');
+  if (typeof o.cancelled !== 'boolean') throw new ValidationError(`cancel result: "cancelled" must be true or false, got ${JSON.stringify(o.cancelled)}`);
+  return { cancelled: o.cancelled };
+}
+
+/** engine/shutdown answers nothing (null on the wire). */
+function noResult(): void {
+  return undefined;
+}
+
+export function validateQueueEvent(x: unknown): QueueEvent {
+  const o = rec(x, 'queue event');
+  return { jobId: reqString(o, 'jobId'), position: reqInt(o, 'position') };
+}
+
+/** Lenient: a log line is shown whatever its level says. */
+export function validateLogEvent(x: unknown): LogEvent {
+  const o = rec(x, 'log event');
+  const level = optString(o, 'level') ?? 'info';
+  return { level: isOneOf(LOG_LEVELS, level) ? level : 'info', message: String(o.message ?? '') };
+}
+
+// ---- the engine/* requests and notifications, each defined once for both ends ----
+
+export const EngineRequests = {
+  /** Sent first, once per engine process; the engine options are fixed from then on. */
+  initialize: requestType('engine/initialize', validateEngineOptions, validateStatusResult),
+  generate: requestType('engine/generate', validateGenerateParams, validateGenerateResult),
+  tokenize: requestType('engine/tokenize', validateTokenizeParams, validateTokenizeResult),
+  info: requestType('engine/info', validateInfoParams, validateInfoResult),
+  thumbnail: requestType('engine/thumbnail', validateThumbnailParams, validateThumbnailResult),
+  status: requestType('engine/status', noParams, validateStatusResult),
+  /** Drops a queued job at once, or stops a running one before its next step. */
+  cancel: requestType('engine/cancel', validateCancelParams, validateCancelResult),
+  shutdown: requestType('engine/shutdown', noParams, noResult),
+};
+
+/** Engine -> client. */
+export const EngineNotifications = {
+  progress: notificationType('engine/progress', validateProgressEvent),
+  queue: notificationType('engine/queue', validateQueueEvent),
+  log: notificationType('engine/log', validateLogEvent),
+};

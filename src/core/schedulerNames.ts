@@ -49,7 +49,12 @@ const ALIASES: Record<string, SchedulerName> = {
 export function resolveSchedulerName(input: string): SchedulerName | undefined {
   const key = input.trim().toLowerCase().replace(/\s+/g, ' ');
   if ((SCHEDULER_NAMES as readonly string[]).includes(key)) return key as SchedulerName;
-  return ALIASES[key] ?? ALIASES[key.replace(/ /g, '')];
+  return alias(key) ?? alias(key.replace(/ /g, ''));
+}
+
+/** An alias's scheduler; never one of Object's own keys ("constructor"). */
+function alias(key: string): SchedulerName | undefined {
+  return Object.hasOwn(ALIASES, key) ? ALIASES[key] : undefined;
 }
 
 export function unknownSchedulerMessage(input: string): string {
@@ -57,7 +62,14 @@ export function unknownSchedulerMessage(input: string): string {
     `(A1111 names such as "Euler a", "DPM++ 2M Karras", "PLMS" are accepted too).`;
 }
 
-/** Maps a diffusers `_class_name` from scheduler_config.json to our name (the model's default). */
-export function schedulerFromClassName(className: string | undefined): SchedulerName | undefined {
-  return className ? ALIASES[className.toLowerCase()] : undefined;
+/**
+ * The scheduler the model ships with, from its scheduler_config.json: the `_class_name`, and for
+ * DPMSolverMultistepScheduler `use_karras_sigmas` (true: DPM++ 2M Karras). PNDM, the Stable
+ * Diffusion v1.5 default, when the class is missing or is not one of ours. Every job without a
+ * scheduler of its own runs this one.
+ */
+export function defaultSchedulerName(config: { _class_name?: unknown; use_karras_sigmas?: unknown }): SchedulerName {
+  const name = typeof config._class_name === 'string' ? alias(config._class_name.toLowerCase()) : undefined;
+  if (name === 'dpmpp-2m' && config.use_karras_sigmas === true) return 'dpmpp-2m-karras';
+  return name ?? 'pndm';
 }

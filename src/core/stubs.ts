@@ -458,7 +458,7 @@ function addImage(range: TextRange, rawAlt: string, rawTarget: string, found: Fo
 }
 
 function unescapeAlt(alt: string): string {
-  return alt.replace(/\\([\\\[\]])/g, '$1').trim();
+  return alt.replace(/\\([\\[\]])/g, '$1').trim();
 }
 
 function decodeTarget(href: string): string {

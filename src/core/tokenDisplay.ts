@@ -16,12 +16,3 @@ export function formatTokenCount(count: number, windows?: number): TokenInfo {
   const w = Math.max(needed, windows ?? 1);
   return { count: c, windows: w, text: `${c}/${w * WINDOW_TOKENS}`, over: c > WINDOW_TOKENS };
 }
-
-/** Short human text for the ETA, e.g. "12 s", "1 min 05 s". */
-export function formatEta(ms: number): string {
-  if (!Number.isFinite(ms) || ms < 0) return '';
-  const s = Math.round(ms / 1000);
-  if (s < 60) return `${s} s`;
-  const m = Math.floor(s / 60);
-  return `${m} min ${String(s % 60).padStart(2, '0')} s`;
-}

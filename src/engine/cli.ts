@@ -1,5 +1,6 @@
 // The `course-illustrator` command line. Progress goes to stderr, one JSON summary to stdout.
 
+import { formatDurationClock } from '../core/format';
 import { PROVIDER_NAMES, ProviderName, GenerateResult } from '../core/protocol';
 import { Engine } from './engine';
 import { EngineError, badInput, exitCode } from './errors';
@@ -139,7 +140,7 @@ async function generateCommand(argv: string[], io: Io): Promise<number> {
       progress: (e) => {
         if (e.stage === 'denoise') {
           const img = e.images > 1 ? `image ${e.image + 1}/${e.images} · ` : '';
-          io.stderr.write(`${img}step ${e.step}/${e.total} · ETA ${formatEta(e.etaMs)}\n`);
+          io.stderr.write(`${img}step ${e.step}/${e.total} · ETA ${formatDurationClock(e.etaMs)}\n`);
         } else if (e.stage === 'load') io.stderr.write('loading model…\n');
         else if (e.stage === 'decode') io.stderr.write('decoding…\n');
       },
@@ -172,13 +173,6 @@ function summary(r: GenerateResult) {
     },
     warnings: r.warnings,
   };
-}
-
-export function formatEta(ms: number): string {
-  const total = Math.max(0, Math.round(ms / 1000));
-  const m = Math.floor(total / 60);
-  const sec = total % 60;
-  return `${m}:${String(sec).padStart(2, '0')}`;
 }
 
 async function tokenizeCommand(argv: string[], io: Io): Promise<number> {

@@ -1,5 +1,7 @@
-// A small argument parser: `--name value`, `--name=value`, boolean flags, positionals.
-// Unknown options are errors that list the known ones, so typos never pass silently.
+// The argument parser of every CLI command (generate, tokenize, info, models, bench):
+// `--name value`, `--name=value`, boolean flags, positionals, `--` before positionals that start
+// with a dash. Unknown options, `-x` included, are errors that list the known ones, so typos
+// never pass silently.
 
 import { badInput } from './errors';
 
@@ -9,13 +11,17 @@ export interface ArgSpec {
 }
 
 export interface ParsedArgs {
+  /** Each value option's last value (a later option wins). */
   values: Map<string, string>;
+  /** Every value given, in order, for options that may repeat (`--include a --include b`). */
+  lists: Map<string, string[]>;
   flags: Set<string>;
   positionals: string[];
 }
 
 export function parseArgs(argv: string[], spec: ArgSpec, command: string): ParsedArgs {
   const values = new Map<string, string>();
+  const lists = new Map<string, string[]>();
   const flags = new Set<string>();
   const positionals: string[] = [];
   for (let i = 0; i < argv.length; i++) {
@@ -24,12 +30,12 @@ export function parseArgs(argv: string[], spec: ArgSpec, command: string): Parse
       positionals.push(...argv.slice(i + 1));
       break;
     }
-    if (!arg.startsWith('--') || arg === '-') {
+    if (!arg.startsWith('-') || arg === '-') {
       positionals.push(arg);
       continue;
     }
     const eq = arg.indexOf('=');
-    const name = eq >= 0 ? arg.slice(2, eq) : arg.slice(2);
+    const name = !arg.startsWith('--') ? '' : eq >= 0 ? arg.slice(2, eq) : arg.slice(2);
     if (spec.flags.includes(name)) {
       if (eq >= 0) throw badInput(`--${name} is a flag and takes no value.`);
       flags.add(name);
@@ -37,12 +43,13 @@ export function parseArgs(argv: string[], spec: ArgSpec, command: string): Parse
       const value = eq >= 0 ? arg.slice(eq + 1) : argv[++i];
       if (value === undefined) throw badInput(`--${name} needs a value.`);
       values.set(name, value);
+      lists.set(name, [...(lists.get(name) ?? []), value]);
     } else {
       const known = [...spec.values, ...spec.flags].map((n) => `--${n}`).join(', ');
       throw badInput(`Unknown option ${arg} for "${command}". Known options: ${known}.`);
     }
   }
-  return { values, flags, positionals };
+  return { values, lists, flags, positionals };
 }
 
 export function numberArg(args: ParsedArgs, name: string, integer: boolean): number | undefined {

@@ -86,7 +86,7 @@ export class Engine {
           const job = resolveJob(params, {
             size: model.folder.sampleSize * model.folder.vaeScaleFactor,
             vaeScaleFactor: model.folder.vaeScaleFactor,
-            schedulerClassName: model.folder.schedulerConfig._class_name as string | undefined,
+            schedulerConfig: model.folder.schedulerConfig,
           });
           checkOutputs(job);
           const folderMs = performance.now() - t0;

@@ -1,18 +1,19 @@
 // JSON-RPC over stdio (vscode-jsonrpc, as language servers do). stdout carries only protocol
-// messages; everything human goes to stderr. Every request's params are validated on arrival.
+// messages; everything human goes to stderr. Every request is answered through its one
+// definition in src/core (EngineRequests, ModelsRequests), whose validator checks the params on
+// arrival; notifications go out through theirs (EngineNotifications, ModelsNotifications).
 
 import {
   createMessageConnection, StreamMessageReader, StreamMessageWriter, ResponseError,
   MessageConnection, CancellationToken,
 } from 'vscode-jsonrpc/node';
-import {
-  Methods, NotificationMap, validateEngineOptions, validateGenerateParams, validateTokenizeParams,
-  EngineOptions, ErrorCodes,
-} from '../core/protocol';
-import { ValidationError, isRecord, reqString, optInteger } from '../core/validate';
+import { EngineNotifications, EngineOptions, EngineRequests, ErrorCodes } from '../core/protocol';
+import { ModelsNotifications, ModelsRequests } from '../core/modelsProtocol';
+import type { NotificationType, RequestType } from '../core/rpc';
+import { ValidationError } from '../core/validate';
 import { Engine } from './engine';
 import { EngineError, errorCode } from './errors';
-import { modelsHandlers } from './models/rpc';
+import { handleModelsRequest } from './models/rpc';
 import { ModelError } from './models/errors';
 
 export function startServer(input: NodeJS.ReadableStream = process.stdin, output: NodeJS.WritableStream = process.stdout): MessageConnection {
@@ -20,61 +21,61 @@ export function startServer(input: NodeJS.ReadableStream = process.stdin, output
   let engine: Engine | undefined;
   let options: EngineOptions = {};
   const getEngine = () => (engine ??= new Engine(options));
-  const notify = <K extends keyof NotificationMap>(method: K, params: NotificationMap[K]) => {
-    void connection.sendNotification(method, params);
+  const notify = <P>(type: NotificationType<P>, params: P) => {
+    void connection.sendNotification(type.method, params);
   };
   const log = (message: string) => process.stderr.write(`${message}\n`);
 
-  const handle = <P, R>(method: string, validate: (x: unknown) => P, fn: (p: P, token: CancellationToken) => Promise<R> | R) => {
-    connection.onRequest(method, async (raw: unknown, token: CancellationToken) => {
+  /** Answers `type` with `fn`, given the params as checked by the request's own validator. */
+  const handle = <P, R>(type: RequestType<P, R>, fn: (p: P, token: CancellationToken) => Promise<R> | R) => {
+    connection.onRequest(type.method, async (raw: unknown, token: CancellationToken) => {
       const t0 = performance.now();
       try {
-        const result = await fn(validate(raw), token);
-        log(`${method} done in ${Math.round(performance.now() - t0)} ms`);
+        const result = await fn(type.params(raw), token);
+        log(`${type.method} done in ${Math.round(performance.now() - t0)} ms`);
         return result;
       } catch (err) {
-        log(`${method} failed: ${err instanceof Error ? err.message : String(err)}`);
+        log(`${type.method} failed: ${err instanceof Error ? err.message : String(err)}`);
         throw toResponseError(err);
       }
     });
   };
 
-  handle(Methods.initialize, validateEngineOptions, async (p) => {
+  handle(EngineRequests.initialize, async (p) => {
     if (engine) await engine.dispose();
     options = p;
     engine = new Engine(options);
-    for (const w of engine.warnings) notify(Methods.log, { level: 'warn', message: w });
+    for (const w of engine.warnings) notify(EngineNotifications.log, { level: 'warn', message: w });
     return engine.status();
   });
 
-  handle(Methods.generate, validateGenerateParams, (p, token) =>
+  handle(EngineRequests.generate, (p, token) =>
     getEngine().generate(p, {
-      progress: (e) => notify(Methods.progress, e),
-      queue: (position) => notify(Methods.queue, { jobId: p.jobId, position }),
+      progress: (e) => notify(EngineNotifications.progress, e),
+      queue: (position) => notify(EngineNotifications.queue, { jobId: p.jobId, position }),
       cancelled: () => token.isCancellationRequested,
-      warn: (message) => notify(Methods.log, { level: 'warn', message }),
+      warn: (message) => notify(EngineNotifications.log, { level: 'warn', message }),
     }));
 
-  handle(Methods.tokenize, validateTokenizeParams, (p) => getEngine().tokenize(p));
-  handle(Methods.info, (x) => ({ path: reqString(record(x), 'path') }), (p) => getEngine().info(p.path));
-  handle(Methods.thumbnail, (x) => {
-    const r = record(x);
-    return { source: reqString(r, 'source'), dest: reqString(r, 'dest'), size: optInteger(r, 'size', 16, 2048) ?? 256 };
-  }, (p) => getEngine().thumbnail(p));
-  handle(Methods.status, () => ({}), () => getEngine().status());
-  handle(Methods.cancel, (x) => ({ jobId: reqString(record(x), 'jobId') }), (p) => ({ cancelled: getEngine().cancel(p.jobId) }));
-  handle(Methods.shutdown, () => ({}), async () => {
+  handle(EngineRequests.tokenize, (p) => getEngine().tokenize(p));
+  handle(EngineRequests.info, (p) => getEngine().info(p.path));
+  handle(EngineRequests.thumbnail, (p) => getEngine().thumbnail(p));
+  handle(EngineRequests.status, () => getEngine().status());
+  handle(EngineRequests.cancel, (p) => ({ cancelled: getEngine().cancel(p.jobId) }));
+  handle(EngineRequests.shutdown, async () => {
     await engine?.dispose();
     setImmediate(() => process.exit(0));
   });
 
-  for (const [method, handler] of Object.entries(modelsHandlers)) {
-    connection.onRequest(method, async (raw: unknown, token: CancellationToken) => {
+  // models/*: handleModelsRequest checks the params with the request's validator (a bad one is a
+  // ModelError with a code). Each request's own P and R do not matter here, only its method.
+  for (const type of Object.values(ModelsRequests) as RequestType<unknown, unknown>[]) {
+    connection.onRequest(type.method, async (raw: unknown, token: CancellationToken) => {
       const abort = new AbortController();
       const sub = token.onCancellationRequested(() => abort.abort());
       try {
-        return await handler(raw, {
-          progress: (p) => void connection.sendNotification('models/progress', p),
+        return await handleModelsRequest(type, raw, {
+          progress: (p) => notify(ModelsNotifications.progress, p),
           signal: abort.signal,
         });
       } catch (err) {
@@ -90,11 +91,6 @@ export function startServer(input: NodeJS.ReadableStream = process.stdin, output
   input.on('end', () => process.exit(0));
   connection.listen();
   return connection;
-}
-
-function record(x: unknown): Record<string, unknown> {
-  if (!isRecord(x)) throw new ValidationError('parameters must be an object');
-  return x;
 }
 
 function toResponseError(err: unknown): ResponseError<{ kind: string; code?: string }> {

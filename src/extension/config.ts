@@ -4,7 +4,7 @@
 import { DEFAULTS, GUIDANCE, STEPS, sizeProblem } from '../core/limits';
 import type { ProviderName } from '../core/protocol';
 import { PROVIDER_NAMES } from '../core/protocol';
-import { isOneOf } from './util/oneOf';
+import { isOneOf } from '../core/validate';
 
 export interface ConfigSnapshot {
   readonly modelPath: string;

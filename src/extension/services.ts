@@ -17,7 +17,8 @@ import type {
   TokenizeResult,
 } from '../core/protocol';
 import type { ConfigSnapshot } from './config';
-import type { ModelsRequestMap } from '../core/modelsProtocol';
+import type { ModelsProgress } from '../core/modelsProtocol';
+import type { RequestType } from '../core/rpc';
 
 export type { ConfigSnapshot } from './config';
 
@@ -71,12 +72,8 @@ export interface EngineClient {
   readonly onJob: vscode.Event<JobEvent>;
   /** Stops the engine process (the next request starts a new one). */
   stop(): Promise<void>;
-  /** A models/* call (list, pull, verify, remove) run in the engine process; see engineClient.ts. */
-  models<M extends keyof ModelsRequestMap>(
-    method: M,
-    params: ModelsRequestMap[M][0],
-    options?: { token?: CancelToken; onProgress?: (raw: unknown) => void },
-  ): Promise<unknown>;
+  /** A models/* call (one of ModelsRequests) run in the engine process; see engineClient.ts. */
+  models<P, R>(type: RequestType<P, R>, params: P, options?: { token?: CancelToken; onProgress?: (p: ModelsProgress) => void }): Promise<R>;
   dispose(): void;
 }
 

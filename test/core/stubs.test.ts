@@ -131,7 +131,7 @@ describe('core/stubs', () => {
       ['"![" repeated (alt text never closed)', repeat('!['), 0],
       ['"![a](" repeated (link never closed)', repeat('![a]('), 0],
       ['"![a](<" repeated', repeat('![a](<'), 0],
-      ['"![a](x \"" repeated (title never closed)', repeat('![a](x "'), 0],
+      ['"![a](x "" repeated (title never closed)', repeat('![a](x "'), 0],
       ['"![" then one "](" and spaces', `${repeat('![').slice(0, N / 2)}](${' '.repeat(N / 2)}`, 0],
       // In a paragraph: at the start of a line, "<!--" would open an HTML block running to the end.
       ['"<!-- illustrate:" repeated (never closed)', `x ${repeat('<!-- illustrate:')}`, 0],

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { formatEta, formatTokenCount } from '../../src/core/tokenDisplay';
+import { formatTokenCount } from '../../src/core/tokenDisplay';
 
 describe('tokenDisplay', () => {
   it('shows the count over one window for short prompts', () => {
@@ -13,11 +13,5 @@ describe('tokenDisplay', () => {
     assert.equal(info.text, '90/150');
     assert.equal(info.over, true);
     assert.equal(formatTokenCount(151).text, '151/225', 'windows computed when the engine does not say');
-  });
-
-  it('formats the ETA', () => {
-    assert.equal(formatEta(12_300), '12 s');
-    assert.equal(formatEta(65_000), '1 min 05 s');
-    assert.equal(formatEta(NaN), '');
   });
 });

@@ -9,7 +9,7 @@ import { CancellationTokenSource, ResponseError } from 'vscode-jsonrpc/node';
 import { ensureFixture } from '../fixtures/tinyPipeline';
 import { writeTinyTaesd } from '../fixtures/tinyTaesd';
 import { startServer, EngineServer } from '../support/engineProcess';
-import { GenerateResult, Methods, ProgressEvent, QueueEvent, StatusResult, ErrorCodes } from '../../src/core/protocol';
+import { EngineNotifications, EngineRequests, GenerateResult, ProgressEvent, QueueEvent, StatusResult, ErrorCodes } from '../../src/core/protocol';
 
 describe('engine server (JSON-RPC over stdio)', function () {
   this.timeout(120000);
@@ -22,9 +22,9 @@ describe('engine server (JSON-RPC over stdio)', function () {
   before(async () => {
     model = await ensureFixture('tiny-a');
     server = await startServer();
-    server.connection.onNotification(Methods.progress, (e: unknown) => { progress.push(e as ProgressEvent); });
-    server.connection.onNotification(Methods.queue, (e: unknown) => { queue.push(e as QueueEvent); });
-    await server.connection.sendRequest(Methods.initialize, { provider: 'cpu', threads: 1 });
+    server.connection.onNotification(EngineNotifications.progress.method, (e: unknown) => { progress.push(e as ProgressEvent); });
+    server.connection.onNotification(EngineNotifications.queue.method, (e: unknown) => { queue.push(e as QueueEvent); });
+    await server.connection.sendRequest(EngineRequests.initialize.method, { provider: 'cpu', threads: 1 });
   });
   after(async () => server.close());
   beforeEach(() => {
@@ -38,8 +38,8 @@ describe('engine server (JSON-RPC over stdio)', function () {
     const params = { jobId, model, prompt: 'a plant cell', seed: 1, steps: 4, outDir: dir, ...extra };
     // An explicit `undefined` token would be sent as a second parameter, so pass it only when there is one.
     return (source
-      ? server.connection.sendRequest(Methods.generate, params, source.token)
-      : server.connection.sendRequest(Methods.generate, params)) as Promise<GenerateResult>;
+      ? server.connection.sendRequest(EngineRequests.generate.method, params, source.token)
+      : server.connection.sendRequest(EngineRequests.generate.method, params)) as Promise<GenerateResult>;
   };
 
   it('reports progress for every step with ETA, and previews every k steps', async () => {
@@ -65,10 +65,10 @@ describe('engine server (JSON-RPC over stdio)', function () {
   });
 
   it('keeps the model loaded: a second job with the same model does not load it again', async () => {
-    const s1 = (await server.connection.sendRequest(Methods.status, {})) as StatusResult;
+    const s1 = (await server.connection.sendRequest(EngineRequests.status.method, {})) as StatusResult;
     await generate('w1');
     const r = await generate('w2', { seed: 2 });
-    const s2 = (await server.connection.sendRequest(Methods.status, {})) as StatusResult;
+    const s2 = (await server.connection.sendRequest(EngineRequests.status.method, {})) as StatusResult;
     // On the CPU one session is alive at a time, so the job re-creates sessions (loadMs) but
     // never reads the model folder again (no "load" stage).
     assert.ok(progress.some((e) => e.jobId === 'w1') && !progress.some((e) => e.jobId === 'w2' && e.stage === 'load'));
@@ -93,7 +93,7 @@ describe('engine server (JSON-RPC over stdio)', function () {
   it('cancellation takes effect before the next UNet call and leaves no file', async () => {
     const source = new CancellationTokenSource();
     const seen: number[] = [];
-    const sub = server.connection.onNotification(Methods.progress, (raw: unknown) => {
+    const sub = server.connection.onNotification(EngineNotifications.progress.method, (raw: unknown) => {
       const e = raw as ProgressEvent;
       if (e.jobId === 'c1' && e.stage === 'denoise') {
         seen.push(e.step);
@@ -116,7 +116,7 @@ describe('engine server (JSON-RPC over stdio)', function () {
   it('a queued job can be cancelled by id before it starts', async () => {
     const first = generate('k1', { steps: 8 });
     const second = generate('k2', { steps: 1 }).then(() => undefined, (e: Error) => e);
-    const reply = await server.connection.sendRequest(Methods.cancel, { jobId: 'k2' });
+    const reply = await server.connection.sendRequest(EngineRequests.cancel.method, { jobId: 'k2' });
     assert.deepStrictEqual(reply, { cancelled: true });
     await first;
     assert.match(String(await second), /cancelled/i);
@@ -124,14 +124,14 @@ describe('engine server (JSON-RPC over stdio)', function () {
   });
 
   it('validates every request and names the bad field', async () => {
-    await assert.rejects(server.connection.sendRequest(Methods.generate, { jobId: 'v1', model, prompt: 'x', seed: 'forty-two' }),
+    await assert.rejects(server.connection.sendRequest(EngineRequests.generate.method, { jobId: 'v1', model, prompt: 'x', seed: 'forty-two' }),
       (err: ResponseError<unknown>) => err.code === ErrorCodes.badInput && /"seed"/.test(err.message));
-    await assert.rejects(server.connection.sendRequest(Methods.generate, { jobId: 'v2', model, prompt: 'x', steps: 0, outDir: dir }),
+    await assert.rejects(server.connection.sendRequest(EngineRequests.generate.method, { jobId: 'v2', model, prompt: 'x', steps: 0, outDir: dir }),
       (err: ResponseError<unknown>) => err.code === ErrorCodes.badInput && /--steps/.test(err.message));
   });
 
   it('tokenize counts tokens and windows', async () => {
-    const r = await server.connection.sendRequest(Methods.tokenize, { model, text: 'a (red:1.2) blood cell' });
+    const r = await server.connection.sendRequest(EngineRequests.tokenize.method, { model, text: 'a (red:1.2) blood cell' });
     assert.deepStrictEqual(r, { ...(r as object), count: 4, windows: 1 });
   });
 });

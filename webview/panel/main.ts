@@ -14,7 +14,7 @@ import type { VscodeTextarea } from '@vscode-elements/elements/dist/vscode-texta
 import type { VscodeTextfield } from '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import { validateEmphasis } from '../../src/core/emphasis';
 import { applyTemplate, findTemplate } from '../../src/core/templates';
-import { formatEta } from '../../src/core/tokenDisplay';
+import { formatDurationWords } from '../../src/core/format';
 import { randomSeed } from '../../src/core/limits';
 import {
   FromPanel,
@@ -223,7 +223,7 @@ function showProgress(m: ToPanel.Progress): void {
   progressBox.hidden = false;
   const imagePart = m.images > 1 ? `Image ${m.image + 1}/${m.images} · ` : '';
   const stage = m.stage === 'denoise' ? `Step ${m.step}/${m.total}` : stageName(m.stage);
-  const eta = m.etaMs > 0 ? ` · about ${formatEta(m.etaMs)} left` : '';
+  const eta = m.etaMs > 0 ? ` · about ${formatDurationWords(m.etaMs)} left` : '';
   progressText.textContent = `${imagePart}${stage}${eta}`;
   // Screen readers hear stage changes and every quarter, not every step.
   const quarter = m.stage === 'denoise' && m.total > 0 ? Math.floor((4 * m.step) / m.total) : -1;

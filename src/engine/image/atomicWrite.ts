@@ -1,5 +1,7 @@
-// Atomic file writes: the data goes to a temp file in the destination folder, then takes the
-// final name in one step, so a reader never sees half a file and an error leaves nothing behind.
+// Atomic file writes, for every file the engine writes (images, thumbnails, latents, the model
+// store's manifests and download state): the data goes to a temp file in the destination folder,
+// then takes the final name in one step, so a reader never sees half a file and an error leaves
+// nothing behind.
 
 import { randomBytes } from 'crypto';
 import { promises as fsp } from 'fs';
@@ -13,6 +15,8 @@ export interface AtomicWriteOptions {
   what?: string;
   /** How to tell the user to replace; default "pass --overwrite or choose another name". */
   overwriteHint?: string;
+  /** fsync the data before it takes the final name, so it survives a crash (small files that record state). */
+  sync?: boolean;
 }
 
 function errCode(e: unknown): string | undefined {
@@ -44,15 +48,24 @@ async function removeQuietly(p: string): Promise<void> {
   await fsp.rm(p, { force: true }).catch(() => undefined);
 }
 
-/** Writes `data` to `dest` atomically; refuses to replace an existing file unless overwrite. */
-export async function writeFileAtomic(dest: string, data: Uint8Array, o: AtomicWriteOptions = {}): Promise<string> {
+/**
+ * Writes `data` to `dest` atomically; refuses to replace an existing file unless overwrite.
+ * Failures are OutputErrors whose `code` keeps the system's (ENOSPC...).
+ */
+export async function writeFileAtomic(dest: string, data: Uint8Array | string, o: AtomicWriteOptions = {}): Promise<string> {
   const abs = path.resolve(dest);
   const dir = path.dirname(abs);
   const base = path.basename(abs);
   if (!o.overwrite && (await fsp.lstat(abs).then(() => true, () => false))) throw existsError(abs, o);
   const tmp = path.join(dir, `.${base}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   try {
-    await fsp.writeFile(tmp, data, { flag: 'wx' });
+    const fh = await fsp.open(tmp, 'wx');
+    try {
+      await fh.writeFile(data);
+      if (o.sync) await fh.sync();
+    } finally {
+      await fh.close();
+    }
   } catch (e) {
     await removeQuietly(tmp);
     throw folderError(dir, e);

@@ -3,12 +3,14 @@
 // 0 ok, 1 verify found problems or an unexpected failure, 2 bad input, 3 download/model
 // problems, 4 disk problems, 130 cancelled (Ctrl+C; the partial download is kept).
 
-import { ModelsProgress, formatBytes, formatDuration, formatProgress } from '../../core/modelsProtocol';
+import { formatBytes, formatDurationWords } from '../../core/format';
+import { DEFAULT_HUB_ENDPOINT, ModelsProgress, formatProgress } from '../../core/modelsProtocol';
+import { ParsedArgs, parseArgs } from '../cliArgs';
 import { EngineError, exitCode } from '../errors';
 import { catalogue, resolveModelSpec } from './catalogue';
 import { PullProgress, pullModel } from './download';
 import { ModelError, printable, redact } from './errors';
-import { HubClient } from './hub';
+import { HubClient, hubTokenFromEnv } from './hub';
 import { defaultStoreDir, listInstalled, listPartial, removeModel, verifyModel } from './store';
 import * as path from 'node:path';
 
@@ -23,14 +25,14 @@ const USAGE = `usage: course-illustrator models <command>
   pull <id | owner/name[@rev]>  download (resumes a partial download) and verify
        [--include GLOB]... [--exclude GLOB]...   files of a repo to fetch (repos only)
        [--parallel N]           files at once (1-8, default 3)
-       [--endpoint URL]         hub or mirror (default: $HF_ENDPOINT or https://huggingface.co)
+       [--endpoint URL]         hub or mirror (default: $HF_ENDPOINT or ${DEFAULT_HUB_ENDPOINT})
        [--proxy URL]            (default: $HTTPS_PROXY / $HTTP_PROXY)
   verify <id>                   re-check every file's size and sha256
   remove <id>                   delete a model and any partial download of it
 
   all: [--store DIR]            model store (default: $COURSE_ILLUSTRATOR_MODELS or ~/.cache/course-illustrator/models)
 
-Token for gated or private repos: HF_TOKEN=<token> (read access; from <endpoint>/settings/tokens).
+Token for gated or private repos: HF_TOKEN=<token> (or HUGGING_FACE_HUB_TOKEN; read access, from <endpoint>/settings/tokens).
 `;
 
 interface Parsed {
@@ -43,45 +45,31 @@ interface Parsed {
   exclude: string[];
 }
 
-function parseArgs(args: string[]): Parsed {
-  const out: Parsed = { positional: [], include: [], exclude: [] };
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    const eq = a.indexOf('=');
-    const name = a.startsWith('--') && eq > 0 ? a.slice(0, eq) : a;
-    const value = (): string => {
-      const v = a.startsWith('--') && eq > 0 ? a.slice(eq + 1) : args[++i];
-      if (v === undefined || v === '') throw new ModelError('badInput', `${name} needs a value.\n\n${USAGE}`);
-      return v;
-    };
-    switch (name) {
-      case '--store':
-        out.store = path.resolve(value());
-        break;
-      case '--endpoint':
-        out.endpoint = value();
-        break;
-      case '--proxy':
-        out.proxy = value();
-        break;
-      case '--parallel': {
-        const n = Number(value());
-        if (!Number.isInteger(n) || n < 1 || n > 8) throw new ModelError('badInput', '--parallel must be a whole number from 1 to 8.');
-        out.parallel = n;
-        break;
-      }
-      case '--include':
-        out.include.push(value());
-        break;
-      case '--exclude':
-        out.exclude.push(value());
-        break;
-      default:
-        if (a.startsWith('-')) throw new ModelError('badInput', `Unknown option ${a}.\n\n${USAGE}`);
-        out.positional.push(a);
-    }
+const VALUES = ['store', 'endpoint', 'proxy', 'parallel', 'include', 'exclude'];
+
+/** The options of every models command, by the CLI's one parser (cliArgs.ts). */
+function parseModelsArgs(args: string[], command: string): Parsed {
+  let a: ParsedArgs;
+  try {
+    a = parseArgs(args, { values: VALUES, flags: [] }, `models ${command}`);
+  } catch (err) {
+    throw err instanceof EngineError && err.kind === 'badInput' ? new ModelError('badInput', `${err.message}\n\n${USAGE}`) : err;
   }
-  return out;
+  for (const [name, list] of a.lists) {
+    if (list.includes('')) throw new ModelError('badInput', `--${name} needs a value.\n\n${USAGE}`);
+  }
+  const n = a.values.has('parallel') ? Number(a.values.get('parallel')) : undefined;
+  if (n !== undefined && (!Number.isInteger(n) || n < 1 || n > 8)) throw new ModelError('badInput', '--parallel must be a whole number from 1 to 8.');
+  const store = a.values.get('store');
+  return {
+    positional: a.positionals,
+    store: store === undefined ? undefined : path.resolve(store),
+    endpoint: a.values.get('endpoint'),
+    proxy: a.values.get('proxy'),
+    parallel: n,
+    include: a.lists.get('include') ?? [],
+    exclude: a.lists.get('exclude') ?? [],
+  };
 }
 
 /**
@@ -140,7 +128,7 @@ async function pull(p: Parsed, io: ModelsIo, store: string): Promise<number> {
     include: p.include.length ? p.include : undefined,
     exclude: p.exclude.length ? p.exclude : undefined,
   });
-  const hub = new HubClient({ endpoint: p.endpoint, token: process.env.HF_TOKEN || process.env.HUGGING_FACE_HUB_TOKEN, proxy: p.proxy });
+  const hub = new HubClient({ endpoint: p.endpoint, token: hubTokenFromEnv(), proxy: p.proxy });
   const ac = new AbortController();
   const onSigint = (): void => {
     say(io, '\nCancelling (the part already downloaded is kept)...\n');
@@ -156,7 +144,7 @@ async function pull(p: Parsed, io: ModelsIo, store: string): Promise<number> {
       io,
       r.alreadyInstalled
         ? `${r.model.id} is already installed in ${r.model.path}\n`
-        : `Installed ${r.model.id} (${formatBytes(r.model.bytes)}, ${r.model.files} files, commit ${r.model.commit.slice(0, 10)}) in ${r.model.path} after ${formatDuration(r.elapsedMs / 1000) || '0 s'}\n`,
+        : `Installed ${r.model.id} (${formatBytes(r.model.bytes)}, ${r.model.files} files, commit ${r.model.commit.slice(0, 10)}) in ${r.model.path} after ${formatDurationWords(r.elapsedMs) || '0 s'}\n`,
     );
     json(io, r);
     return 0;
@@ -169,7 +157,7 @@ async function pull(p: Parsed, io: ModelsIo, store: string): Promise<number> {
 export async function runModelsCommand(args: string[], io: ModelsIo): Promise<number> {
   const [command, ...rest] = args;
   try {
-    const p = parseArgs(rest);
+    const p = parseModelsArgs(rest, command ?? '');
     const store = p.store ?? defaultStoreDir();
     switch (command) {
       case 'list': {

@@ -20,7 +20,7 @@ import { createReadStream, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { InstalledModel, ModelsPhase, ModelsProgress } from '../../core/modelsProtocol';
-import { formatBytes } from '../../core/modelsProtocol';
+import { formatBytes } from '../../core/format';
 import type { PullTarget } from './catalogue';
 import { ModelError, cancelled, fileError, isAbort, networkError, printable } from './errors';
 import { BodyErrors, BodyGuard, BodyLimits, bodyLimits, tooSlowMessage } from './http';
@@ -38,8 +38,11 @@ import {
   readStagingState,
   renameWithRetry,
   stagingPaths,
-  writeFileAtomic,
 } from './store';
+import { writeFileAtomic } from '../image/atomicWrite';
+
+/** The staging state and the manifest: replaced in one step, and on disk before anything relies on them. */
+const SMALL_STATE_FILE = { overwrite: true, sync: true } as const;
 
 export interface RetryPolicy {
   /** Consecutive failed attempts (without new bytes) before giving up on a file. */
@@ -352,7 +355,7 @@ async function pruneTree(dir: string, keep: Set<string>): Promise<void> {
 
 export async function pullModel(o: PullOptions): Promise<PullResult> {
   const t0 = Date.now();
-  const { store, target, hub } = o;
+  const { store, target } = o;
   const signal = o.signal;
   const retry = { ...DEFAULT_RETRY, ...o.retry };
   const final = modelDir(store, target.id);
@@ -465,10 +468,10 @@ async function pullLocked(
   let stateWrite = Promise.resolve();
   const saveState = (): Promise<void> => {
     // Writes are chained so two finishing files never race on the same temp file.
-    stateWrite = stateWrite.then(() => writeFileAtomic(sp.state, JSON.stringify(state, null, 1))).catch(() => undefined);
+    stateWrite = stateWrite.then(() => writeFileAtomic(sp.state, JSON.stringify(state, null, 1), SMALL_STATE_FILE)).then(() => undefined, () => undefined);
     return stateWrite;
   };
-  await writeFileAtomic(sp.state, JSON.stringify(state, null, 1)).catch((err) => {
+  await writeFileAtomic(sp.state, JSON.stringify(state, null, 1), SMALL_STATE_FILE).catch((err) => {
     throw fileError(err, sp.state, store);
   });
 
@@ -781,7 +784,7 @@ async function pullLocked(
     files: files.map((f) => ({ path: f.path, size: f.size, sha256: sha256s.get(f.path) ?? '', gitOid: f.gitOid })),
   };
   try {
-    await writeFileAtomic(path.join(sp.dir, MANIFEST_NAME), JSON.stringify(manifest, null, 1));
+    await writeFileAtomic(path.join(sp.dir, MANIFEST_NAME), JSON.stringify(manifest, null, 1), SMALL_STATE_FILE);
     await renameWithRetry(sp.dir, c.final);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;

@@ -9,7 +9,7 @@ import * as https from 'node:https';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import type { Readable } from 'node:stream';
-import { formatBytes } from '../../core/modelsProtocol';
+import { formatBytes } from '../../core/format';
 import { ModelError, cancelled, networkError, redact } from './errors';
 
 export interface HttpOptions {

@@ -6,10 +6,9 @@
 // file with a Range request nor verify the sha256 for us, and both are the point of this module.
 // Why not global fetch: Node 20's fetch ignores HTTPS_PROXY (see http.ts).
 
+import { hubEndpoint } from '../../core/modelsProtocol';
 import { ModelError, addSecret, printable } from './errors';
 import { Credentials, HttpOptions, OpenResponse, httpGet, readText, withoutLogin } from './http';
-
-export const DEFAULT_ENDPOINT = 'https://huggingface.co';
 
 /**
  * What a hub may make us hold: a hostile or broken one could otherwise page forever, list
@@ -48,9 +47,12 @@ export interface RepoFile {
   gitOid?: string;
 }
 
-/** The endpoint to use: an explicit setting, else HF_ENDPOINT, else huggingface.co; no trailing slash. */
+/**
+ * The endpoint to use: an explicit setting, else HF_ENDPOINT, else huggingface.co, without a
+ * trailing slash (hubEndpoint), checked to be an http(s) URL without a login.
+ */
 export function resolveEndpoint(setting?: string, env: NodeJS.ProcessEnv = process.env): string {
-  const raw = (setting?.trim() || env.HF_ENDPOINT?.trim() || DEFAULT_ENDPOINT).replace(/\/+$/, '');
+  const raw = hubEndpoint(setting, env.HF_ENDPOINT);
   let url: URL;
   try {
     url = new URL(raw);
@@ -68,6 +70,14 @@ export function resolveEndpoint(setting?: string, env: NodeJS.ProcessEnv = proce
     throw new ModelError('badInput', `The hub endpoint "${withoutLogin(raw)}" contains a login (user:password@): remove it and use a token instead (HF_TOKEN for the CLI; "Enter Token…" in VS Code).`);
   }
   return raw;
+}
+
+/**
+ * The hub token from the environment, as huggingface_hub reads it: HF_TOKEN, else the older
+ * HUGGING_FACE_HUB_TOKEN. The CLI uses it, and the engine for a models/pull that sends none.
+ */
+export function hubTokenFromEnv(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return env.HF_TOKEN || env.HUGGING_FACE_HUB_TOKEN || undefined;
 }
 
 const REPO_RE = /^[A-Za-z0-9][\w.-]*\/[\w.-]+$/;

@@ -1,23 +1,16 @@
-// models/* request handlers for the engine's JSON-RPC server. The server registers each entry of
-// `modelsHandlers` under its method name and passes a progress sink (models/progress
-// notifications) and an AbortSignal fired by JSON-RPC cancellation.
+// models/* request handlers for the engine's JSON-RPC server, one per request of
+// ModelsRequests (src/core/modelsProtocol.ts). The server registers every ModelsRequests entry
+// and hands its raw params to `handleModelsRequest`, with a progress sink (models/progress
+// notifications) and an AbortSignal fired by JSON-RPC cancellation. The extension host runs the
+// same function when the engine cannot run at all.
 
-import {
-  ModelsListResult,
-  ModelsProgress,
-  ModelsPullResult,
-  ModelsRemoveResult,
-  ModelsVerifyResult,
-  validateModelsListParams,
-  validateModelsPullParams,
-  validateModelsRemoveParams,
-  validateModelsVerifyParams,
-} from '../../core/modelsProtocol';
+import { type ModelsProgress, ModelsRequests } from '../../core/modelsProtocol';
+import type { RequestType } from '../../core/rpc';
 import { ValidationError } from '../../core/validate';
 import { catalogueSummaries, resolveModelSpec } from './catalogue';
 import { pullModel } from './download';
 import { ModelError } from './errors';
-import { HubClient } from './hub';
+import { HubClient, hubTokenFromEnv } from './hub';
 import { defaultStoreDir, listInstalled, listPartial, removeModel, verifyModel } from './store';
 import * as path from 'node:path';
 
@@ -26,7 +19,31 @@ export interface ModelsHandlerContext {
   signal: AbortSignal;
 }
 
-export type ModelsHandler<R> = (params: unknown, ctx: ModelsHandlerContext) => Promise<R>;
+type Handler<P, R> = (params: P, ctx: ModelsHandlerContext) => Promise<R>;
+
+const handlers = new Map<string, Handler<never, unknown>>();
+
+/** Registers the handler of one request; its types are the request's. */
+function on<P, R>(type: RequestType<P, R>, handler: Handler<P, R>): void {
+  handlers.set(type.method, handler as Handler<never, unknown>);
+}
+
+/**
+ * Runs the models/* request `type` with params as they arrived: checked by the request's own
+ * validator (a bad one is a 'badInput' ModelError), then handled.
+ */
+export async function handleModelsRequest<P, R>(type: RequestType<P, R>, raw: unknown, ctx: ModelsHandlerContext): Promise<R> {
+  const handler = handlers.get(type.method) as Handler<P, R> | undefined;
+  if (!handler) throw new ModelError('badInput', `Unknown models request ${type.method}.`);
+  let params: P;
+  try {
+    params = type.params(raw);
+  } catch (err) {
+    if (err instanceof ValidationError) throw new ModelError('badInput', err.message);
+    throw err;
+  }
+  return handler(params, ctx);
+}
 
 function storeOf(store: string | undefined): string {
   if (store !== undefined && !path.isAbsolute(store)) {
@@ -35,61 +52,38 @@ function storeOf(store: string | undefined): string {
   return store ?? defaultStoreDir();
 }
 
-function checked<T>(validate: (x: unknown) => T, x: unknown): T {
-  try {
-    return validate(x);
-  } catch (err) {
-    if (err instanceof ValidationError) throw new ModelError('badInput', err.message);
-    throw err;
-  }
-}
+on(ModelsRequests.list, async (p) => {
+  const store = storeOf(p.store);
+  return { store, installed: await listInstalled(store), partial: await listPartial(store), catalogue: catalogueSummaries() };
+});
 
-export const modelsHandlers: {
-  'models/list': ModelsHandler<ModelsListResult>;
-  'models/pull': ModelsHandler<ModelsPullResult>;
-  'models/verify': ModelsHandler<ModelsVerifyResult>;
-  'models/remove': ModelsHandler<ModelsRemoveResult>;
-} = {
-  'models/list': async (params) => {
-    const p = checked(validateModelsListParams, params);
-    const store = storeOf(p.store);
-    return { store, installed: await listInstalled(store), partial: await listPartial(store), catalogue: catalogueSummaries() };
-  },
+on(ModelsRequests.pull, async (p, ctx) => {
+  const store = storeOf(p.store);
+  const target = resolveModelSpec(p.model, { include: p.include, exclude: p.exclude });
+  const hub = new HubClient({ endpoint: p.endpoint, token: p.token ?? hubTokenFromEnv(), proxy: p.proxy });
+  return pullModel({
+    store,
+    target,
+    hub,
+    parallel: p.parallel,
+    signal: ctx.signal,
+    onProgress: (pr) => ctx.progress({ operationId: p.operationId, ...pr }),
+  });
+});
 
-  'models/pull': async (params, ctx) => {
-    const p = checked(validateModelsPullParams, params);
-    const store = storeOf(p.store);
-    const target = resolveModelSpec(p.model, { include: p.include, exclude: p.exclude });
-    const hub = new HubClient({ endpoint: p.endpoint, token: p.token ?? process.env.HF_TOKEN, proxy: p.proxy });
-    const r = await pullModel({
-      store,
-      target,
-      hub,
-      parallel: p.parallel,
-      signal: ctx.signal,
-      onProgress: (pr) => ctx.progress({ operationId: p.operationId, ...pr }),
-    });
-    return r;
-  },
+on(ModelsRequests.verify, async (p, ctx) => {
+  const store = storeOf(p.store);
+  return verifyModel(store, p.id, {
+    signal: ctx.signal,
+    onProgress: p.operationId
+      ? throttled((file, bytesDone, bytesTotal, filesDone, filesTotal) =>
+          ctx.progress({ operationId: p.operationId ?? '', id: p.id, phase: 'verifying', file, bytesDone, bytesTotal, filesDone, filesTotal, bytesPerSecond: 0, etaSeconds: -1 }),
+        )
+      : undefined,
+  });
+});
 
-  'models/verify': async (params, ctx) => {
-    const p = checked(validateModelsVerifyParams, params);
-    const store = storeOf(p.store);
-    return verifyModel(store, p.id, {
-      signal: ctx.signal,
-      onProgress: p.operationId
-        ? throttled((file, bytesDone, bytesTotal, filesDone, filesTotal) =>
-            ctx.progress({ operationId: p.operationId ?? '', id: p.id, phase: 'verifying', file, bytesDone, bytesTotal, filesDone, filesTotal, bytesPerSecond: 0, etaSeconds: -1 }),
-          )
-        : undefined,
-    });
-  },
-
-  'models/remove': async (params) => {
-    const p = checked(validateModelsRemoveParams, params);
-    return removeModel(storeOf(p.store), p.id);
-  },
-};
+on(ModelsRequests.remove, async (p) => removeModel(storeOf(p.store), p.id));
 
 /** At most one call per 250 ms, the last one always delivered when the counts say "done". */
 function throttled<A extends [string, number, number, number, number]>(fn: (...a: A) => void): (...a: A) => void {

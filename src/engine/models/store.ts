@@ -69,24 +69,6 @@ export function stagingPaths(store: string, id: string): { dir: string; parts: s
   return { dir: path.join(base, id), parts: path.join(base, PARTS_DIR, id), state: path.join(base, `${id}.state.json`), lock: path.join(base, `${id}.lock`) };
 }
 
-/** Writes a small file atomically: temp file in the same folder, fsync, rename. */
-export async function writeFileAtomic(file: string, text: string): Promise<void> {
-  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  const fh = await fs.open(tmp, 'w');
-  try {
-    await fh.writeFile(text);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  try {
-    await fs.rename(tmp, file);
-  } catch (err) {
-    await fs.rm(tmp, { force: true });
-    throw err;
-  }
-}
-
 /**
  * fs.rename, tried again a few times on EPERM/EBUSY/EACCES: on Windows a virus scanner or the
  * search indexer briefly holds files that were just written.

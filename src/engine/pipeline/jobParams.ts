@@ -10,7 +10,7 @@ import * as path from 'path';
 import { BATCH, DEFAULTS, GUIDANCE, NEGATIVE_PROMPT, PROMPT, SEED, SIZE, STEPS } from '../../core/limits';
 import { GenerateParams } from '../../core/protocol';
 import { cleanPromptText } from '../../core/sanitize';
-import { SchedulerName, resolveSchedulerName, unknownSchedulerMessage, schedulerFromClassName } from '../../core/schedulerNames';
+import { SchedulerName, defaultSchedulerName, resolveSchedulerName, unknownSchedulerMessage } from '../../core/schedulerNames';
 import { badInput } from '../errors';
 import { randomSeed } from '../rng/torchGenerator';
 
@@ -18,7 +18,8 @@ export interface ModelDefaults {
   /** unet sample_size * vae factor. */
   size: number;
   vaeScaleFactor: number;
-  schedulerClassName?: string;
+  /** scheduler_config.json: a job without a scheduler runs the model's (defaultSchedulerName). */
+  schedulerConfig?: Record<string, unknown>;
 }
 
 export interface JobSpec {
@@ -85,7 +86,7 @@ export function resolveJob(p: GenerateParams, model: ModelDefaults): JobSpec {
     scheduler = resolveSchedulerName(p.scheduler);
     if (!scheduler) throw badInput(unknownSchedulerMessage(p.scheduler));
   } else {
-    scheduler = schedulerFromClassName(model.schedulerClassName) ?? 'pndm';
+    scheduler = defaultSchedulerName(model.schedulerConfig ?? {});
   }
   const batch = p.batch ?? DEFAULTS.batch;
   if (!Number.isInteger(batch) || batch < BATCH.min || batch > BATCH.max) throw badInput(`--batch must be from ${BATCH.min} to ${BATCH.max}, got ${p.batch}.`);

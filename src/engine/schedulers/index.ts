@@ -2,11 +2,7 @@
 // scheduler_config.json the way `XScheduler.from_config(config)` does (missing keys take the
 // class's own defaults, keys meant for other classes are ignored).
 
-import {
-  SCHEDULER_NAMES,
-  schedulerFromClassName,
-  type SchedulerName,
-} from '../../core/schedulerNames';
+import { SCHEDULER_NAMES, type SchedulerName } from '../../core/schedulerNames';
 import { DDIMScheduler } from './ddim';
 import { DPMSolverMultistepScheduler } from './dpmSolverMultistep';
 import { EulerDiscreteScheduler } from './euler';
@@ -36,15 +32,4 @@ export function createScheduler(name: SchedulerName, config: SchedulerConfig): S
     throw new Error(`createScheduler: unknown scheduler "${String(name)}". Valid schedulers: ${SCHEDULER_NAMES.join(', ')}.`);
   }
   return FACTORIES[name](config);
-}
-
-/**
- * The scheduler the model ships with (scheduler_config.json's `_class_name`); PNDM, the
- * Stable Diffusion v1.5 default, when the class is missing or is not one of ours.
- */
-export function defaultSchedulerName(config: SchedulerConfig): SchedulerName {
-  const className = typeof config._class_name === 'string' ? config._class_name : undefined;
-  const name = schedulerFromClassName(className);
-  if (name === 'dpmpp-2m' && config.use_karras_sigmas === true) return 'dpmpp-2m-karras';
-  return name ?? 'pndm';
 }

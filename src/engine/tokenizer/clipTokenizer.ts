@@ -154,7 +154,7 @@ export class ClipTokenizer {
         maxLength,
       }, options);
     } catch (e) {
-      throw new Error(`${(e as Error).message} (folder ${tokenizerDir})`);
+      throw new Error(`${(e as Error).message} (folder ${tokenizerDir})`, { cause: e });
     }
   }
 
@@ -314,14 +314,14 @@ async function readJsonIfExists(file: string): Promise<Record<string, unknown> |
     text = await fs.readFile(file, 'utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new Error(`CLIP tokenizer: cannot read ${file}: ${(e as Error).message}`);
+    throw new Error(`CLIP tokenizer: cannot read ${file}: ${(e as Error).message}`, { cause: e });
   }
   try {
     const parsed: unknown = JSON.parse(text);
     if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not a JSON object');
     return parsed as Record<string, unknown>;
   } catch (e) {
-    throw new Error(`CLIP tokenizer: ${file} is not valid JSON (${(e as Error).message}); the file is corrupt, download the model again`);
+    throw new Error(`CLIP tokenizer: ${file} is not valid JSON (${(e as Error).message}); the file is corrupt, download the model again`, { cause: e });
   }
 }
 
@@ -331,7 +331,7 @@ async function readMergesTxt(file: string): Promise<string[]> {
     text = await fs.readFile(file, 'utf8');
   } catch (e) {
     const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'is missing' : `cannot be read (${(e as Error).message})`;
-    throw new Error(`CLIP tokenizer: ${file} ${why}; it must sit next to vocab.json`);
+    throw new Error(`CLIP tokenizer: ${file} ${why}; it must sit next to vocab.json`, { cause: e });
   }
   // Like the reference: strip, split lines, drop the "#version" header line.
   const lines = text.trim().split('\n').slice(1).map((l) => l.replace(/\r$/, ''));

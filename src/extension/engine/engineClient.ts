@@ -9,6 +9,7 @@
 import * as cp from 'child_process';
 import * as fs from 'fs';
 import {
+  type CancellationToken,
   CancellationTokenSource,
   Emitter,
   ResponseError,
@@ -22,28 +23,18 @@ import type {
   GenerateParams,
   GenerateResult,
   InfoResult,
-  RequestMap,
   StatusResult,
   ThumbnailParams,
   ThumbnailResult,
   TokenizeParams,
   TokenizeResult,
 } from '../../core/protocol';
-import { Methods, PROTOCOL_VERSION, validateProgressEvent } from '../../core/protocol';
-import { ModelsMethods, type ModelsRequestMap } from '../../core/modelsProtocol';
+import { EngineNotifications, EngineRequests, PROTOCOL_VERSION } from '../../core/protocol';
+import { ModelsNotifications, type ModelsProgress } from '../../core/modelsProtocol';
+import { MalformedReplyError, checkReply, type NotificationType, type RequestType } from '../../core/rpc';
 import { isRecord } from '../../core/validate';
 import type { CancelToken, EngineClient as EngineClientApi, GenerateOptions, JobEvent, Log } from '../services';
 import { EngineError, fromReplyError, isEngineError } from './engineError';
-import {
-  validateCancelResult,
-  validateGenerateResult,
-  validateInfoResult,
-  validateLogEvent,
-  validateQueueEvent,
-  validateStatus,
-  validateThumbnailResult,
-  validateTokenizeResult,
-} from './replies';
 
 export interface EngineClientConfig {
   /** Absolute path of dist/engine.js. */
@@ -66,8 +57,6 @@ export interface EngineClientConfig {
 
 const DEFAULT_TIMEOUTS = { start: 60_000, request: 60_000, generateStall: 300_000, cancelGrace: 15_000, shutdown: 3_000 };
 
-type AllRequests = RequestMap & ModelsRequestMap;
-
 /**
  * Work in flight that the engine reports on (a generation, a download): `lastSignAt` is when a
  * notification about it last arrived (0: none yet). It says whether the engine is working now.
@@ -78,7 +67,7 @@ interface InFlight {
 
 /** A models/pull or models/verify in flight: its progress notifications find it by operationId. */
 interface Operation extends InFlight {
-  onProgress?: (raw: unknown) => void;
+  onProgress?: (p: ModelsProgress) => void;
   touch: () => void;
 }
 
@@ -149,8 +138,9 @@ export class EngineClient implements EngineClientApi {
     this._onJob.fire({ kind: 'started', jobId, params });
     const started = Date.now();
     try {
-      const raw = await this.request(
-        Methods.generate,
+      // The reply is checked against the request: the same job, with at least one image.
+      const result = await this.request(
+        EngineRequests.generate,
         { ...params, jobId },
         {
           cts,
@@ -159,7 +149,6 @@ export class EngineClient implements EngineClientApi {
           work: job,
         },
       );
-      const result = checked(Methods.generate, raw, (x) => validateGenerateResult(x, jobId));
       const t = result.timings;
       const steps = t.unetStepMs.length ? (t.unetStepMs.reduce((a, b) => a + b, 0) / t.unetStepMs.length).toFixed(0) : '-';
       this.config.log.info(
@@ -170,7 +159,7 @@ export class EngineClient implements EngineClientApi {
       this._onJob.fire({ kind: 'finished', jobId, result });
       return result;
     } catch (e) {
-      const error = isEngineError(e) ? e : fromReplyError(Methods.generate, e);
+      const error = isEngineError(e) ? e : fromReplyError(EngineRequests.generate.method, e);
       if (error.kind === 'cancelled') this.config.log.info(`[${jobId}] cancelled after ${Date.now() - started} ms`);
       else this.config.log.error(`[${jobId}] failed: ${error.message}`);
       this._onJob.fire({ kind: 'failed', jobId, error });
@@ -182,20 +171,20 @@ export class EngineClient implements EngineClientApi {
     }
   }
 
-  async tokenize(params: TokenizeParams): Promise<TokenizeResult> {
-    return checked(Methods.tokenize, await this.request(Methods.tokenize, params), validateTokenizeResult);
+  tokenize(params: TokenizeParams): Promise<TokenizeResult> {
+    return this.request(EngineRequests.tokenize, params);
   }
 
-  async info(path: string): Promise<InfoResult> {
-    return checked(Methods.info, await this.request(Methods.info, { path }), validateInfoResult);
+  info(path: string): Promise<InfoResult> {
+    return this.request(EngineRequests.info, { path });
   }
 
-  async thumbnail(params: ThumbnailParams): Promise<ThumbnailResult> {
-    return checked(Methods.thumbnail, await this.request(Methods.thumbnail, params), validateThumbnailResult);
+  thumbnail(params: ThumbnailParams): Promise<ThumbnailResult> {
+    return this.request(EngineRequests.thumbnail, params);
   }
 
-  async status(): Promise<StatusResult> {
-    return checked(Methods.status, await this.request(Methods.status, {}), validateStatus);
+  status(): Promise<StatusResult> {
+    return this.request(EngineRequests.status, {});
   }
 
   async cancel(jobId: string): Promise<boolean> {
@@ -208,29 +197,30 @@ export class EngineClient implements EngineClientApi {
     if (engine) {
       try {
         await engine.ready;
-        const raw = await withTimeout(engine.connection.sendRequest(Methods.cancel, { jobId }), this.timeouts.request, Methods.cancel);
-        const { cancelled } = checked(Methods.cancel, raw, validateCancelResult);
-        if (!cancelled) this.config.log.info(`[${jobId}] ${Methods.cancel}: the engine had no such job (not sent yet or already done)`);
+        const cancel = EngineRequests.cancel;
+        const { cancelled } = await withTimeout(send(engine.connection, cancel, { jobId }), this.timeouts.request, cancel.method);
+        if (!cancelled) this.config.log.info(`[${jobId}] ${cancel.method}: the engine had no such job (not sent yet or already done)`);
       } catch (e) {
         // The $/cancelRequest above still stops the job before its next step.
-        this.config.log.warn(`[${jobId}] ${Methods.cancel} failed: ${e instanceof Error ? e.message : String(e)}`);
+        this.config.log.warn(`[${jobId}] ${EngineRequests.cancel.method} failed: ${e instanceof Error ? e.message : String(e)}`);
       }
     }
     return true;
   }
 
   /**
-   * A models/* call (list, pull, verify, remove) run in the engine process, so downloads happen
-   * beside the ONNX sessions and never in the extension host. Progress arrives as models/progress
-   * notifications and keeps the call's stall timer from firing; the token cancels it. Errors are
+   * A models/* call (ModelsRequests: list, pull, verify, remove) run in the engine process, so
+   * downloads happen beside the ONNX sessions and never in the extension host. Progress arrives
+   * as models/progress notifications (validated, then passed on) and keeps the call's stall
+   * timer from firing; the token cancels it. The reply is validated like every other. Errors are
    * the engine's JSON-RPC replies as they are (data.code says unauthorized, diskFull, ...), or an
-   * EngineError when the engine itself failed.
+   * EngineError when the engine itself failed or its reply was malformed.
    */
-  async models<M extends keyof ModelsRequestMap>(
-    method: M,
-    params: ModelsRequestMap[M][0],
-    options: { token?: CancelToken; onProgress?: (raw: unknown) => void } = {},
-  ): Promise<unknown> {
+  async models<P, R>(
+    type: RequestType<P, R>,
+    params: P,
+    options: { token?: CancelToken; onProgress?: (p: ModelsProgress) => void } = {},
+  ): Promise<R> {
     if (options.token?.isCancellationRequested) throw new EngineError('cancelled', 'Cancelled.');
     const operationId = isRecord(params) && typeof params.operationId === 'string' ? params.operationId : undefined;
     const cts = new CancellationTokenSource();
@@ -246,7 +236,7 @@ export class EngineClient implements EngineClientApi {
     };
     if (operationId) this.operations.set(operationId, op);
     try {
-      return await this.request(method, params, {
+      return await this.request(type, params, {
         cts,
         // A download reports progress; one that goes quiet this long is stuck (the downloader
         // gives up on a silent connection well before).
@@ -277,7 +267,7 @@ export class EngineClient implements EngineClientApi {
     this.engine = undefined;
     engine.failAll(new EngineError('crashed', reason));
     try {
-      await withTimeout(engine.connection.sendRequest(Methods.shutdown, {}), this.timeouts.shutdown, 'shutdown');
+      await withTimeout(send(engine.connection, EngineRequests.shutdown, {}), this.timeouts.shutdown, 'shutdown');
     } catch {
       // it may already be gone; the kill below makes sure
     }
@@ -308,11 +298,16 @@ export class EngineClient implements EngineClientApi {
 
   // ---- internals ----
 
-  private async request<M extends keyof AllRequests>(
-    method: M,
-    params: AllRequests[M][0],
+  /**
+   * Sends `type` to the engine (started if needed) and returns its reply once the request's
+   * validator accepted it; a malformed reply is a 'badReply' EngineError naming the method.
+   */
+  private async request<P, R>(
+    type: RequestType<P, R>,
+    params: P,
     opts: { cts?: CancellationTokenSource; stallMs?: number; onTouch?: (touch: () => void) => void; keepReplyErrors?: boolean; work?: InFlight } = {},
-  ): Promise<unknown> {
+  ): Promise<R> {
+    const method = type.method;
     if (this.disposed) throw new EngineError('cancelled', 'The extension is shutting down.');
     const refusal = this.config.refuse?.();
     if (refusal) throw new EngineError('restricted', refusal);
@@ -321,7 +316,7 @@ export class EngineClient implements EngineClientApi {
     try {
       const engine = await this.ensureEngine();
       const started = Date.now();
-      const result = await new Promise<unknown>((resolve, reject) => {
+      const result = await new Promise<R>((resolve, reject) => {
         let settled = false;
         let timer: NodeJS.Timeout | undefined;
         const limit = opts.stallMs ?? this.timeouts.request;
@@ -340,7 +335,7 @@ export class EngineClient implements EngineClientApi {
             // A stuck engine cannot be trusted with the next job; but one still reporting on
             // other work in flight is busy, not stuck, and keeps running. A silent generation is
             // itself the stuck work: its stall always restarts.
-            const othersAlive = method !== Methods.generate && this.otherWorkAlive(opts.work);
+            const othersAlive = method !== EngineRequests.generate.method && this.otherWorkAlive(opts.work);
             if (this.engine === engine && !othersAlive) void this.stop(`The engine was restarted because ${method} stopped answering; run the job again.`);
           }, ms);
         };
@@ -348,7 +343,7 @@ export class EngineClient implements EngineClientApi {
           arm(limit, () =>
             new EngineError(
               'timeout',
-              method === Methods.generate
+              method === EngineRequests.generate.method
                 ? `The engine sent no progress for ${Math.round(limit / 1000)} s and was restarted. If the model is very large, try courseIllustrator.lowMemory.`
                 : `The engine did not answer ${method} within ${Math.round(limit / 1000)} s and was restarted.`,
             ),
@@ -359,11 +354,11 @@ export class EngineClient implements EngineClientApi {
         opts.onTouch?.(armStall);
         // After a cancel the engine should answer quickly with a cancelled error; if it does
         // not, give up waiting so the user is not stuck behind a hung job.
-        const what = method === Methods.generate ? 'Generation' : method;
+        const what = method === EngineRequests.generate.method ? 'Generation' : method;
         const cancelSub = opts.cts?.token.onCancellationRequested(() =>
           arm(this.timeouts.cancelGrace, () => new EngineError('cancelled', `${what} cancelled (the engine did not confirm in time).`)),
         );
-        engine.connection.sendRequest(method, params, opts.cts?.token).then(
+        send(engine.connection, type, params, opts.cts?.token).then(
           (value) => finish(() => resolve(value)),
           (err: unknown) =>
             finish(() =>
@@ -371,7 +366,7 @@ export class EngineClient implements EngineClientApi {
             ),
         );
       });
-      if (method !== Methods.generate) this.config.log.info(`${method} ${Date.now() - started} ms`);
+      if (method !== EngineRequests.generate.method) this.config.log.info(`${method} ${Date.now() - started} ms`);
       return result;
     } finally {
       this.busy--;
@@ -490,26 +485,34 @@ export class EngineClient implements EngineClientApi {
       }
     };
 
-    this.onJobNotification(connection, Methods.progress, 'progress', validateProgressEvent, (job, event) => {
+    this.onJobNotification(connection, EngineNotifications.progress, 'progress', (job, event) => {
       // Jobs waiting in the engine's queue send nothing; the running job's progress shows
       // the engine is alive, so it keeps their stall timers from firing too.
       for (const j of this.jobs.values()) j.touch();
       job.options.onProgress?.(event);
       this._onJob.fire({ kind: 'progress', jobId: event.jobId, progress: event });
     });
-    this.onJobNotification(connection, Methods.queue, 'queue', validateQueueEvent, (job, event) => {
+    this.onJobNotification(connection, EngineNotifications.queue, 'queue', (job, event) => {
       job.touch();
       job.options.onQueue?.(event);
       this._onJob.fire({ kind: 'queued', jobId: event.jobId, position: event.position });
     });
-    connection.onNotification(ModelsMethods.progress, (raw: unknown) => {
+    connection.onNotification(ModelsNotifications.progress.method, (raw: unknown) => {
       const op = isRecord(raw) && typeof raw.operationId === 'string' ? this.operations.get(raw.operationId) : undefined;
       if (!op) return;
       op.touch();
-      op.onProgress?.(raw); // validated by the caller (modelsApi), like every reply
+      if (!op.onProgress) return;
+      let progress: ModelsProgress;
+      try {
+        progress = ModelsNotifications.progress.params(raw);
+      } catch (e) {
+        log.warn(`ignored a malformed ${ModelsNotifications.progress.method} notification: ${(e as Error).message}`);
+        return;
+      }
+      op.onProgress(progress);
     });
-    connection.onNotification(Methods.log, (raw: unknown) => {
-      const event = validateLogEvent(raw);
+    connection.onNotification(EngineNotifications.log.method, (raw: unknown) => {
+      const event = EngineNotifications.log.params(raw);
       log[event.level](`[engine ${child.pid}] ${event.message}`);
     });
     connection.onError(([err]) => log.warn(`engine connection: ${err.message}`));
@@ -519,9 +522,8 @@ export class EngineClient implements EngineClientApi {
     const ready = new Promise<StatusResult>((resolve, reject) => {
       const fail = (e: EngineError): void => reject(e);
       pending.add(fail);
-      withTimeout(connection.sendRequest(Methods.initialize, options), this.timeouts.start, 'engine start')
-        .then((raw) => {
-          const status = checked(Methods.initialize, raw, validateStatus);
+      withTimeout(send(connection, EngineRequests.initialize, options), this.timeouts.start, 'engine start')
+        .then((status) => {
           if (status.protocolVersion !== PROTOCOL_VERSION) {
             throw new EngineError(
               'badReply',
@@ -538,7 +540,7 @@ export class EngineClient implements EngineClientApi {
             ? e
             : e instanceof TimeoutError
               ? new EngineError('timeout', `The engine did not start within ${this.timeouts.start / 1000} s. See "Course Illustrator: Show Engine Log".`)
-              : fromReplyError(Methods.initialize, e);
+              : fromReplyError(EngineRequests.initialize.method, e);
           reject(error);
           if (this.engine === engine) void this.stop();
         })
@@ -565,14 +567,13 @@ export class EngineClient implements EngineClientApi {
   /** A notification about one job: validated, then handled when the job is one of ours. */
   private onJobNotification<E extends { jobId: string }>(
     connection: MessageConnection,
-    method: string,
+    type: NotificationType<E>,
     what: string,
-    validate: (raw: unknown) => E,
     handle: (job: Job, event: E) => void,
   ): void {
-    connection.onNotification(method, (raw: unknown) => {
+    connection.onNotification(type.method, (raw: unknown) => {
       try {
-        const event = validate(raw);
+        const event = type.params(raw);
         const job = this.jobs.get(event.jobId);
         if (job) handle(job, event);
       } catch (e) {
@@ -604,12 +605,18 @@ function delay(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-/** Runs a validator; a ValidationError becomes a 'badReply' EngineError naming the method. */
-function checked<T>(method: string, raw: unknown, validator: (x: unknown) => T): T {
+/**
+ * Sends `type` over `connection` (the method name and the params object, as vscode-jsonrpc sends
+ * them) and checks the reply with the request's validator (src/core): a malformed one is a
+ * 'badReply' EngineError. No token, no token argument: vscode-jsonrpc would send an `undefined`
+ * one as a second, positional parameter.
+ */
+async function send<P, R>(connection: MessageConnection, type: RequestType<P, R>, params: P, token?: CancellationToken): Promise<R> {
+  const raw: unknown = await (token ? connection.sendRequest(type.method, params, token) : connection.sendRequest(type.method, params));
   try {
-    return validator(raw);
+    return checkReply(type, raw, params);
   } catch (e) {
-    if (isEngineError(e)) throw e;
-    throw new EngineError('badReply', `The engine sent a malformed reply to ${method}: ${(e as Error).message}. Rebuild the engine ("node esbuild.js").`);
+    if (e instanceof MalformedReplyError) throw new EngineError('badReply', `${e.message} Rebuild the engine ("node esbuild.js").`);
+    throw e;
   }
 }

@@ -1,14 +1,7 @@
 // "step 7/20 · ETA 0:42" and friends, for the progress notification. Pure.
 
+import { formatDurationClock } from '../../core/format';
 import type { ProgressEvent } from '../../core/protocol';
-
-export function formatDuration(ms: number): string {
-  const s = Math.max(0, Math.round(ms / 1000));
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const sec = String(s % 60).padStart(2, '0');
-  return h ? `${h}:${String(m).padStart(2, '0')}:${sec}` : `${m}:${sec}`;
-}
 
 export function progressText(e: ProgressEvent): string {
   const image = e.images > 1 ? `image ${e.image + 1}/${e.images} · ` : '';
@@ -22,7 +15,7 @@ export function progressText(e: ProgressEvent): string {
     case 'save':
       return `${image}saving…`;
     default:
-      return `${image}step ${e.step}/${e.total}${e.etaMs > 0 ? ` · ETA ${formatDuration(e.etaMs)}` : ''}`;
+      return `${image}step ${e.step}/${e.total}${e.etaMs > 0 ? ` · ETA ${formatDurationClock(e.etaMs)}` : ''}`;
   }
 }
 

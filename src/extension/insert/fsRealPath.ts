@@ -23,12 +23,12 @@ export async function realPathOrUndefined(p: string): Promise<string | undefined
       const st = await fsp.lstat(p).catch(() => undefined);
       if (st?.isSymbolicLink()) {
         const target = await fsp.readlink(p).catch(() => '?');
-        throw new Error(`"${p}" is a symbolic link to "${target}", which does not exist`);
+        throw new Error(`"${p}" is a symbolic link to "${target}", which does not exist`, { cause: e });
       }
       return undefined;
     }
-    if (code === 'ELOOP') throw new Error(`"${p}" is a loop of symbolic links`);
-    throw new Error(`cannot resolve "${p}" (${code ?? (e instanceof Error ? e.message : String(e))})`);
+    if (code === 'ELOOP') throw new Error(`"${p}" is a loop of symbolic links`, { cause: e });
+    throw new Error(`cannot resolve "${p}" (${code ?? (e instanceof Error ? e.message : String(e))})`, { cause: e });
   }
 }
 

@@ -2,7 +2,7 @@
 
 import * as vscode from 'vscode';
 import type { CatalogueSummary, InstalledModel } from '../../core/modelsProtocol';
-import { formatBytes } from '../../core/modelsProtocol';
+import { formatBytes } from '../../core/format';
 import { downloadWithProgress } from './downloadWithProgress';
 import { listOrShow } from './modelUi';
 import { ModelContext, setActiveModelId } from './modelState';

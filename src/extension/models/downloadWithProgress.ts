@@ -5,7 +5,8 @@
 import { randomBytes } from 'crypto';
 import * as vscode from 'vscode';
 import type { InstalledModel, ModelsProgress } from '../../core/modelsProtocol';
-import { formatBytes, formatProgress } from '../../core/modelsProtocol';
+import { formatBytes } from '../../core/format';
+import { formatProgress, hubEndpoint } from '../../core/modelsProtocol';
 import { ModelsCallError } from './modelsApi';
 import { errorText } from './modelUi';
 import { ModelContext, TOKEN_SECRET, pullSettings } from './modelState';
@@ -85,7 +86,7 @@ export async function downloadWithProgress(m: ModelContext, model: string, title
   // Bounded: a retry only follows an explicit "Retry" or a newly entered token.
   for (let attempt = 0; attempt < 5; attempt++) {
     const settings = await pullSettings(m);
-    const endpoint = settings.endpoint ?? process.env.HF_ENDPOINT ?? 'https://huggingface.co';
+    const endpoint = hubEndpoint(settings.endpoint, process.env.HF_ENDPOINT);
     try {
       const result = await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: `Downloading ${title}`, cancellable: true },

@@ -6,7 +6,8 @@
 import { promises as fs } from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { formatBytes } from '../../core/modelsProtocol';
+import { formatBytes } from '../../core/format';
+import { hubEndpoint } from '../../core/modelsProtocol';
 import type { Services } from '../services';
 import { downloadModelCommand } from './downloadModel';
 import { useModelFolderCommand } from './useModelFolder';
@@ -78,7 +79,7 @@ async function resolveModel(m: ModelContext): Promise<string | undefined> {
       : `Download Stable Diffusion v1.5 (${formatBytes(entry.approxBytes)})`
     : undefined;
   const useFolder = 'Use a Folder I Have';
-  const endpoint = m.services.config().hubEndpoint.trim() || process.env.HF_ENDPOINT || 'https://huggingface.co';
+  const endpoint = hubEndpoint(m.services.config().hubEndpoint, process.env.HF_ENDPOINT);
   const pick = await vscode.window.showInformationMessage(
     'Course Illustrator needs a Stable Diffusion v1.5 model to generate images.',
     {

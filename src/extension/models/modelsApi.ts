@@ -1,9 +1,10 @@
 // Typed models/* calls for the extension. They run in the engine child process
-// (`engine.models(method, params, { token, onProgress })`), like every other engine request.
-// Only when the engine cannot run at all (it dies before doing any of the work, e.g. a broken
-// onnxruntime install) does the call run here in the extension host, through the very same
-// handlers (src/engine/models/rpc.ts: node:http/https, fs and crypto, nothing native), so a
-// broken engine never blocks getting or removing a model.
+// (`engine.models(ModelsRequests.pull, params, { token, onProgress })`, replies and progress
+// validated there), like every other engine request. Only when the engine cannot run at all (it
+// dies before doing any of the work, e.g. a broken onnxruntime install) does the call run here
+// in the extension host, through the very same handlers (src/engine/models/rpc.ts:
+// node:http/https, fs and crypto, nothing native), so a broken engine never blocks getting or
+// removing a model.
 
 import type {
   ModelErrorCode,
@@ -14,19 +15,12 @@ import type {
   ModelsPullResult,
   ModelsRemoveParams,
   ModelsRemoveResult,
-  ModelsRequestMap,
   ModelsVerifyParams,
   ModelsVerifyResult,
 } from '../../core/modelsProtocol';
-import {
-  MODEL_ERROR_CODES,
-  validateModelsListResult,
-  validateModelsProgress,
-  validateModelsPullResult,
-  validateModelsRemoveResult,
-  validateModelsVerifyResult,
-} from '../../core/modelsProtocol';
-import { modelsHandlers } from '../../engine/models/rpc';
+import { MODEL_ERROR_CODES, ModelsRequests } from '../../core/modelsProtocol';
+import type { RequestType } from '../../core/rpc';
+import { handleModelsRequest } from '../../engine/models/rpc';
 import type { CancelToken, EngineClient } from '../services';
 
 export interface ModelsCallOptions {
@@ -61,38 +55,36 @@ function asCallError(err: unknown): ModelsCallError {
   return new ModelsCallError(code ?? 'unknown', message);
 }
 
-type Call = (method: keyof ModelsRequestMap, params: unknown, options?: ModelsCallOptions) => Promise<unknown>;
+/** One models/* request, run somewhere; its reply is `type`'s (validated where it crossed a process boundary). */
+type Call = <P, R>(type: RequestType<P, R>, params: P, options?: ModelsCallOptions) => Promise<R>;
 
 function api(call: Call): ModelsApi {
-  const run = async <T>(method: keyof ModelsRequestMap, params: unknown, validate: (x: unknown) => T, options?: ModelsCallOptions): Promise<T> => {
-    let raw: unknown;
+  const run = async <P, R>(type: RequestType<P, R>, params: P, options?: ModelsCallOptions): Promise<R> => {
     try {
-      raw = await call(method, params, options);
+      return await call(type, params, options);
     } catch (err) {
       if (err instanceof RunHere) throw err;
       throw asCallError(err);
     }
-    return validate(raw);
   };
   return {
-    list: (p) => run('models/list', p, validateModelsListResult),
-    pull: (p, o) => run('models/pull', p, validateModelsPullResult, o),
-    verify: (p, o) => run('models/verify', p, validateModelsVerifyResult, o),
-    remove: (p) => run('models/remove', p, validateModelsRemoveResult),
+    list: (p) => run(ModelsRequests.list, p),
+    pull: (p, o) => run(ModelsRequests.pull, p, o),
+    verify: (p, o) => run(ModelsRequests.verify, p, o),
+    remove: (p) => run(ModelsRequests.remove, p),
   };
 }
 
 /** Runs the handlers in this process; cancellation and progress work the same. */
 export function inProcessModelsApi(): ModelsApi {
-  return api(async (method, params, options) => {
+  return api(async (type, params, options) => {
     const ac = new AbortController();
     if (options?.token?.isCancellationRequested) ac.abort();
     const sub = options?.token?.onCancellationRequested(() => ac.abort());
     try {
-      const handler = modelsHandlers[method] as (p: unknown, ctx: { progress(p: ModelsProgress): void; signal: AbortSignal }) => Promise<unknown>;
-      return await handler(params, {
+      return await handleModelsRequest(type, params, {
         signal: ac.signal,
-        progress: (p) => options?.onProgress?.(validateModelsProgress(p)),
+        progress: (p) => options?.onProgress?.(p),
       });
     } finally {
       sub?.dispose();
@@ -105,25 +97,23 @@ export function inProcessModelsApi(): ModelsApi {
  * any progress, the call runs again in this process, and the log says why.
  */
 export function modelsApiFor(engine: EngineClient, log?: { warn(message: string): void }): ModelsApi {
-  const call = engine.models.bind(engine);
   const local = inProcessModelsApi();
-  const remote = api(async (method, params, options) => {
+  const remote = api(async (type, params, options) => {
     let progressed = false;
     try {
-      return await call(method, params as never, {
+      return await engine.models(type, params, {
         token: options?.token,
-        // Checked here: whatever crossed the process boundary is validated on arrival.
         onProgress:
           options?.onProgress &&
-          ((raw: unknown) => {
+          ((p) => {
             progressed = true;
-            options.onProgress?.(validateModelsProgress(raw));
+            options.onProgress?.(p);
           }),
       });
     } catch (err) {
       const kind = (err as { kind?: unknown })?.kind;
       if ((kind === 'crashed' || kind === 'timeout') && !progressed && !options?.token?.isCancellationRequested) {
-        log?.warn(`${method}: the engine could not run it (${(err as Error).message}); running it in the extension host instead.`);
+        log?.warn(`${type.method}: the engine could not run it (${(err as Error).message}); running it in the extension host instead.`);
         throw new RunHere();
       }
       throw err;

@@ -1,7 +1,7 @@
 // "Remove Model…": installed models and partial downloads, after a confirmation.
 
 import * as vscode from 'vscode';
-import { formatBytes } from '../../core/modelsProtocol';
+import { formatBytes } from '../../core/format';
 import { errorText, listOrShow } from './modelUi';
 import { ModelContext, activeModelId, setActiveModelId } from './modelState';
 

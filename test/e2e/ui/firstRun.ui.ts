@@ -15,7 +15,7 @@ import { existsSync, promises as fs, readFileSync, readdirSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Page } from 'playwright-core';
-import { formatBytes } from '../../../src/core/modelsProtocol';
+import { formatBytes } from '../../../src/core/format';
 import { ensureFixture } from '../../fixtures/tinyPipeline';
 import { HubServer } from '../../support/hubServer';
 import {

@@ -4,10 +4,10 @@ import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { HubServer } from '../../support/hubServer';
 import { runModelsCommand } from '../../../src/engine/models/cli';
-import { modelsHandlers } from '../../../src/engine/models/rpc';
+import { handleModelsRequest } from '../../../src/engine/models/rpc';
 import { catalogue, parseCatalogue, resolveModelSpec } from '../../../src/engine/models/catalogue';
 import { MANIFEST_NAME, listInstalled, listPartial, removeModel, verifyModel } from '../../../src/engine/models/store';
-import type { ModelsProgress } from '../../../src/core/modelsProtocol';
+import { ModelsRequests, type ModelsProgress } from '../../../src/core/modelsProtocol';
 import { validateModelsListResult, validateModelsProgress, validateModelsPullResult } from '../../../src/core/modelsProtocol';
 import { REPO, pull, rejection, startHub, tempStore } from './helpers';
 
@@ -19,6 +19,7 @@ function sink(): { stream: PassThrough; text: () => string } {
 }
 
 /** Runs the CLI with HF_ENDPOINT pointing at the test hub, like a user's shell would. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the CLI's --json output; each test reads the fields it checks
 async function cli(hub: HubServer, args: string[]): Promise<{ code: number; out: string; err: string; json: any }> {
   const out = sink();
   const err = sink();
@@ -161,8 +162,8 @@ describe('models: store, CLI and RPC handlers', function () {
     hub.faults.throttle = { chunkBytes: 8 << 10, delayMs: 5 };
     const ac = new AbortController();
     const cancelled = await rejection(() =>
-      modelsHandlers['models/pull']({ operationId: 'op1', model: REPO, store, endpoint: hub.endpoint }, {
-        progress: (p) => {
+      handleModelsRequest(ModelsRequests.pull, { operationId: 'op1', model: REPO, store, endpoint: hub.endpoint }, {
+        progress: (p: ModelsProgress) => {
           if (p.bytesDone > 100_000) ac.abort();
         },
         signal: ac.signal,
@@ -172,21 +173,21 @@ describe('models: store, CLI and RPC handlers', function () {
     assert.equal((cancelled as unknown as { kind: string }).kind, 'cancelled');
     hub.faults = {};
 
-    const r = await modelsHandlers['models/pull']({ operationId: 'op2', model: REPO, store, endpoint: hub.endpoint }, ctx());
+    const r = await handleModelsRequest(ModelsRequests.pull, { operationId: 'op2', model: REPO, store, endpoint: hub.endpoint }, ctx());
     assert.ok(r.resumedBytes > 0);
     assert.ok(progress.length > 0 && progress.every((p) => p.operationId === 'op2'));
     assert.equal(progress[progress.length - 1].phase, 'done');
 
-    const list = await modelsHandlers['models/list']({ store }, ctx());
+    const list = await handleModelsRequest(ModelsRequests.list, { store }, ctx());
     assert.equal(list.installed.length, 1);
     progress.length = 0;
-    const v = await modelsHandlers['models/verify']({ id: list.installed[0].id, store, operationId: 'op3' }, ctx());
+    const v = await handleModelsRequest(ModelsRequests.verify, { id: list.installed[0].id, store, operationId: 'op3' }, ctx());
     assert.equal(v.ok, true);
     assert.ok(progress.some((p) => p.phase === 'verifying' && p.bytesDone === p.bytesTotal));
-    assert.equal((await modelsHandlers['models/remove']({ id: list.installed[0].id, store }, ctx())).removed, true);
+    assert.equal((await handleModelsRequest(ModelsRequests.remove, { id: list.installed[0].id, store }, ctx())).removed, true);
 
-    await assert.rejects(modelsHandlers['models/pull']({ model: REPO }, ctx()), /operationId/);
-    await assert.rejects(modelsHandlers['models/list']({ store: 'relative/path' }, ctx()), /absolute path/);
+    await assert.rejects(handleModelsRequest(ModelsRequests.pull, { model: REPO }, ctx()), /operationId/);
+    await assert.rejects(handleModelsRequest(ModelsRequests.list, { store: 'relative/path' }, ctx()), /absolute path/);
   });
 
   it('the shipped catalogue parses, has one default pipeline, and resolves specs', () => {

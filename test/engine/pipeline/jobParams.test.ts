@@ -5,7 +5,7 @@ import type { GenerateParams } from '../../../src/core/protocol';
 import { validateGenerateParams } from '../../../src/core/protocol';
 import { resolveJob } from '../../../src/engine/pipeline/jobParams';
 
-const model = { size: 512, vaeScaleFactor: 8, schedulerClassName: 'PNDMScheduler' };
+const model = { size: 512, vaeScaleFactor: 8, schedulerConfig: { _class_name: 'PNDMScheduler' } };
 const base: GenerateParams = { model: '/m', prompt: 'a plant cell', seed: 1, outDir: '/tmp' };
 
 function refuses(extra: Partial<GenerateParams>, message: RegExp): void {

@@ -30,7 +30,7 @@ describe('sessions alive per stage (memory)', () => {
     try {
       const job = resolveJob(
         { model: dir, prompt: 'a plant cell', seed: 3, steps: 3, batch, outDir: out, guidance: 7.5 },
-        { size: model.folder.sampleSize * model.folder.vaeScaleFactor, vaeScaleFactor: model.folder.vaeScaleFactor, schedulerClassName: 'PNDMScheduler' },
+        { size: model.folder.sampleSize * model.folder.vaeScaleFactor, vaeScaleFactor: model.folder.vaeScaleFactor, schedulerConfig: { _class_name: 'PNDMScheduler' } },
       );
       const r = await txt2img(model, job, { progress: (e) => note(e.stage), cancelled: () => false, warn: () => undefined });
       assert.equal(r.images.length, batch);

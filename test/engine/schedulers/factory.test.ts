@@ -1,11 +1,11 @@
 import * as assert from 'assert';
-import { SCHEDULER_NAMES, type SchedulerName } from '../../../src/core/schedulerNames';
+import { SCHEDULER_NAMES, defaultSchedulerName, type SchedulerName } from '../../../src/core/schedulerNames';
 import { TorchGenerator } from '../../../src/engine/rng/torchGenerator';
 import { DDIMScheduler } from '../../../src/engine/schedulers/ddim';
 import { DPMSolverMultistepScheduler } from '../../../src/engine/schedulers/dpmSolverMultistep';
 import { EulerDiscreteScheduler } from '../../../src/engine/schedulers/euler';
 import { EulerAncestralDiscreteScheduler } from '../../../src/engine/schedulers/eulerAncestral';
-import { createScheduler, defaultSchedulerName } from '../../../src/engine/schedulers/index';
+import { createScheduler } from '../../../src/engine/schedulers/index';
 import { LCMScheduler } from '../../../src/engine/schedulers/lcm';
 import { LMSDiscreteScheduler } from '../../../src/engine/schedulers/lms';
 import { PNDMScheduler } from '../../../src/engine/schedulers/pndm';

@@ -8,6 +8,8 @@ import * as path from 'path';
 import { CancellationTokenSource } from 'vscode-jsonrpc/node';
 import { EngineClient, type EngineClientConfig } from '../../../src/extension/engine/engineClient';
 import type { EngineError } from '../../../src/extension/engine/engineError';
+import { ModelsRequests } from '../../../src/core/modelsProtocol';
+import { ModelsCallError, modelsApiFor } from '../../../src/extension/models/modelsApi';
 import { ensureFixture } from '../../fixtures/tinyPipeline';
 import { engineBundle } from '../../support/engineProcess';
 
@@ -191,6 +193,35 @@ c.listen();
     await until('more progress after the timeout', () => steps > stepsAtTimeout + 2);
     assert.strictEqual(c.pid, pid, 'the busy engine was restarted');
     assert.deepStrictEqual(c.activeJobs().length, 1);
+  });
+
+  it('refuses malformed replies with the core validators: a badReply error naming the request and the field', async () => {
+    const file = path.join(out, 'malformed.js');
+    const rpc = require.resolve('vscode-jsonrpc/node');
+    fs.writeFileSync(
+      file,
+      `const rpc = require(${JSON.stringify(rpc)});
+const c = rpc.createMessageConnection(new rpc.StreamMessageReader(process.stdin), new rpc.StreamMessageWriter(process.stdout));
+c.onRequest('engine/initialize', () => ({ pid: process.pid, protocolVersion: 1, loadedModels: [], queued: 0, provider: 'cpu', threads: 1 }));
+c.onRequest('engine/tokenize', () => ({ inputIds: 'forty-nine', count: 1 }));
+c.onRequest('engine/status', () => ({ pid: 'me', protocolVersion: 1, provider: 'cpu' }));
+c.onRequest('models/list', () => ({ store: '/s', installed: {}, partial: [], catalogue: [] }));
+c.onRequest('engine/shutdown', () => setImmediate(() => process.exit(0)));
+c.listen();
+`,
+    );
+    const log = memoryLog();
+    const c = client({ enginePath: file, log });
+    await assert.rejects(c.tokenize({ model, text: 'a cell' }), (e: EngineError) => {
+      assert.strictEqual(e.kind, 'badReply');
+      assert.strictEqual(e.message, 'The engine sent a malformed reply to engine/tokenize: "inputIds" must be a list of integers. Rebuild the engine ("node esbuild.js").');
+      return true;
+    });
+    await assert.rejects(c.status(), (e: EngineError) => e.kind === 'badReply' && /malformed reply to engine\/status: "pid" must be a finite number\./.test(e.message));
+    await assert.rejects(c.models(ModelsRequests.list, {}), (e: EngineError) => e.kind === 'badReply' && /malformed reply to models\/list: models\/list result "installed" must be a list\./.test(e.message));
+    // Through the models API too: a ModelsCallError with the same message, not a crash later.
+    await assert.rejects(modelsApiFor(c).list({}), (e: ModelsCallError) => e instanceof ModelsCallError && /malformed reply to models\/list/.test(e.message));
+    assert.ok(c.pid, 'a malformed reply does not stop the engine');
   });
 
   it('names the exit code and the last log line when the engine dies', async () => {
