@@ -22,6 +22,7 @@ export interface ConfigSnapshot {
   readonly negativePrompt: string;
   readonly imageFolder: string;
   readonly lowMemory: boolean;
+  readonly compactWeights: boolean;
   /** Seconds; 0: never shut the idle engine down. */
   readonly engineIdleTimeout: number;
   readonly previewEvery: number;
@@ -79,6 +80,7 @@ export function readConfig(own: ConfigSource, markdown?: ConfigSource): ConfigSn
     negativePrompt: str(own.get('negativePrompt'), ''),
     imageFolder: str(own.get('imageFolder'), 'images/${documentBaseName}/') || 'images/${documentBaseName}/',
     lowMemory: own.get('lowMemory') === true,
+    compactWeights: own.get('compactWeights') === true,
     engineIdleTimeout: Math.round(num(own.get('engineIdleTimeout'), 300, 0, 86400)),
     previewEvery: Math.round(num(own.get('previewEvery'), 2, 0, 50)),
     livePreview: own.get('livePreview') === 'approximate' ? 'approximate' : 'auto',
@@ -89,5 +91,5 @@ export function readConfig(own: ConfigSource, markdown?: ConfigSource): ConfigSn
 
 /** Settings whose change needs a new engine process (they are fixed per process). */
 export function engineOptionsChanged(a: ConfigSnapshot, b: ConfigSnapshot): boolean {
-  return a.provider !== b.provider || a.threads !== b.threads || a.lowMemory !== b.lowMemory;
+  return a.provider !== b.provider || a.threads !== b.threads || a.lowMemory !== b.lowMemory || a.compactWeights !== b.compactWeights;
 }

@@ -34,7 +34,7 @@ export class ServicesImpl extends Disposable implements Services {
         enginePath: path.join(context.extensionPath, 'dist', 'engine.js'),
         engineOptions: () => {
           const c = this.config();
-          return { provider: c.provider, threads: c.threads > 0 ? c.threads : undefined, lowMemory: c.lowMemory };
+          return { provider: c.provider, threads: c.threads > 0 ? c.threads : undefined, lowMemory: c.lowMemory, compact: c.compactWeights };
         },
         idleTimeoutMs: () => this.config().engineIdleTimeout * 1000,
         log,
@@ -50,7 +50,7 @@ export class ServicesImpl extends Disposable implements Services {
         this.snapshot = undefined;
         const after = this.config();
         if (engineOptionsChanged(before, after)) {
-          log.info(`engine settings changed (provider ${after.provider}, threads ${after.threads || 'auto'}, lowMemory ${after.lowMemory})`);
+          log.info(`engine settings changed (provider ${after.provider}, threads ${after.threads || 'auto'}, lowMemory ${after.lowMemory}, compact ${after.compactWeights})`);
           this.engine.restartWhenIdleAgain();
         }
         this._onDidChangeConfig.fire(after);

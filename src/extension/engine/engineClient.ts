@@ -344,7 +344,7 @@ export class EngineClient implements EngineClientApi {
             new EngineError(
               'timeout',
               method === EngineRequests.generate.method
-                ? `The engine sent no progress for ${Math.round(limit / 1000)} s and was restarted. If the model is very large, try courseIllustrator.lowMemory.`
+                ? `The engine sent no progress for ${Math.round(limit / 1000)} s and was restarted. If the machine is short of memory, try courseIllustrator.compactWeights.`
                 : `The engine did not answer ${method} within ${Math.round(limit / 1000)} s and was restarted.`,
             ),
           );
@@ -531,7 +531,7 @@ export class EngineClient implements EngineClientApi {
             );
           }
           log.info(
-            `engine ${status.pid} ready in ${Date.now() - started} ms (provider ${status.provider}, ${status.threads} threads${options.lowMemory ? ', low memory' : ''})`,
+            `engine ${status.pid} ready in ${Date.now() - started} ms (provider ${status.provider}, ${status.threads} threads${options.lowMemory ? ', low memory' : ''}${options.compact ? ', compact UNet' : ''})`,
           );
           resolve(status);
         })

@@ -25,6 +25,8 @@ describe('extension/progressText and config', () => {
     assert.ok(Object.isFrozen(c));
     assert.strictEqual(parseSize('500x500'), undefined, 'multiples of 8 only');
     assert.ok(engineOptionsChanged(c, { ...c, lowMemory: true }));
+    assert.strictEqual(c.compactWeights, false);
+    assert.ok(engineOptionsChanged(c, { ...c, compactWeights: true }), 'the engine restarts with the compact UNet');
     assert.ok(!engineOptionsChanged(c, { ...c, steps: 3 }));
   });
 });
