@@ -62,20 +62,8 @@ export async function compactGraph(file: string, cacheDir = compactCacheDir()): 
   }
 }
 
-/** quantizeMatMulWeights needs the weights synchronously: read each one first. */
-async function quantizeAsync(g: OnnxGraph, folder: string, handles: Map<string, fs.FileHandle>) {
-  const values = new Map<string, Float32Array>();
-  for (const n of g.nodes) {
-    if (n.opType !== 'MatMul' || (n.domain ?? '') !== '') continue;
-    const t = n.input?.[1] ? g.initializer(n.input[1]) : undefined;
-    if (!t || t.dataType !== onnx.TensorProto.DataType.FLOAT || t.dims?.length !== 2 || values.has(t.name!)) continue;
-    values.set(t.name!, await readFloats(t, folder, handles));
-  }
-  return quantizeMatMulWeights(g, {
-    blockSize: BLOCK,
-    accuracyLevel: ACCURACY_LEVEL,
-    read: (t) => values.get(t.name!)!,
-  });
+function quantizeAsync(g: OnnxGraph, folder: string, handles: Map<string, fs.FileHandle>) {
+  return quantizeMatMulWeights(g, { blockSize: BLOCK, accuracyLevel: ACCURACY_LEVEL, read: (t) => readFloats(t, folder, handles) });
 }
 
 async function readFloats(t: onnx.ITensorProto, folder: string, handles: Map<string, fs.FileHandle>): Promise<Float32Array> {

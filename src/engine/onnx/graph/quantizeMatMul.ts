@@ -10,8 +10,8 @@ import { Node, OnnxGraph } from './onnxGraph';
 export interface QuantizeOptions {
   blockSize: number;
   accuracyLevel: number;
-  /** Reads a float32 initializer's values (external data included). */
-  read(t: onnx.ITensorProto): Float32Array;
+  /** Reads a float32 initializer's values (external data included); called for one weight at a time. */
+  read(t: onnx.ITensorProto): Promise<Float32Array>;
 }
 
 export interface QuantizeResult {
@@ -20,7 +20,7 @@ export interface QuantizeResult {
   quantizedBytes: number;
 }
 
-export function quantizeMatMulWeights(g: OnnxGraph, o: QuantizeOptions): QuantizeResult {
+export async function quantizeMatMulWeights(g: OnnxGraph, o: QuantizeOptions): Promise<QuantizeResult> {
   const result: QuantizeResult = { matmuls: 0, floatBytes: 0, quantizedBytes: 0 };
   const replaced = new Set<Node>();
   const added: Node[] = [];
@@ -33,7 +33,8 @@ export function quantizeMatMulWeights(g: OnnxGraph, o: QuantizeOptions): Quantiz
     if (!w || w.dataType !== onnx.TensorProto.DataType.FLOAT || w.dims?.length !== 2) continue;
     const [K, N] = w.dims.map(Number);
     if (K % o.blockSize !== 0 || used.get(wName!) !== 1) continue;
-    const values = o.read(w);
+    // One weight in memory at a time: all of SD v1.5's at once would be another 0.97 GB.
+    const values = await o.read(w);
     const q = quantizeBlocks(values, K, N, o.blockSize);
     const base = `${wName}_q8`;
     g.addInitializer({ name: `${base}_weight`, dataType: onnx.TensorProto.DataType.UINT8, dims: [N, K / o.blockSize, o.blockSize], rawData: q.weights });
