@@ -98,7 +98,7 @@ export class ModelSession {
     let prepared: PreparedGraph | undefined;
     if (!opts.inspectOnly && opts.compact && resolved.provider === 'cpu') {
       prepared = await compactGraph(file).then(
-        (c) => c && { bytes: c.bytes, externalDataFolder: path.dirname(path.resolve(file)), notes: c.notes },
+        (c) => c && { bytes: c.file, externalDataFolder: path.dirname(path.resolve(file)), notes: c.notes },
         (err: unknown) => {
           warning = [warning, `The compact variant of ${opts.label} could not be made (${firstLine(err)}); it runs at full precision.`].filter(Boolean).join(' ');
           return undefined;
@@ -109,7 +109,10 @@ export class ModelSession {
     if (prepared) {
       try {
         const extra = { ...(options.extra as Record<string, string>), 'session.model_external_initializers_file_folder_path': prepared.externalDataFolder };
-        const s = await ort.InferenceSession.create(prepared.bytes, { ...options, extra });
+        // (Two overloads of create: a path or bytes.)
+        const s = typeof prepared.bytes === 'string'
+          ? await ort.InferenceSession.create(prepared.bytes, { ...options, extra })
+          : await ort.InferenceSession.create(prepared.bytes, { ...options, extra });
         return new ModelSession(file, opts.label, s, resolved.provider, warning, prepared.notes);
       } catch {
         // A rewrite this onnxruntime refuses costs only speed: the file's own graph still runs, and

@@ -19,7 +19,8 @@ const BLOCK = 32;
 const ACCURACY_LEVEL = 4;
 
 export interface CompactGraph {
-  bytes: Uint8Array;
+  /** The cached graph file; onnxruntime reads it itself, so its 280 MB never sit in the JS heap. */
+  file: string;
   notes: string[];
 }
 
@@ -38,8 +39,8 @@ export async function compactGraph(file: string, cacheDir = compactCacheDir()): 
   const cached = path.join(cacheDir, `${key}.onnx`);
   const notesFile = `${cached}.json`;
   try {
-    const [graph, notes] = await Promise.all([fs.readFile(cached), fs.readFile(notesFile, 'utf8')]);
-    return { bytes: graph, notes: JSON.parse(notes) as string[] };
+    const notes = JSON.parse(await fs.readFile(notesFile, 'utf8')) as string[];
+    if ((await fs.stat(cached)).isFile()) return { file: cached, notes };
   } catch {
     // Not made yet (or half-deleted): make it.
   }
@@ -55,8 +56,9 @@ export async function compactGraph(file: string, cacheDir = compactCacheDir()): 
     const out = g.encode();
     await fs.mkdir(cacheDir, { recursive: true });
     await writeFileAtomic(cached, out, { overwrite: true, what: 'Compact model graph' });
+    // The notes last: they mark the graph as complete.
     await writeFileAtomic(notesFile, Buffer.from(JSON.stringify(notes)), { overwrite: true, what: 'Compact model notes' });
-    return { bytes: out, notes };
+    return { file: cached, notes };
   } finally {
     for (const h of handles.values()) await h.close();
   }

@@ -10,7 +10,8 @@ import { fuseAttention } from './fuseAttention';
 import { OnnxGraph } from './onnxGraph';
 
 export interface PreparedGraph {
-  bytes: Uint8Array;
+  /** The rewritten graph, in memory or (large ones) in a file of the cache. */
+  bytes: Uint8Array | string;
   /** The folder external data is read from: the original file's. */
   externalDataFolder: string;
   /** What was changed, for logs and the benchmark, e.g. "32 attention blocks as MultiHeadAttention". */
