@@ -76,6 +76,8 @@ export class DPMSolverMultistepScheduler implements Scheduler {
   private modelOutputs: (Float64Array | null)[];
   private lowerOrderNums = 0;
   private stepIndex: number | null = null;
+  /** diffusers' _begin_index: set by the pipeline (img2img), cleared by setTimesteps. */
+  private beginIndex: number | null = null;
 
   constructor(config: SchedulerConfig) {
     rejectBetaSigmas(config, NAME);
@@ -182,6 +184,15 @@ export class DPMSolverMultistepScheduler implements Scheduler {
     this.modelOutputs = new Array<Float64Array | null>(this.solverOrder).fill(null);
     this.lowerOrderNums = 0;
     this.stepIndex = null;
+    this.beginIndex = null;
+  }
+
+  /** diffusers' set_begin_index: the first step's index, whatever timestep it is given. */
+  setBeginIndex(beginIndex: number): void {
+    if (!Number.isInteger(beginIndex) || beginIndex < 0 || beginIndex >= this.timesteps.length) {
+      throw new Error(`${NAME}.setBeginIndex: ${beginIndex} is not an index of the ${this.timesteps.length} timesteps.`);
+    }
+    this.beginIndex = beginIndex;
   }
 
   scaleModelInput(sample: Float32Array, _timestep: number): Float32Array {
@@ -222,7 +233,7 @@ export class DPMSolverMultistepScheduler implements Scheduler {
 
   step(modelOutput: Float32Array, timestep: number, sample: Float32Array, generator?: TorchGenerator): SchedulerStepOutput {
     checkSameLength(NAME, modelOutput, sample);
-    if (this.stepIndex === null) this.stepIndex = this.initStepIndex(timestep);
+    if (this.stepIndex === null) this.stepIndex = this.beginIndex ?? this.initStepIndex(timestep);
     const i = this.stepIndex;
     const steps = this.timesteps.length;
     checkStepsLeft(NAME, i, this.sigmas);
@@ -392,9 +403,22 @@ export class DPMSolverMultistepScheduler implements Scheduler {
     return out;
   }
 
-  /** Noises clean samples to the level of `timestep` (img2img / inpainting), as diffusers' add_noise. */
+  /**
+   * Noises clean samples (img2img / inpainting), as diffusers' add_noise: the sigma at the begin
+   * index before the first step, at the current step index after it, or (no begin index) at
+   * `timestep`'s place; then alpha_t * x + sigma_t * noise, every op in float32 as torch.
+   */
   addNoise(original: Float32Array, noise: Float32Array, timestep: number): Float32Array {
-    const [alpha, sigma] = alphaSigma(this.sigmas[this.initStepIndex(timestep)]);
-    return Float32Array.from(original, (v, k) => alpha * v + sigma * noise[k]);
+    if (noise.length !== original.length) {
+      throw new Error(`${NAME}.addNoise: noise has ${noise.length} values but the sample has ${original.length}; they must match.`);
+    }
+    const index = this.beginIndex === null ? this.initStepIndex(timestep) : (this.stepIndex ?? this.beginIndex);
+    const sigma = this.sigmas[index];
+    // _sigma_to_alpha_sigma_t: alpha_t = 1 / ((sigma**2 + 1) ** 0.5), sigma_t = sigma * alpha_t.
+    const alphaT = f32(1 / f32(Math.sqrt(f32(f32(sigma * sigma) + 1))));
+    const sigmaT = f32(sigma * alphaT);
+    const out = new Float32Array(original.length);
+    for (let k = 0; k < out.length; k++) out[k] = f32(alphaT * original[k]) + f32(sigmaT * noise[k]);
+    return out;
   }
 }

@@ -103,6 +103,7 @@ export class EulerDiscreteScheduler extends SigmaScheduler implements Scheduler 
       this.timesteps = timesteps.map(f32);
     }
     this.stepIndex = null;
+    this.beginIndex = null;
   }
 
   step(modelOutput: Float32Array, timestep: number, sample: Float32Array, generator?: TorchGenerator): SchedulerStepOutput {

@@ -41,6 +41,7 @@ export class EulerAncestralDiscreteScheduler extends SigmaScheduler implements S
     this.sigmas = Float32Array.from([...sigmas, 0]);
     this.timesteps = timesteps;
     this.stepIndex = null;
+    this.beginIndex = null;
   }
 
   step(modelOutput: Float32Array, timestep: number, sample: Float32Array, generator?: TorchGenerator): SchedulerStepOutput {

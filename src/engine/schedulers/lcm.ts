@@ -34,6 +34,8 @@ export class LCMScheduler extends AlphaScheduler implements Scheduler {
   readonly timestepSpacing: TimestepSpacing;
   readonly clipping: SampleClipping;
   private stepIndex: number | undefined;
+  /** diffusers' _begin_index: set by the pipeline (img2img), cleared by setTimesteps. */
+  private beginIndex: number | undefined;
 
   constructor(config: SchedulerConfig) {
     super(
@@ -94,6 +96,15 @@ export class LCMScheduler extends AlphaScheduler implements Scheduler {
     this.timesteps = Array.from({ length: numInferenceSteps }, (_, i) => origin[Math.floor(i * stride)]);
     this.numInferenceSteps = numInferenceSteps;
     this.stepIndex = undefined;
+    this.beginIndex = undefined;
+  }
+
+  /** diffusers' set_begin_index: the first step's index, whatever timestep it is given. */
+  setBeginIndex(beginIndex: number): void {
+    if (!Number.isInteger(beginIndex) || beginIndex < 0 || beginIndex >= this.timesteps.length) {
+      throw new Error(`${NAME}.setBeginIndex: ${beginIndex} is not an index of the ${this.timesteps.length} timesteps.`);
+    }
+    this.beginIndex = beginIndex;
   }
 
   /** The consistency-model boundary condition at `timestep`, in float32 (c_skip, c_out). */
@@ -109,7 +120,7 @@ export class LCMScheduler extends AlphaScheduler implements Scheduler {
   step(modelOutput: Float32Array, timestep: number, sample: Float32Array, generator?: TorchGenerator): SchedulerStepOutput {
     const numInferenceSteps = this.requireTimesteps();
     this.checkSameLength(modelOutput, sample);
-    if (this.stepIndex === undefined) this.stepIndex = this.indexForTimestep(timestep);
+    if (this.stepIndex === undefined) this.stepIndex = this.beginIndex ?? this.indexForTimestep(timestep);
     const index = this.stepIndex;
 
     const prevTimestep = index + 1 < this.timesteps.length ? this.timesteps[index + 1] : timestep;

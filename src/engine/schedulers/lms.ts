@@ -63,6 +63,7 @@ export class LMSDiscreteScheduler extends SigmaScheduler implements Scheduler {
     this.sigmas = Float32Array.from([...sigmas, 0]);
     this.timesteps = timesteps.map(f32);
     this.stepIndex = null;
+    this.beginIndex = null;
     this.derivatives = [];
   }
 

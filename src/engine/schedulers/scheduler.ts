@@ -26,4 +26,24 @@ export interface Scheduler {
    * noise; ancestral and LCM steps continue drawing from it, as diffusers does.
    */
   step(modelOutput: Float32Array, timestep: number, sample: Float32Array, generator?: TorchGenerator): SchedulerStepOutput;
+  /**
+   * diffusers' add_noise (img2img, inpainting): `original` noised with `noise` to the level of
+   * `timestep`, in float32 as torch computes it. The sigma schedulers read the level at the begin
+   * index (before the first step) or the current step index (after it) once setBeginIndex was
+   * called, else at the timestep's index in the schedule.
+   */
+  addNoise(original: Float32Array, noise: Float32Array, timestep: number): Float32Array;
+  /**
+   * diffusers' set_begin_index, on the schedulers that have it (Euler, Euler a, LMS, DPM-Solver,
+   * LCM; not DDIM or PNDM): the index of the first timestep the pipeline runs, when it starts
+   * mid-schedule (img2img). setTimesteps clears it, as in diffusers.
+   */
+  setBeginIndex?(beginIndex: number): void;
 }
+
+/**
+ * diffusers' `scheduler.order` (timesteps per denoising step): 1 for every scheduler here (PNDM,
+ * DDIM, Euler, Euler a, LMS, DPM-Solver multistep and LCM all declare order = 1; only Heun-like
+ * solvers have 2). The img2img timestep slice `timesteps[t_start * order:]` uses it.
+ */
+export const SCHEDULER_ORDER = 1;

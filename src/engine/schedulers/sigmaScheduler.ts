@@ -3,7 +3,7 @@
 // the input scaling, add_noise and init_noise_sigma. Each subclass keeps its schedule and step.
 
 import { descendingTimesteps, spacedTimesteps, type TimestepSpacing } from './betas';
-import { checkSameLength, checkStepsLeft, indexForTimestep, initNoiseSigmaFor, scaleBySigma } from './sigmas';
+import { checkNoise, checkSameLength, checkStepsLeft, indexForTimestep, initNoiseSigmaFor, scaleBySigma } from './sigmas';
 
 /** Subclasses add setTimesteps and step, completing the Scheduler interface. */
 export abstract class SigmaScheduler {
@@ -14,6 +14,8 @@ export abstract class SigmaScheduler {
   /** One more entry than timesteps: the sigma after the last step. */
   sigmas: Float32Array = new Float32Array(0);
   protected stepIndex: number | null = null;
+  /** diffusers' _begin_index: set by the pipeline (img2img), cleared by setTimesteps. */
+  protected beginIndex: number | null = null;
 
   protected constructor(protected readonly className: string) {}
 
@@ -25,10 +27,27 @@ export abstract class SigmaScheduler {
     return scaleBySigma(sample, this.sigmas[this.currentIndex(timestep)]);
   }
 
-  /** Noises clean samples to the sigma of `timestep` (img2img / inpainting), as diffusers' add_noise. */
+  /** diffusers' set_begin_index: the first step's index, whatever timestep it is given. */
+  setBeginIndex(beginIndex: number): void {
+    if (!Number.isInteger(beginIndex) || beginIndex < 0 || beginIndex >= this.timesteps.length) {
+      throw new Error(`${this.className}.setBeginIndex: ${beginIndex} is not an index of the ${this.timesteps.length} timesteps.`);
+    }
+    this.beginIndex = beginIndex;
+  }
+
+  /**
+   * Noises clean samples to a sigma (img2img / inpainting), as diffusers' add_noise: without a
+   * begin index at `timestep`'s place in the schedule; with one, at the begin index before the
+   * first step (img2img's initial latents) and at the current step index after it (inpainting's
+   * re-noised original). `original + noise * sigma`, two float32 ops.
+   */
   addNoise(original: Float32Array, noise: Float32Array, timestep: number): Float32Array {
-    const sigma = this.sigmas[indexForTimestep(this.timesteps, timestep, this.className)];
-    return Float32Array.from(original, (v, k) => v + noise[k] * sigma);
+    checkNoise(this.className, original, noise);
+    const index = this.beginIndex === null ? indexForTimestep(this.timesteps, timestep, this.className) : (this.stepIndex ?? this.beginIndex);
+    const sigma = this.sigmas[index];
+    const out = new Float32Array(original.length);
+    for (let k = 0; k < out.length; k++) out[k] = original[k] + Math.fround(noise[k] * sigma);
+    return out;
   }
 
   /** The inference timesteps of the configured spacing, float32 (fractional for "linspace"). */
@@ -58,8 +77,9 @@ export abstract class SigmaScheduler {
     return i;
   }
 
+  /** diffusers' _init_step_index: the begin index when set, else where the timestep is. */
   private currentIndex(timestep: number): number {
-    if (this.stepIndex === null) this.stepIndex = indexForTimestep(this.timesteps, timestep, this.className);
+    if (this.stepIndex === null) this.stepIndex = this.beginIndex ?? indexForTimestep(this.timesteps, timestep, this.className);
     return this.stepIndex;
   }
 }

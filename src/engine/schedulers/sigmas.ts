@@ -179,6 +179,13 @@ export function checkSameLength(className: string, a: Float32Array, b: Float32Ar
   }
 }
 
+/** add_noise's noise must match the sample it noises. */
+export function checkNoise(className: string, original: Float32Array, noise: Float32Array): void {
+  if (noise.length !== original.length) {
+    throw new Error(`${className}.addNoise: noise has ${noise.length} values but the sample has ${original.length}; they must match.`);
+  }
+}
+
 /** Step i needs sigmas[i + 1]: past the end, step was called more often than setTimesteps allows. */
 export function checkStepsLeft(className: string, i: number, sigmas: Float32Array): void {
   if (i + 1 >= sigmas.length) {
