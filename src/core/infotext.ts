@@ -247,6 +247,8 @@ export interface GenerationInfo {
   /** First 10 hex digits of the model file's sha256, as A1111 prints it. */
   modelHash?: string;
   modelName?: string;
+  /** img2img / inpainting strength, written as A1111's "Denoising strength" (a Python float: 0.6, 1.0). */
+  denoisingStrength?: number;
   /** "CPU" for torch's CPU generator (what we reproduce); A1111 leaves out its GPU default. */
   rng?: string;
   /** App version; written as "Version: course-illustrator <version>". */
@@ -267,9 +269,33 @@ export function generationInfotext(g: GenerationInfo): string {
     ['Model hash', g.modelHash],
     // A1111 strips , and : from the model name rather than quoting it.
     ['Model', g.modelName?.replace(/[,:]/g, '')],
+    // Between the model and RNG, as create_infotext orders it (A1111 writes it for img2img).
+    ['Denoising strength', g.denoisingStrength === undefined ? undefined : pythonFloat(g.denoisingStrength)],
     ['RNG', g.rng ?? 'CPU'],
     ...Object.entries(g.extra ?? {}),
     ['Version', courseIllustratorVersion(g.version)],
   ];
   return formatInfotext({ prompt: g.prompt, negativePrompt: g.negativePrompt, fields });
+}
+
+/** Python's str() of a float: 1.0 (not 1), 0.75, 1e-05. */
+export function pythonFloat(v: number): string {
+  if (!Number.isFinite(v)) throw new Error(`infotext value must be a finite number, got ${v}`);
+  if (Number.isInteger(v) && Math.abs(v) < 1e16) return v.toFixed(1);
+  const abs = Math.abs(v);
+  if (abs !== 0 && (abs < 1e-4 || abs >= 1e16)) {
+    // Python: shortest digits, exponent with a sign and at least two digits (1e-05, 1.5e+16).
+    const [mantissa, exp] = v.toExponential().split('e');
+    const e = Number(exp);
+    return `${mantissa}e${e < 0 ? '-' : '+'}${String(Math.abs(e)).padStart(2, '0')}`;
+  }
+  return String(v);
+}
+
+/** The "Denoising strength" of parsed infotext fields, when it is a number from 0 to 1. */
+export function parseDenoisingStrength(fields: Record<string, string>): number | undefined {
+  const raw = fields['Denoising strength'];
+  if (raw === undefined || raw.trim() === '') return undefined;
+  const v = Number(raw);
+  return Number.isFinite(v) && v >= 0 && v <= 1 ? v : undefined;
 }

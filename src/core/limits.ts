@@ -15,6 +15,13 @@ export const SIZE = { min: 64, max: 2048, multiple: 8, default: 512 } as const;
 export const STEPS = { min: 1, max: 150, default: 20 } as const;
 /** Guidance (CFG) scale; 1 or less turns classifier-free guidance off. */
 export const GUIDANCE = { min: 0, max: 30, default: 7.5 } as const;
+/**
+ * img2img / inpainting strength (A1111's "Denoising strength"): how much of the init image is
+ * changed, from 0 (nothing) to 1 (all of it). The defaults are diffusers': 0.8 for img2img
+ * (StableDiffusionImg2ImgPipeline), 1 for inpainting (StableDiffusionInpaintPipeline). The steps
+ * run are int(steps * strength), so a strength below 1 / steps leaves none and is refused.
+ */
+export const STRENGTH = { min: 0, max: 1, default: 0.8, inpaintDefault: 1 } as const;
 /** Images per job: the panel's batch count, variations, the CLI's --batch. */
 export const BATCH = { min: 1, max: 16, default: 1 } as const;
 /** Seeds: any whole number a double holds exactly. Random seeds are drawn below `randomEnd` (A1111's range). */
@@ -67,6 +74,10 @@ export function stepsProblem(n: number): string | undefined {
 
 export function guidanceProblem(n: number): string | undefined {
   return Number.isFinite(n) && n >= GUIDANCE.min && n <= GUIDANCE.max ? undefined : `must be a number from ${GUIDANCE.min} to ${GUIDANCE.max}`;
+}
+
+export function strengthProblem(n: number): string | undefined {
+  return Number.isFinite(n) && n >= STRENGTH.min && n <= STRENGTH.max ? undefined : `must be a number from ${STRENGTH.min} to ${STRENGTH.max}`;
 }
 
 export function batchProblem(n: number): string | undefined {

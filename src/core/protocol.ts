@@ -84,6 +84,15 @@ export interface GenerateParams {
   domain?: ContentDomain;
   /** Extra infotext pairs (template name, course, ...). */
   extraParameters?: Record<string, string>;
+  /**
+   * img2img / inpainting: the image to start from (a path the engine reads: PNG, JPEG). Without
+   * width/height the output takes its size, rounded down to a multiple of 8.
+   */
+  initImage?: string;
+  /** How much of the init image is changed, 0 to 1 (limits.ts STRENGTH); default 0.8, 1 with a mask. */
+  strength?: number;
+  /** Inpainting: a mask the size of the init image, white where it is repainted, black where it is kept. */
+  mask?: string;
 }
 
 export interface StageTimings {
@@ -281,6 +290,9 @@ export function validateGenerateParams(x: unknown): GenerateParams & { jobId: st
     saveLatents: optString(x, 'saveLatents'),
     domain: domain as ContentDomain | undefined,
     extraParameters: extra as Record<string, string> | undefined,
+    initImage: optString(x, 'initImage'),
+    strength: optNumber(x, 'strength'),
+    mask: optString(x, 'mask'),
   };
 }
 

@@ -18,6 +18,7 @@ const USAGE = `course-illustrator ${VERSION}: Stable Diffusion v1.5 on onnxrunti
       [--steps N] [--guidance F] [--width N] [--height N] [--scheduler NAME] [--batch N]
       [--prompt-weighting on|off] [--out FILE.png | --out-dir DIR] [--overwrite] [--threads N]
       [--provider cpu|webgpu|cuda|dml|coreml] [--low-memory | --keep-sessions] [--compact] [--save-latents FILE.npy] [--domain medical]
+      [--init-image FILE [--strength F] [--mask FILE]]   (img2img; with a mask, inpainting: white repaints, black keeps)
   course-illustrator tokenize --model DIR [--prompt-weighting on|off] TEXT
   course-illustrator info PATH            (a model folder or a PNG)
   course-illustrator models list | pull <id-or-repo[@revision]> | verify <id> | remove <id>
@@ -96,7 +97,7 @@ function requireModel(args: ParsedArgs): string {
 async function generateCommand(argv: string[], io: Io): Promise<number> {
   const args = parseArgs(argv, {
     values: ['model', 'prompt', 'negative-prompt', 'seed', 'steps', 'guidance', 'width', 'height', 'scheduler', 'batch',
-      'prompt-weighting', 'out', 'out-dir', 'save-latents', 'domain', 'preview-every', ...RUNTIME_VALUES],
+      'prompt-weighting', 'out', 'out-dir', 'save-latents', 'domain', 'preview-every', 'init-image', 'strength', 'mask', ...RUNTIME_VALUES],
     flags: ['low-memory', 'keep-sessions', 'compact', 'overwrite'],
   }, 'generate');
   const model = requireModel(args);
@@ -134,6 +135,9 @@ async function generateCommand(argv: string[], io: Io): Promise<number> {
       saveLatents: args.values.get('save-latents'),
       previewEvery: numberArg(args, 'preview-every', true),
       domain: domain as 'general' | 'education' | 'medical' | undefined,
+      initImage: args.values.get('init-image'),
+      strength: numberArg(args, 'strength', false),
+      mask: args.values.get('mask'),
     }, {
       cancelled: () => cancelled,
       warn: (m) => io.stderr.write(`warning: ${m}\n`),

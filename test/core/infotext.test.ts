@@ -3,6 +3,8 @@ import {
   courseIllustratorVersion,
   formatInfotext,
   generationInfotext,
+  parseDenoisingStrength,
+  pythonFloat,
   parseInfotext,
   parseSize,
   quoteInfotextValue,
@@ -163,6 +165,31 @@ describe('generationInfotext', () => {
         'Course: "Biology 101, week 3", Version: course-illustrator 0.1.0',
     );
     assert.strictEqual(parseInfotext(text).fields.Course, 'Biology 101, week 3');
+  });
+
+  it('img2img and inpainting: "Denoising strength" after the model and before RNG, as A1111 writes it, and read back', () => {
+    const info = { prompt: 'a cell', steps: 20, sampler: 'Euler a', guidance: 7.5, seed: 3, width: 512, height: 384, modelName: 'sd15', version: '0.1.0' };
+    const text = generationInfotext({ ...info, denoisingStrength: 0.6 });
+    assert.strictEqual(text, 'a cell\nSteps: 20, Sampler: Euler a, CFG scale: 7.5, Seed: 3, Size: 512x384, Model: sd15, ' +
+      'Denoising strength: 0.6, RNG: CPU, Version: course-illustrator 0.1.0');
+    const fields = parseInfotext(text).fields;
+    assert.strictEqual(fields['Denoising strength'], '0.6');
+    assert.strictEqual(parseDenoisingStrength(fields), 0.6);
+    // Python prints the float 1.0 as "1.0"; no field at all without an init image; no "Mask blur" (never blurred).
+    assert.match(generationInfotext({ ...info, denoisingStrength: 1 }), /, Denoising strength: 1\.0, RNG: CPU,/);
+    assert.doesNotMatch(generationInfotext(info), /Denoising strength|Mask blur/);
+    assert.doesNotMatch(text, /Mask blur/);
+  });
+
+  it('reads "Denoising strength" only when it is a number from 0 to 1', () => {
+    assert.strictEqual(parseDenoisingStrength({ 'Denoising strength': '0.75' }), 0.75);
+    for (const bad of ['', 'x', '1.5', '-0.1', 'NaN']) assert.strictEqual(parseDenoisingStrength({ 'Denoising strength': bad }), undefined, bad);
+    assert.strictEqual(parseDenoisingStrength({}), undefined);
+  });
+
+  it('formats floats as Python\'s str() does', () => {
+    assert.deepStrictEqual([1, 0, 0.5, 0.75, 0.3, 1e-5, 0.0001, 1.5e16, 12345.678].map(pythonFloat),
+      ['1.0', '0.0', '0.5', '0.75', '0.3', '1e-05', '0.0001', '1.5e+16', '12345.678']);
   });
 });
 

@@ -276,6 +276,85 @@ describe('CLI bad input: clear message, non-zero exit, nothing written', functio
   });
 });
 
+describe('CLI img2img and inpainting (--init-image, --strength, --mask)', function () {
+  this.timeout(120000);
+  let modelA: string;
+  let inpaintModel: string;
+  let dir: string;
+  let init: string;
+  let mask: string;
+  before(async () => {
+    [modelA, inpaintModel] = await Promise.all([ensureFixture('tiny-a'), ensureFixture('tiny-inpaint')]);
+  });
+  beforeEach(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ci-cli-i2i-'));
+    const w = 72;
+    const h = 52;
+    const px = Buffer.alloc(w * h * 3);
+    for (let i = 0; i < w * h; i++) px.set([(i * 3) % 256, (i * 7) % 256, 90], i * 3);
+    init = path.join(dir, 'photo.png');
+    await sharp(px, { raw: { width: w, height: h, channels: 3 } }).png().toFile(init);
+    mask = path.join(dir, 'mask.png');
+    await sharp({ create: { width: w, height: h, channels: 3, background: '#000' } })
+      .composite([{ input: { create: { width: 30, height: h, channels: 3, background: '#fff' } }, left: 40, top: 0 }])
+      .png().toFile(mask);
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('img2img writes a PNG the init image\'s size (rounded down to 8) with "Denoising strength" in its parameters', async () => {
+    const out = path.join(dir, 'i2i.png');
+    const r = await runCli(['generate', '--model', modelA, '--prompt', 'a leaf cell', '--seed', '5', '--steps', '10', '--scheduler', 'Euler a',
+      '--init-image', init, '--strength', '0.6', '--out', out]);
+    assert.strictEqual(r.code, 0, r.stderr);
+    assert.deepStrictEqual(JSON.parse(r.stdout).paths, [out]);
+    // int(10 * 0.6) = 6 steps.
+    assert.match(r.stderr, /step 6\/6/);
+    assert.doesNotMatch(r.stderr, /step 7/);
+    const meta = await sharp(out).metadata();
+    assert.deepStrictEqual([meta.width, meta.height], [72, 48]);
+    const info = await readPngInfo(out);
+    assert.match(info.parameters ?? '', /, Model: [^,]+, Denoising strength: 0\.6, RNG: CPU,/);
+    assert.strictEqual(info.fields?.Steps, '10');
+    assert.strictEqual(info.fields?.Size, '72x48');
+    assert.strictEqual(info.fields?.Sampler, 'Euler a');
+    assert.ok(!('Mask blur' in (info.fields ?? {})));
+  });
+
+  it('inpainting with a 9-channel model and with an ordinary one writes PNGs; the default strength is 1.0', async () => {
+    for (const [model, name] of [[inpaintModel, 'nine.png'], [modelA, 'four.png']] as const) {
+      const out = path.join(dir, name);
+      const r = await runCli(['generate', '--model', model, '--prompt', 'a nucleus', '--seed', '8', '--steps', '4', '--width', '64', '--height', '48',
+        '--init-image', init, '--mask', mask, '--out', out]);
+      assert.strictEqual(r.code, 0, r.stderr);
+      const info = await readPngInfo(out);
+      assert.strictEqual(info.fields?.['Denoising strength'], '1.0');
+      assert.strictEqual(info.fields?.Size, '64x48');
+    }
+  });
+
+  it('errors: no vae_encoder, a mask of another size, strength out of range, a mask without an init image', async () => {
+    const noEncoder = path.join(dir, 'no-encoder');
+    fs.cpSync(modelA, noEncoder, { recursive: true });
+    fs.rmSync(path.join(noEncoder, 'vae_encoder'), { recursive: true });
+    const small = path.join(dir, 'small.png');
+    await sharp({ create: { width: 16, height: 16, channels: 3, background: '#fff' } }).greyscale().png().toFile(small);
+    const cases: [string[], number, RegExp][] = [
+      [['--model', noEncoder, '--init-image', init], 3, /--init-image needs the model's VAE encoder .*vae_encoder[\\/]model\.onnx is missing.*models pull sd15-onnx/],
+      [['--model', modelA, '--init-image', init, '--mask', small], 2, /--mask .*small\.png is 16x16 but --init-image .*photo\.png is 72x52: the mask must be the same size as the image/],
+      [['--model', modelA, '--init-image', init, '--strength', '1.2'], 2, /--strength must be a number from 0 to 1/],
+      [['--model', modelA, '--init-image', init, '--strength', 'lots'], 2, /--strength must be a number, got "lots"/],
+      [['--model', modelA, '--mask', mask], 2, /--mask needs --init-image/],
+      [['--model', modelA, '--init-image', path.join(dir, 'missing.png')], 2, /--init-image .*missing\.png does not exist/],
+    ];
+    for (const [args, code, message] of cases) {
+      const r = await runCli(['generate', '--prompt', 'p', '--steps', '2', '--out-dir', dir, ...args]);
+      assert.strictEqual(r.code, code, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, message);
+      assert.ok(!fs.readdirSync(dir).some((f) => f.startsWith('p-')), 'nothing written');
+    }
+  });
+});
+
 /** Keeps the last of repeated --name value pairs. */
 function dedupe(argv: string[]): string[] {
   const [cmd, ...rest] = argv;

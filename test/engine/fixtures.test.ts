@@ -163,6 +163,40 @@ describe('tiny pipeline fixtures', () => {
     }
   });
 
+  it('the VAE encoder samples inside its graph as diffusers\' export does (RandomNormalLike: two runs differ)', async () => {
+    const bytes = readFileSync(path.join(a, 'vae_encoder', 'model.onnx'));
+    assert.ok(bytes.includes('RandomNormalLike') && bytes.includes('Clip') && bytes.includes('Exp'));
+    const enc = await ort.InferenceSession.create(path.join(a, 'vae_encoder', 'model.onnx'));
+    assert.deepEqual(meta(enc.inputMetadata), [{ name: 'sample', type: 'float32', shape: ['batch', 3, 'height', 'width'] }]);
+    assert.deepEqual(meta(enc.outputMetadata), [{ name: 'latent_sample', type: 'float32', shape: ['batch', 4, 'latent_height', 'latent_width'] }]);
+    const img = new ort.Tensor('float32', randn(3 * 16 * 16, 9).map((v) => Math.tanh(v)), [1, 3, 16, 16]);
+    const first = (await enc.run({ sample: img })).latent_sample;
+    const second = (await enc.run({ sample: img })).latent_sample;
+    assert.deepEqual(first.dims, [1, 4, 4, 4]);
+    assert.ok(maxDiff(first, second) > 1e-3, 'unseeded noise');
+    await enc.release();
+  });
+
+  it('the inpainting preset has a 9-channel UNet (latents, mask, masked-image latents) that the mask and masked image move', async () => {
+    const dir = await ensureFixture('tiny-inpaint');
+    const index = JSON.parse(readFileSync(path.join(dir, 'model_index.json'), 'utf8'));
+    assert.equal(index._class_name, 'OnnxStableDiffusionInpaintPipeline');
+    assert.equal(JSON.parse(readFileSync(path.join(dir, 'unet', 'config.json'), 'utf8')).in_channels, 9);
+    const s = await ort.InferenceSession.create(path.join(dir, 'unet', 'model.onnx'));
+    assert.deepEqual(meta(s.inputMetadata)[0], { name: 'sample', type: 'float32', shape: ['batch', 9, 'height', 'width'] });
+    assert.deepEqual(meta(s.outputMetadata), [{ name: 'out_sample', type: 'float32', shape: ['batch', 4, 'height', 'width'] }]);
+    const text = new ort.Tensor('float32', randn(77 * 32, 2).map((v) => Math.tanh(v)), [1, 77, 32]);
+    const t = new ort.Tensor('float32', Float32Array.of(500), [1]);
+    const x = randn(9 * 6 * 6, 3);
+    const run = async (data: Float32Array) => (await s.run({ sample: new ort.Tensor('float32', data, [1, 9, 6, 6]), timestep: t, encoder_hidden_states: text })).out_sample;
+    const base = await run(x);
+    assert.deepEqual(base.dims, [1, 4, 6, 6]);
+    const otherMask = x.slice();
+    otherMask.fill(1, 4 * 36, 5 * 36);
+    assert.ok(maxDiff(base, await run(otherMask)) > 1e-3, 'the mask channel matters');
+    await s.release();
+  });
+
   it('the fp16 preset declares float16 I/O and runs', async () => {
     const dir = await ensureFixture('tiny-fp16');
     const unet = await ort.InferenceSession.create(path.join(dir, 'unet', 'model.onnx'));

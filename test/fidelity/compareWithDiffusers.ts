@@ -1,8 +1,9 @@
 // Compares the engine with diffusers, case by case, on the project's tiny pipelines: the reference
 // JSON comes from diffusers_reference.py (run where diffusers is installed). For every case the
 // engine generates with the same prompt, negative prompt, seed, steps, guidance, size and
-// scheduler; the final latents and the 8-bit pixels are compared. Exit code 1 when a case differs
-// by more than rounding (latents 1e-4, pixels 1 level).
+// scheduler, and for img2img and inpainting the same init image, mask (the PNGs the reference
+// made and carries) and strength; the final latents and the 8-bit pixels are compared. Exit code
+// 1 when a case differs by more than rounding (latents 1e-4, pixels 1 level).
 //
 //   npx tsx test/fidelity/compareWithDiffusers.ts reference.json
 
@@ -15,15 +16,22 @@ import { readNpy } from '../../src/engine/image/npy';
 import { ensureFixture } from '../fixtures/tinyPipeline';
 
 interface ReferenceCase {
-  fixture: 'tiny-a' | 'tiny-b';
+  /** Missing in references made before img2img: txt2img. */
+  mode?: 'txt2img' | 'img2img' | 'inpaint';
+  fixture: string;
   scheduler: string;
   seed: number;
   steps: number;
   guidance: number;
   prompt: string;
   negative: string;
-  width: number;
-  height: number;
+  /** null (img2img, inpainting): the init image's own size, rounded down to a multiple of 8. */
+  width: number | null;
+  height: number | null;
+  strength?: number;
+  /** Names of Reference.inputs. */
+  initImage?: string;
+  mask?: string;
   latents: string;
   pixels: string;
 }
@@ -31,6 +39,8 @@ interface ReferenceCase {
 interface Reference {
   versions: Record<string, string>;
   fixtures: Record<string, string>;
+  /** The init images and masks the reference used: PNG files, base64. */
+  inputs?: Record<string, string>;
   cases: ReferenceCase[];
 }
 
@@ -58,13 +68,28 @@ export async function compareWithDiffusers(ref: Reference, log: (line: string) =
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ci-parity-'));
   const engine = new Engine({ provider: 'cpu', threads: 1 });
   const results: CaseResult[] = [];
+  const input = (name: string | undefined): string | undefined => {
+    if (name === undefined) return undefined;
+    const data = ref.inputs?.[name];
+    if (data === undefined) throw new Error(`The reference has no input image "${name}".`);
+    const file = path.join(tmp, 'inputs', path.basename(name));
+    if (!fs.existsSync(file)) {
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      fs.writeFileSync(file, Buffer.from(data, 'base64'));
+    }
+    return file;
+  };
   try {
     for (const [i, c] of ref.cases.entries()) {
-      const name = `${c.fixture} ${c.scheduler} seed ${c.seed} ${c.steps} steps cfg ${c.guidance} ${c.width}x${c.height}`;
+      const mode = c.mode ?? 'txt2img';
+      const size = c.width === null || c.height === null ? 'own size' : `${c.width}x${c.height}`;
+      const name = `${mode} ${c.fixture} ${c.scheduler} seed ${c.seed} ${c.steps} steps cfg ${c.guidance} ${size}` +
+        (mode === 'txt2img' ? '' : ` strength ${c.strength}`);
       const latentsFile = path.join(tmp, `${i}.npy`);
       const r = await engine.generate({
         model: dirs[c.fixture], prompt: c.prompt, negativePrompt: c.negative, seed: c.seed, steps: c.steps, guidance: c.guidance,
-        width: c.width, height: c.height, scheduler: c.scheduler, outFile: path.join(tmp, `${i}.png`), saveLatents: latentsFile,
+        width: c.width ?? undefined, height: c.height ?? undefined, scheduler: c.scheduler, outFile: path.join(tmp, `${i}.png`), saveLatents: latentsFile,
+        ...(mode === 'txt2img' ? {} : { initImage: input(c.initImage), strength: c.strength, mask: mode === 'inpaint' ? input(c.mask) : undefined }),
       });
       const ours = (await readNpy(latentsFile)).data;
       const theirs = floats(c.latents);

@@ -30,6 +30,8 @@ export interface ModelSessionOptions {
   rewrite?: boolean;
   /** The compact variant (8-bit MatMul weights, graph/compactGraph), on the CPU. */
   compact?: boolean;
+  /** A rewrite of the file's graph made by its caller (the VAE encoder's), run instead of it, weights from the file's folder. */
+  graph?: { bytes: Uint8Array; notes: string[] };
 }
 
 /** Providers that failed to start in this process, with the warning given then. */
@@ -95,8 +97,8 @@ export class ModelSession {
   /** A session on `resolved`, from the rewritten graph when there is one, else from the file. */
   private static async open(file: string, resolved: ResolvedProvider, opts: ModelSessionOptions, warning: string | undefined): Promise<ModelSession> {
     const options = sessionOptions(resolved, opts.threads, opts.label, { optimize: !opts.inspectOnly });
-    let prepared: PreparedGraph | undefined;
-    if (!opts.inspectOnly && opts.compact && resolved.provider === 'cpu') {
+    let prepared: PreparedGraph | undefined = opts.graph && { ...opts.graph, externalDataFolder: path.dirname(path.resolve(file)) };
+    if (!prepared && !opts.inspectOnly && opts.compact && resolved.provider === 'cpu') {
       prepared = await compactGraph(file).then(
         (c) => c && { bytes: c.file, externalDataFolder: path.dirname(path.resolve(file)), notes: c.notes },
         (err: unknown) => {
@@ -114,9 +116,12 @@ export class ModelSession {
           ? await ort.InferenceSession.create(prepared.bytes, { ...options, extra })
           : await ort.InferenceSession.create(prepared.bytes, { ...options, extra });
         return new ModelSession(file, opts.label, s, resolved.provider, warning, prepared.notes);
-      } catch {
-        // A rewrite this onnxruntime refuses costs only speed: the file's own graph still runs, and
-        // if the file itself is broken, loading it gives the error that says how.
+      } catch (err) {
+        // A caller's rewrite changes what the graph computes (the VAE encoder's mean and std
+        // instead of an unseeded sample): the file's own graph is no substitute.
+        if (opts.graph) throw err;
+        // Ours only make it cheaper: the file's own graph still runs, and if the file itself is
+        // broken, loading it gives the error that says how.
       }
     }
     const s = await ort.InferenceSession.create(file, options);

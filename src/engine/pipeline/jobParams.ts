@@ -7,7 +7,7 @@
 
 import * as fs from 'fs';
 import * as path from 'path';
-import { BATCH, DEFAULTS, GUIDANCE, NEGATIVE_PROMPT, PROMPT, SEED, SIZE, STEPS } from '../../core/limits';
+import { BATCH, DEFAULTS, GUIDANCE, NEGATIVE_PROMPT, PROMPT, SEED, SIZE, STEPS, STRENGTH, strengthProblem } from '../../core/limits';
 import { GenerateParams } from '../../core/protocol';
 import { cleanPromptText } from '../../core/sanitize';
 import { SchedulerName, defaultSchedulerName, resolveSchedulerName, unknownSchedulerMessage } from '../../core/schedulerNames';
@@ -41,6 +41,19 @@ export interface JobSpec {
   saveLatents?: string;
   domain: NonNullable<GenerateParams['domain']>;
   extraParameters: Record<string, string>;
+  /** img2img (and inpainting with a mask); absent for text to image. */
+  init?: InitSpec;
+}
+
+/** An img2img or inpainting job's inputs. */
+export interface InitSpec {
+  /** Absolute paths, read when the job runs. */
+  image: string;
+  mask?: string;
+  strength: number;
+  /** The size the request gave; a side left out is the init image's (JobSpec.width/height are then set when it is read). */
+  width?: number;
+  height?: number;
 }
 
 export const DEFAULT_STEPS = DEFAULTS.steps;
@@ -105,6 +118,7 @@ export function resolveJob(p: GenerateParams, model: ModelDefaults): JobSpec {
   if (p.saveLatents && !p.saveLatents.toLowerCase().endsWith('.npy')) {
     throw badInput(`--save-latents ${p.saveLatents}: the latents file must end in .npy.`);
   }
+  const init = checkInit(p, steps);
   return {
     prompt,
     negativePrompt,
@@ -123,6 +137,34 @@ export function resolveJob(p: GenerateParams, model: ModelDefaults): JobSpec {
     saveLatents: p.saveLatents ? path.resolve(p.saveLatents) : undefined,
     domain: p.domain ?? 'general',
     extraParameters,
+    ...(init ? { init } : {}),
+  };
+}
+
+/** --init-image, --strength and --mask: present together as they must be, strength in range and leaving steps to run. */
+function checkInit(p: GenerateParams, steps: number): InitSpec | undefined {
+  if (p.initImage === undefined || p.initImage === '') {
+    if (p.mask !== undefined) throw badInput('--mask needs --init-image: the mask says which part of that image is repainted.');
+    if (p.strength !== undefined) throw badInput('--strength needs --init-image: it says how much of that image is changed.');
+    return undefined;
+  }
+  if (p.mask === '') throw badInput('--mask is empty; give the path of a mask image (white repaints, black keeps) or leave it out.');
+  const strength = p.strength ?? (p.mask !== undefined ? STRENGTH.inpaintDefault : STRENGTH.default);
+  const problem = strengthProblem(strength);
+  if (problem) throw badInput(`--strength ${problem} (how much of the init image is changed), got ${p.strength}.`);
+  // diffusers' get_timesteps runs min(int(steps * strength), steps) of the steps.
+  const run = Math.min(Math.trunc(steps * strength), steps);
+  if (run < 1) {
+    const least = Math.ceil(100 / steps) / 100;
+    throw badInput(`--strength ${strength} with --steps ${steps} leaves no step to run (int(steps x strength) = 0); ` +
+      `use --strength ${least} or more, or more --steps.`);
+  }
+  return {
+    image: path.resolve(p.initImage),
+    mask: p.mask !== undefined ? path.resolve(p.mask) : undefined,
+    strength,
+    width: p.width,
+    height: p.height,
   };
 }
 

@@ -17,6 +17,7 @@ import { ModelSession } from '../onnx/session';
 import { ClipTokenizer } from '../tokenizer/clipTokenizer';
 import { ProviderName } from '../../core/protocol';
 import { EngineError } from '../errors';
+import { vaeEncoderGraph } from './vaeEncoder';
 
 export interface RuntimeOptions {
   provider: ProviderName;
@@ -28,7 +29,7 @@ export interface RuntimeOptions {
   compact?: boolean;
 }
 
-export type Component = 'textEncoder' | 'unet' | 'vaeDecoder';
+export type Component = 'textEncoder' | 'unet' | 'vaeDecoder' | 'vaeEncoder';
 
 export class LoadedModel {
   private readonly sessions = new Map<Component, ModelSession>();
@@ -81,7 +82,7 @@ export class LoadedModel {
     } finally {
       // The VAE decoder's arena keeps the decode's activations (about 1.2 GB at 512x512) until
       // the session goes; it comes back in a fraction of a second.
-      if (this.runtime.lowMemory || (component === 'vaeDecoder' && !this.runtime.keepSessions)) await this.release(component);
+      if (this.runtime.lowMemory || ((component === 'vaeDecoder' || component === 'vaeEncoder') && !this.runtime.keepSessions)) await this.release(component);
     }
   }
 
@@ -125,8 +126,11 @@ export class LoadedModel {
   }
 
   private async create(component: Component): Promise<ModelSession> {
-    const file = this.folder[component];
+    // The VAE encoder runs rewritten to output its latent distribution (pipeline/vaeEncoder.ts).
+    const graph = component === 'vaeEncoder' ? await vaeEncoderGraph(this.folder) : undefined;
+    const file = component === 'vaeEncoder' ? this.folder.vaeEncoder! : this.folder[component];
     const session = await ModelSession.create(file, {
+      graph,
       provider: this.runtime.provider,
       threads: this.runtime.threads,
       label: component,

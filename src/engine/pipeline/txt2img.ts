@@ -1,12 +1,18 @@
-// Text to image, step for step as diffusers' StableDiffusionPipeline with a CPU torch generator:
-// encode prompts -> randn latents * init_noise_sigma -> (scale, UNet with CFG, scheduler step)
-// for every timestep -> VAE decode of latents / scaling_factor -> 8-bit PNG.
+// Text to image, image to image and inpainting, step for step as diffusers' StableDiffusionPipeline,
+// StableDiffusionImg2ImgPipeline and StableDiffusionInpaintPipeline with a CPU torch generator:
+// encode prompts -> initial latents -> (scale, UNet with CFG, scheduler step) for every timestep
+// -> VAE decode of latents / scaling_factor -> 8-bit PNG. The denoising loop is the same for all
+// three; they differ in where it starts and what each step adds (pipeline/imageToImage.ts):
+//   txt2img: randn latents * init_noise_sigma, every timestep;
+//   img2img: the init image's latents noised to the timestep that strength picks, from there on;
+//   inpainting: the same with a mask, fed to a 9-channel UNet or blended in after each step.
 
 import * as fs from 'fs';
 import { GeneratedImage, ProgressEvent, StageTimings } from '../../core/protocol';
+import { SIZE } from '../../core/limits';
 import { A1111_SAMPLER, SchedulerName } from '../../core/schedulerNames';
 import { generationInfotext } from '../../core/infotext';
-import { CancelledError } from '../errors';
+import { CancelledError, EngineError } from '../errors';
 import { TorchGenerator } from '../rng/torchGenerator';
 import { createScheduler } from '../schedulers/index';
 import { decodedToRgb, previewPng } from '../image/latentPreview';
@@ -14,11 +20,15 @@ import { writeGeneratedPng, outputPathFor } from '../image/writeImage';
 import { buildXmp } from '../image/xmp';
 import { aiLabelsFor } from '../image/label';
 import { writeNpy } from '../image/npy';
+import type { ModelSession } from '../onnx/session';
 import { LoadedModel } from './loadedModel';
 import { JobSpec } from './jobParams';
 import { Embeddings, encodeChunks, padToSameLength, promptChunks } from './textEncoding';
 import { UnetRunner, guidanceEmbedding } from './unetRunner';
 import { decodeLatents } from './vaeDecode';
+import { ImageInputs, prepareImageInputs } from './imageInputs';
+import { ChannelConfig, EncodedImages, readChannelConfig, startFromImage } from './imageToImage';
+import { encodeLatentDistribution, missingVaeEncoderError } from './vaeEncoder';
 import { VERSION } from '../version';
 
 export interface JobHooks {
@@ -36,15 +46,16 @@ export interface Txt2ImgResult {
   scheduler: SchedulerName;
 }
 
-export async function txt2img(model: LoadedModel, job: JobSpec, hooks: JobHooks): Promise<Txt2ImgResult> {
+/** Runs a job of any kind: text to image, or img2img / inpainting when `job.init` is set. */
+export async function txt2img(model: LoadedModel, jobIn: JobSpec, hooks: JobHooks): Promise<Txt2ImgResult> {
   const t0 = performance.now();
   const runBefore = model.sessionRunMs;
+  // vaeMs counts the VAE encoder too (img2img, inpainting).
   const timings: StageTimings = { loadMs: 0, textEncoderMs: 0, unetStepMs: [], vaeMs: 0, saveMs: 0, totalMs: 0, sessionRunMs: 0 };
   const written: string[] = [];
   const images: GeneratedImage[] = [];
   const factor = model.folder.vaeScaleFactor;
-  const latentH = job.height / factor;
-  const latentW = job.width / factor;
+  let job = jobIn;
   let tokenCount = 0;
   const checkCancel = () => {
     if (hooks.cancelled()) throw new CancelledError();
@@ -52,6 +63,19 @@ export async function txt2img(model: LoadedModel, job: JobSpec, hooks: JobHooks)
 
   try {
     checkCancel();
+    // img2img / inpainting: the images are read and checked before any model runs, so a wrong
+    // file, a mask of another size or a model without an encoder fails at once.
+    let inputs: ImageInputs | undefined;
+    let channelConfig: ChannelConfig | undefined;
+    if (job.init) {
+      if (!model.folder.vaeEncoder) throw missingVaeEncoderError(model.folder.dir);
+      channelConfig = await readChannelConfig(model.folder.dir);
+      inputs = await prepareImageInputs(job.init, factor, sizeMultiple(factor));
+      job = { ...job, width: inputs.width, height: inputs.height };
+    }
+    const latentH = job.height / factor;
+    const latentW = job.width / factor;
+
     // Text encoding. CFG only when guidance > 1, as diffusers decides.
     hooks.progress({ image: 0, images: job.seeds.length, step: 0, total: 0, elapsedMs: 0, etaMs: 0, stage: 'encode' });
     const tok = model.tokenizer;
@@ -76,6 +100,20 @@ export async function txt2img(model: LoadedModel, job: JobSpec, hooks: JobHooks)
     let uncondEmb = enc.value.u;
     if (uncondEmb && enc.value.empty) [uncondEmb, condEmb] = padToSameLength(uncondEmb, condEmb, enc.value.empty);
 
+    // The VAE encoder, once per job: the distributions do not depend on the seed; each image
+    // draws its own samples from them.
+    let encoded: EncodedImages | undefined;
+    if (inputs && job.init && channelConfig) {
+      checkCancel();
+      hooks.progress({ image: 0, images: job.seeds.length, step: 0, total: 0, elapsedMs: performance.now() - t0, etaMs: 0, stage: 'encode' });
+      const e0 = performance.now();
+      const r = await model.use('vaeEncoder', (s) => encodeImages(s, inputs!, job.init!.strength, channelConfig!, hooks.warn));
+      timings.loadMs += r.loadMs;
+      timings.vaeMs += performance.now() - e0 - r.loadMs;
+      model.drainWarnings().forEach(hooks.warn);
+      encoded = r.value;
+    }
+
     const total = { steps: 0 };
     const decodeEstimate = { ms: 0 };
     const latentsOut: Float32Array[] = [];
@@ -93,17 +131,35 @@ export async function txt2img(model: LoadedModel, job: JobSpec, hooks: JobHooks)
       // LCM-distilled UNets embed the guidance instead of running two branches.
       const useCfg = job.guidance > 1 && timeCondDim === undefined;
       const timeCond = timeCondDim !== undefined ? guidanceEmbedding(job.guidance, timeCondDim) : undefined;
-      const channels = unet.latentChannels;
-      const dims: [number, number, number] = [channels, latentH, latentW];
       const seed = job.seeds[index];
       const scheduler = createScheduler(job.scheduler, model.folder.schedulerConfig);
       scheduler.setTimesteps(job.steps);
-      const timesteps = scheduler.timesteps;
-      total.steps = timesteps.length;
       const generator = new TorchGenerator(seed);
-      let latents = generator.randn(channels * latentH * latentW);
-      const sigma = Math.fround(scheduler.initNoiseSigma);
-      if (sigma !== 1) for (let i = 0; i < latents.length; i++) latents[i] = latents[i] * sigma;
+      const plane = latentH * latentW;
+      let latents: Float32Array;
+      let timesteps: number[];
+      let inChannels: number;
+      let extra: Float32Array | undefined;
+      let afterStep: ((l: Float32Array, k: number) => Float32Array) | undefined;
+      if (job.init && encoded && channelConfig) {
+        const c = channelConfig.latentChannels;
+        inChannels = unetInputChannels(unet, channelConfig, job);
+        const start = startFromImage({
+          scheduler, steps: job.steps, strength: job.init.strength, generator, encoded,
+          scalingFactor: model.folder.vaeScalingFactor, latentChannels: c, latentSize: plane,
+          inpaint: job.init.mask !== undefined, inpaintingUnet: inChannels === 2 * c + 1,
+        });
+        ({ latents, timesteps, extra, afterStep } = start);
+      } else {
+        inChannels = unet.latentChannels;
+        if (inChannels === 9) throw inpaintingModelError();
+        timesteps = scheduler.timesteps;
+        latents = generator.randn(inChannels * plane);
+        const sigma = Math.fround(scheduler.initNoiseSigma);
+        if (sigma !== 1) for (let i = 0; i < latents.length; i++) latents[i] = latents[i] * sigma;
+      }
+      const dims: [number, number, number] = [inChannels, latentH, latentW];
+      total.steps = timesteps.length;
       for (let k = 0; k < timesteps.length; k++) {
         checkCancel();
         const s0 = performance.now();
@@ -111,10 +167,10 @@ export async function txt2img(model: LoadedModel, job: JobSpec, hooks: JobHooks)
         const scaled = scheduler.scaleModelInput(latents, t);
         const noise = await unet.predict({
           latents: scaled, dims, timestep: t, cond: condEmb, uncond: useCfg ? uncondEmb : undefined,
-          guidance: job.guidance, timeCond,
+          guidance: job.guidance, timeCond, extra,
         });
         const out = scheduler.step(noise, t, latents, generator);
-        latents = out.prevSample;
+        latents = afterStep ? afterStep(out.prevSample, k) : out.prevSample;
         const stepMs = performance.now() - s0;
         timings.unetStepMs.push(stepMs);
         const done = index * timesteps.length + k + 1;
@@ -194,6 +250,61 @@ export async function txt2img(model: LoadedModel, job: JobSpec, hooks: JobHooks)
   return { images, timings, tokenCount, scheduler: job.scheduler };
 }
 
+/** Image sides the engine makes: multiples of the VAE factor and of SIZE.multiple (jobParams' rule). */
+function sizeMultiple(vaeFactor: number): number {
+  const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+  return (SIZE.multiple / gcd(SIZE.multiple, vaeFactor)) * vaeFactor;
+}
+
+/**
+ * The encoder runs diffusers' pipelines make: img2img encodes the image; inpainting encodes the
+ * image for a 4-channel UNet or strength < 1 (prepare_latents) and the masked image always
+ * (prepare_mask_latents; only a 9-channel UNet uses it). Where unet/config.json does not say
+ * which UNet this is, both are encoded and the UNet's own input decides later.
+ */
+async function encodeImages(
+  session: ModelSession,
+  inputs: ImageInputs,
+  strength: number,
+  config: ChannelConfig,
+  warn: (m: string) => void,
+): Promise<EncodedImages> {
+  const c = config.latentChannels;
+  const encode = (pixels: Float32Array) => encodeLatentDistribution(session, pixels, inputs.height, inputs.width, c, warn);
+  if (!inputs.mask) return { image: await encode(inputs.image) };
+  const known = config.unetInChannels;
+  const nineChannel = known === 2 * c + 1;
+  const fourChannel = known === c;
+  const out: EncodedImages = { latentMask: inputs.mask.latent };
+  if (!nineChannel || strength < 1) out.image = await encode(inputs.image);
+  if (!fourChannel) out.masked = await encode(inputs.mask.maskedImage);
+  return out;
+}
+
+/** The UNet's input channels for an img2img or inpainting job, checked against what the job needs. */
+function unetInputChannels(unet: UnetRunner, config: ChannelConfig, job: JobSpec): number {
+  const c = config.latentChannels;
+  const declared = unet.inputChannels;
+  if (declared !== undefined && config.unetInChannels !== undefined && declared !== config.unetInChannels) {
+    throw new EngineError('modelError', `unet/config.json says in_channels ${config.unetInChannels} but the UNet graph takes ${declared} channels; fix the config or download the model again.`);
+  }
+  const channels = declared ?? config.unetInChannels ?? c;
+  const inpainting = channels === 2 * c + 1;
+  if (!inpainting && channels !== c) {
+    throw new EngineError('modelError', `The UNet takes ${channels} input channels; Stable Diffusion's take ${c} (or ${2 * c + 1} for inpainting).`);
+  }
+  if (inpainting && job.init?.mask === undefined) throw inpaintingModelError();
+  return channels;
+}
+
+function inpaintingModelError(): EngineError {
+  return new EngineError(
+    'badInput',
+    'This model\'s UNet takes 9 input channels: it is an inpainting model, which repaints part of an image. ' +
+      'Give --init-image FILE and --mask FILE (white where the image is repainted), or use a text-to-image model.',
+  );
+}
+
 /** Embeddings longer than a fixed-length UNet input are cut with a warning, never silently. */
 function fitSequence(unet: UnetRunner, cond: Embeddings, uncond: Embeddings | undefined, warn: (m: string) => void): [Embeddings, Embeddings | undefined] {
   const fixed = unet.fixedSequence;
@@ -219,6 +330,7 @@ function makeInfotext(model: LoadedModel, job: JobSpec, seed: number, width: num
     modelHash: model.modelHash(),
     modelName: model.name,
     version: VERSION,
+    denoisingStrength: job.init?.strength,
     extra: {
       ...(job.promptWeighting ? {} : { 'Prompt weighting': 'off' }),
       // Not diffusers' exact numbers: whoever reuses the parameters should know.

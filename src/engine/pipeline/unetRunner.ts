@@ -42,6 +42,11 @@ export class UnetRunner {
     return fixedDim(this.sample.dims, 1) ?? 4;
   }
 
+  /** The sample's channels when the export fixes them (9 for an inpainting UNet); undefined when dynamic. */
+  get inputChannels(): number | undefined {
+    return fixedDim(this.sample.dims, 1);
+  }
+
   /** The sequence length the UNet accepts, when the export fixed it (often 77). */
   get fixedSequence(): number | undefined {
     return fixedDim(this.hidden.dims, 1);
@@ -54,15 +59,24 @@ export class UnetRunner {
 
   async predict(opts: {
     latents: Float32Array; // already scaled by the scheduler, shape [1, c, h, w]
+    /** The UNet input's [channels, h, w]: the latents' channels plus those of `extra`. */
     dims: [number, number, number];
     timestep: number;
     cond: Embeddings;
     uncond?: Embeddings; // present: classifier-free guidance
     guidance: number;
     timeCond?: Float32Array;
+    /**
+     * Channels concatenated after the scaled latents (an inpainting UNet's mask and masked-image
+     * latents, torch.cat(..., dim=1)); the same for both halves of classifier-free guidance.
+     */
+    extra?: Float32Array;
   }): Promise<Float32Array> {
-    const { latents, timestep, cond, uncond } = opts;
-    const n = latents.length;
+    const { timestep, cond, uncond } = opts;
+    // The prediction has the latents' shape; the input may carry extra channels.
+    const n = opts.latents.length;
+    const latents = opts.extra ? concatChannels(opts.latents, opts.extra) : opts.latents;
+    opts = { ...opts, latents };
     if (!this.warnedIntTimestep && this.timestep.type.startsWith('int') && !Number.isInteger(timestep)) {
       this.warnedIntTimestep = true;
       this.warn(`This UNet takes integer timesteps, so this scheduler's fractional timesteps (e.g. ${timestep}) are rounded down, ` +
@@ -122,6 +136,13 @@ export class UnetRunner {
     const size = fixedDim(dims, 0) ?? batch;
     return floatTensor(this.timestep.type, new Float32Array(size).fill(t), [size]);
   }
+}
+
+function concatChannels(a: Float32Array, b: Float32Array): Float32Array {
+  const out = new Float32Array(a.length + b.length);
+  out.set(a, 0);
+  out.set(b, a.length);
+  return out;
 }
 
 /** diffusers' get_guidance_scale_embedding for LCM-distilled UNets (w = guidance - 1). */

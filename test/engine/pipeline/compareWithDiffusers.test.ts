@@ -51,4 +51,49 @@ describe('compareWithDiffusers (the fidelity tool)', function () {
       fs.rmSync(tmp, { recursive: true, force: true });
     }
   });
+
+  it('runs img2img and inpainting cases with the reference\'s own init image and mask', async () => {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ci-selfref-i2i-'));
+    const engine = new Engine({ provider: 'cpu', threads: 1 });
+    try {
+      const dirs = { 'tiny-b': await ensureFixture('tiny-b'), 'tiny-inpaint': await ensureFixture('tiny-inpaint') };
+      const px = Buffer.alloc(70 * 50 * 3).map((_, i) => (i * 11) % 256);
+      const initPng = await sharp(px, { raw: { width: 70, height: 50, channels: 3 } }).png().toBuffer();
+      const maskPng = await sharp(Buffer.alloc(70 * 50).map((_, i) => (i % 70 >= 35 ? 255 : 0)), { raw: { width: 70, height: 50, channels: 1 } }).png().toBuffer();
+      fs.writeFileSync(path.join(tmp, 'init.png'), initPng);
+      fs.writeFileSync(path.join(tmp, 'mask.png'), maskPng);
+      const base = { seed: 5, steps: 4, guidance: 7.5, prompt: 'a plant cell', negative: 'blurry', initImage: 'init.png' };
+      const cases = [];
+      for (const c of [
+        { ...base, mode: 'img2img' as const, fixture: 'tiny-b', scheduler: 'euler-a', strength: 0.6, width: null, height: null },
+        { ...base, mode: 'inpaint' as const, fixture: 'tiny-inpaint', scheduler: 'dpmpp-2m', strength: 1, mask: 'mask.png', width: 64, height: 48 },
+      ]) {
+        const npy = path.join(tmp, `${c.fixture}.npy`);
+        const r = await engine.generate({ model: dirs[c.fixture as keyof typeof dirs], prompt: c.prompt, negativePrompt: c.negative, seed: c.seed, steps: c.steps,
+          guidance: c.guidance, width: c.width ?? undefined, height: c.height ?? undefined, scheduler: c.scheduler, initImage: path.join(tmp, 'init.png'),
+          strength: c.strength, mask: 'mask' in c ? path.join(tmp, 'mask.png') : undefined, outFile: path.join(tmp, `${c.fixture}.png`), saveLatents: npy });
+        const latents = (await readNpy(npy)).data;
+        const pixels = await sharp(r.images[0].path).removeAlpha().raw().toBuffer();
+        cases.push({ ...c, latents: Buffer.from(latents.buffer, latents.byteOffset, latents.byteLength).toString('base64'), pixels: pixels.toString('base64') });
+      }
+      const ref = {
+        versions: {},
+        fixtures: { 'tiny-b': path.basename(dirs['tiny-b']), 'tiny-inpaint': path.basename(dirs['tiny-inpaint']) },
+        inputs: { 'init.png': initPng.toString('base64'), 'mask.png': maskPng.toString('base64') },
+        cases,
+      };
+      const lines: string[] = [];
+      const same = await compareWithDiffusers(ref, (l) => lines.push(l));
+      assert.deepStrictEqual(same.map((r) => [r.ok, r.latentsMaxDiff, r.pixelsDiffering]), [[true, 0, 0], [true, 0, 0]]);
+      assert.match(lines[0], /^ok {3}img2img tiny-b euler-a .* own size strength 0\.6/);
+      assert.match(lines[1], /^ok {3}inpaint tiny-inpaint dpmpp-2m .* 64x48 strength 1/);
+      // Another mask is another picture: the tool really passes it on.
+      const otherMask = await sharp(Buffer.alloc(70 * 50).map((_, i) => (i % 70 < 35 ? 255 : 0)), { raw: { width: 70, height: 50, channels: 1 } }).png().toBuffer();
+      const diff = await compareWithDiffusers({ ...ref, inputs: { ...ref.inputs, 'mask.png': otherMask.toString('base64') }, cases: [cases[1]] }, () => undefined);
+      assert.strictEqual(diff[0].ok, false);
+    } finally {
+      await engine.dispose();
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+  });
 });

@@ -1,5 +1,6 @@
 import * as assert from 'assert';
-import { BATCH, GUIDANCE, SIZE, STEPS } from '../../../src/core/limits';
+import * as path from 'path';
+import { BATCH, GUIDANCE, SIZE, STEPS, STRENGTH } from '../../../src/core/limits';
 import { generationInfotext, parseInfotext } from '../../../src/core/infotext';
 import type { GenerateParams } from '../../../src/core/protocol';
 import { validateGenerateParams } from '../../../src/core/protocol';
@@ -70,5 +71,34 @@ describe('engine job parameters (CLI and RPC)', () => {
     refuses({ extraParameters: { 'Steps: 1, Seed': 'x' } }, /^extraParameters key "Steps: 1, Seed" can't be used/);
     refuses({ extraParameters: { 'a\nb': 'x' } }, /extraParameters key "a b"/);
     refuses({ extraParameters: Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`k${i}`, 'v'])) }, /at most 32/);
+  });
+
+  it('img2img and inpainting: --init-image with the default strengths of diffusers (0.8, 1 with a mask), paths made absolute', () => {
+    const img = resolveJob({ ...base, initImage: 'in.png' }, model);
+    assert.deepStrictEqual(img.init, { image: path.resolve('in.png'), mask: undefined, strength: STRENGTH.default, width: undefined, height: undefined });
+    assert.strictEqual(STRENGTH.default, 0.8);
+    const inpaint = resolveJob({ ...base, initImage: '/a/in.png', mask: '/a/m.png', width: 64 }, model);
+    assert.deepStrictEqual(inpaint.init, { image: '/a/in.png', mask: '/a/m.png', strength: 1, width: 64, height: undefined });
+    assert.strictEqual(resolveJob({ ...base, initImage: '/a/in.png', strength: 0 + 0.35 }, model).init?.strength, 0.35);
+    assert.strictEqual(resolveJob(base, model).init, undefined);
+  });
+
+  it('img2img: strength outside 0..1, a strength that leaves no step, and --mask or --strength without --init-image are refused', () => {
+    refuses({ initImage: '/in.png', strength: 1.5 }, /^--strength must be a number from 0 to 1 \(how much of the init image is changed\), got 1\.5\.$/);
+    refuses({ initImage: '/in.png', strength: -0.1 }, /--strength must be a number from 0 to 1/);
+    refuses({ initImage: '/in.png', strength: Number.NaN }, /--strength must be a number from 0 to 1/);
+    // diffusers runs int(steps * strength) steps: 20 * 0.04 = 0.8 -> none.
+    refuses({ initImage: '/in.png', strength: 0.04, steps: 20 }, /^--strength 0\.04 with --steps 20 leaves no step to run .*use --strength 0\.05 or more, or more --steps\.$/);
+    refuses({ initImage: '/in.png', strength: 0 }, /leaves no step to run/);
+    refuses({ mask: '/m.png' }, /^--mask needs --init-image/);
+    refuses({ strength: 0.5 }, /^--strength needs --init-image/);
+    refuses({ initImage: '/in.png', mask: '' }, /--mask is empty/);
+  });
+
+  it('the RPC validator takes initImage, strength and mask', () => {
+    const p = validateGenerateParams({ jobId: 'j', model: '/m', prompt: 'p', initImage: '/i.png', strength: 0.5, mask: '/m.png' });
+    assert.deepStrictEqual([p.initImage, p.strength, p.mask], ['/i.png', 0.5, '/m.png']);
+    assert.throws(() => validateGenerateParams({ jobId: 'j', model: '/m', prompt: 'p', strength: '0.5' }), /strength/);
+    assert.throws(() => validateGenerateParams({ jobId: 'j', model: '/m', prompt: 'p', initImage: 3 }), /initImage/);
   });
 });
