@@ -89,8 +89,16 @@ export class ServicesImpl extends Disposable implements Services {
    * with the same prompt and seed must not be given the same free name.
    */
   private readonly reserved = new Map<string, number>();
+  /** Destinations are chosen one at a time: a name is read as free and reserved in one turn. */
+  private destinationTurn: Promise<unknown> = Promise.resolve();
 
-  async resolveImageDestination(document: vscode.Uri, name: ImageName): Promise<ImageDestination> {
+  resolveImageDestination(document: vscode.Uri, name: ImageName): Promise<ImageDestination> {
+    const turn = this.destinationTurn.then(() => this.chooseDestination(document, name));
+    this.destinationTurn = turn.catch(() => undefined);
+    return turn;
+  }
+
+  private async chooseDestination(document: vscode.Uri, name: ImageName): Promise<ImageDestination> {
     const now = Date.now();
     for (const [p, until] of this.reserved) if (until < now) this.reserved.delete(p);
     const withReserved: Pick<vscode.FileSystem, 'readDirectory'> = {

@@ -7,16 +7,19 @@ import type { GenerationOutcome } from '../../../src/extension/generation/genera
 import { api, freshMarkdown, waitFor, workspaceDir } from './helpers';
 
 describe('engine life cycle', () => {
-  it('reuses the warm engine: same pid, no model loading the second time', async () => {
+  it('reuses the warm engine: same pid, the model still loaded the second time', async () => {
     const { services } = await api();
     await freshMarkdown('course/warm.md', '\n');
     const a = await vscode.commands.executeCommand<GenerationOutcome>('courseIllustrator.generate', { prompt: 'a small house', seed: 1 });
-    const pid1 = (await services.engine.status()).pid;
+    const s1 = await services.engine.status();
     const b = await vscode.commands.executeCommand<GenerationOutcome>('courseIllustrator.generate', { prompt: 'a small house', seed: 2 });
-    const pid2 = (await services.engine.status()).pid;
+    const s2 = await services.engine.status();
     assert.ok(a && b);
-    assert.strictEqual(pid2, pid1);
-    assert.strictEqual(b.result.timings.loadMs, 0);
+    assert.strictEqual(s2.pid, s1.pid);
+    // The model folder stays loaded; on the CPU its sessions come and go per stage (memory), so
+    // the second job's load time is their re-creation only.
+    assert.deepStrictEqual(s2.loadedModels, s1.loadedModels);
+    assert.strictEqual(s1.loadedModels.length, 1);
   });
 
   it('fails the running job clearly when the engine is killed, and the next job starts a new engine', async () => {
