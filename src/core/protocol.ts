@@ -79,6 +79,11 @@ export interface GenerateParams {
    * latent-to-RGB approximation. One that cannot load gives a warning and the approximation.
    */
   previewDecoder?: string;
+  /**
+   * Decode the final image with previewDecoder (TAESD) instead of the model's VAE: a draft in
+   * about a second instead of 15 s on a CPU, close to the full decode but not diffusers' image.
+   */
+  draft?: boolean;
   /** Write the final latents (before 1/scaling_factor) as a .npy float32 file. */
   saveLatents?: string;
   domain?: ContentDomain;
@@ -287,6 +292,7 @@ export function validateGenerateParams(x: unknown): GenerateParams & { jobId: st
     overwrite: optBoolean(x, 'overwrite'),
     previewEvery: optInteger(x, 'previewEvery', 0, 1e6),
     previewDecoder: optString(x, 'previewDecoder'),
+    draft: optBoolean(x, 'draft'),
     saveLatents: optString(x, 'saveLatents'),
     domain: domain as ContentDomain | undefined,
     extraParameters: extra as Record<string, string> | undefined,

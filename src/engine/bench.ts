@@ -17,7 +17,7 @@ import type { BaselineReport } from './benchBaseline';
 export async function runBench(argv: string[], io: Io): Promise<number> {
   const args = parseArgs(argv, {
     values: ['model', 'steps', 'width', 'height', 'scheduler', 'guidance', 'threads', 'provider', 'runs', 'prompt', 'preview-every', 'preview-decoder'],
-    flags: ['low-memory', 'keep-sessions', 'compact', 'json', 'baseline', 'fast'],
+    flags: ['low-memory', 'keep-sessions', 'compact', 'json', 'baseline', 'fast', 'draft'],
   }, 'bench');
   const fast = args.flags.has('fast');
   const model = args.values.get('model');
@@ -43,6 +43,8 @@ export async function runBench(argv: string[], io: Io): Promise<number> {
         // Live previews as the panel asks for them: their cost shows in wall time and overhead.
         previewEvery: numberArg(args, 'preview-every', true) ?? 0,
         previewDecoder: args.values.get('preview-decoder'),
+        // --draft: the final image through the preview decoder too (TAESD), as the fast mode offers.
+        draft: args.flags.has('draft'),
         outDir,
       }, { warn: (m) => io.stderr.write(`warning: ${m}\n`) });
       results.push({ wallMs: performance.now() - t0, result });

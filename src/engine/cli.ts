@@ -18,12 +18,13 @@ const USAGE = `course-illustrator ${VERSION}: Stable Diffusion v1.5 on onnxrunti
       [--steps N] [--guidance F] [--width N] [--height N] [--scheduler NAME] [--batch N]
       [--prompt-weighting on|off] [--out FILE.png | --out-dir DIR] [--overwrite] [--threads N]
       [--provider cpu|webgpu|cuda|dml|coreml] [--low-memory | --keep-sessions] [--compact] [--save-latents FILE.npy] [--domain medical]
+      [--preview-decoder TAESD_DIR [--draft]]
       [--init-image FILE [--strength F] [--mask FILE]]   (img2img; with a mask, inpainting: white repaints, black keeps)
   course-illustrator tokenize --model DIR [--prompt-weighting on|off] TEXT
   course-illustrator info PATH            (a model folder or a PNG)
   course-illustrator models list | pull <id-or-repo[@revision]> | verify <id> | remove <id>
   course-illustrator bench --model DIR [--steps N] [--width N] [--height N] [--threads N] [--provider NAME]
-                           [--baseline] [--fast] [--low-memory | --keep-sessions] [--compact]
+                           [--baseline] [--fast] [--low-memory | --keep-sessions] [--compact] [--draft]
                            [--preview-every N [--preview-decoder TAESD_DIR]]
   course-illustrator serve               (JSON-RPC over stdio, used by the VS Code extension)
 `;
@@ -97,8 +98,8 @@ function requireModel(args: ParsedArgs): string {
 async function generateCommand(argv: string[], io: Io): Promise<number> {
   const args = parseArgs(argv, {
     values: ['model', 'prompt', 'negative-prompt', 'seed', 'steps', 'guidance', 'width', 'height', 'scheduler', 'batch',
-      'prompt-weighting', 'out', 'out-dir', 'save-latents', 'domain', 'preview-every', 'init-image', 'strength', 'mask', ...RUNTIME_VALUES],
-    flags: ['low-memory', 'keep-sessions', 'compact', 'overwrite'],
+      'prompt-weighting', 'out', 'out-dir', 'save-latents', 'domain', 'preview-every', 'preview-decoder', 'init-image', 'strength', 'mask', ...RUNTIME_VALUES],
+    flags: ['low-memory', 'keep-sessions', 'compact', 'draft', 'overwrite'],
   }, 'generate');
   const model = requireModel(args);
   const prompt = args.values.get('prompt');
@@ -134,6 +135,8 @@ async function generateCommand(argv: string[], io: Io): Promise<number> {
       overwrite: args.flags.has('overwrite'),
       saveLatents: args.values.get('save-latents'),
       previewEvery: numberArg(args, 'preview-every', true),
+      previewDecoder: args.values.get('preview-decoder'),
+      draft: args.flags.has('draft'),
       domain: domain as 'general' | 'education' | 'medical' | undefined,
       initImage: args.values.get('init-image'),
       strength: numberArg(args, 'strength', false),

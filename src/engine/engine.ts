@@ -91,16 +91,18 @@ export class Engine {
           checkOutputs(job);
           const folderMs = performance.now() - t0;
           const p0 = performance.now();
-          const previewDir = job.previewEvery > 0 && params.previewDecoder ? path.resolve(params.previewDecoder) : undefined;
+          const previewDir = (job.previewEvery > 0 || job.draft) && params.previewDecoder ? path.resolve(params.previewDecoder) : undefined;
           const previewWarm = previewDir !== undefined && this.previewDecoder?.dir === previewDir;
           const previews = previewDir ? await this.loadPreviewDecoder(previewDir, warn) : undefined;
           const previewLoadMs = previews && !previewWarm ? performance.now() - p0 : 0;
           const previewRunBefore = previews?.runMs ?? 0;
+          if (job.draft && !previews) warn('The draft decoder could not be loaded, so the image is decoded with the model\'s VAE: full quality, slower.');
           const result = await txt2img(model, job, {
             progress: (e) => hooks.progress?.({ jobId, ...e }),
             cancelled,
             warn,
-            preview: previews && this.previewWithFallback(previews, warn),
+            preview: previews && job.previewEvery > 0 ? this.previewWithFallback(previews, warn) : undefined,
+            draftDecoder: previews && job.draft ? { name: path.basename(previews.dir), decode: (l, h, w) => previews.decode(l, h, w) } : undefined,
           });
           result.timings.loadMs += (wasLoaded ? 0 : folderMs) + previewLoadMs;
           result.timings.totalMs += (wasLoaded ? 0 : folderMs) + previewLoadMs;

@@ -38,6 +38,8 @@ export interface JobSpec {
   confineTo?: string;
   overwrite: boolean;
   previewEvery: number;
+  /** Final decode through the preview decoder (GenerateParams.draft). */
+  draft: boolean;
   saveLatents?: string;
   domain: NonNullable<GenerateParams['domain']>;
   extraParameters: Record<string, string>;
@@ -118,6 +120,9 @@ export function resolveJob(p: GenerateParams, model: ModelDefaults): JobSpec {
   if (p.saveLatents && !p.saveLatents.toLowerCase().endsWith('.npy')) {
     throw badInput(`--save-latents ${p.saveLatents}: the latents file must end in .npy.`);
   }
+  if (p.draft && !p.previewDecoder) {
+    throw badInput('--draft decodes the image with a preview decoder: give --preview-decoder TAESD_DIR (in VS Code: Download Model… → TAESD).');
+  }
   const init = checkInit(p, steps);
   return {
     prompt,
@@ -134,6 +139,7 @@ export function resolveJob(p: GenerateParams, model: ModelDefaults): JobSpec {
     confineTo: p.confineTo ? path.resolve(p.confineTo) : undefined,
     overwrite: p.overwrite ?? false,
     previewEvery: p.previewEvery ?? 0,
+    draft: p.draft === true,
     saveLatents: p.saveLatents ? path.resolve(p.saveLatents) : undefined,
     domain: p.domain ?? 'general',
     extraParameters,

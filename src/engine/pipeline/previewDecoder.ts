@@ -55,11 +55,16 @@ export class PreviewDecoder {
     return this.session.runMs;
   }
 
-  /** `latents`: [c,h,w] as the UNet sees them (the scheduler's predicted clean sample). */
-  async preview(latents: Float32Array, h: number, w: number): Promise<PreviewImage> {
+  /** Full-size decode of [c,h,w] latents as the UNet sees them: the final image of a draft. */
+  async decode(latents: Float32Array, h: number, w: number): Promise<{ data: Float32Array; height: number; width: number }> {
     const sf = Math.fround(this.scalingFactor);
     const scaled = sf === 1 ? latents : latents.map((v) => v / sf);
-    const out = await decodeLatents(this.session, scaled, h, w);
+    return decodeLatents(this.session, scaled, h, w);
+  }
+
+  /** `latents`: [c,h,w] as the UNet sees them (the scheduler's predicted clean sample). */
+  async preview(latents: Float32Array, h: number, w: number): Promise<PreviewImage> {
+    const out = await this.decode(latents, h, w);
     const rgb = decodedToRgb(out.data, out.height, out.width);
     const k = Math.min(1, PREVIEW_MAX_SIDE / Math.max(out.width, out.height));
     const width = Math.max(1, Math.round(out.width * k));

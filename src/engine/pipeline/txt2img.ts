@@ -37,6 +37,8 @@ export interface JobHooks {
   warn(message: string): void;
   /** Live preview of [c,h,w] latents; default: the linear latent-to-RGB approximation. */
   preview?(latents: Float32Array, h: number, w: number): Promise<NonNullable<ProgressEvent['preview']>>;
+  /** A draft's final decode (GenerateParams.draft): [c,h,w] latents as the UNet sees them, and the decoder's name. */
+  draftDecoder?: { name: string; decode(latents: Float32Array, h: number, w: number): Promise<{ data: Float32Array; height: number; width: number }> };
 }
 
 export interface Txt2ImgResult {
@@ -207,6 +209,22 @@ export async function txt2img(model: LoadedModel, jobIn: JobSpec, hooks: JobHook
       await writeNpy(job.saveLatents, all, [latentsOut.length, latentsOut[0].length / (latentH * latentW), latentH, latentW], job.overwrite);
     }
 
+    async function decodeFinal(latents: Float32Array): Promise<{ value: { data: Float32Array; height: number; width: number }; loadMs: number; draftBy?: string }> {
+      const draft = job.draft ? hooks.draftDecoder : undefined;
+      if (draft) {
+        const value = await draft.decode(latents, latentH, latentW);
+        if (value.width !== latentW * factor || value.height !== latentH * factor) {
+          throw new EngineError('badInput', `The draft decoder ${draft.name} makes ${value.width}x${value.height} images from these latents, the model's VAE ` +
+            `${latentW * factor}x${latentH * factor}: use a TAESD made for this model's VAE, or leave out --draft.`);
+        }
+        return { value, loadMs: 0, draftBy: draft.name };
+      }
+      const sf = Math.fround(model.folder.vaeScalingFactor);
+      const scaled = new Float32Array(latents.length);
+      for (let i = 0; i < latents.length; i++) scaled[i] = latents[i] / sf;
+      return model.use('vaeDecoder', (s) => decodeLatents(s, scaled, latentH, latentW));
+    }
+
     async function decodeAndSave(index: number): Promise<number> {
       checkCancel();
       const seed = job.seeds[index];
@@ -216,17 +234,14 @@ export async function txt2img(model: LoadedModel, jobIn: JobSpec, hooks: JobHook
         elapsedMs: performance.now() - t0, etaMs: 0, stage: 'decode',
       });
       const d0 = performance.now();
-      const sf = Math.fround(model.folder.vaeScalingFactor);
-      const scaled = new Float32Array(latents.length);
-      for (let i = 0; i < latents.length; i++) scaled[i] = latents[i] / sf;
-      const decoded = await model.use('vaeDecoder', (s) => decodeLatents(s, scaled, latentH, latentW));
+      const decoded = await decodeFinal(latents);
       timings.loadMs += decoded.loadMs;
       const rgb = decodedToRgb(decoded.value.data, decoded.value.height, decoded.value.width);
       const decodeMs = performance.now() - d0;
       timings.vaeMs += decodeMs;
       checkCancel();
       const s0 = performance.now();
-      const infotext = makeInfotext(model, job, seed, decoded.value.width, decoded.value.height);
+      const infotext = makeInfotext(model, job, seed, decoded.value.width, decoded.value.height, decoded.draftBy);
       const dest = job.outFile ?? outputPathFor(job.outDir!, job.prompt, seed, (p) => fs.existsSync(p));
       const labels = aiLabelsFor(job.domain);
       const file = await writeGeneratedPng({
@@ -315,7 +330,7 @@ function fitSequence(unet: UnetRunner, cond: Embeddings, uncond: Embeddings | un
   return [cut(cond), uncond && cut(uncond)];
 }
 
-function makeInfotext(model: LoadedModel, job: JobSpec, seed: number, width: number, height: number): string {
+function makeInfotext(model: LoadedModel, job: JobSpec, seed: number, width: number, height: number, draftBy?: string): string {
   const names = A1111_SAMPLER[job.scheduler];
   return generationInfotext({
     prompt: job.prompt,
@@ -335,6 +350,8 @@ function makeInfotext(model: LoadedModel, job: JobSpec, seed: number, width: num
       ...(job.promptWeighting ? {} : { 'Prompt weighting': 'off' }),
       // Not diffusers' exact numbers: whoever reuses the parameters should know.
       ...(model.notes.get('unet')?.some((n) => n.includes('8-bit')) ? { Weights: 'UNet MatMul 8-bit (compact)' } : {}),
+      // A1111 names the VAE it decoded with; a draft's is the preview decoder.
+      ...(draftBy ? { VAE: `${draftBy} (draft)` } : {}),
       ...job.extraParameters,
     },
   });
