@@ -37,4 +37,20 @@ describe('CLI bench', function () {
     assert.ok(report.peakRssMiB > 10);
     assert.doesNotMatch(r.stderr, /warning/);
   });
+
+  it('--fast --baseline: the LCM setup, raw onnxruntime in a child process, the ratios and the rewritten graph\'s error', async () => {
+    const r = await runCli(['bench', '--model', model, '--fast', '--baseline', '--width', '64', '--height', '64', '--threads', '1', '--json']);
+    assert.strictEqual(r.code, 0, r.stderr);
+    const report = JSON.parse(r.stdout);
+    assert.strictEqual(report.mode, 'fast (lcm, 4 steps, guidance 1)');
+    assert.strictEqual(report.warmJob.unetStepSeconds.count, 4);
+    assert.deepStrictEqual(Object.keys(report.graphs).sort(), ['textEncoder', 'unet', 'vaeDecoder']);
+    const b = report.baseline;
+    assert.strictEqual(b.unet.batch, 1, 'guidance 1: one UNet call per step, in the baseline too');
+    assert.strictEqual(b.unet.stepSeconds.length, 3);
+    assert.strictEqual(b.vaeDecode.runSeconds.length, 2);
+    for (const k of ['unetStep', 'vaeDecode', 'image']) assert.ok(b.ratios[k] > 0 && Number.isFinite(b.ratios[k]), k);
+    assert.ok(b.unetRelativeError < 1e-5, `the engine's UNet vs the raw graph: ${b.unetRelativeError}`);
+    assert.ok(b.peakRssMiB > 10);
+  });
 });
