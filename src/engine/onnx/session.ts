@@ -30,6 +30,8 @@ export interface ModelSessionOptions {
   rewrite?: boolean;
   /** The compact variant (8-bit MatMul weights, graph/compactGraph), on the CPU. */
   compact?: boolean;
+  /** Small weights (the VAE's): optimised fully on the CPU too (backend.sessionOptions). */
+  smallWeights?: boolean;
   /** A rewrite of the file's graph made by its caller (the VAE encoder's), run instead of it, weights from the file's folder. */
   graph?: { bytes: Uint8Array; notes: string[] };
 }
@@ -96,7 +98,7 @@ export class ModelSession {
 
   /** A session on `resolved`, from the rewritten graph when there is one, else from the file. */
   private static async open(file: string, resolved: ResolvedProvider, opts: ModelSessionOptions, warning: string | undefined): Promise<ModelSession> {
-    const options = sessionOptions(resolved, opts.threads, opts.label, { optimize: !opts.inspectOnly });
+    const options = sessionOptions(resolved, opts.threads, opts.label, { optimize: !opts.inspectOnly, smallWeights: opts.smallWeights });
     let prepared: PreparedGraph | undefined = opts.graph && { ...opts.graph, externalDataFolder: path.dirname(path.resolve(file)) };
     if (!prepared && !opts.inspectOnly && opts.compact && resolved.provider === 'cpu') {
       prepared = await compactGraph(file).then(

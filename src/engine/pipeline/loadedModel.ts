@@ -135,6 +135,7 @@ export class LoadedModel {
       threads: this.runtime.threads,
       label: component,
       compact: component === 'unet' && this.runtime.compact,
+      smallWeights: component === 'vaeDecoder' || component === 'vaeEncoder',
     });
     this.notes.set(component, session.notes);
     // E.g. "WebGPU could not start (no adapter); using the CPU": said once per model, not per job.

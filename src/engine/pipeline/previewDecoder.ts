@@ -40,7 +40,7 @@ export class PreviewDecoder {
       throw new EngineError('badInput', `${dir} holds no preview decoder: expected vae_decoder/model.onnx (a TAESD export such as deinferno/taesd-onnx) or model.onnx.`);
     }
     const scalingFactor = await readScalingFactor(path.join(decoderDir, 'config.json'));
-    const session = await ModelSession.create(file, { provider: runtime.provider, threads: runtime.threads, label: 'preview decoder' });
+    const session = await ModelSession.create(file, { provider: runtime.provider, threads: runtime.threads, label: 'preview decoder', smallWeights: true });
     const decoder = new PreviewDecoder(dir, session, scalingFactor, session.warning);
     const input = session.inputs.find((i) => i.name === 'latent_sample') ?? session.inputs[0];
     if (!input || !['float32', 'float16'].includes(input.type)) {

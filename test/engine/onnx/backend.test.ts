@@ -66,6 +66,7 @@ describe('onnx backend', () => {
     assert.equal(o.enableMemPattern, false);
     assert.equal(o.enableCpuMemArena, true);
     assert.equal(sessionOptions({ executionProviders: ['cpu'] }, 3, 'unet', { optimize: false }).graphOptimizationLevel, 'disabled');
+    assert.equal(sessionOptions({ executionProviders: ['cpu'] }, 3, 'vaeDecoder', { smallWeights: true }).graphOptimizationLevel, 'all');
     assert.equal(sessionOptions({ executionProviders: ['webgpu', 'cpu'] }, 3, 'unet').graphOptimizationLevel, 'all');
     assert.deepEqual(o.executionProviders, ['cpu']);
     assert.equal((o.extra as Record<string, string>)['session.intra_op.allow_spinning'], '0');
