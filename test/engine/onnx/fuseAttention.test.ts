@@ -6,7 +6,7 @@ import * as ort from 'onnxruntime-node';
 import { OnnxGraph } from '../../../src/engine/onnx/graph/onnxGraph';
 import { fuseAttention } from '../../../src/engine/onnx/graph/fuseAttention';
 import { ModelSession } from '../../../src/engine/onnx/session';
-import { ATTENTION_SIZES, AttentionVariant, buildAttention } from '../../fixtures/attentionGraph';
+import { ATTENTION_SIZES, AttentionVariant, buildAttention, buildSdpaAttention } from '../../fixtures/attentionGraph';
 import { WeightRandom } from '../../fixtures/onnx/random';
 
 const { batch: B, seq: S, context: L, channels: C } = ATTENTION_SIZES;
@@ -56,6 +56,23 @@ describe('attention fusion (diffusers exports -> com.microsoft MultiHeadAttentio
       assert.ok(g.nodes.length < before, `${before} -> ${g.nodes.length} nodes`);
       const err = maxRelativeError(await run(g.encode(), variant), await run(model, variant));
       console.log(`      · ${variant}: ${before} -> ${g.nodes.length} nodes, max relative error ${err.toExponential(2)}`);
+      assert.ok(err < 1e-5, `max relative error ${err}`);
+    });
+  }
+
+  for (const dynamic of [false, true]) {
+    it(`rewrites torch 2's scaled_dot_product_attention export (scale ${dynamic ? 'from the shape' : 'constant'}) with the same output`, async () => {
+      const { model } = buildSdpaAttention(dynamic);
+      const g = new OnnxGraph(model);
+      const r = fuseAttention(g);
+      assert.deepEqual(r, { fused: 1, skipped: [] });
+      const mha = g.nodes.find((n) => n.opType === 'MultiHeadAttention');
+      assert.equal(Number(mha?.attribute?.find((a) => a.name === 'num_heads')?.i), 2);
+      const scale = mha?.attribute?.find((a) => a.name === 'scale')?.f;
+      if (dynamic) assert.equal(scale, undefined, 'the kernel\'s default, 1/sqrt(head size)');
+      else assert.ok(Math.abs((scale ?? 0) - 1 / Math.sqrt(C / 2)) < 1e-6);
+      const err = maxRelativeError(await run(g.encode(), 'unet-cross'), await run(model, 'unet-cross'));
+      console.log(`      · sdpa ${dynamic ? 'dynamic' : 'constant'}: max relative error ${err.toExponential(2)}`);
       assert.ok(err < 1e-5, `max relative error ${err}`);
     });
   }

@@ -27,7 +27,8 @@ interface Match {
   v: string;
   out: string;
   heads: number;
-  scale: number;
+  /** undefined: 1/sqrt(head size), the kernel's default. */
+  scale: number | undefined;
   /** The node producing `out`, replaced by MultiHeadAttention. */
   last: Node;
   name: string;
@@ -37,7 +38,11 @@ export function fuseAttention(g: OnnxGraph): AttentionFusion {
   const matches: Match[] = [];
   const skipped: string[] = [];
   for (const softmax of g.nodes.filter((n) => n.opType === 'Softmax')) {
-    const m = matchAttention(g, softmax);
+    let m = matchAttention(g, softmax);
+    if (typeof m === 'string') {
+      const sdpa = matchSdpa(g, softmax);
+      if (typeof sdpa !== 'string') m = sdpa;
+    }
     if (typeof m === 'string') skipped.push(`${softmax.name}: ${m}`);
     else matches.push(m);
   }
@@ -50,7 +55,8 @@ export function fuseAttention(g: OnnxGraph): AttentionFusion {
     output: [m.out],
     attribute: [
       { name: 'num_heads', type: 2 /* INT */, i: m.heads },
-      { name: 'scale', type: 1 /* FLOAT */, f: m.scale },
+      // Without a scale attribute the kernel uses 1/sqrt(head size), as torch's SDPA does.
+      ...(m.scale === undefined ? [] : [{ name: 'scale', type: 1 /* FLOAT */, f: m.scale }]),
     ],
   }));
   g.replaceNodes(new Set(matches.map((m) => m.last)), added);
@@ -62,7 +68,7 @@ export function fuseAttention(g: OnnxGraph): AttentionFusion {
 
 function matchAttention(g: OnnxGraph, softmax: Node): Match | string {
   const axis = softmax.attribute?.find((a) => a.name === 'axis');
-  if (axis && Number(axis.i) !== -1 && Number(axis.i) !== 2) return 'softmax is not over the last axis';
+  if (axis && ![-1, 2, 3].includes(Number(axis.i))) return 'softmax is not over the last axis';
   // Scores: (Cast)(Add(scaled, zeros) | scaled), scaled = Mul(MatMul, c) | Div(MatMul, c) | MatMul.
   let scores = skipCast(g, softmax.input?.[0]);
   const add = g.from(scores, 'Add');
@@ -149,6 +155,92 @@ function shapeEntry(g: OnnxGraph, shape: string | null | undefined, index: numbe
   if (!concat || concat.input?.length !== rank) return undefined;
   const part = g.constantValues(concat.input[index]);
   return part?.length === 1 && part[0] > 0 ? part[0] : undefined;
+}
+
+/**
+ * torch 2's export of F.scaled_dot_product_attention (diffusers' AttnProcessor2_0), heads kept
+ * as their own dimension: Q, K, V each X ─Reshape[B,S,H,D]─Transpose(0,2,1,3); scores =
+ * (Q·√s)·(Kᵀ·√s), or Q·Kᵀ·s; Softmax; ·V; then Transpose(0,2,1,3)─Reshape[B,S,C]. Without an
+ * explicit scale, torch computes √s from the shape (s = 1/√D): then the kernel's default.
+ */
+function matchSdpa(g: OnnxGraph, softmax: Node): Match | string {
+  let scores = skipCast(g, softmax.input?.[0]);
+  let scale: number | undefined;
+  const mulScores = g.from(scores, 'Mul');
+  if (mulScores) {
+    const [a, b] = mulScores.input ?? [];
+    const c = scalar(g, b) ?? scalar(g, a);
+    if (c === undefined) return 'the scores are scaled by a non-constant';
+    scale = c;
+    scores = scalar(g, b) !== undefined ? a : b;
+  }
+  const mm = g.from(scores, 'MatMul');
+  if (!mm) return 'no Q·Kᵀ MatMul before the softmax';
+  const q = unscaled(g, mm.input?.[0]);
+  const k = unscaled(g, mm.input?.[1]);
+  if (typeof q === 'string' || typeof k === 'string') return typeof q === 'string' ? q : (k as string);
+  if (q.factor !== undefined || k.factor !== undefined) {
+    if (scale !== undefined) return 'the scores are scaled twice';
+    if (typeof q.factor === 'number' && typeof k.factor === 'number') scale = q.factor * k.factor;
+    else if (q.factor !== k.factor || typeof q.factor !== 'string' || !fromShape(g, q.factor)) return 'Q and K are scaled differently';
+    // else: the same √s from the query's shape on both, s = 1/√D: the kernel's default.
+  }
+  const q4 = headsFirst(g, q.value);
+  if (typeof q4 === 'string') return `query: ${q4}`;
+  // Kᵀ: Transpose(0,1,3,2) of K in [B,H,S,D], or straight from [B,S,H,D] with (0,2,3,1).
+  const kT = g.from(k.value, 'Transpose');
+  let k4: { input: string; heads: number } | string = 'Kᵀ is not a transpose';
+  if (kT && samePerm(intsAttr(kT, 'perm'), [0, 1, 3, 2])) k4 = headsFirst(g, kT.input?.[0]);
+  else if (kT && samePerm(intsAttr(kT, 'perm'), [0, 2, 3, 1])) {
+    const r = g.from(kT.input?.[0], 'Reshape');
+    const heads = r && shapeEntry(g, r.input?.[1], 2, 4);
+    k4 = r && heads ? { input: r.input![0], heads } : 'Kᵀ does not come from a head reshape';
+  }
+  if (typeof k4 === 'string') return `key: ${k4}`;
+  let pv = onlyUser(g, softmax.output?.[0]);
+  if (pv?.opType === 'Cast') pv = onlyUser(g, pv.output?.[0]);
+  if (pv?.opType !== 'MatMul') return 'the probabilities do not go straight into a MatMul with V';
+  const v4 = headsFirst(g, pv.input?.[1]);
+  if (typeof v4 === 'string') return `value: ${v4}`;
+  const t = onlyUser(g, pv.output?.[0]);
+  const r = onlyUser(g, t?.output?.[0]);
+  if (t?.opType !== 'Transpose' || !samePerm(intsAttr(t, 'perm'), [0, 2, 1, 3]) || r?.opType !== 'Reshape') return 'output: not a Transpose(0,2,1,3), Reshape chain';
+  if (q4.heads !== k4.heads || q4.heads !== v4.heads) return 'Q, K and V disagree on the number of heads';
+  return { q: q4.input, k: k4.input, v: v4.input, out: r.output![0], heads: q4.heads, scale, last: r, name: (softmax.name ?? 'attention').replace(/\/Softmax[^/]*$/, '') };
+}
+
+/** X ─Mul(√s)─ or X: the value and its factor (a number, or the name of a computed one). */
+function unscaled(g: OnnxGraph, value: string | null | undefined): { value: string; factor?: number | string } | string {
+  const mul = g.from(value, 'Mul');
+  if (!mul) return value ? { value } : 'a missing input';
+  const [a, b] = mul.input ?? [];
+  const cb = scalar(g, b);
+  if (cb !== undefined) return { value: a!, factor: cb };
+  const ca = scalar(g, a);
+  if (ca !== undefined) return { value: b!, factor: ca };
+  return { value: a!, factor: b! };
+}
+
+/** X[B,S,C] ─Reshape[B,S,H,D]─Transpose(0,2,1,3): returns X and H. */
+function headsFirst(g: OnnxGraph, value: string | null | undefined): { input: string; heads: number } | string {
+  const t = g.from(value, 'Transpose');
+  const r = g.from(t?.input?.[0], 'Reshape');
+  if (!t || !r || !samePerm(intsAttr(t, 'perm'), [0, 2, 1, 3])) return 'not a Reshape, Transpose(0,2,1,3) chain';
+  const heads = shapeEntry(g, r.input?.[1], 2, 4);
+  return heads === undefined ? 'the number of heads is not a constant of the graph' : { input: r.input![0], heads };
+}
+
+/** A √(1/√D) computed from a tensor's shape, as torch's export of SDPA's default scale is. */
+function fromShape(g: OnnxGraph, value: string): boolean {
+  if (g.producer(value)?.opType !== 'Sqrt') return false;
+  const seen = new Set<string>();
+  const walk = (v: string | null | undefined, depth: number): boolean => {
+    const n = g.producer(v);
+    if (!n || depth > 8 || seen.has(v!)) return false;
+    seen.add(v!);
+    return n.opType === 'Shape' || (n.input ?? []).some((i) => walk(i, depth + 1));
+  };
+  return walk(value, 0);
 }
 
 /** The one node using `value` for its data; Shape nodes reading only its dimensions do not count. */
