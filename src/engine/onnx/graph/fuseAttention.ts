@@ -103,9 +103,8 @@ function matchAttention(g: OnnxGraph, softmax: Node): Match | string {
   if (typeof k === 'string') return `key: ${k}`;
 
   // Probabilities · V, then back from heads-in-batch to [B, S, C].
-  let pv = onlyUser(g, softmax.output?.[0]);
-  if (pv?.opType === 'Cast') pv = onlyUser(g, pv.output?.[0]);
-  if (pv?.opType !== 'MatMul') return 'the probabilities do not go straight into a MatMul with V';
+  const pv = timesV(g, softmax);
+  if (typeof pv === 'string') return pv;
   const v = headsToBatch(g, pv.input?.[1]);
   if (typeof v === 'string') return `value: ${v}`;
   const back = batchToHeads(g, pv.output?.[0]);
@@ -119,7 +118,7 @@ function matchAttention(g: OnnxGraph, softmax: Node): Match | string {
     heads: q.heads,
     scale,
     last: back.last,
-    name: (softmax.name ?? 'attention').replace(/\/Softmax[^/]*$/, ''),
+    name: blockName(softmax),
   };
 }
 
@@ -197,16 +196,15 @@ function matchSdpa(g: OnnxGraph, softmax: Node): Match | string {
     k4 = r && heads ? { input: r.input![0], heads } : 'Kᵀ does not come from a head reshape';
   }
   if (typeof k4 === 'string') return `key: ${k4}`;
-  let pv = onlyUser(g, softmax.output?.[0]);
-  if (pv?.opType === 'Cast') pv = onlyUser(g, pv.output?.[0]);
-  if (pv?.opType !== 'MatMul') return 'the probabilities do not go straight into a MatMul with V';
+  const pv = timesV(g, softmax);
+  if (typeof pv === 'string') return pv;
   const v4 = headsFirst(g, pv.input?.[1]);
   if (typeof v4 === 'string') return `value: ${v4}`;
   const t = onlyUser(g, pv.output?.[0]);
   const r = onlyUser(g, t?.output?.[0]);
   if (t?.opType !== 'Transpose' || !samePerm(intsAttr(t, 'perm'), [0, 2, 1, 3]) || r?.opType !== 'Reshape') return 'output: not a Transpose(0,2,1,3), Reshape chain';
   if (q4.heads !== k4.heads || q4.heads !== v4.heads) return 'Q, K and V disagree on the number of heads';
-  return { q: q4.input, k: k4.input, v: v4.input, out: r.output![0], heads: q4.heads, scale, last: r, name: (softmax.name ?? 'attention').replace(/\/Softmax[^/]*$/, '') };
+  return { q: q4.input, k: k4.input, v: v4.input, out: r.output![0], heads: q4.heads, scale, last: r, name: blockName(softmax) };
 }
 
 /** X ─Mul(√s)─ or X: the value and its factor (a number, or the name of a computed one). */
@@ -241,6 +239,18 @@ function fromShape(g: OnnxGraph, value: string): boolean {
     return n.opType === 'Shape' || (n.input ?? []).some((i) => walk(i, depth + 1));
   };
   return walk(value, 0);
+}
+
+/** The MatMul of the probabilities (through a Cast, if any) with V. */
+function timesV(g: OnnxGraph, softmax: Node): Node | string {
+  let pv = onlyUser(g, softmax.output?.[0]);
+  if (pv?.opType === 'Cast') pv = onlyUser(g, pv.output?.[0]);
+  return pv?.opType === 'MatMul' ? pv : 'the probabilities do not go straight into a MatMul with V';
+}
+
+/** The attention block's scope, e.g. "/down_blocks.1/attentions.0/transformer_blocks.0/attn1". */
+function blockName(softmax: Node): string {
+  return (softmax.name ?? 'attention').replace(/\/Softmax[^/]*$/, '');
 }
 
 /** The one node using `value` for its data; Shape nodes reading only its dimensions do not count. */
