@@ -33,7 +33,7 @@ export interface ModelSessionOptions {
   /** Small weights (the VAE's): optimised fully on the CPU too (backend.sessionOptions). */
   smallWeights?: boolean;
   /** A rewrite of the file's graph made by its caller (the VAE encoder's), run instead of it, weights from the file's folder. */
-  graph?: { bytes: Uint8Array; notes: string[] };
+  graph?: { bytes: Uint8Array | string; notes: string[] };
 }
 
 /** Providers that failed to start in this process, with the warning given then. */

@@ -5,8 +5,8 @@
 //
 // An encoder exported by diffusers' conversion script samples inside its graph with an unseeded
 // RandomNormalLike; onnx/graph/vaeEncoderGraph.ts rewrites it to output mean and std instead.
-// The rewritten graph is held in memory and its weights are read from the model folder, as for
-// every rewritten graph (onnx/session.ts). Encoders that already output the parameters
+// The rewritten graph is kept as every rewritten graph is (onnx/graph/graphCache.ts), its
+// external weights read from the model folder (onnx/session.ts). Encoders that already output the parameters
 // (optimum's `latent_parameters`: mean and logvar, 2 x C channels) run as they are.
 
 import { promises as fs } from 'fs';
@@ -14,6 +14,7 @@ import * as path from 'path';
 import { EngineError } from '../errors';
 import type { ModelFolder } from '../model/modelFolder';
 import { fuseAttention } from '../onnx/graph/fuseAttention';
+import { keepGraph } from '../onnx/graph/graphCache';
 import { OnnxGraph } from '../onnx/graph/onnxGraph';
 import { LATENT_MEAN, LATENT_STD, exposeLatentDistribution } from '../onnx/graph/vaeEncoderGraph';
 import type { ModelSession } from '../onnx/session';
@@ -48,14 +49,16 @@ export function missingVaeEncoderError(dir: string): EngineError {
 const rewritten = new Map<string, { key: string; graph: RewrittenGraph | null }>();
 
 export interface RewrittenGraph {
-  bytes: Uint8Array;
+  /** In memory, or (an encoder with its weights inline) a file of the cache: graphCache.ts. */
+  bytes: Uint8Array | string;
   notes: string[];
 }
 
 /**
  * The graph to run for the model's VAE encoder: undefined when its own graph outputs the
- * distribution's parameters, else its rewrite (mean and std, attention fused), kept in memory
- * (about 130 KB: the weights stay in the model folder and are mapped from there).
+ * distribution's parameters, else its rewrite (mean and std, attention fused): about 130 KB in
+ * memory when the weights are external (read from the model folder), a cache file when the
+ * export carries them inline.
  */
 export async function vaeEncoderGraph(folder: Pick<ModelFolder, 'dir' | 'vaeEncoder'>): Promise<RewrittenGraph | undefined> {
   const file = folder.vaeEncoder;
@@ -79,7 +82,7 @@ export async function vaeEncoderGraph(folder: Pick<ModelFolder, 'dir' | 'vaeEnco
     }
     if (note) {
       const fused = fuseAttention(g);
-      graph = { bytes: g.encode(), notes: [note, ...(fused.fused ? [`${fused.fused} attention block as MultiHeadAttention`] : [])] };
+      graph = { bytes: await keepGraph(g.encode(), `${key}:${abs}`), notes: [note, ...(fused.fused ? [`${fused.fused} attention block as MultiHeadAttention`] : [])] };
     }
   }
   rewritten.set(abs, { key, graph });

@@ -5,11 +5,11 @@
 
 import * as crypto from 'crypto';
 import { promises as fs } from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import { onnx } from 'onnx-proto';
 import { writeFileAtomic } from '../../image/atomicWrite';
 import { fuseAttention } from './fuseAttention';
+import { cacheRoot } from './graphCache';
 import { OnnxGraph } from './onnxGraph';
 import { quantizeMatMulWeights } from './quantizeMatMul';
 
@@ -25,13 +25,29 @@ export interface CompactGraph {
 }
 
 export function compactCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.COURSE_ILLUSTRATOR_CACHE) return path.join(path.resolve(env.COURSE_ILLUSTRATOR_CACHE), 'compact');
-  return path.join(env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'course-illustrator', 'compact');
+  return path.join(cacheRoot(env), 'compact');
 }
+
+/** Found or made in this process, per graph file (size and time): the UNet comes back for every image. */
+const found = new Map<string, { key: string; graph: CompactGraph | undefined }>();
 
 /** The compact graph for `file`, from the cache or made now (and cached); undefined when it has no MatMul weight to shrink. */
 export async function compactGraph(file: string, cacheDir = compactCacheDir()): Promise<CompactGraph | undefined> {
   const abs = path.resolve(file);
+  // The graph and its weights beside it, as they are now: a changed weights file is another variant.
+  let seenKey = cacheDir;
+  for (const name of (await fs.readdir(path.dirname(abs))).sort()) {
+    const st = await fs.stat(path.join(path.dirname(abs), name)).catch(() => undefined);
+    if (st?.isFile()) seenKey += `;${name}:${st.size}:${st.mtimeMs}`;
+  }
+  const seen = found.get(abs);
+  if (seen?.key === seenKey && (!seen.graph || (await fs.stat(seen.graph.file).then((s) => s.isFile(), () => false)))) return seen.graph;
+  const graph = await findOrMake(abs, cacheDir);
+  found.set(abs, { key: seenKey, graph });
+  return graph;
+}
+
+async function findOrMake(abs: string, cacheDir: string): Promise<CompactGraph | undefined> {
   const bytes = await fs.readFile(abs);
   const g = new OnnxGraph(bytes);
   const files = externalFiles(g);

@@ -7,10 +7,11 @@ import { promises as fs } from 'fs';
 import * as path from 'path';
 import type { ProviderName } from '../../../core/protocol';
 import { fuseAttention } from './fuseAttention';
+import { keepGraph } from './graphCache';
 import { OnnxGraph } from './onnxGraph';
 
 export interface PreparedGraph {
-  /** The rewritten graph, in memory or (large ones) in a file of the cache. */
+  /** The rewritten graph, in memory or (weights inline) in a file of the cache (graphCache.ts). */
   bytes: Uint8Array | string;
   /** The folder external data is read from: the original file's. */
   externalDataFolder: string;
@@ -37,12 +38,12 @@ export async function prepareGraph(file: string, provider: ProviderName): Promis
   const key = `${st.size}:${st.mtimeMs}`;
   const hit = cache.get(file);
   if (hit?.key === key) return hit.prepared;
-  const prepared = rewrite(await fs.readFile(file), path.dirname(path.resolve(file)));
+  const prepared = await rewrite(await fs.readFile(file), path.resolve(file), key);
   cache.set(file, { key, prepared });
   return prepared;
 }
 
-function rewrite(bytes: Buffer, folder: string): PreparedGraph | undefined {
+async function rewrite(bytes: Buffer, file: string, key: string): Promise<PreparedGraph | undefined> {
   // Cheap test first: no Softmax, no attention to fuse (VAE encoders, tiny fixtures).
   if (bytes.indexOf('Softmax') < 0) return undefined;
   let g: OnnxGraph;
@@ -55,8 +56,8 @@ function rewrite(bytes: Buffer, folder: string): PreparedGraph | undefined {
   const fusion = fuseAttention(g);
   if (fusion.fused === 0) return undefined;
   return {
-    bytes: g.encode(),
-    externalDataFolder: folder,
+    bytes: await keepGraph(g.encode(), `mha-v2:${file}:${key}`),
+    externalDataFolder: path.dirname(file),
     notes: [`${fusion.fused} attention block${fusion.fused === 1 ? '' : 's'} as MultiHeadAttention`],
   };
 }
