@@ -9,7 +9,8 @@
 //   await screenshot(wb.page, 'panel-open');
 //   await wb.close();
 
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { chromium, type BrowserContext, type Frame, type Locator, type Page } from 'playwright-core';
 import { REPO_ROOT, USER_SETTINGS_MARK, runEnv, startCodeServer, type CodeServer } from './codeServer';
@@ -53,12 +54,16 @@ export async function launchWorkbench(opts: WorkbenchOptions): Promise<Workbench
   mkdirSync(runDir, { recursive: true });
   const server = await startCodeServer({ runDir, trust: opts.trust, settings: opts.settings, env: opts.env, log: opts.log });
   let context: BrowserContext | undefined;
+  // Chromium puts its singleton socket under TMPDIR, and a Unix socket path may not exceed 107
+  // bytes: a clone in a long folder (mktemp -d) made it abort at start. A short TMPDIR of its own.
+  const chromiumTmp = mkdtempSync(path.join(os.tmpdir(), 'ci-chr-'));
+  const dropTmp = () => rmSync(chromiumTmp, { recursive: true, force: true });
   try {
     context = await chromium.launchPersistentContext(path.join(runDir, 'chromium'), {
       executablePath: CHROMIUM,
       headless: true,
       viewport: { width: 1400, height: 900 },
-      env: { ...process.env, ...runEnv(runDir) },
+      env: { ...process.env, ...runEnv(runDir), TMPDIR: chromiumTmp },
       args: [
         '--no-sandbox',
         '--disable-gpu',
@@ -89,11 +94,13 @@ export async function launchWorkbench(opts: WorkbenchOptions): Promise<Workbench
       async close() {
         await ctx.close().catch(() => undefined);
         await server.stop();
+        dropTmp();
       },
     };
   } catch (e) {
     await context?.close().catch(() => undefined);
     await server.stop();
+    dropTmp();
     throw e;
   }
 }
