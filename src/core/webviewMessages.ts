@@ -12,6 +12,7 @@ import {
   SEED,
   SIZE,
   STEPS,
+  STRENGTH,
   batchProblem,
   clampGenerationValues,
   clampLength,
@@ -20,6 +21,7 @@ import {
   seedProblem,
   sizeProblem,
   stepsProblem,
+  strengthProblem,
 } from './limits';
 import { cleanPromptText } from './sanitize';
 import { SCHEDULER_NAMES, SchedulerName } from './schedulerNames';
@@ -43,7 +45,15 @@ export const LIMITS = {
   maxSeed: SEED.max,
   maxPromptChars: PROMPT.maxChars,
   maxNegativePromptChars: NEGATIVE_PROMPT.maxChars,
+  maxStrength: STRENGTH.max,
 } as const;
+
+/**
+ * Images the panel may send the extension: a dropped or pasted source image, a painted mask.
+ * Base64 characters, so about 3/4 of this in bytes (a 2048 x 2048 photo as PNG fits).
+ */
+export const MAX_SOURCE_BASE64 = 24 * 2 ** 20;
+export const MAX_MASK_BASE64 = 8 * 2 ** 20;
 
 export const SIZE_PRESETS: readonly { width: number; height: number }[] = [
   { width: 512, height: 512 },
@@ -70,6 +80,18 @@ export interface PanelSettings {
    * subject: alt text and file name come from it). Undefined or '': none.
    */
   template?: string;
+  /**
+   * How much of the source image is changed, 0 to 1 (A1111's "Denoising strength"); used only
+   * while the panel has a source image (img2img, or inpainting with a painted mask).
+   */
+  strength?: number;
+}
+
+/** The image the panel redraws (img2img) or repaints part of (inpainting); `uri` is a webview URI. */
+export interface SourceImage {
+  id: string;
+  uri: string;
+  fileName: string;
 }
 
 /** One finished image as the panel shows it; `uri` is a webview URI, `id` is the handle for actions. */
@@ -82,6 +104,10 @@ export interface ResultImage {
   seed: number;
   settings: PanelSettings;
   infotext: string;
+  /** Webview URI of the image it was redrawn from, for the before/after comparison. */
+  sourceUri?: string;
+  /** It was inpainted (only the painted part changed), not redrawn as a whole. */
+  inpainted?: boolean;
 }
 
 export interface QueuedJob {
@@ -99,11 +125,11 @@ export interface TokenInfo {
   over: boolean;
 }
 
-export type ImageAction = 'insert' | 'copyMarkdown' | 'saveAs' | 'regenerate' | 'reuse' | 'showParameters';
-export const IMAGE_ACTIONS: readonly ImageAction[] = ['insert', 'copyMarkdown', 'saveAs', 'regenerate', 'reuse', 'showParameters'];
+export type ImageAction = 'insert' | 'copyMarkdown' | 'saveAs' | 'regenerate' | 'reuse' | 'showParameters' | 'redraw';
+export const IMAGE_ACTIONS: readonly ImageAction[] = ['insert', 'copyMarkdown', 'saveAs', 'regenerate', 'reuse', 'showParameters', 'redraw'];
 
-export type GalleryAction = 'insert' | 'copyMarkdown' | 'reveal' | 'regenerate' | 'openInPanel' | 'delete' | 'open';
-export const GALLERY_ACTIONS: readonly GalleryAction[] = ['insert', 'copyMarkdown', 'reveal', 'regenerate', 'openInPanel', 'delete', 'open'];
+export type GalleryAction = 'insert' | 'copyMarkdown' | 'reveal' | 'regenerate' | 'openInPanel' | 'redraw' | 'delete' | 'open';
+export const GALLERY_ACTIONS: readonly GalleryAction[] = ['insert', 'copyMarkdown', 'reveal', 'regenerate', 'openInPanel', 'redraw', 'delete', 'open'];
 
 export interface GalleryCard {
   id: string;
@@ -195,7 +221,12 @@ export namespace ToPanel {
     readonly type: 'chooseEnded';
     readonly requestId: number;
   }
-  export type Type = Init | Prefill | Tokens | Queue | Progress | Results | JobEnded | Target | Notice | Choose | ChooseEnded;
+  /** The source image to redraw or repaint; undefined: none (text to image). */
+  export interface Source {
+    readonly type: 'source';
+    readonly source?: SourceImage;
+  }
+  export type Type = Init | Prefill | Tokens | Queue | Progress | Results | JobEnded | Target | Notice | Choose | ChooseEnded | Source;
 }
 
 export namespace FromPanel {
@@ -211,6 +242,30 @@ export namespace FromPanel {
   export interface Generate {
     readonly type: 'generate';
     readonly settings: PanelSettings;
+    /** Start from the panel's source image (its id, as the last 'source' message gave it). */
+    readonly source?: {
+      readonly id: string;
+      /** Inpainting: a PNG as base64, white where the image is repainted, black where it is kept. */
+      readonly maskPng?: string;
+    };
+  }
+  /** "Choose image…": the extension shows an open dialog. */
+  export interface PickSource {
+    readonly type: 'pickSource';
+  }
+  /** An image dropped or pasted into the panel, as its bytes (base64); `name` only labels it. */
+  export interface DropSource {
+    readonly type: 'dropSource';
+    readonly name: string;
+    readonly dataBase64: string;
+  }
+  /** A file or image link dragged from VS Code (its explorer or an editor): a URI to check. */
+  export interface DropUri {
+    readonly type: 'dropUri';
+    readonly uri: string;
+  }
+  export interface ClearSource {
+    readonly type: 'clearSource';
   }
   export interface Cancel {
     readonly type: 'cancel';
@@ -231,7 +286,7 @@ export namespace FromPanel {
     /** Missing: none of them. */
     readonly imageId?: string;
   }
-  export type Type = Ready | Tokenize | Generate | Cancel | Action | ClearResults | Choice;
+  export type Type = Ready | Tokenize | Generate | Cancel | Action | ClearResults | Choice | PickSource | DropSource | DropUri | ClearSource;
 }
 
 // ---------------------------------------------------------------- gallery
@@ -317,7 +372,7 @@ function oneOf<T extends string>(o: Record<string, unknown>, key: string, allowe
 
 /** A problem with one field of the panel's form. */
 export interface SettingsProblem {
-  field: 'prompt' | 'negativePrompt' | 'width' | 'height' | 'steps' | 'guidance' | 'seed' | 'batch';
+  field: 'prompt' | 'negativePrompt' | 'width' | 'height' | 'steps' | 'guidance' | 'seed' | 'batch' | 'strength';
   /** The end of a sentence: `"steps" ${problem}` in a validator, `Steps ${problem}.` in the form. */
   problem: string;
 }
@@ -332,6 +387,7 @@ export const FIELD_LABELS: Record<SettingsProblem['field'], string> = {
   guidance: 'Guidance',
   seed: 'Seed',
   batch: 'Batch count',
+  strength: 'Strength',
 };
 
 /**
@@ -350,6 +406,11 @@ export function panelSettingsProblems(s: PanelSettings): SettingsProblem[] {
   add('guidance', guidanceProblem(s.guidance));
   if (s.seed !== undefined) add('seed', seedProblem(s.seed) && `${seedProblem(s.seed)}, or empty for a random one`);
   add('batch', batchProblem(s.batch));
+  if (s.strength !== undefined) {
+    // diffusers runs int(steps x strength) of the steps: none would leave the image as it is.
+    const none = !strengthProblem(s.strength) && !stepsProblem(s.steps) && Math.trunc(s.steps * s.strength) < 1;
+    add('strength', strengthProblem(s.strength) ?? (none ? `leaves no step to run with ${s.steps} steps (use ${Math.ceil((100 / s.steps)) / 100} or more)` : undefined));
+  }
   return out;
 }
 
@@ -402,6 +463,7 @@ export function validatePanelSettings(x: unknown): PanelSettings {
     seedLocked: optBoolean(x, 'seedLocked') ?? false,
     batch: number('batch', DEFAULTS.batch),
     ...templateField(x),
+    ...(optNumber(x, 'strength') === undefined ? {} : { strength: optNumber(x, 'strength') }),
   };
   const [first] = panelSettingsProblems(settings);
   if (first) {
@@ -409,6 +471,22 @@ export function validatePanelSettings(x: unknown): PanelSettings {
     throw new ValidationError(`"${first.field}" ${first.problem}${got}`);
   }
   return settings;
+}
+
+const BASE64_RE = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/** Base64 text of at most `max` characters, without a data: prefix. */
+function base64Field(o: Record<string, unknown>, key: string, max: number): string {
+  const v = reqString(o, key);
+  if (v.length > max) throw new ValidationError(`"${key}" is larger than ${Math.round((max * 3) / 4 / 2 ** 20)} MiB; use a smaller image`);
+  if (v.length % 4 !== 0 || !BASE64_RE.test(v)) throw new ValidationError(`"${key}" must be base64 without a data: prefix`);
+  return v;
+}
+
+function sourceField(x: unknown): { id: string; maskPng?: string } {
+  if (!isRecord(x)) throw new ValidationError('"source" must be an object');
+  const id = reqId(x, 'id');
+  return x.maskPng === undefined ? { id } : { id, maskPng: base64Field(x, 'maskPng', MAX_MASK_BASE64) };
 }
 
 /** `{ template }` for a known template id, `{}` for none. */
@@ -454,7 +532,17 @@ export function validateFromPanel(raw: unknown): FromPanel.Type {
     case 'generate': {
       const settings = validatePanelSettings(x.settings);
       if (settings.prompt.trim() === '') throw new ValidationError('"prompt" must not be empty');
-      return { type, settings };
+      return x.source === undefined ? { type, settings } : { type, settings, source: sourceField(x.source) };
+    }
+    case 'pickSource':
+    case 'clearSource':
+      return { type };
+    case 'dropSource':
+      return { type, name: (optString(x, 'name') ?? '').slice(0, 200), dataBase64: base64Field(x, 'dataBase64', MAX_SOURCE_BASE64) };
+    case 'dropUri': {
+      const uri = reqString(x, 'uri');
+      if (uri.length > 4096) throw new ValidationError('"uri" is longer than 4096 characters');
+      return { type, uri };
     }
     case 'cancel':
       return { type, jobId: x.jobId === undefined ? undefined : reqId(x, 'jobId') };

@@ -9,6 +9,7 @@ import { GenerateCommand } from './commands/generate';
 import { GenerateStubCommand } from './commands/generateStub';
 import { GenerateVariationsCommand } from './commands/generateVariations';
 import { InsertLastCommand } from './commands/insertLast';
+import { RedrawImageCommand } from './commands/redrawImage';
 import { RegenerateCommand } from './commands/regenerate';
 import { ShowLogCommand } from './commands/showLog';
 import { ShowParametersCommand } from './commands/showParameters';
@@ -49,6 +50,7 @@ export function activateShared(context: vscode.ExtensionContext): CourseIllustra
   commands.register(new GenerateVariationsCommand(services, images, storage));
   commands.register(new RegenerateCommand(services, images, storage));
   commands.register(new ShowParametersCommand(services, images));
+  commands.register(new RedrawImageCommand(services, images));
   commands.register(new ShowLogCommand(services));
 
   const lenses = new StubCodeLensProvider(services, images);

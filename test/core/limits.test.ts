@@ -10,6 +10,7 @@ import {
   SEED,
   SIZE,
   STEPS,
+  STRENGTH,
   batchProblem,
   clampGenerationValues,
   clampLength,
@@ -66,6 +67,7 @@ describe('core/limits', () => {
       maxSeed: SEED.max,
       maxPromptChars: PROMPT.maxChars,
       maxNegativePromptChars: NEGATIVE_PROMPT.maxChars,
+      maxStrength: STRENGTH.max,
     });
   });
 

@@ -8,6 +8,8 @@ import {
   validateFromGallery,
   validateFromPanel,
   validatePanelSettings,
+  MAX_MASK_BASE64,
+  MAX_SOURCE_BASE64,
 } from '../../src/core/webviewMessages';
 
 const good = {
@@ -26,6 +28,32 @@ describe('webviewMessages', () => {
     assert.deepEqual(validateFromPanel({ type: 'choice', requestId: 2, imageId: 'var-1' }), { type: 'choice', requestId: 2, imageId: 'var-1' });
     assert.deepEqual(validateFromPanel({ type: 'choice', requestId: 2 }), { type: 'choice', requestId: 2, imageId: undefined });
     assert.throws(() => validateFromPanel({ type: 'choice', requestId: 2, imageId: '/tmp/x.png' }), /id handed out/);
+  });
+
+  it('accepts a source image for generate, dropped bytes and URIs, and refuses what is not base64 or too large', () => {
+    const png = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0]).toString('base64');
+    const withSource = { ...good, strength: 0.6 };
+    assert.deepEqual(validateFromPanel({ type: 'generate', settings: withSource, source: { id: 'src-1', maskPng: png } }),
+      { type: 'generate', settings: withSource, source: { id: 'src-1', maskPng: png } });
+    assert.deepEqual(validateFromPanel({ type: 'generate', settings: good, source: { id: 'src-1' } }), { type: 'generate', settings: good, source: { id: 'src-1' } });
+    assert.throws(() => validateFromPanel({ type: 'generate', settings: good, source: { id: '../../etc/passwd' } }), /id handed out/);
+    assert.throws(() => validateFromPanel({ type: 'generate', settings: good, source: { id: 'src-1', maskPng: 'data:image/png;base64,AAAA' } }), /base64 without a data: prefix/);
+    assert.throws(() => validateFromPanel({ type: 'generate', settings: good, source: { id: 'src-1', maskPng: 'A'.repeat(MAX_MASK_BASE64 + 4) } }), /larger than 6 MiB; use a smaller image/);
+    assert.deepEqual(validateFromPanel({ type: 'dropSource', name: 'scan.jpg', dataBase64: png }), { type: 'dropSource', name: 'scan.jpg', dataBase64: png });
+    assert.throws(() => validateFromPanel({ type: 'dropSource', name: 'x', dataBase64: 'A'.repeat(MAX_SOURCE_BASE64 + 4) }), /larger than 18 MiB/);
+    assert.deepEqual(validateFromPanel({ type: 'dropUri', uri: 'file:///ws/a.png' }), { type: 'dropUri', uri: 'file:///ws/a.png' });
+    assert.deepEqual(validateFromPanel({ type: 'pickSource' }), { type: 'pickSource' });
+    assert.deepEqual(validateFromPanel({ type: 'clearSource' }), { type: 'clearSource' });
+    assert.deepEqual(validateFromPanel({ type: 'imageAction', action: 'redraw', imageId: 'img-1' }), { type: 'imageAction', action: 'redraw', imageId: 'img-1' });
+  });
+
+  it('checks the strength: in range, and leaving at least one step to run (int(steps x strength) >= 1)', () => {
+    assert.equal(validatePanelSettings({ ...good, strength: 0.75 }).strength, 0.75);
+    assert.equal('strength' in validatePanelSettings(good), false);
+    assert.throws(() => validatePanelSettings({ ...good, strength: 1.5 }), /"strength" must be a number from 0 to 1/);
+    assert.throws(() => validatePanelSettings({ ...good, steps: 20, strength: 0.04 }), /"strength" leaves no step to run with 20 steps \(use 0.05 or more\)/);
+    const [p] = panelSettingsProblems({ ...good, steps: 3, strength: 0.3 } as PanelSettings);
+    assert.equal(problemText(p), 'Strength leaves no step to run with 3 steps (use 0.34 or more).');
   });
 
   it('accepts a known template, treats an empty one as none, and names the known ones for an unknown one', () => {

@@ -15,7 +15,7 @@ import type { VscodeTextfield } from '@vscode-elements/elements/dist/vscode-text
 import { validateEmphasis } from '../../src/core/emphasis';
 import { applyTemplate, findTemplate } from '../../src/core/templates';
 import { formatDurationWords } from '../../src/core/format';
-import { randomSeed } from '../../src/core/limits';
+import { SIZE, randomSeed } from '../../src/core/limits';
 import {
   FromPanel,
   ImageAction,
@@ -29,6 +29,8 @@ import {
   problemText,
 } from '../../src/core/webviewMessages';
 import { byId, el, getVsCodeApi, pngBlobUrl } from '../shared/vscodeApi';
+import { compareView } from './compare';
+import { SourceControls } from './sourceImage';
 
 interface SavedState {
   settings: PanelSettings;
@@ -63,6 +65,20 @@ const resultsEmpty = byId('results-empty');
 const target = byId('target');
 
 const saved = vscode.getState();
+const source = new SourceControls({
+  post,
+  sized: (w, h) => {
+    // The image's own size, as the engine would choose it: within the limits, a multiple of 8.
+    const scale = Math.min(1, SIZE.max / Math.max(w, h));
+    const side = (n: number) => Math.max(SIZE.min, Math.floor((n * scale) / SIZE.multiple) * SIZE.multiple);
+    writeSettings({ width: side(w), height: side(h) });
+  },
+  changed: () => {
+    validateForm();
+    save();
+  },
+  notice: (level, message) => showNotice(level, message),
+});
 let trusted = true;
 let runningJob: string | undefined;
 let previewUrl: string | undefined;
@@ -88,6 +104,7 @@ function readSettings(): PanelSettings {
     seedLocked: seedLock.checked,
     batch: num(batch),
     template: findTemplate(template.value)?.id,
+    ...(source.active ? { strength: source.strengthValue() } : {}),
   };
 }
 
@@ -121,6 +138,7 @@ function writeSettings(s: Partial<PanelSettings>): void {
   if (s.seedLocked !== undefined) seedLock.checked = s.seedLocked;
   if (s.batch !== undefined) batch.value = String(s.batch);
   if ('template' in s) template.value = findTemplate(s.template)?.id ?? '';
+  source.setStrength(s.strength);
   showTemplateHint();
   syncSizePreset();
   onTextChanged(prompt, 'prompt');
@@ -159,6 +177,7 @@ function validateForm(): boolean {
   guidance.invalid = bad.has('guidance');
   seed.invalid = bad.has('seed');
   batch.invalid = bad.has('batch');
+  source.markInvalid(bad.has('strength'));
   // An empty prompt is not an error to shout about while typing; it only disables Generate.
   formError.textContent = problems.map(problemText).join(' ');
   const ok = problems.length === 0 && s.prompt.trim() !== '';
@@ -300,6 +319,7 @@ const ACTIONS: { action: ImageAction; label: string; title: string }[] = [
   { action: 'regenerate', label: 'Regenerate', title: 'Generate again with a new seed' },
   { action: 'reuse', label: 'Reuse settings', title: 'Put these settings in the form' },
   { action: 'showParameters', label: 'Parameters', title: 'Show the generation parameters' },
+  { action: 'redraw', label: 'Redraw…', title: 'Start from this image: redraw it, or paint over the part to change' },
 ];
 
 function templateNote(id: string | undefined): string {
@@ -313,7 +333,7 @@ function resultCard(r: ResultImage): HTMLElement {
   });
   const caption = el('figcaption', {}, [
     el('span', { className: 'result-name', text: r.fileName }),
-    el('span', { className: 'result-meta', text: ` · seed ${r.seed} · ${r.width}×${r.height}${templateNote(r.settings.template)}` }),
+    el('span', { className: 'result-meta', text: ` · seed ${r.seed} · ${r.width}×${r.height}${templateNote(r.settings.template)}${fromNote(r)}` }),
   ]);
   const bar = el('div', { className: 'result-actions', attrs: { role: 'toolbar', 'aria-label': `Actions for ${r.fileName}` } });
   for (const a of ACTIONS) {
@@ -321,7 +341,27 @@ function resultCard(r: ResultImage): HTMLElement {
     b.addEventListener('click', () => post({ type: 'imageAction', action: a.action, imageId: r.id }));
     bar.append(b);
   }
-  return el('figure', { className: 'result', attrs: { role: 'listitem', 'data-id': r.id } }, [img, caption, bar]);
+  const figure = el('figure', { className: 'result', attrs: { role: 'listitem', 'data-id': r.id } }, [img, caption, bar]);
+  if (r.sourceUri) {
+    const sourceUri = r.sourceUri;
+    const b = el('vscode-button', { text: 'Compare', attrs: { secondary: '', title: 'Before and after, side by side on one slider', 'data-action': 'compare', 'aria-pressed': 'false' } });
+    b.addEventListener('click', () => {
+      const open = figure.querySelector('.compare');
+      b.setAttribute('aria-pressed', String(!open));
+      if (open) {
+        open.replaceWith(img);
+        return;
+      }
+      img.replaceWith(compareView(sourceUri, r.uri, r.width, r.height));
+    });
+    bar.append(b);
+  }
+  return figure;
+}
+
+function fromNote(r: ResultImage): string {
+  if (r.settings.strength === undefined || !r.sourceUri) return '';
+  return ` · ${r.inpainted ? 'inpainted' : 'redrawn'}, strength ${r.settings.strength}`;
 }
 
 function addResults(images: readonly ResultImage[], prepend: boolean): void {
@@ -378,7 +418,8 @@ function generate(): void {
   }
   byId('notice').hidden = true;
   const settings = readSettings();
-  post({ type: 'generate', settings });
+  const from = source.forGenerate();
+  post(from ? { type: 'generate', settings, source: from } : { type: 'generate', settings });
 }
 
 prompt.addEventListener('input', () => {
@@ -495,6 +536,9 @@ window.addEventListener('message', (event: MessageEvent<ToPanel.Type>) => {
       break;
     case 'chooseEnded':
       if (m.requestId === chooseRequest) hideChoice();
+      break;
+    case 'source':
+      source.show(m.source);
       break;
   }
 });

@@ -10,6 +10,7 @@ export const COMMAND_IDS = {
   regenerate: 'courseIllustrator.regenerate',
   showParameters: 'courseIllustrator.showParameters',
   showLog: 'courseIllustrator.showLog',
+  redrawImage: 'courseIllustrator.redrawImage',
   /** Registered by panel/index.ts (the results panel owns it). */
   openPanel: 'courseIllustrator.openPanel',
 } as const;

@@ -21,6 +21,7 @@ export function galleryBody(): string {
       <vscode-button secondary data-action="open">Open</vscode-button>
       <vscode-button secondary data-action="reveal">Reveal in Explorer</vscode-button>
       <vscode-button secondary data-action="openInPanel" title="Open in the Illustrations panel with these settings">Edit settings</vscode-button>
+      <vscode-button secondary data-action="redraw" title="Redraw this image, or paint over the part to change, in the Illustrations panel">Redraw…</vscode-button>
       <vscode-button secondary data-action="regenerate" title="Generate again with a new seed">Regenerate</vscode-button>
       <vscode-button secondary data-action="delete" title="Move the file to the trash (asks first)">Delete…</vscode-button>
       <vscode-button secondary id="preview-close" title="Back to the gallery (Escape)">Close</vscode-button>

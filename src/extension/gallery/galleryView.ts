@@ -377,6 +377,9 @@ export class GalleryViewProvider extends Disposable implements vscode.WebviewVie
         case 'openInPanel':
           openResultsPanel({ settings: settingsFromEntry(e, defaultSettings(this.services.config())) });
           return;
+        case 'redraw':
+          openResultsPanel({ source: e.path, settings: { ...settingsFromEntry(e, defaultSettings(this.services.config())), seed: undefined, seedLocked: false } });
+          return;
         case 'regenerate':
           openResultsPanel({
             settings: { ...settingsFromEntry(e, defaultSettings(this.services.config())), seed: undefined, seedLocked: false },

@@ -34,6 +34,42 @@ function promptField(id: string, label: string, rows: number, placeholder: strin
     </div>`;
 }
 
+/**
+ * "Start from an image": the source to redraw, the mask painted over it, and the strength.
+ * The canvas is as large as the image; CSS scales both to the panel's width.
+ */
+function sourceSection(): string {
+  return `<section id="source-section" class="field source" aria-labelledby="source-title">
+      <span id="source-title" class="label">Start from an image <span class="hint">(optional)</span></span>
+      <div id="source-drop" class="drop-zone" tabindex="0" role="group" aria-label="Drop or paste an image to redraw">
+        <span>Drop an image here (hold Shift when dragging from VS Code), paste one, or</span>
+        <vscode-button id="source-pick" secondary title="Choose a PNG, JPEG or WebP image to redraw">Choose image…</vscode-button>
+      </div>
+      <div id="source-editor" hidden>
+        <div id="source-stage" class="source-stage">
+          <img id="source-img" alt="The image to redraw">
+          <canvas id="mask-canvas" class="mask-canvas" role="img" aria-label="Mask: paint over the part of the image to repaint"></canvas>
+        </div>
+        <div class="mask-tools" role="toolbar" aria-label="Mask tools">
+          <vscode-checkbox id="mask-erase" label="Erase"></vscode-checkbox>
+          <label for="brush-size" class="brush-label">Brush</label>
+          <input id="brush-size" type="range" min="2" max="160" value="32" aria-label="Brush size in pixels of the image">
+          <vscode-button id="mask-undo" secondary disabled title="Undo the last stroke (Ctrl+Z)">Undo</vscode-button>
+          <vscode-button id="mask-clear" secondary disabled title="Remove the whole mask: redraw all of the image">Clear</vscode-button>
+          <vscode-button id="mask-invert" secondary title="Repaint what is not painted, keep what is">Invert</vscode-button>
+        </div>
+        <span id="source-mode" class="hint" aria-live="polite"></span>
+        <div class="strength-row">
+          <label for="strength">Strength</label>
+          <input id="strength-range" type="range" min="0" max="${LIMITS.maxStrength}" step="0.05" aria-label="Strength (slider)">
+          <vscode-textfield id="strength" type="number" min="0" max="${LIMITS.maxStrength}" step="0.05" aria-label="Strength: 0 keeps the image, 1 replaces it" aria-describedby="strength-hint"></vscode-textfield>
+        </div>
+        <span id="strength-hint" class="hint">0 keeps the image as it is, 1 draws it anew; 0.5–0.75 keeps the layout.</span>
+        <div class="actions"><vscode-button id="source-remove" secondary title="Generate from the prompt alone again">Remove image</vscode-button></div>
+      </div>
+    </section>`;
+}
+
 export function panelBody(): string {
   const sizes = SIZE_PRESETS.map((s) => option(`${s.width}x${s.height}`, `${s.width} × ${s.height}`)).join('') + option('custom', 'Custom…');
   const schedulers = SCHEDULER_CHOICES.map((s) => option(s, SCHEDULER_LABELS[s] ?? s)).join('');
@@ -49,6 +85,7 @@ export function panelBody(): string {
       <span id="template-hint" class="hint" aria-live="polite"></span>
     </div>
     ${promptField('negative', 'Negative prompt', 2, 'blurry, text, watermark')}
+    ${sourceSection()}
     <div class="field">
       <label for="size">Size</label>
       <vscode-single-select id="size" aria-label="Size">${sizes}</vscode-single-select>

@@ -7,7 +7,7 @@ import type { GenerateParams, ProgressEvent } from '../../core/protocol';
 import type { PanelSettings, QueuedJob } from '../../core/webviewMessages';
 import { previewDecoderPath } from '../models/previewDecoder';
 import type { Services } from '../services';
-import { JobList, randomSeed, toGenerateParams } from './panelState';
+import { JobList, JobSource, randomSeed, toGenerateParams } from './panelState';
 import type { PanelTarget } from './panelTarget';
 import type { PanelView } from './panelView';
 import { toResultImage } from './resultImage';
@@ -43,8 +43,12 @@ export class PanelJobs {
     for (const cts of this.cancels.values()) cts.cancel();
   }
 
-  /** `document`: the Markdown file the image is for (default: the panel's target). */
-  async generate(settings: PanelSettings, document?: vscode.Uri): Promise<void> {
+  /**
+   * `document`: the Markdown file the image is for (default: the panel's target). `source`: the
+   * image to redraw, with a mask to repaint only part of it; its result is a new file, the
+   * source is never written.
+   */
+  async generate(settings: PanelSettings, document?: vscode.Uri, source?: JobSource): Promise<void> {
     const { services, view } = this.c;
     if (!services.isTrusted()) {
       view.post({ type: 'notice', level: 'error', message: 'This workspace is in restricted mode: trust it to generate images.' });
@@ -63,11 +67,12 @@ export class PanelJobs {
       // The engine writes into an existing folder only; the first image of a lesson creates it.
       const createdFolder = !fs.existsSync(dest.folder);
       await vscode.workspace.fs.createDirectory(vscode.Uri.file(dest.folder));
-      const params = toGenerateParams(settings, model, seed, dest, services.config().previewEvery || 1);
+      if (source && !fs.existsSync(source.image)) throw new Error(`The image to redraw is gone (${source.image}); choose it again.`);
+      const params = toGenerateParams(settings, model, seed, dest, services.config().previewEvery || 1, source);
       params.previewDecoder = await previewDecoderPath();
       params.confineTo = dest.root;
       jobId = `panel-${Date.now().toString(36)}-${view.nextNumber()}`;
-      const ok = await this.runJob(jobId, params, settings, dest.document);
+      const ok = await this.runJob(jobId, params, settings, dest.document, source);
       // A cancelled or failed first job leaves no empty folder behind.
       if (!ok && createdFolder) await fs.promises.rmdir(dest.folder).catch(() => undefined);
     } catch (e) {
@@ -101,7 +106,7 @@ export class PanelJobs {
   }
 
   /** True when the job finished and its images are in the results. */
-  private async runJob(jobId: string, params: GenerateParams, settings: PanelSettings, document: vscode.Uri | undefined): Promise<boolean> {
+  private async runJob(jobId: string, params: GenerateParams, settings: PanelSettings, document: vscode.Uri | undefined, source: JobSource | undefined): Promise<boolean> {
     const { services, view } = this.c;
     const cts = new vscode.CancellationTokenSource();
     this.cancels.set(jobId, cts);
@@ -123,6 +128,8 @@ export class PanelJobs {
         image,
         settings: { ...settings, seed: image.seed, seedLocked: true, batch: 1, width: image.width, height: image.height },
         document: document?.toString(),
+        source: source?.image,
+        mask: source?.mask,
       }));
       this.c.results.add(stored);
       // CodeLenses and the gallery pick the new files up at once (not only through file watching).

@@ -6,14 +6,19 @@ import * as vscode from 'vscode';
 import type { StoredResult } from './panelState';
 import { resourceRoots } from './webviewHtml';
 
-export function panelRoots(extensionUri: vscode.Uri, results: readonly StoredResult[], chooserFolders: Iterable<string>): vscode.Uri[] {
+/** `otherFolders`: variations to choose from, the source image's folder. */
+export function panelRoots(extensionUri: vscode.Uri, results: readonly StoredResult[], otherFolders: Iterable<string>): vscode.Uri[] {
   const folders = (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri);
   const outside = new Set<string>();
-  for (const r of results) {
-    const uri = vscode.Uri.file(path.dirname(r.path));
+  const add = (folder: string) => {
+    const uri = vscode.Uri.file(folder);
     if (!vscode.workspace.getWorkspaceFolder(uri)) outside.add(uri.fsPath);
+  };
+  for (const r of results) {
+    add(path.dirname(r.path));
+    if (r.source) add(path.dirname(r.source));
   }
-  for (const f of chooserFolders) outside.add(f);
+  for (const f of otherFolders) add(f);
   return resourceRoots(extensionUri, [...folders, ...[...outside].map((p) => vscode.Uri.file(p))]);
 }
 

@@ -1,7 +1,7 @@
 // The panel's bookkeeping without vscode: default form values from the settings, the engine
 // parameters for a form, the list of jobs (running and waiting), and the results kept across reloads.
 
-import { DEFAULTS } from '../../core/limits';
+import { DEFAULTS, STRENGTH } from '../../core/limits';
 import type { GenerateParams, GeneratedImage } from '../../core/protocol';
 import { cleanPromptText } from '../../core/sanitize';
 import { resolveSchedulerName } from '../../core/schedulerNames';
@@ -28,12 +28,19 @@ export function defaultSettings(cfg: ConfigSnapshot): PanelSettings {
 /** A fresh seed in A1111's range. */
 export { randomSeed } from '../../core/limits';
 
+/** The image a job starts from: img2img, or inpainting when a mask was painted. */
+export interface JobSource {
+  image: string;
+  mask?: string;
+}
+
 export function toGenerateParams(
   s: PanelSettings,
   model: string,
   seed: number,
   out: { file?: string; folder?: string },
   previewEvery: number,
+  source?: JobSource,
 ): GenerateParams {
   // As the commands do: the template wraps the subject, its negative prompt fills an empty one,
   // and the template name goes into the PNG's parameters. Prompts go out on one line without
@@ -61,6 +68,11 @@ export function toGenerateParams(
     // marks the image as teaching material.
     domain: domainFor(prompt, template),
     extraParameters: template ? { Template: template.id } : undefined,
+    ...(source ? {
+      initImage: source.image,
+      mask: source.mask,
+      strength: s.strength ?? (source.mask ? STRENGTH.inpaintDefault : STRENGTH.default),
+    } : {}),
   };
 }
 
@@ -104,6 +116,9 @@ export interface StoredResult {
   settings: PanelSettings;
   /** The Markdown document the job was made for. */
   document?: string;
+  /** The image it was redrawn from and the mask painted on it (inpainting). */
+  source?: string;
+  mask?: string;
 }
 
 export const MAX_STORED_RESULTS = 100;
@@ -124,6 +139,8 @@ export function restoreResults(x: unknown): StoredResult[] {
         image: { path: img.path, seed: img.seed, width: img.width, height: img.height, infotext: typeof img.infotext === 'string' ? img.infotext : '' },
         settings: validatePanelSettings(r.settings),
         document: typeof r.document === 'string' ? r.document : undefined,
+        source: typeof r.source === 'string' ? r.source : undefined,
+        mask: typeof r.mask === 'string' ? r.mask : undefined,
       });
     } catch {
       // a stale or hand-edited entry: skip it

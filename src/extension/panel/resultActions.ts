@@ -19,6 +19,8 @@ export interface ResultActionsContext {
   results: ResultStore;
   target: PanelTarget;
   jobs: PanelJobs;
+  /** Makes a file the panel's source image (to redraw or repaint). */
+  redraw: (file: string) => Promise<void>;
 }
 
 export class ResultActions {
@@ -39,9 +41,14 @@ export class ResultActions {
           return await this.copyMarkdown(r);
         case 'saveAs':
           return await this.saveAs(r);
-        case 'regenerate':
-          // Next to the original: the document it was made for, when known.
-          return await this.c.jobs.generate({ ...r.settings, seed: undefined, seedLocked: false }, r.document ? vscode.Uri.parse(r.document) : undefined);
+        case 'regenerate': {
+          // Next to the original: the document it was made for, when known; from the same source
+          // image and mask when it was redrawn.
+          const source = r.source && fs.existsSync(r.source) ? { image: r.source, mask: r.mask && fs.existsSync(r.mask) ? r.mask : undefined } : undefined;
+          return await this.c.jobs.generate({ ...r.settings, seed: undefined, seedLocked: false }, r.document ? vscode.Uri.parse(r.document) : undefined, source);
+        }
+        case 'redraw':
+          return await this.c.redraw(r.path);
         case 'reuse':
           // All of its settings, its template or the lack of one included.
           this.c.view.post({ type: 'prefill', settings: { ...r.settings, template: r.settings.template ?? '' } });

@@ -20,5 +20,6 @@ export function toResultImage(r: StoredResult, webview: vscode.Webview | undefin
     seed: r.image.seed,
     settings: r.settings,
     infotext: r.image.infotext,
+    ...(r.source && webview && fs.existsSync(r.source) ? { sourceUri: webview.asWebviewUri(vscode.Uri.file(r.source)).toString(), inpainted: !!r.mask } : {}),
   };
 }

@@ -3,6 +3,7 @@
 // jobs (panelJobs), actions on finished images (resultActions), choosing among variations
 // (variationChooser), token counts (tokenCount). The webview names images only by result ids.
 
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { isRecord } from '../../core/validate';
 import { FromPanel, PanelSettings, ToPanel, clampPanelPrefill, validateFromPanel, validatePanelSettings } from '../../core/webviewMessages';
@@ -10,6 +11,7 @@ import type { Services } from '../services';
 import { Disposable } from '../util/dispose';
 import { panelBody } from './panelHtml';
 import { PanelJobs } from './panelJobs';
+import { PanelSource } from './panelSource';
 import { panelRoots, updateRoots } from './panelRoots';
 import { defaultSettings } from './panelState';
 import { PREFILL_SOURCE } from './prefillSettings';
@@ -30,6 +32,8 @@ export interface PanelPrefill {
   document?: vscode.Uri;
   /** Start generating at once. */
   generate?: boolean;
+  /** An image file to redraw (img2img) or repaint part of (inpainting); read, never written. */
+  source?: string;
 }
 
 export class ResultsPanelController extends Disposable {
@@ -42,6 +46,7 @@ export class ResultsPanelController extends Disposable {
   private readonly jobs: PanelJobs;
   private readonly chooser: VariationChooser;
   private readonly actions: ResultActions;
+  private readonly source: PanelSource;
   /** While the panel is open it chooses among variations made by commands (else: a quick pick). */
   private chooserRegistration: vscode.Disposable | undefined;
 
@@ -51,11 +56,15 @@ export class ResultsPanelController extends Disposable {
   ) {
     super();
     this.results = new ResultStore(context.workspaceState);
+    this.source = new PanelSource(path.join((context.storageUri ?? context.globalStorageUri).fsPath, 'panel-sources'));
     this.target = this._register(new PanelTarget(context.workspaceState));
     const widen = () => updateRoots(this.view.panel, () => this.roots());
     this.jobs = new PanelJobs({ services, view: this.view, results: this.results, target: this.target, updateRoots: widen });
     this.chooser = new VariationChooser(services, this.view, widen);
-    this.actions = new ResultActions({ services, view: this.view, results: this.results, target: this.target, jobs: this.jobs });
+    this.actions = new ResultActions({
+      services, view: this.view, results: this.results, target: this.target, jobs: this.jobs,
+      redraw: (file) => this.setSource(() => this.source.setFile(file)),
+    });
     this._register(
       vscode.window.registerWebviewPanelSerializer(PANEL_VIEW_TYPE, {
         deserializeWebviewPanel: async (panel, state) => this.restore(panel, state),
@@ -66,7 +75,11 @@ export class ResultsPanelController extends Disposable {
 
   /** Opens (or reveals) the panel, optionally pre-filling the form. */
   open(prefill: PanelPrefill = {}): void {
-    if (!prefill.settings) {
+    if (prefill.source) {
+      const file = prefill.source;
+      void this.setSource(() => this.source.setFile(file));
+    }
+    if (!prefill.settings && !prefill.source) {
       // From the palette with text selected in a Markdown editor: that text is the prompt.
       const e = vscode.window.activeTextEditor;
       const selected = e && isMarkdown(e.document) ? e.document.getText(e.selection).trim() : '';
@@ -143,7 +156,69 @@ export class ResultsPanelController extends Disposable {
   }
 
   private roots(): vscode.Uri[] {
-    return panelRoots(this.context.extensionUri, this.results.all(), this.chooser.folders);
+    const s = this.source.get();
+    return panelRoots(this.context.extensionUri, this.results.all(), [...this.chooser.folders, this.source.folder, ...(s ? [path.dirname(s.path)] : [])]);
+  }
+
+  /** Sets the source image with `set` (which throws a sentence for the user) and shows it. */
+  private async setSource(set: () => Promise<unknown>): Promise<void> {
+    try {
+      await set();
+    } catch (e) {
+      this.view.post({ type: 'notice', level: 'error', message: (e as Error).message });
+      return;
+    }
+    updateRoots(this.view.panel, () => this.roots());
+    this.postSource();
+  }
+
+  private postSource(): void {
+    this.view.post({ type: 'source', source: this.source.toWebview(this.view.panel?.webview, (f) => vscode.Uri.file(f)) });
+  }
+
+  private async generateFrom(m: FromPanel.Generate): Promise<void> {
+    if (!m.source) return this.jobs.generate(m.settings);
+    const s = this.source.get();
+    if (!s || s.id !== m.source.id) {
+      this.view.post({ type: 'notice', level: 'error', message: 'The image to redraw has changed since; press Generate again.' });
+      this.postSource();
+      return;
+    }
+    let mask: string | undefined;
+    try {
+      mask = m.source.maskPng ? await this.source.writeMask(m.source.maskPng) : undefined;
+    } catch (e) {
+      this.view.post({ type: 'notice', level: 'error', message: (e as Error).message });
+      return;
+    }
+    return this.jobs.generate(m.settings, undefined, { image: s.path, mask });
+  }
+
+  /** A URI dragged from VS Code: a local image file (the workspace's or elsewhere). */
+  private async dropUri(raw: string): Promise<void> {
+    let uri: vscode.Uri;
+    try {
+      uri = vscode.Uri.parse(raw, true);
+    } catch {
+      this.view.post({ type: 'notice', level: 'error', message: 'That is not a file: drop an image file or an image.' });
+      return;
+    }
+    if (uri.scheme !== 'file') {
+      this.view.post({ type: 'notice', level: 'error', message: `Only local files can be redrawn, not ${uri.scheme}: links.` });
+      return;
+    }
+    await this.setSource(() => this.source.setFile(uri.fsPath));
+  }
+
+  private async pickSource(): Promise<void> {
+    const picked = await vscode.window.showOpenDialog({
+      canSelectMany: false,
+      openLabel: 'Redraw This Image',
+      title: 'Choose an image to redraw',
+      defaultUri: this.target.document() ? vscode.Uri.joinPath(this.target.document() as vscode.Uri, '..') : vscode.workspace.workspaceFolders?.[0]?.uri,
+      filters: { Images: ['png', 'jpg', 'jpeg', 'webp'] },
+    });
+    if (picked?.[0]) await this.setSource(() => this.source.setFile(picked[0].fsPath));
   }
 
   private onMessage(raw: unknown): void {
@@ -163,7 +238,20 @@ export class ResultsPanelController extends Disposable {
         void countTokens(this.services, this.view, this.jobs.modelPath, m);
         break;
       case 'generate':
-        void this.jobs.generate(m.settings);
+        void this.generateFrom(m);
+        break;
+      case 'pickSource':
+        void this.pickSource();
+        break;
+      case 'dropSource':
+        void this.setSource(() => this.source.setBytes(m.name, m.dataBase64));
+        break;
+      case 'dropUri':
+        void this.dropUri(m.uri);
+        break;
+      case 'clearSource':
+        this.source.clear();
+        this.postSource();
         break;
       case 'cancel':
         void this.jobs.cancel(m.jobId ?? this.jobs.running());
@@ -196,7 +284,9 @@ export class ResultsPanelController extends Disposable {
       target: this.target.label(),
       trusted: this.services.isTrusted(),
     } satisfies ToPanel.Init);
-    for (const queued of this.view.takeOutbox()) if (queued.type !== 'choose') this.view.send(queued);
+    for (const queued of this.view.takeOutbox()) if (queued.type !== 'choose' && queued.type !== 'source') this.view.send(queued);
+    // The source image as it is now (a queued 'source' message may be older).
+    this.view.send({ type: 'source', source: this.source.toWebview(webview, (f) => vscode.Uri.file(f)) });
     // A pending choice survives the webview being reloaded or hidden.
     const pending = this.chooser.pending();
     if (pending) this.view.send(pending);

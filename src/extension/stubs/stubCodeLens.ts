@@ -3,6 +3,7 @@
 // document version (documentStubs.ts), so large files stay cheap.
 
 import * as vscode from 'vscode';
+import { isSourceImagePath } from '../../core/imageKind';
 import { COMMAND_IDS, VARY_IMAGE_ARG } from '../commands/ids';
 import type { Services } from '../services';
 import { Disposable } from '../util/dispose';
@@ -56,10 +57,15 @@ export class StubCodeLensProvider extends Disposable implements vscode.CodeLensP
     const imageIndex = indexOnLine();
     for (const image of parsed.images) {
       const i = imageIndex(image.range.line);
-      const info = this.images.peek(imageUri(document, image));
-      if (!info?.madeByCourseIllustrator) continue;
+      const file = imageUri(document, image);
       const range = toRange(image.range);
       const args = [uri, image.range.line, i];
+      // Any local picture can be redrawn: a scanned diagram, a textbook figure, one of ours.
+      if (file.scheme === 'file' && isSourceImagePath(file.path)) {
+        lenses.push(new vscode.CodeLens(range, { title: '$(paintcan) Redraw…', command: COMMAND_IDS.redrawImage, arguments: args, tooltip: 'Redraw this image, or paint over the part to change, in the panel' }));
+      }
+      const info = this.images.peek(file);
+      if (!info?.madeByCourseIllustrator) continue;
       lenses.push(new vscode.CodeLens(range, { title: '$(refresh) Regenerate', command: COMMAND_IDS.regenerate, arguments: args }));
       lenses.push(new vscode.CodeLens(range, { title: 'Variations', command: COMMAND_IDS.generateVariations, arguments: [...args, VARY_IMAGE_ARG] }));
       lenses.push(new vscode.CodeLens(range, { title: 'Show parameters', command: COMMAND_IDS.showParameters, arguments: args }));

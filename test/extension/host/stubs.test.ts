@@ -54,6 +54,9 @@ describe('stubs and CodeLenses', () => {
       return t.some((x) => x.includes('Regenerate')) ? t : undefined;
     });
     assert.ok(titles.includes('Variations') && titles.includes('Show parameters'), titles.join(', '));
+    assert.ok(titles.includes('$(paintcan) Redraw…'), `any image link can be redrawn: ${titles.join(', ')}`);
+    const redrawn = await vscode.commands.executeCommand<string>('courseIllustrator.redrawImage', editor.document.uri, 0);
+    assert.strictEqual(redrawn, made.file, 'Redraw opens the panel on the linked file');
     const params = await vscode.commands.executeCommand<string>('courseIllustrator.showParameters', editor.document.uri, 0);
     assert.match(params ?? '', /^a green leaf/);
     const again = await vscode.commands.executeCommand<GenerationOutcome>('courseIllustrator.regenerate', editor.document.uri, 0);

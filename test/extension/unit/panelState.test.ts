@@ -37,6 +37,18 @@ describe('results panel state', () => {
     assert.ok(t.prompt.startsWith('a heart Negative prompt: gore, '), t.prompt);
   });
 
+  it('starts from a source image: img2img without a mask, inpainting with one, with diffusers\' default strengths', () => {
+    const s: PanelSettings = { ...defaultSettings(cfg), prompt: 'a heart', batch: 1 };
+    const txt = toGenerateParams({ ...s, strength: 0.4 }, '/m', 1, { folder: '/ws/images' }, 0);
+    assert.equal(txt.initImage, undefined, 'no source: text to image, whatever the strength field says');
+    assert.equal(txt.strength, undefined);
+    const redraw = toGenerateParams({ ...s, strength: 0.4 }, '/m', 1, { folder: '/ws/images' }, 0, { image: '/ws/scan.jpg' });
+    assert.deepEqual([redraw.initImage, redraw.mask, redraw.strength], ['/ws/scan.jpg', undefined, 0.4]);
+    assert.equal(toGenerateParams(s, '/m', 1, { folder: '/ws' }, 0, { image: '/ws/scan.jpg' }).strength, 0.8);
+    const inpaint = toGenerateParams(s, '/m', 1, { folder: '/ws' }, 0, { image: '/ws/scan.jpg', mask: '/store/mask-1.png' });
+    assert.deepEqual([inpaint.initImage, inpaint.mask, inpaint.strength], ['/ws/scan.jpg', '/store/mask-1.png', 1]);
+  });
+
   it('tracks the running job and the waiting ones', () => {
     const jobs = new JobList();
     jobs.add('a', 'first');

@@ -1,0 +1,160 @@
+// UI test in real VS Code (code-server + Chromium): redraw a figure and repaint part of it.
+// A scanned figure linked from a lesson gets "Redraw…"; the panel shows it with the mask painter;
+// Generate redraws it (img2img), a painted stroke repaints only that part (inpainting), each
+// result is a new file next to the course and the original is never written; Compare shows
+// before and after; an image dropped into the panel becomes the new source.
+//
+//   npx mocha --no-config -r tsx/cjs --timeout 300000 test/e2e/ui/redraw.ui.ts   (part of npm run test:ui)
+
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Frame } from 'playwright-core';
+import sharp from 'sharp';
+import { ensureFixture } from '../../fixtures/tinyPipeline';
+import { OUTPUT_DIR, clickCodeLens, launchWorkbench, openFile, screenshot, webviewFrame, type Workbench } from '../harness';
+import type { InPage } from '../pageTypes';
+import { prepare } from '../runHost';
+import { makeWorkspace } from '../workspace';
+
+const RUN = `redraw-ui-${process.pid}`;
+
+function sha(file: string): string {
+  return createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+}
+
+/** PNG files under `dir` other than `except`, relative paths. */
+function resultsUnder(dir: string, except: string): string[] {
+  return fs.readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.png') && path.join(dir, f) !== except).sort();
+}
+
+async function until<T>(what: string, check: () => T | undefined, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = check();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function fieldValue(frame: Frame, id: string): Promise<string> {
+  return frame.locator(`#${id} input`).inputValue();
+}
+
+describe('redraw and inpaint in VS Code (UI)', function () {
+  this.timeout(300_000);
+  let wb: Workbench;
+  let ws: string;
+  let panel: Frame;
+  let scan: string;
+  let scanHash: string;
+
+  before(async () => {
+    prepare();
+    const modelDir = await ensureFixture('tiny-a');
+    ws = makeWorkspace(path.join(OUTPUT_DIR, 'workspaces', RUN), { modelDir });
+    fs.mkdirSync(path.join(ws, 'course', 'images'), { recursive: true });
+    // A "scanned figure": not made by us, no parameters, 128 x 96.
+    scan = path.join(ws, 'course', 'images', 'scan.png');
+    const w = 128;
+    const h = 96;
+    const px = Buffer.alloc(w * h * 3);
+    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) px.set([(x * 2) & 255, (y * 2) & 255, 128], (y * w + x) * 3);
+    await sharp(px, { raw: { width: w, height: h, channels: 3 } }).png().toFile(scan);
+    scanHash = sha(scan);
+    fs.writeFileSync(path.join(ws, 'course', 'redraw.md'), '# Redraw\n\n![a scanned plant cell](images/scan.png)\n');
+    wb = await launchWorkbench({ name: RUN, folder: ws });
+  });
+
+  afterEach(async function () {
+    if (this.currentTest?.state === 'failed' && wb) {
+      await screenshot(wb.page, `redraw-failed-${this.currentTest.title.replace(/[^a-z0-9]+/gi, '-').slice(0, 60)}`);
+      const notice = panel ? await panel.locator('#notice').textContent().catch(() => '') : '';
+      console.log(`      panel notice: ${notice}`);
+    }
+  });
+
+  after(async () => {
+    await wb?.close();
+  });
+
+  it('"Redraw…" above an image link opens the panel with the image, its size in the form', async () => {
+    await openFile(wb.page, 'course/redraw.md');
+    await clickCodeLens(wb.page, 'Redraw…');
+    panel = await webviewFrame(wb.page, '#ci-panel');
+    await panel.locator('#source-editor').waitFor({ state: 'visible', timeout: 30_000 });
+    const natural = await panel.locator('#source-img').evaluate(async (img) => {
+      const i = img as InPage;
+      await i.decode();
+      return [i.naturalWidth, i.naturalHeight];
+    });
+    assert.deepEqual(natural, [128, 96]);
+    assert.equal(await fieldValue(panel, 'width'), '128');
+    assert.equal(await fieldValue(panel, 'height'), '96');
+    assert.match((await panel.locator('#source-mode').textContent()) ?? '', /Redraws all of scan\.png/);
+    await screenshot(wb.page, 'redraw-1-source');
+  });
+
+  it('redraws the whole image into a new file; the original is untouched', async () => {
+    await panel.locator('#prompt textarea').fill('a plant cell, clean textbook diagram');
+    await panel.locator('#strength input').fill('0.7');
+    await panel.locator('#generate').click();
+    await panel.locator('.result').first().waitFor({ timeout: 120_000 });
+    const made = await until('the redrawn file', () => {
+      const r = resultsUnder(path.join(ws, 'course'), scan);
+      return r.length === 1 ? r : undefined;
+    });
+    const bytes = fs.readFileSync(path.join(ws, 'course', made[0])).toString('latin1');
+    assert.match(bytes, /Denoising strength: 0\.7/, 'the PNG says it was redrawn, as A1111 writes it');
+    assert.equal(sha(scan), scanHash, 'the original is never written');
+    assert.match((await panel.locator('.result .result-meta').first().textContent()) ?? '', /redrawn, strength 0\.7/);
+    await panel.locator('.result').first().locator('[data-action="compare"]').click();
+    await panel.locator('.result .compare .compare-slider').first().waitFor();
+    assert.equal(await panel.locator('.result .compare img').count(), 2, 'before and after');
+    await screenshot(wb.page, 'redraw-2-compare');
+  });
+
+  it('a painted stroke repaints only that part (inpainting)', async () => {
+    const canvas = panel.locator('#mask-canvas');
+    await canvas.scrollIntoViewIfNeeded();
+    const box = await canvas.boundingBox();
+    assert.ok(box, 'the mask canvas is shown');
+    const { page } = wb;
+    await page.mouse.move(box.x + box.width * 0.3, box.y + box.height * 0.5);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.5, { steps: 5 });
+    await page.mouse.move(box.x + box.width * 0.7, box.y + box.height * 0.6, { steps: 5 });
+    await page.mouse.up();
+    await panel.locator('#source-mode', { hasText: 'Repaints only the painted part of scan.png' }).waitFor();
+    assert.equal(await panel.locator('#mask-undo').evaluate((b) => (b as InPage).disabled), false, 'the stroke can be undone');
+    await screenshot(page, 'redraw-3-mask');
+    await panel.locator('#generate').click();
+    await until('the inpainted file', () => (resultsUnder(path.join(ws, 'course'), scan).length === 2 ? true : undefined), 120_000);
+    await panel.locator('.result .result-meta', { hasText: 'inpainted' }).first().waitFor();
+    assert.equal(sha(scan), scanHash, 'the original is never written');
+    const inWorkspace = fs.readdirSync(ws, { recursive: true, encoding: 'utf8' }).filter((f) => /mask-/.test(f));
+    assert.deepEqual(inWorkspace, [], 'the painted mask is kept in the extension storage, not in the course');
+    await screenshot(page, 'redraw-4-inpainted');
+  });
+
+  it('an image dropped into the panel becomes the new source', async () => {
+    const png = await sharp({ create: { width: 64, height: 64, channels: 3, background: { r: 200, g: 40, b: 40 } } }).png().toBuffer();
+    await panel.evaluate((b64) => {
+      const w: InPage = globalThis;
+      const bin = w.atob(b64);
+      const bytes = new w.Uint8Array(bin.length);
+      for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+      const dt = new w.DataTransfer();
+      dt.items.add(new w.File([bytes], 'dropped-figure.png', { type: 'image/png' }));
+      w.document.getElementById('source-drop').dispatchEvent(new w.DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    }, png.toString('base64'));
+    await panel.locator('#source-mode', { hasText: 'Redraws all of dropped-figure.png' }).waitFor({ timeout: 30_000 });
+    // The form follows the new image's size once it has loaded.
+    await panel.waitForFunction(() => (globalThis as InPage).document.getElementById('width').value === '64', undefined, { timeout: 30_000 });
+    assert.equal(fs.readdirSync(ws, { recursive: true, encoding: 'utf8' }).filter((f) => f.includes('dropped')).length, 0, 'a dropped image is not copied into the course');
+    await panel.locator('#source-remove').click();
+    await panel.locator('#source-editor').waitFor({ state: 'hidden' });
+  });
+});
