@@ -26,7 +26,10 @@ const USAGE = `course-illustrator ${VERSION}: Stable Diffusion v1.5 on onnxrunti
   course-illustrator bench --model DIR [--steps N] [--width N] [--height N] [--threads N] [--provider NAME]
                            [--baseline] [--fast] [--low-memory | --keep-sessions] [--compact] [--draft]
                            [--preview-every N [--preview-decoder TAESD_DIR]]
-  course-illustrator serve               (JSON-RPC over stdio, used by the VS Code extension)
+  course-illustrator serve --model DIR [--listen 127.0.0.1:7860] [--api-auth FILE] [--max-queue N]
+      [--cors-origin ORIGIN] [--request-timeout S] [--provider NAME] [--threads N] [--low-memory] [--compact]
+                                         (AUTOMATIC1111's web API, /sdapi/v1/, for a school's machine)
+  course-illustrator serve --stdio       (JSON-RPC over stdio, used by the VS Code extension)
 `;
 
 const RUNTIME_VALUES = ['threads', 'provider'];
@@ -48,6 +51,10 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
       case 'bench': {
         const { runBench } = await import('./bench');
         return await runBench(rest, io);
+      }
+      case 'serve': {
+        const { runServeCommand } = await import('./serve/serveCommand');
+        return await runServeCommand(rest, io);
       }
       case 'bench-baseline': {
         const { runBaseline } = await import('./benchBaseline');

@@ -51,7 +51,7 @@ export interface EngineServer {
 
 export async function startServer(): Promise<EngineServer> {
   const bundle = await engineBundle();
-  const p = spawn(process.execPath, [bundle, 'serve'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const p = spawn(process.execPath, [bundle, 'serve', '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   p.stderr!.on('data', (d) => (stderr += d));
   const connection = createMessageConnection(new StreamMessageReader(p.stdout!), new StreamMessageWriter(p.stdin!));

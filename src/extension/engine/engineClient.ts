@@ -425,7 +425,7 @@ export class EngineClient implements EngineClientApi {
       throw error;
     }
     const nodePath = this.config.nodePath ?? process.execPath;
-    const child = spawn(nodePath, [this.config.enginePath, 'serve'], {
+    const child = spawn(nodePath, [this.config.enginePath, 'serve', '--stdio'], {
       stdio: ['pipe', 'pipe', 'pipe'],
       env: { ...process.env, ...this.config.env, ELECTRON_RUN_AS_NODE: '1' },
       windowsHide: true,
@@ -560,7 +560,7 @@ export class EngineClient implements EngineClientApi {
       ready,
       exited,
     };
-    log.info(`starting engine: ${nodePath} ${this.config.enginePath} serve (${JSON.stringify(options)})`);
+    log.info(`starting engine: ${nodePath} ${this.config.enginePath} serve --stdio (${JSON.stringify(options)})`);
     return engine;
   }
 
