@@ -14,6 +14,8 @@ const WINDOWS_RESERVED = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])$/;
 export function slugify(prompt: string, maxLen = 48): string {
   const limit = Math.max(1, Math.floor(maxLen));
   const ascii = prompt
+    // A LoRA tag (<lora:NAME:0.8>) says how the image was made, not what it shows.
+    .replace(/<(?:lora|lyco):[^>]*>/gi, ' ')
     .normalize('NFKD')
     .replace(/[\u0300-\u036f]/g, '')
     .replace(/ß/g, 'ss')

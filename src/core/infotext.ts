@@ -253,6 +253,11 @@ export interface GenerationInfo {
   rng?: string;
   /** App version; written as "Version: course-illustrator <version>". */
   version: string;
+  /**
+   * The LoRAs used, `name: shorthash, ...` (the engine's lora/loraSet.ts): A1111's Lora extension
+   * adds it among the extension pairs, and the quotes its `:` and `,` call for come with it.
+   */
+  loraHashes?: string;
   /** Extra pairs (template, course...), written after RNG as A1111 writes extension pairs. */
   extra?: Record<string, string>;
 }
@@ -272,6 +277,7 @@ export function generationInfotext(g: GenerationInfo): string {
     // Between the model and RNG, as create_infotext orders it (A1111 writes it for img2img).
     ['Denoising strength', g.denoisingStrength === undefined ? undefined : pythonFloat(g.denoisingStrength)],
     ['RNG', g.rng ?? 'CPU'],
+    ['Lora hashes', g.loraHashes],
     ...Object.entries(g.extra ?? {}),
     ['Version', courseIllustratorVersion(g.version)],
   ];

@@ -24,6 +24,11 @@ export const GUIDANCE = { min: 0, max: 30, default: 7.5 } as const;
 export const STRENGTH = { min: 0, max: 1, default: 0.8, inpaintDefault: 1 } as const;
 /** Images per job: the panel's batch count, variations, the CLI's --batch. */
 export const BATCH = { min: 1, max: 16, default: 1 } as const;
+/**
+ * LoRAs per job (A1111's `<lora:NAME:MULT>` tags and --lora together) and their multipliers; a
+ * negative multiplier subtracts the LoRA, as A1111 allows. Folders searched for tag names.
+ */
+export const LORA = { maxCount: 8, multiplier: { min: -4, max: 4, default: 1 }, maxDirs: 16 } as const;
 /** Seeds: any whole number a double holds exactly. Random seeds are drawn below `randomEnd` (A1111's range). */
 export const SEED = { min: 0, max: Number.MAX_SAFE_INTEGER, randomEnd: 2 ** 32 } as const;
 /**
@@ -82,6 +87,11 @@ export function strengthProblem(n: number): string | undefined {
 
 export function batchProblem(n: number): string | undefined {
   return isWhole(n) && n >= BATCH.min && n <= BATCH.max ? undefined : `must be a whole number from ${BATCH.min} to ${BATCH.max}`;
+}
+
+export function loraMultiplierProblem(n: number): string | undefined {
+  if (!Number.isFinite(n) || n < LORA.multiplier.min || n > LORA.multiplier.max) return `must be from ${LORA.multiplier.min} to ${LORA.multiplier.max}`;
+  return undefined;
 }
 
 export function seedProblem(n: number): string | undefined {

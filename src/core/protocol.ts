@@ -4,7 +4,7 @@
 // here, so the webviews and tests can share it. Every message that crosses a process boundary is
 // validated on arrival: params by the engine, replies and notifications by the extension.
 
-import { BATCH } from './limits';
+import { BATCH, LORA, loraMultiplierProblem } from './limits';
 import { notificationType, requestType } from './rpc';
 import { SchedulerName } from './schedulerNames';
 import {
@@ -98,6 +98,10 @@ export interface GenerateParams {
   strength?: number;
   /** Inpainting: a mask the size of the init image, white where it is repainted, black where it is kept. */
   mask?: string;
+  /** LoRA files (.safetensors, kohya or PEFT keys) and their multipliers, besides the prompt's `<lora:NAME:MULT>` tags (limits.ts LORA). */
+  loras?: { path: string; multiplier: number }[];
+  /** Folders where `<lora:NAME>` finds NAME.safetensors, searched in order. */
+  loraDirs?: string[];
 }
 
 export interface StageTimings {
@@ -299,7 +303,31 @@ export function validateGenerateParams(x: unknown): GenerateParams & { jobId: st
     initImage: optString(x, 'initImage'),
     strength: optNumber(x, 'strength'),
     mask: optString(x, 'mask'),
+    loras: optLoras(x),
+    loraDirs: optStringList(x, 'loraDirs', LORA.maxDirs),
   };
+}
+
+function optLoras(x: Record<string, unknown>): GenerateParams['loras'] {
+  const v = x.loras;
+  if (v === undefined) return undefined;
+  if (!Array.isArray(v)) throw new ValidationError('loras must be a list of { path, multiplier }');
+  if (v.length > LORA.maxCount) throw new ValidationError(`loras has ${v.length} entries; at most ${LORA.maxCount} LoRAs are allowed`);
+  return v.map((e: unknown, i) => {
+    if (!isRecord(e)) throw new ValidationError(`loras[${i}] must be an object { path, multiplier }`);
+    const multiplier = optNumber(e, 'multiplier') ?? LORA.multiplier.default;
+    const problem = loraMultiplierProblem(multiplier);
+    if (problem) throw new ValidationError(`loras[${i}].multiplier ${problem}, got ${multiplier}`);
+    return { path: reqString(e, 'path'), multiplier };
+  });
+}
+
+function optStringList(x: Record<string, unknown>, key: string, max: number): string[] | undefined {
+  const v = x[key];
+  if (v === undefined) return undefined;
+  if (!Array.isArray(v) || !v.every((s) => typeof s === 'string')) throw new ValidationError(`${key} must be a list of strings`);
+  if (v.length > max) throw new ValidationError(`${key} has ${v.length} entries; at most ${max} are allowed`);
+  return v as string[];
 }
 
 export function validateTokenizeParams(x: unknown): TokenizeParams {

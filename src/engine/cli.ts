@@ -4,7 +4,7 @@ import { formatDurationClock } from '../core/format';
 import { PROVIDER_NAMES, ProviderName, GenerateResult } from '../core/protocol';
 import { Engine } from './engine';
 import { EngineError, badInput, exitCode } from './errors';
-import { ParsedArgs, numberArg, onOffArg, parseArgs } from './cliArgs';
+import { ParsedArgs, loraArgs, numberArg, onOffArg, parseArgs } from './cliArgs';
 import { VERSION } from './version';
 
 export interface Io {
@@ -20,6 +20,7 @@ const USAGE = `course-illustrator ${VERSION}: Stable Diffusion v1.5 on onnxrunti
       [--provider cpu|webgpu|cuda|dml|coreml] [--low-memory | --keep-sessions] [--compact] [--save-latents FILE.npy] [--domain medical]
       [--preview-decoder TAESD_DIR [--draft]]
       [--init-image FILE [--strength F] [--mask FILE]]   (img2img; with a mask, inpainting: white repaints, black keeps)
+      [--lora FILE.safetensors[:MULT]]... [--lora-dir DIR]...   (LoRAs; <lora:NAME:MULT> in the prompt finds NAME.safetensors in a --lora-dir)
   course-illustrator tokenize --model DIR [--prompt-weighting on|off] TEXT
   course-illustrator info PATH            (a model folder or a PNG)
   course-illustrator models list | pull <id-or-repo[@revision]> | verify <id> | remove <id>
@@ -105,7 +106,7 @@ function requireModel(args: ParsedArgs): string {
 async function generateCommand(argv: string[], io: Io): Promise<number> {
   const args = parseArgs(argv, {
     values: ['model', 'prompt', 'negative-prompt', 'seed', 'steps', 'guidance', 'width', 'height', 'scheduler', 'batch',
-      'prompt-weighting', 'out', 'out-dir', 'save-latents', 'domain', 'preview-every', 'preview-decoder', 'init-image', 'strength', 'mask', ...RUNTIME_VALUES],
+      'prompt-weighting', 'out', 'out-dir', 'save-latents', 'domain', 'preview-every', 'preview-decoder', 'init-image', 'strength', 'mask', 'lora', 'lora-dir', ...RUNTIME_VALUES],
     flags: ['low-memory', 'keep-sessions', 'compact', 'draft', 'overwrite'],
   }, 'generate');
   const model = requireModel(args);
@@ -148,6 +149,8 @@ async function generateCommand(argv: string[], io: Io): Promise<number> {
       initImage: args.values.get('init-image'),
       strength: numberArg(args, 'strength', false),
       mask: args.values.get('mask'),
+      loras: loraArgs(args),
+      loraDirs: args.lists.get('lora-dir'),
     }, {
       cancelled: () => cancelled,
       warn: (m) => io.stderr.write(`warning: ${m}\n`),

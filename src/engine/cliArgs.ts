@@ -69,3 +69,18 @@ export function onOffArg(args: ParsedArgs, name: string): boolean | undefined {
   if (raw === 'off') return false;
   throw badInput(`--${name} must be "on" or "off", got "${raw}".`);
 }
+
+/**
+ * `--lora FILE[:MULT]`, repeatable: a multiplier after the last `:` when it is a number (so
+ * `C:\\loras\\x.safetensors` keeps its drive letter), else 1.
+ */
+export function loraArgs(args: ParsedArgs): { path: string; multiplier: number }[] | undefined {
+  const list = args.lists.get('lora');
+  if (!list) return undefined;
+  return list.map((raw) => {
+    const m = /^(.+):([-+]?(?:\d+\.?\d*|\.\d+))$/.exec(raw);
+    const file = m ? m[1] : raw;
+    if (!file.trim()) throw badInput(`--lora ${raw}: give a .safetensors file, optionally with a multiplier (--lora style.safetensors:0.8).`);
+    return { path: file, multiplier: m ? Number(m[2]) : 1 };
+  });
+}

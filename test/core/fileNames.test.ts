@@ -8,6 +8,10 @@ describe('slugify', () => {
     assert.strictEqual(slugify('  --weird__spacing--  '), 'weird-spacing');
   });
 
+  it('leaves LoRA tags out of the name', () => {
+    assert.equal(slugify('a heart <lora:anatomy-lineart:0.8> diagram <LYCO:x>'), 'a-heart-diagram');
+  });
+
   it('drops accents and keeps ASCII only', () => {
     assert.strictEqual(slugify('Crème brûlée à la Façade, Straße'), 'creme-brulee-a-la-facade-strasse');
     assert.match(slugify('Ünïcode 🐱 ✓ 日本 test'), /^[a-z0-9-]+$/);

@@ -7,12 +7,14 @@
 
 import * as fs from 'fs';
 import * as path from 'path';
-import { BATCH, DEFAULTS, GUIDANCE, NEGATIVE_PROMPT, PROMPT, SEED, SIZE, STEPS, STRENGTH, strengthProblem } from '../../core/limits';
+import { BATCH, DEFAULTS, GUIDANCE, LORA, NEGATIVE_PROMPT, PROMPT, SEED, SIZE, STEPS, STRENGTH, loraMultiplierProblem, strengthProblem } from '../../core/limits';
+import { extractLoraTags } from '../../core/loraTags';
 import { GenerateParams } from '../../core/protocol';
 import { cleanPromptText } from '../../core/sanitize';
 import { SchedulerName, defaultSchedulerName, resolveSchedulerName, unknownSchedulerMessage } from '../../core/schedulerNames';
 import { badInput } from '../errors';
 import { randomSeed } from '../rng/torchGenerator';
+import type { LoraRequest } from '../lora/loraSet';
 
 export interface ModelDefaults {
   /** unet sample_size * vae factor. */
@@ -23,7 +25,12 @@ export interface ModelDefaults {
 }
 
 export interface JobSpec {
+  /** The prompt as written, `<lora:...>` tags included (the infotext keeps them, as A1111's does). */
   prompt: string;
+  /** What the text encoder gets: the prompt without its LoRA tags. */
+  modelPrompt: string;
+  /** The prompt's tags and GenerateParams.loras, files resolved (absolute paths). */
+  loras: LoraRequest[];
   negativePrompt: string;
   seeds: number[];
   steps: number;
@@ -124,8 +131,11 @@ export function resolveJob(p: GenerateParams, model: ModelDefaults): JobSpec {
     throw badInput('--draft decodes the image with a preview decoder: give --preview-decoder TAESD_DIR (in VS Code: Download Model… → TAESD).');
   }
   const init = checkInit(p, steps);
+  const { text: modelPrompt, loras } = resolveLoras(p, prompt);
   return {
     prompt,
+    modelPrompt,
+    loras,
     negativePrompt,
     seeds: Array.from({ length: batch }, (_, i) => base + i),
     steps,
@@ -172,6 +182,34 @@ function checkInit(p: GenerateParams, steps: number): InitSpec | undefined {
     width: p.width,
     height: p.height,
   };
+}
+
+/** The prompt's `<lora:NAME:MULT>` tags (NAME.safetensors in loraDirs) and GenerateParams.loras, checked. */
+function resolveLoras(p: GenerateParams, prompt: string): { text: string; loras: LoraRequest[] } {
+  const parsed = extractLoraTags(prompt);
+  if (parsed.problems.length) throw badInput(`The prompt's LoRA tags can't be used: ${parsed.problems.join('; ')}.`);
+  const dirs = (p.loraDirs ?? []).map((d) => path.resolve(d));
+  const loras: LoraRequest[] = [];
+  for (const tag of parsed.tags) {
+    if (/[\\/]/.test(tag.name) || tag.name === '.' || tag.name === '..') {
+      throw badInput(`${tag.tag}: a LoRA name is a file name without folders or extension (NAME for NAME.safetensors in a LoRA folder).`);
+    }
+    if (dirs.length === 0) throw badInput(`${tag.tag} names a LoRA, but no LoRA folder is set: give --lora-dir DIR (the folder holding ${tag.name}.safetensors).`);
+    const file = dirs.map((d) => path.join(d, `${tag.name}.safetensors`)).find((f) => fs.existsSync(f));
+    if (!file) throw badInput(`${tag.tag}: there is no ${tag.name}.safetensors in the LoRA folder${dirs.length === 1 ? '' : 's'} ${dirs.join(', ')}. Check the name, or add the folder that holds it with --lora-dir.`);
+    loras.push({ path: file, multiplier: tag.multiplier, name: tag.name });
+  }
+  for (const l of p.loras ?? []) {
+    if (!l.path) throw badInput('--lora needs a file: --lora FILE.safetensors[:MULT].');
+    const file = path.resolve(l.path);
+    loras.push({ path: file, multiplier: l.multiplier, name: path.basename(file).replace(/\.safetensors$/i, '') });
+  }
+  for (const l of loras) {
+    const problem = loraMultiplierProblem(l.multiplier);
+    if (problem) throw badInput(`The multiplier of LoRA ${l.name} ${problem}, got ${l.multiplier}.`);
+  }
+  if (loras.length > LORA.maxCount) throw badInput(`${loras.length} LoRAs were asked for; at most ${LORA.maxCount} can be used at once.`);
+  return { text: parsed.text, loras };
 }
 
 /** Extra infotext pairs: keys that read back as keys, values on one line without control characters. */

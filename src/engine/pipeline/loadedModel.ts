@@ -18,6 +18,7 @@ import { ClipTokenizer } from '../tokenizer/clipTokenizer';
 import { ProviderName } from '../../core/protocol';
 import { EngineError } from '../errors';
 import { vaeEncoderGraph } from './vaeEncoder';
+import { LoraRequest, LoraSet, loraSet } from '../lora/loraSet';
 
 export interface RuntimeOptions {
   provider: ProviderName;
@@ -40,6 +41,8 @@ export class LoadedModel {
   private pending: string[] = [];
   /** How each component's graph was rewritten (graph/prepareGraph), for the benchmark. */
   readonly notes = new Map<Component, string[]>();
+  /** The LoRAs the UNet and text encoder sessions run with (lora/loraSet.ts); undefined: none. */
+  private loras: LoraSet | undefined;
 
   private constructor(
     readonly folder: ModelFolder,
@@ -86,6 +89,24 @@ export class LoadedModel {
     }
   }
 
+  /**
+   * Makes the next sessions run with these LoRAs. A set other than the current one releases the
+   * UNet and text encoder sessions (they come back with the new graphs); the weights stay mapped.
+   */
+  async useLoras(requests: LoraRequest[]): Promise<LoraSet | undefined> {
+    const set = requests.length
+      ? await loraSet({ unet: this.folder.unet, textEncoder: this.folder.textEncoder }, this.runtime.provider, requests)
+      : undefined;
+    if (set?.key !== this.loras?.key) {
+      await this.release('unet');
+      await this.release('textEncoder');
+      // The 8-bit variant is made from the file's graph; the LoRA graph runs at full precision.
+      if (set?.graphs.unet && this.runtime.compact) this.pending.push('The compact (8-bit) UNet is not used with LoRAs: this job runs the UNet at full precision.');
+    }
+    this.loras = set;
+    return set;
+  }
+
   /** Creates the sessions a job will find alive: all with keepSessions, else the first stage's (none in low-memory mode). */
   async warm(): Promise<number> {
     if (this.runtime.lowMemory) return 0;
@@ -127,7 +148,9 @@ export class LoadedModel {
 
   private async create(component: Component): Promise<ModelSession> {
     // The VAE encoder runs rewritten to output its latent distribution (pipeline/vaeEncoder.ts).
-    const graph = component === 'vaeEncoder' ? await vaeEncoderGraph(this.folder) : undefined;
+    // The UNet and text encoder run with their LoRA branches when a LoRA changes them.
+    const graph = component === 'vaeEncoder' ? await vaeEncoderGraph(this.folder)
+      : component === 'unet' || component === 'textEncoder' ? this.loras?.graphs[component] : undefined;
     const file = component === 'vaeEncoder' ? this.folder.vaeEncoder! : this.folder[component];
     const session = await ModelSession.create(file, {
       graph,

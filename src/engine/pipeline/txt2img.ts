@@ -30,6 +30,7 @@ import { ImageInputs, prepareImageInputs } from './imageInputs';
 import { ChannelConfig, EncodedImages, readChannelConfig, startFromImage } from './imageToImage';
 import { encodeLatentDistribution, missingVaeEncoderError } from './vaeEncoder';
 import { VERSION } from '../version';
+import { AppliedLora, loraHashesInfotext } from '../lora/loraSet';
 
 export interface JobHooks {
   progress(e: Omit<ProgressEvent, 'jobId'>): void;
@@ -59,6 +60,7 @@ export async function txt2img(model: LoadedModel, jobIn: JobSpec, hooks: JobHook
   const factor = model.folder.vaeScaleFactor;
   let job = jobIn;
   let tokenCount = 0;
+  let appliedLoras: AppliedLora[] = [];
   const checkCancel = () => {
     if (hooks.cancelled()) throw new CancelledError();
   };
@@ -78,10 +80,17 @@ export async function txt2img(model: LoadedModel, jobIn: JobSpec, hooks: JobHook
     const latentH = job.height / factor;
     const latentW = job.width / factor;
 
+    // The job's LoRAs: graphs rewritten (or found ready) before the first session needs them.
+    const loras = await model.useLoras(job.loras);
+    if (loras) timings.loadMs += loras.ms;
+    loras?.warnings.forEach(hooks.warn);
+    appliedLoras = loras?.applied ?? [];
+
     // Text encoding. CFG only when guidance > 1, as diffusers decides.
     hooks.progress({ image: 0, images: job.seeds.length, step: 0, total: 0, elapsedMs: 0, etaMs: 0, stage: 'encode' });
     const tok = model.tokenizer;
-    const cond = promptChunks(tok, job.prompt, job.promptWeighting);
+    // `<lora:...>` tags are for the engine, not the text encoder (A1111 takes them out too).
+    const cond = promptChunks(tok, job.modelPrompt, job.promptWeighting);
     tokenCount = cond.tokenCount;
     const enc = await model.use('textEncoder', async (s) => {
       const te0 = performance.now();
@@ -241,8 +250,8 @@ export async function txt2img(model: LoadedModel, jobIn: JobSpec, hooks: JobHook
       timings.vaeMs += decodeMs;
       checkCancel();
       const s0 = performance.now();
-      const infotext = makeInfotext(model, job, seed, decoded.value.width, decoded.value.height, decoded.draftBy);
-      const dest = job.outFile ?? outputPathFor(job.outDir!, job.prompt, seed, (p) => fs.existsSync(p));
+      const infotext = makeInfotext(model, job, seed, decoded.value.width, decoded.value.height, appliedLoras, decoded.draftBy);
+      const dest = job.outFile ?? outputPathFor(job.outDir!, job.modelPrompt, seed, (p) => fs.existsSync(p));
       const labels = aiLabelsFor(job.domain);
       const file = await writeGeneratedPng({
         rgb, width: decoded.value.width, height: decoded.value.height, dest, overwrite: job.overwrite, infotext,
@@ -330,7 +339,7 @@ function fitSequence(unet: UnetRunner, cond: Embeddings, uncond: Embeddings | un
   return [cut(cond), uncond && cut(uncond)];
 }
 
-function makeInfotext(model: LoadedModel, job: JobSpec, seed: number, width: number, height: number, draftBy?: string): string {
+function makeInfotext(model: LoadedModel, job: JobSpec, seed: number, width: number, height: number, loras: AppliedLora[], draftBy?: string): string {
   const names = A1111_SAMPLER[job.scheduler];
   return generationInfotext({
     prompt: job.prompt,
@@ -346,6 +355,7 @@ function makeInfotext(model: LoadedModel, job: JobSpec, seed: number, width: num
     modelName: model.name,
     version: VERSION,
     denoisingStrength: job.init?.strength,
+    loraHashes: loraHashesInfotext(loras),
     extra: {
       ...(job.promptWeighting ? {} : { 'Prompt weighting': 'off' }),
       // Not diffusers' exact numbers: whoever reuses the parameters should know.

@@ -43,6 +43,16 @@ export async function prepareGraph(file: string, provider: ProviderName): Promis
   return prepared;
 }
 
+/**
+ * Fuses attention in a graph another rewrite already has in memory (the LoRA branches,
+ * lora/loraSet.ts), where the provider has the kernel; the note says what was done, if anything.
+ */
+export function fuseForProvider(g: OnnxGraph, provider: ProviderName): string | undefined {
+  if (!HAS_MHA.has(provider)) return undefined;
+  const fusion = fuseAttention(g);
+  return fusion.fused ? `${fusion.fused} attention block${fusion.fused === 1 ? '' : 's'} as MultiHeadAttention` : undefined;
+}
+
 async function rewrite(bytes: Buffer, file: string, key: string): Promise<PreparedGraph | undefined> {
   // Cheap test first: no Softmax, no attention to fuse (VAE encoders, tiny fixtures).
   if (bytes.indexOf('Softmax') < 0) return undefined;
