@@ -87,6 +87,8 @@ export interface GenerateParams {
   /** Write the final latents (before 1/scaling_factor) as a .npy float32 file. */
   saveLatents?: string;
   domain?: ContentDomain;
+  /** The language of a medical image's visible label (the document's, core/domain.ts); default en. */
+  labelLanguage?: 'en' | 'zh';
   /** Extra infotext pairs (template name, course, ...). */
   extraParameters?: Record<string, string>;
   /**
@@ -277,6 +279,10 @@ export function validateGenerateParams(x: unknown): GenerateParams & { jobId: st
   if (domain !== undefined && !['general', 'education', 'medical'].includes(domain)) {
     throw new ValidationError(`domain must be general, education or medical, got "${domain}"`);
   }
+  const labelLanguage = optString(x, 'labelLanguage');
+  if (labelLanguage !== undefined && labelLanguage !== 'en' && labelLanguage !== 'zh') {
+    throw new ValidationError(`labelLanguage must be en or zh, got "${labelLanguage.slice(0, 20)}"`);
+  }
   return {
     jobId: reqString(x, 'jobId'),
     model: reqString(x, 'model'),
@@ -299,6 +305,7 @@ export function validateGenerateParams(x: unknown): GenerateParams & { jobId: st
     draft: optBoolean(x, 'draft'),
     saveLatents: optString(x, 'saveLatents'),
     domain: domain as ContentDomain | undefined,
+    labelLanguage: labelLanguage as GenerateParams['labelLanguage'],
     extraParameters: extra as Record<string, string> | undefined,
     initImage: optString(x, 'initImage'),
     strength: optNumber(x, 'strength'),

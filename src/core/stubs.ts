@@ -24,6 +24,8 @@
 import MarkdownIt from 'markdown-it';
 import { GUIDANCE, NEGATIVE_PROMPT, PROMPT, SEED, SIZE, STEPS, lengthProblem, sizeProblem } from './limits';
 import { resolveSchedulerName } from './schedulerNames';
+import { CONTENT_DOMAINS, isContentDomain } from './domain';
+import type { ContentDomain } from './protocol';
 
 export interface TextRange {
   line: number;
@@ -43,6 +45,8 @@ export interface StubOptions {
   alt?: string;
   /** A template id from templates.ts. */
   template?: string;
+  /** A declared content domain (domain.ts): `domain: medical` labels the image. */
+  domain?: ContentDomain;
 }
 
 export interface StubDiagnostic {
@@ -83,7 +87,7 @@ export interface ParseOptions {
   templateIds?: readonly string[];
 }
 
-export const DIRECTIVE_KEYS = ['seed', 'size', 'steps', 'guidance', 'negative', 'scheduler', 'alt', 'template'] as const;
+export const DIRECTIVE_KEYS = ['seed', 'size', 'steps', 'guidance', 'negative', 'scheduler', 'alt', 'template', 'domain'] as const;
 
 // ------------------------------------------------------------------ block structure
 
@@ -577,6 +581,12 @@ function applyOption(options: StubOptions, key: string, value: string, config: P
       if (config.templateIds && !config.templateIds.includes(value)) return `Unknown template ${got} (known: ${config.templateIds.join(', ')}).`;
       options.template = value;
       return;
+    case 'domain': {
+      const v = value.toLowerCase();
+      if (!isContentDomain(v)) return `domain must be ${CONTENT_DOMAINS.join(', ')}, got ${got}.`;
+      options.domain = v;
+      return;
+    }
     default:
       return `Unknown option "${clip(key)}" (known: ${DIRECTIVE_KEYS.join(', ')}); it is ignored.`;
   }

@@ -72,28 +72,6 @@ export function subjectOf(prompt: string, id: string | undefined): { template: P
   return subject ? { template, subject } : undefined;
 }
 
-// Words that make a prompt medical (anatomy, pathology, imaging). Whole words, lowercase.
-const MEDICAL_WORDS = [
-  'anatomy', 'anatomical', 'pathology', 'pathological', 'histology', 'histological', 'radiology', 'radiograph',
-  'x-ray', 'xray', 'mri', 'ct scan', 'ultrasound', 'sonography', 'angiogram', 'mammogram', 'biopsy', 'tumor', 'tumour',
-  'cancer', 'carcinoma', 'lesion', 'fracture', 'organ', 'heart', 'lung', 'lungs', 'liver', 'kidney', 'kidneys', 'brain',
-  'skull', 'skeleton', 'spine', 'vertebra', 'artery', 'arteries', 'vein', 'veins', 'aorta', 'ventricle', 'atrium',
-  'muscle', 'tendon', 'ligament', 'nerve', 'neuron', 'retina', 'cornea', 'stomach', 'intestine', 'colon', 'pancreas',
-  'thyroid', 'uterus', 'placenta', 'fetus', 'disease', 'infection', 'inflammation', 'surgery', 'surgical', 'clinical',
-  'patient', 'diagnosis', 'symptom', 'medical', 'medicine', 'cardiac', 'pulmonary', 'renal', 'hepatic',
-];
-const MEDICAL_RE = new RegExp(`(^|[^a-z])(${MEDICAL_WORDS.map((w) => w.replace(/[-\s]/g, '[-\\s]?')).join('|')})(?=$|[^a-z])`, 'i');
-
-/** True when the prompt (or template) is about anatomy, pathology or medical imaging. */
-export function isMedical(prompt: string, template?: PromptTemplate): boolean {
-  return template?.domain === 'medical' || MEDICAL_RE.test(prompt);
-}
-
-export function domainFor(prompt: string, template?: PromptTemplate): ContentDomain {
-  if (isMedical(prompt, template)) return 'medical';
-  return template?.domain ?? 'general';
-}
-
 /** Size presets offered by the generate command. */
 export const SIZE_PRESETS = [
   { label: '512×512', description: 'square', width: 512, height: 512 },

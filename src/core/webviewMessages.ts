@@ -221,12 +221,23 @@ export namespace ToPanel {
     readonly type: 'chooseEnded';
     readonly requestId: number;
   }
+  /**
+   * The medical label as the target document declares it (front matter, setting); the form
+   * adds its template's. `declaredBy` names who turned it on.
+   */
+  export interface Label {
+    readonly type: 'label';
+    readonly medical: boolean;
+    readonly declaredBy?: string;
+    /** A Markdown document is the target, so "Label this document" can declare it there. */
+    readonly canDeclare: boolean;
+  }
   /** The source image to redraw or repaint; undefined: none (text to image). */
   export interface Source {
     readonly type: 'source';
     readonly source?: SourceImage;
   }
-  export type Type = Init | Prefill | Tokens | Queue | Progress | Results | JobEnded | Target | Notice | Choose | ChooseEnded | Source;
+  export type Type = Init | Prefill | Tokens | Queue | Progress | Results | JobEnded | Target | Notice | Choose | ChooseEnded | Source | Label;
 }
 
 export namespace FromPanel {
@@ -267,6 +278,10 @@ export namespace FromPanel {
   export interface ClearSource {
     readonly type: 'clearSource';
   }
+  /** "Label this document": declare the target document medical in its front matter. */
+  export interface DeclareMedical {
+    readonly type: 'declareMedical';
+  }
   export interface Cancel {
     readonly type: 'cancel';
     /** Missing: the running job. */
@@ -286,7 +301,7 @@ export namespace FromPanel {
     /** Missing: none of them. */
     readonly imageId?: string;
   }
-  export type Type = Ready | Tokenize | Generate | Cancel | Action | ClearResults | Choice | PickSource | DropSource | DropUri | ClearSource;
+  export type Type = Ready | Tokenize | Generate | Cancel | Action | ClearResults | Choice | PickSource | DropSource | DropUri | ClearSource | DeclareMedical;
 }
 
 // ---------------------------------------------------------------- gallery
@@ -536,6 +551,7 @@ export function validateFromPanel(raw: unknown): FromPanel.Type {
     }
     case 'pickSource':
     case 'clearSource':
+    case 'declareMedical':
       return { type };
     case 'dropSource':
       return { type, name: (optString(x, 'name') ?? '').slice(0, 200), dataBase64: base64Field(x, 'dataBase64', MAX_SOURCE_BASE64) };

@@ -17,7 +17,7 @@ const USAGE = `course-illustrator ${VERSION}: Stable Diffusion v1.5 on onnxrunti
   course-illustrator generate --model DIR --prompt TEXT [--negative-prompt TEXT] [--seed N]
       [--steps N] [--guidance F] [--width N] [--height N] [--scheduler NAME] [--batch N]
       [--prompt-weighting on|off] [--out FILE.png | --out-dir DIR] [--overwrite] [--threads N]
-      [--provider cpu|webgpu|cuda|dml|coreml] [--low-memory | --keep-sessions] [--compact] [--save-latents FILE.npy] [--domain medical]
+      [--provider cpu|webgpu|cuda|dml|coreml] [--low-memory | --keep-sessions] [--compact] [--save-latents FILE.npy] [--domain medical [--label-language en|zh]]
       [--preview-decoder TAESD_DIR [--draft]]
       [--init-image FILE [--strength F] [--mask FILE]]   (img2img; with a mask, inpainting: white repaints, black keeps)
       [--lora FILE.safetensors[:MULT]]... [--lora-dir DIR]...   (LoRAs; <lora:NAME:MULT> in the prompt finds NAME.safetensors in a --lora-dir)
@@ -106,7 +106,7 @@ function requireModel(args: ParsedArgs): string {
 async function generateCommand(argv: string[], io: Io): Promise<number> {
   const args = parseArgs(argv, {
     values: ['model', 'prompt', 'negative-prompt', 'seed', 'steps', 'guidance', 'width', 'height', 'scheduler', 'batch',
-      'prompt-weighting', 'out', 'out-dir', 'save-latents', 'domain', 'preview-every', 'preview-decoder', 'init-image', 'strength', 'mask', 'lora', 'lora-dir', ...RUNTIME_VALUES],
+      'prompt-weighting', 'out', 'out-dir', 'save-latents', 'domain', 'preview-every', 'preview-decoder', 'init-image', 'strength', 'mask', 'lora', 'lora-dir', 'label-language', ...RUNTIME_VALUES],
     flags: ['low-memory', 'keep-sessions', 'compact', 'draft', 'overwrite'],
   }, 'generate');
   const model = requireModel(args);
@@ -116,6 +116,10 @@ async function generateCommand(argv: string[], io: Io): Promise<number> {
   const domain = args.values.get('domain');
   if (domain !== undefined && !['general', 'education', 'medical'].includes(domain)) {
     throw badInput(`--domain must be general, education or medical, got "${domain}".`);
+  }
+  const labelLanguage = args.values.get('label-language');
+  if (labelLanguage !== undefined && labelLanguage !== 'en' && labelLanguage !== 'zh') {
+    throw badInput(`--label-language must be en or zh (the language of the medical label), got "${labelLanguage}".`);
   }
   const engine = engineFromArgs(args);
   for (const w of engine.warnings) io.stderr.write(`warning: ${w}\n`);
@@ -146,6 +150,7 @@ async function generateCommand(argv: string[], io: Io): Promise<number> {
       previewDecoder: args.values.get('preview-decoder'),
       draft: args.flags.has('draft'),
       domain: domain as 'general' | 'education' | 'medical' | undefined,
+      labelLanguage: labelLanguage as 'en' | 'zh' | undefined,
       initImage: args.values.get('init-image'),
       strength: numberArg(args, 'strength', false),
       mask: args.values.get('mask'),

@@ -55,6 +55,13 @@ describe('core/stubs', () => {
     assert.strictEqual(r.diagnostics[2].severity, 'warning');
   });
 
+  it('reads a directive\'s domain (a declaration that labels the image) and refuses unknown ones', () => {
+    const r = parseStubs('<!-- illustrate: an ECG strip | domain: Medical -->\n<!-- illustrate: a map | domain: clinical -->\n');
+    assert.strictEqual(r.stubs[0].options.domain, 'medical');
+    assert.strictEqual(r.stubs[1].options.domain, undefined);
+    assert.match(r.diagnostics[0].message, /domain must be general, education, medical, got "clinical"/);
+  });
+
   it('handles malformed stubs: empty alt, no prompt, unterminated comment, option without colon', () => {
     const r = parseStubs('![]()\n<!-- illustrate:  | seed: 1 -->\n<!-- illustrate: a dog\n<!-- illustrate: a fox | big -->\n');
     assert.deepStrictEqual(r.stubs.map((s) => s.prompt), ['a fox']);

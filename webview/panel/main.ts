@@ -13,6 +13,7 @@ import type { VscodeSingleSelect } from '@vscode-elements/elements/dist/vscode-s
 import type { VscodeTextarea } from '@vscode-elements/elements/dist/vscode-textarea/index.js';
 import type { VscodeTextfield } from '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import { validateEmphasis } from '../../src/core/emphasis';
+import { looksMedical } from '../../src/core/domain';
 import { applyTemplate, findTemplate } from '../../src/core/templates';
 import { formatDurationWords } from '../../src/core/format';
 import { SIZE, randomSeed } from '../../src/core/limits';
@@ -125,6 +126,28 @@ function showTemplateHint(): void {
   const label = t.domain === 'medical' ? ' Images get a visible “AI-generated teaching image” label.' : '';
   hint.textContent = `Sent as “${applyTemplate(t, subject)}”.${label}`;
 }
+
+// ------------------------------------------------------------------ the medical label
+
+let docLabel: Omit<ToPanel.Label, 'type'> = { medical: false, canDeclare: false };
+const labelStatus = byId('label-status');
+const labelDeclare = byId('label-declare');
+
+/** Says whether the next image carries the medical label and who declared it; words only suggest. */
+function showLabel(): void {
+  const t = findTemplate(template.value);
+  const by = docLabel.medical ? docLabel.declaredBy : t?.domain === 'medical' ? 'the template' : undefined;
+  if (by) {
+    labelStatus.textContent = `Medical label on (declared by ${by}): "AI-generated teaching image — not for diagnosis".`;
+    labelDeclare.hidden = true;
+    return;
+  }
+  const suggest = looksMedical(promptAsSent());
+  labelStatus.textContent = suggest ? 'This looks medical, but nothing declares it: no medical label.' : '';
+  labelDeclare.hidden = !(suggest && docLabel.canDeclare && trusted);
+}
+
+labelDeclare.addEventListener('click', () => post({ type: 'declareMedical' }));
 
 function writeSettings(s: Partial<PanelSettings>): void {
   if (s.prompt !== undefined) prompt.value = s.prompt;
@@ -425,6 +448,7 @@ function generate(): void {
 prompt.addEventListener('input', () => {
   onTextChanged(prompt, 'prompt');
   showTemplateHint();
+  showLabel();
   validateForm();
   save();
 });
@@ -453,6 +477,7 @@ size.addEventListener('change', () => {
 scheduler.addEventListener('change', save);
 template.addEventListener('change', () => {
   showTemplateHint();
+  showLabel();
   onTextChanged(prompt, 'prompt');
   save();
 });
@@ -539,6 +564,10 @@ window.addEventListener('message', (event: MessageEvent<ToPanel.Type>) => {
       break;
     case 'source':
       source.show(m.source);
+      break;
+    case 'label':
+      docLabel = { medical: m.medical, declaredBy: m.declaredBy, canDeclare: m.canDeclare };
+      showLabel();
       break;
   }
 });

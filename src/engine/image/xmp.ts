@@ -6,6 +6,7 @@ export const XMP_KEYWORD = 'XML:com.adobe.xmp';
 export const TRAINED_ALGORITHMIC_MEDIA = 'http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia';
 export const CREATOR_TOOL_NAME = 'Course Illustrator';
 export const TEACHING_STATEMENT = 'AI-generated teaching material';
+export const MEDICAL_STATEMENT = 'AI-generated teaching material, not for diagnosis';
 
 export interface XmpOptions {
   /** Written as dc:description. */
@@ -50,7 +51,8 @@ export function buildXmp(o: XmpOptions): string {
     `<x:xmpmeta xmlns:x="adobe:ns:meta/">\n` +
     ` <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">\n` +
     `  <rdf:Description rdf:about=""\n${attrs.join('\n')}>\n` +
-    langAlt('dc:description', o.prompt) +
+    // The statement after the prompt: tools that show one description show both.
+    langAlt('dc:description', o.statement ? `${o.prompt} (${o.statement})` : o.prompt) +
     `  </rdf:Description>\n` +
     ` </rdf:RDF>\n` +
     `</x:xmpmeta>\n` +

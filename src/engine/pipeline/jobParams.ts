@@ -49,6 +49,7 @@ export interface JobSpec {
   draft: boolean;
   saveLatents?: string;
   domain: NonNullable<GenerateParams['domain']>;
+  labelLanguage: NonNullable<GenerateParams['labelLanguage']>;
   extraParameters: Record<string, string>;
   /** img2img (and inpainting with a mask); absent for text to image. */
   init?: InitSpec;
@@ -152,6 +153,7 @@ export function resolveJob(p: GenerateParams, model: ModelDefaults): JobSpec {
     draft: p.draft === true,
     saveLatents: p.saveLatents ? path.resolve(p.saveLatents) : undefined,
     domain: p.domain ?? 'general',
+    labelLanguage: p.labelLanguage ?? 'en',
     extraParameters,
     ...(init ? { init } : {}),
   };

@@ -252,7 +252,7 @@ export async function txt2img(model: LoadedModel, jobIn: JobSpec, hooks: JobHook
       const s0 = performance.now();
       const infotext = makeInfotext(model, job, seed, decoded.value.width, decoded.value.height, appliedLoras, decoded.draftBy);
       const dest = job.outFile ?? outputPathFor(job.outDir!, job.modelPrompt, seed, (p) => fs.existsSync(p));
-      const labels = aiLabelsFor(job.domain);
+      const labels = aiLabelsFor(job.domain, job.labelLanguage);
       const file = await writeGeneratedPng({
         rgb, width: decoded.value.width, height: decoded.value.height, dest, overwrite: job.overwrite, infotext,
         xmp: buildXmp({ prompt: job.prompt, version: VERSION, statement: labels.statement }),
@@ -363,6 +363,8 @@ function makeInfotext(model: LoadedModel, job: JobSpec, seed: number, width: num
       // A1111 names the VAE it decoded with; a draft's is the preview decoder.
       ...(draftBy ? { VAE: `${draftBy} (draft)` } : {}),
       ...job.extraParameters,
+      // A medical image says so in its parameters too (core/domain.ts).
+      ...aiLabelsFor(job.domain).infotext,
     },
   });
 }

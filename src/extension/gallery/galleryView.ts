@@ -17,6 +17,7 @@ import {
 } from '../../core/galleryIndex';
 import { FromGallery, GalleryAction, GalleryCard, ToGallery, validateFromGallery } from '../../core/webviewMessages';
 import { openResultsPanel } from '../panel';
+import { altForImage } from '../generation/domainContext';
 import { altFromPrompt, markdownImage } from '../panel/markdownLink';
 import { defaultSettings } from '../panel/panelState';
 import { resourceRoots, webviewHtml } from '../panel/webviewHtml';
@@ -357,14 +358,14 @@ export class GalleryViewProvider extends Disposable implements vscode.WebviewVie
           if (!this.services.isTrusted()) throw new Error('This workspace is in restricted mode: nothing is written.');
           const editor = this.markdownEditor();
           if (!editor) throw new Error('Open a Markdown file and put the cursor where the image goes, then insert again.');
-          const r = await this.services.insertImage({ uri: editor.document.uri, position: editor.selection.active }, e.path, altFromPrompt(e.prompt));
+          const r = await this.services.insertImage({ uri: editor.document.uri, position: editor.selection.active }, e.path, altForImage(altFromPrompt(e.prompt), e.fields, editor.document));
           this.post({ type: 'notice', level: 'info', message: `Inserted ${r.markdown} into ${vscode.workspace.asRelativePath(editor.document.uri, false)}.` });
           return;
         }
         case 'copyMarkdown': {
           const doc = this.markdownEditor()?.document.uri.fsPath;
           const ws = vscode.workspace.getWorkspaceFolder(uri)?.uri.fsPath;
-          await vscode.env.clipboard.writeText(markdownImage(doc, e.path, altFromPrompt(e.prompt), ws));
+          await vscode.env.clipboard.writeText(markdownImage(doc, e.path, altForImage(altFromPrompt(e.prompt), e.fields, this.markdownEditor()?.document), ws));
           this.post({ type: 'notice', level: 'info', message: 'Markdown copied to the clipboard.' });
           return;
         }

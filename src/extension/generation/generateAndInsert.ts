@@ -6,12 +6,14 @@ import * as vscode from 'vscode';
 import type { ContentDomain, GenerateParams, GenerateResult, GeneratedImage } from '../../core/protocol';
 import { randomSeed } from '../../core/limits';
 import { cleanPromptText } from '../../core/sanitize';
-import { applyTemplate, domainFor, findTemplate } from '../../core/templates';
+import { type DomainDeclaration, labelledAlt, looksMedical } from '../../core/domain';
+import { applyTemplate, findTemplate } from '../../core/templates';
 import { isCancelled, isEngineError } from '../engine/engineError';
 import { UntitledDocumentError } from '../insert/destinationFs';
 import { createFolder, removeIfEmpty } from '../insert/jobFolder';
 import type { TrackedRange } from '../insert/trackedPosition';
 import type { InsertResult, InsertTarget, Services } from '../services';
+import { declareMedical, jobLabel } from './domainContext';
 import { progressFraction, progressText } from './progressText';
 import { cleanRequestText, requestTextProblem } from './requestText';
 
@@ -30,6 +32,8 @@ export interface GenerationRequest extends RequestParams {
   templateApplied?: boolean;
   /** >1: generate this many variations and let the user choose one. */
   variations?: number;
+  /** The job's own label declaration: a directive's `domain:`, or the image being made again. */
+  domain?: DomainDeclaration;
   /**
    * What was changed to bring the request within the limits (values from a PNG's metadata),
    * one sentence each; shown before the job starts.
@@ -73,7 +77,12 @@ export async function generateAndInsert(services: Services, request: GenerationR
     const seed = req.seed ?? randomSeed();
     // The template wraps the user's subject; the alt text and the file name keep the subject.
     const prompt = req.templateApplied ? req.prompt : applyTemplate(template, req.prompt);
-    const domain: ContentDomain = domainFor(prompt, template);
+    // Declared, never guessed: the document, its folder or workspace, the directive, the
+    // template or the image itself (domain.ts). Words that look medical only make us ask.
+    const document = await vscode.workspace.openTextDocument(req.document);
+    const label = jobLabel(document, [req.domain, template && template.domain !== 'general' ? { domain: template.domain, source: 'template' } : undefined]);
+    const domain: ContentDomain = label.domain;
+    if (domain !== 'medical' && looksMedical(prompt)) suggestMedical(services, document);
     // Resolve first: a bad destination fails before minutes of computing.
     const dest = await services.resolveImageDestination(req.document, { prompt: req.prompt, seed });
     const jobDir = batch > 1 ? vscode.Uri.joinPath(storage, 'variations', `${Date.now().toString(36)}-${seed}`) : undefined;
@@ -94,6 +103,7 @@ export async function generateAndInsert(services: Services, request: GenerationR
       // Only the panel shows previews; a notification has no room for them.
       previewEvery: 0,
       domain,
+      labelLanguage: label.lang,
       extraParameters: template ? { Template: template.id } : undefined,
       // The engine checks again, by real path, where it writes into the workspace.
       ...(jobDir ? { outDir: jobDir.fsPath } : { outFile: dest.file.fsPath, confineTo: dest.root.fsPath }),
@@ -109,8 +119,9 @@ export async function generateAndInsert(services: Services, request: GenerationR
     }
     // Read the tracked target only when this edit's turn comes: another job's image may be
     // inserted into the same document first and move it.
-    const insert = await services.insertImage(() => insertTarget(req), file, req.alt);
-    services.setLastImage({ path: file, alt: req.alt, image: chosen, params });
+    const alt = labelledAlt(req.alt, domain, label.lang);
+    const insert = await services.insertImage(() => insertTarget(req), file, alt);
+    services.setLastImage({ path: file, alt, image: chosen, params });
     services.fireImagesWritten(req.document, [chosen]);
     services.log.info(`inserted ${insert.markdown} into ${vscode.workspace.asRelativePath(req.document)} (${Date.now() - started} ms end to end)`);
     succeeded = true;
@@ -179,4 +190,29 @@ export function reportError(services: Services, e: unknown): void {
   const message = e instanceof Error ? e.message : String(e);
   if (!isEngineError(e)) services.log.error(message);
   void vscode.window.showErrorMessage(message, 'Show Engine Log').then((a) => a && services.log.show());
+}
+
+/** Documents whose medical-looking prompts the user said are not medical (this session). */
+const notMedical = new Set<string>();
+
+/**
+ * Words that look medical in a document that declares nothing: ask whether its images should
+ * carry the label, without holding up the job (the answer applies to the next images).
+ */
+function suggestMedical(services: Services, document: vscode.TextDocument): void {
+  const key = document.uri.toString();
+  if (notMedical.has(key)) return;
+  notMedical.add(key); // asked once per document and session
+  const name = vscode.workspace.asRelativePath(document.uri, false);
+  void vscode.window
+    .showInformationMessage(
+      `This looks medical. Label the images of ${name} as AI-generated teaching material, not for diagnosis?`,
+      { detail: 'Adds "illustrate: { domain: medical }" to its front matter. The image being made now is not labelled; Regenerate it after.' },
+      'Label This Document',
+      'Not Medical',
+    )
+    .then(async (answer) => {
+      if (answer !== 'Label This Document') return;
+      if (await declareMedical(document)) services.log.info(`declared ${name} medical (front matter)`);
+    });
 }

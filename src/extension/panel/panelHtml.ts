@@ -135,6 +135,10 @@ export function panelBody(): string {
       </div>
     </div>
     <div id="target" class="hint"></div>
+    <div class="label-row">
+      <span id="label-status" class="hint" aria-live="polite"></span>
+      <vscode-button id="label-declare" secondary hidden title="Add illustrate: { domain: medical } to the document's front matter">Label this document as medical</vscode-button>
+    </div>
     <div id="notice" class="notice" role="status" hidden></div>
   </section>
   <section class="output" aria-label="Progress and results">

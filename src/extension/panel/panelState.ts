@@ -2,10 +2,10 @@
 // parameters for a form, the list of jobs (running and waiting), and the results kept across reloads.
 
 import { DEFAULTS, STRENGTH } from '../../core/limits';
-import type { GenerateParams, GeneratedImage } from '../../core/protocol';
+import type { ContentDomain, GenerateParams, GeneratedImage } from '../../core/protocol';
 import { cleanPromptText } from '../../core/sanitize';
 import { resolveSchedulerName } from '../../core/schedulerNames';
-import { applyTemplate, domainFor, findTemplate } from '../../core/templates';
+import { applyTemplate, findTemplate } from '../../core/templates';
 import { isRecord } from '../../core/validate';
 import { PanelSettings, QueuedJob, validatePanelSettings } from '../../core/webviewMessages';
 import type { ConfigSnapshot } from '../config';
@@ -41,6 +41,8 @@ export function toGenerateParams(
   out: { file?: string; folder?: string },
   previewEvery: number,
   source?: JobSource,
+  /** Decided by declarations (domainContext.ts); without one, the template's. */
+  domain?: ContentDomain,
 ): GenerateParams {
   // As the commands do: the template wraps the subject, its negative prompt fills an empty one,
   // and the template name goes into the PNG's parameters. Prompts go out on one line without
@@ -64,9 +66,9 @@ export function toGenerateParams(
     outFile: s.batch === 1 ? out.file : undefined,
     outDir: s.batch === 1 && out.file ? undefined : out.folder,
     previewEvery,
-    // A medical prompt or a medical template gets the visible AI label; an education template
-    // marks the image as teaching material.
-    domain: domainFor(prompt, template),
+    // Medical images (declared, or from a medical template) get the visible AI label; an
+    // education template marks the image as teaching material.
+    domain: domain ?? template?.domain ?? 'general',
     extraParameters: template ? { Template: template.id } : undefined,
     ...(source ? {
       initImage: source.image,

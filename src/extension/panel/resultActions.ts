@@ -4,7 +4,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { parseInfotext } from '../../core/infotext';
 import type { ImageAction } from '../../core/webviewMessages';
+import { altForImage } from '../generation/domainContext';
 import type { Services } from '../services';
 import { altFromPrompt, markdownImage } from './markdownLink';
 import type { PanelJobs } from './panelJobs';
@@ -71,7 +73,7 @@ export class ResultActions {
     const doc = this.docFor(r);
     if (!doc) throw new Error('Open a Markdown file to insert into, then press Insert again.');
     if (!fs.existsSync(r.path)) throw new Error(`${r.path} no longer exists.`);
-    const alt = altFromPrompt(r.settings.prompt);
+    const alt = altForImage(altFromPrompt(r.settings.prompt), parseInfotext(r.image.infotext).fields, await vscode.workspace.openTextDocument(doc));
     const done = await services.insertImage({ uri: doc, position: target.cursorIn(doc) }, r.path, alt);
     target.setCursor(doc, done.range.end);
     services.setLastImage({ path: r.path, alt, image: r.image, params: { model: this.c.jobs.modelPath ?? '', prompt: r.settings.prompt } });
@@ -81,7 +83,8 @@ export class ResultActions {
   private async copyMarkdown(r: StoredResult): Promise<void> {
     const doc = this.docFor(r);
     const ws = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
-    await vscode.env.clipboard.writeText(markdownImage(doc?.fsPath, r.path, altFromPrompt(r.settings.prompt), ws));
+    const alt = altForImage(altFromPrompt(r.settings.prompt), parseInfotext(r.image.infotext).fields, doc && (await vscode.workspace.openTextDocument(doc)));
+    await vscode.env.clipboard.writeText(markdownImage(doc?.fsPath, r.path, alt, ws));
     this.c.view.post({ type: 'notice', level: 'info', message: 'Markdown copied to the clipboard.' });
   }
 

@@ -10,6 +10,7 @@ import { FromPanel, PanelSettings, ToPanel, clampPanelPrefill, validateFromPanel
 import type { Services } from '../services';
 import { Disposable } from '../util/dispose';
 import { panelBody } from './panelHtml';
+import { declareMedical, jobLabel } from '../generation/domainContext';
 import { PanelJobs } from './panelJobs';
 import { PanelSource } from './panelSource';
 import { panelRoots, updateRoots } from './panelRoots';
@@ -71,6 +72,9 @@ export class ResultsPanelController extends Disposable {
       }),
     );
     this._register({ dispose: () => this.disposePanel() });
+    // A declaration made or removed elsewhere (front matter saved, a setting changed) shows at once.
+    this._register(vscode.workspace.onDidSaveTextDocument(() => this.view.panel && void this.postLabel()));
+    this._register(vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('courseIllustrator.domain') && this.view.panel && void this.postLabel()));
   }
 
   /** Opens (or reveals) the panel, optionally pre-filling the form. */
@@ -253,6 +257,9 @@ export class ResultsPanelController extends Disposable {
         this.source.clear();
         this.postSource();
         break;
+      case 'declareMedical':
+        void this.declareMedical();
+        break;
       case 'cancel':
         void this.jobs.cancel(m.jobId ?? this.jobs.running());
         break;
@@ -285,6 +292,7 @@ export class ResultsPanelController extends Disposable {
       trusted: this.services.isTrusted(),
     } satisfies ToPanel.Init);
     for (const queued of this.view.takeOutbox()) if (queued.type !== 'choose' && queued.type !== 'source') this.view.send(queued);
+    void this.postLabel();
     // The source image as it is now (a queued 'source' message may be older).
     this.view.send({ type: 'source', source: this.source.toWebview(webview, (f) => vscode.Uri.file(f)) });
     // A pending choice survives the webview being reloaded or hidden.
@@ -299,5 +307,25 @@ export class ResultsPanelController extends Disposable {
 
   private postTarget(): void {
     this.view.post({ type: 'target', target: this.target.label() });
+    void this.postLabel();
+  }
+
+  /** Whether the target document's images get the medical label, and who said so. */
+  private async postLabel(): Promise<void> {
+    const uri = this.target.document();
+    const document = uri ? await Promise.resolve(vscode.workspace.openTextDocument(uri)).catch(() => undefined) : undefined;
+    const label = jobLabel(document, [], uri);
+    const by = label.declaredBy === 'setting' ? 'the courseIllustrator.domain setting' : label.declaredBy === 'front matter' ? "the document's front matter" : label.declaredBy;
+    this.view.post({ type: 'label', medical: label.domain === 'medical', declaredBy: by, canDeclare: !!document && isMarkdown(document) });
+  }
+
+  private async declareMedical(): Promise<void> {
+    const uri = this.target.document();
+    if (!uri || !this.services.isTrusted()) return;
+    const document = await vscode.workspace.openTextDocument(uri);
+    if (await declareMedical(document)) {
+      this.view.post({ type: 'notice', level: 'info', message: `${vscode.workspace.asRelativePath(uri, false)} now declares its images medical (front matter); save it to keep that.` });
+    }
+    await this.postLabel();
   }
 }

@@ -4,6 +4,7 @@
 // numbers are brought within the limits every other part uses (src/core/limits.ts), and every
 // change is a warning the user sees before the job starts. Pure: no vscode.
 
+import { type DomainDeclaration, domainFromFields } from '../../core/domain';
 import { NEGATIVE_PROMPT, PROMPT, clampGenerationValues, clampLength } from '../../core/limits';
 import type { PngInfoResult } from '../../core/protocol';
 import { cleanPromptText } from '../../core/sanitize';
@@ -24,6 +25,8 @@ export interface MetadataValues {
   scheduler?: string;
   /** A known template id (src/core/templates.ts) the prompt was made with. */
   template?: string;
+  /** The image's own label (domain.ts): a medical image stays labelled when it is made again. */
+  domain?: DomainDeclaration;
   /** What was changed to bring the values within the limits, one sentence each. */
   warnings: string[];
 }
@@ -69,7 +72,8 @@ export function valuesFromMetadata(info: Pick<PngInfoResult, 'prompt' | 'negativ
   const scheduler = sampler ? (resolveSchedulerName(`${sampler} ${f['Schedule type'] ?? ''}`.trim()) ?? resolveSchedulerName(sampler)) : undefined;
   const template = f['Template'] !== undefined && TEMPLATE_IDS.includes(f['Template']) ? f['Template'] : undefined;
   const alt = cleanPromptText(imageAlt).trim() || prompt.text;
-  return { prompt: prompt.text, alt, negativePrompt, ...clamped.values, scheduler, template, warnings };
+  const domain = domainFromFields(f);
+  return { prompt: prompt.text, alt, negativePrompt, ...clamped.values, scheduler, template, ...(domain ? { domain } : {}), warnings };
 }
 
 function capitalized(text: string): string {

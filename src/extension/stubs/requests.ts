@@ -38,6 +38,7 @@ export function requestForStub(document: vscode.TextDocument, stub: ImageStub, v
     height: o.height,
     scheduler: o.scheduler && o.scheduler.toLowerCase() !== 'default' ? o.scheduler : undefined,
     template: o.template,
+    domain: o.domain ? { domain: o.domain, source: 'directive' } : undefined,
     variations,
   };
 }
@@ -63,6 +64,7 @@ export function requestForImage(document: vscode.TextDocument, image: MarkdownIm
     height: v.height,
     scheduler: v.scheduler,
     template: v.template,
+    domain: v.domain,
     templateApplied: true,
     variations,
     warnings: v.warnings,

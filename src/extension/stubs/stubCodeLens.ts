@@ -3,7 +3,10 @@
 // document version (documentStubs.ts), so large files stay cheap.
 
 import * as vscode from 'vscode';
+import { decideDomain } from '../../core/domain';
 import { isSourceImagePath } from '../../core/imageKind';
+import { findTemplate } from '../../core/templates';
+import { documentDeclarations } from '../generation/domainContext';
 import { COMMAND_IDS, VARY_IMAGE_ARG } from '../commands/ids';
 import type { Services } from '../services';
 import { Disposable } from '../util/dispose';
@@ -40,6 +43,7 @@ export class StubCodeLensProvider extends Disposable implements vscode.CodeLensP
     const trusted = this.services.isTrusted();
     const uri = document.uri;
     const stubIndex = indexOnLine();
+    const declared = trusted && parsed.stubs.length ? documentDeclarations(document).declarations : [];
     for (const stub of parsed.stubs) {
       const range = toRange(stub.range);
       const index = stubIndex(stub.range.line);
@@ -49,7 +53,16 @@ export class StubCodeLensProvider extends Disposable implements vscode.CodeLensP
       }
       const args = [uri, stub.range.line, index];
       const again = stub.kind === 'directive' && stub.image ? ' again' : '';
-      lenses.push(new vscode.CodeLens(range, { title: `$(sparkle) Generate illustration${again}`, command: COMMAND_IDS.generateStub, arguments: args, tooltip: stub.prompt }));
+      // Whether this image will carry the medical label, and who declared it (core/domain.ts).
+      const template = findTemplate(stub.options.template);
+      const label = decideDomain([
+        ...declared,
+        stub.options.domain && { domain: stub.options.domain, source: 'directive' },
+        template && template.domain !== 'general' ? { domain: template.domain, source: 'template' } : undefined,
+      ]);
+      const medical = label?.domain === 'medical' ? ' · $(shield) medical label' : '';
+      const tooltip = label?.domain === 'medical' ? `${stub.prompt}\nLabelled "AI-generated teaching image — not for diagnosis" (declared by the ${label.source}).` : stub.prompt;
+      lenses.push(new vscode.CodeLens(range, { title: `$(sparkle) Generate illustration${again}${medical}`, command: COMMAND_IDS.generateStub, arguments: args, tooltip }));
       lenses.push(new vscode.CodeLens(range, { title: 'Generate 4 variations', command: COMMAND_IDS.generateVariations, arguments: args }));
       lenses.push(new vscode.CodeLens(range, { title: 'Open in panel', command: COMMAND_IDS.openPanel, arguments: [openPanelArgument(uri, stub)], tooltip: 'Try prompts and settings in the results panel' }));
     }

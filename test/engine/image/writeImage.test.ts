@@ -188,6 +188,13 @@ describe('writeGeneratedPng / readPngInfo', () => {
     for (let y = h - 20; y < h; y++) for (let x = 0; x < w; x++) if (b[(y * w + x) * 3] > 200) bright++;
     assert.ok(bright > 50, `expected label text pixels, found ${bright}`);
     assert.strictEqual((await readPngInfo(labelled)).parameters, infotext);
+    // The Chinese label fits the same strip (its characters are wider) and is drawn.
+    const zh = path.join(dir, 'labelled-zh.png');
+    await writeGeneratedPng({ rgb, width: w, height: h, dest: zh, infotext, xmp, label: aiLabelsFor('medical', 'zh').label });
+    const c = await sharp(zh).raw().toBuffer();
+    let changed = 0;
+    for (let i = (h - 20) * w * 3; i < c.length; i++) if (c[i] !== a[i]) changed++;
+    assert.ok(changed > 1000, `the strip is drawn for the Chinese label (${changed} values changed)`);
   });
 
   it('outputPathFor picks the next free name in the folder', async () => {
@@ -212,8 +219,10 @@ describe('writeGeneratedPng / readPngInfo', () => {
 });
 
 describe('aiLabelsFor', () => {
-  it('labels medical images visibly and teaching images in XMP', () => {
-    assert.deepStrictEqual(aiLabelsFor('medical'), { label: MEDICAL_LABEL, statement: TEACHING_STATEMENT });
+  it('labels medical images visibly (in the document\'s language), "not for diagnosis" in XMP and the parameters; teaching images in XMP', () => {
+    const medical = { statement: 'AI-generated teaching material, not for diagnosis', infotext: { 'AI label': 'AI-generated teaching image, not for diagnosis' } };
+    assert.deepStrictEqual(aiLabelsFor('medical'), { label: MEDICAL_LABEL, ...medical });
+    assert.deepStrictEqual(aiLabelsFor('medical', 'zh'), { label: 'AI生成教学图像——不可用于诊断\nAI-generated teaching image — not for diagnosis', ...medical });
     assert.deepStrictEqual(aiLabelsFor('education'), { statement: TEACHING_STATEMENT });
     assert.deepStrictEqual(aiLabelsFor('general'), {});
     assert.deepStrictEqual(aiLabelsFor(undefined), {});

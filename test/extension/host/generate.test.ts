@@ -37,7 +37,7 @@ describe('Generate Illustration command', () => {
     assert.strictEqual((await api()).services.lastImage()?.path, b.file);
   });
 
-  it('stamps medical prompts (domain medical) and records the parameters in the PNG', async () => {
+  it('records the parameters and the AI marker in the PNG (a medical-looking prompt only makes it ask)', async () => {
     const { services } = await api();
     await freshMarkdown('course/anatomy.md', '');
     const outcome = await vscode.commands.executeCommand<GenerationOutcome>('courseIllustrator.generate', { prompt: 'anatomy of the human heart', seed: 11 });
@@ -55,7 +55,8 @@ describe('Generate Illustration command', () => {
     await freshMarkdown('course/templated.md', '');
     const outcome = await vscode.commands.executeCommand<GenerationOutcome>('courseIllustrator.generate', { prompt: 'a leaf', seed: 12, template: 'medical-anatomy' });
     assert.ok(outcome);
-    assert.strictEqual(outcome.insert.markdown, '![a leaf](images/templated/a-leaf-12.png)');
+    // A medical template declares the image medical: its alt text says it is AI-generated.
+    assert.strictEqual(outcome.insert.markdown, '![a leaf (AI-generated)](images/templated/a-leaf-12.png)');
     const info = await services.engine.info(outcome.file);
     assert.ok(info.kind === 'png' && info.prompt?.startsWith('a leaf, medical anatomical illustration'), JSON.stringify(info));
     assert.strictEqual(info.kind === 'png' && info.fields?.['Template'], 'medical-anatomy');

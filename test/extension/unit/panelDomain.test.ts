@@ -6,13 +6,14 @@ import { defaultSettings, toGenerateParams } from '../../../src/extension/panel/
 const cfg = readConfig({ get: <T>() => undefined as T });
 
 describe('panel jobs and the AI label', () => {
-  it('marks a medical prompt, a medical template\'s included, as medical like the commands do', () => {
-    const params = (prompt: string) => toGenerateParams({ ...defaultSettings(cfg), prompt }, '/m', 1, { folder: '/ws/images' }, 1);
-    assert.equal(params('anatomy of the human heart').domain, 'medical');
+  it('labels by declaration, never by the words of the prompt', () => {
+    const params = (prompt: string, domain?: 'medical' | 'general') => toGenerateParams({ ...defaultSettings(cfg), prompt }, '/m', 1, { folder: '/ws/images' }, 1, undefined, domain);
+    assert.equal(params('chest X-ray (CXR) of pneumonia').domain, 'general', 'words only suggest');
+    assert.equal(params('a friendly heart diagram for primary school', 'medical').domain, 'medical', 'the document declared it');
     const t = findTemplate('medical-histology');
     assert.ok(t);
-    assert.equal(params(applyTemplate(t, 'a leaf')).domain, 'medical');
-    assert.equal(params('a lighthouse at dusk').domain, 'general');
+    assert.equal(toGenerateParams({ ...defaultSettings(cfg), prompt: 'a leaf', template: t.id }, '/m', 1, { folder: '/ws' }, 1).domain, 'medical', 'a medical template implies it');
+    assert.ok(applyTemplate(t, 'a leaf').includes('a leaf'));
   });
 
   it('applies the chosen template like the commands: wrapped prompt, its negative prompt, its domain, its name in the PNG', () => {
