@@ -5,6 +5,7 @@
 // validated on arrival: params by the engine, replies and notifications by the extension.
 
 import { BATCH, LORA, loraMultiplierProblem } from './limits';
+import { validateImportImageParams, validateImportImageResult } from './importProtocol';
 import { notificationType, requestType } from './rpc';
 import { SchedulerName } from './schedulerNames';
 import {
@@ -574,6 +575,8 @@ export const EngineRequests = {
   /** Drops a queued job at once, or stops a running one before its next step. */
   cancel: requestType('engine/cancel', validateCancelParams, validateCancelResult),
   shutdown: requestType('engine/shutdown', noParams, noResult),
+  /** Writes an image made by a server with our metadata and labels (importProtocol.ts). */
+  importImage: requestType('engine/import', validateImportImageParams, validateImportImageResult),
 };
 
 /** Engine -> client. */

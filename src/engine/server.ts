@@ -12,6 +12,7 @@ import { ModelsNotifications, ModelsRequests } from '../core/modelsProtocol';
 import type { NotificationType, RequestType } from '../core/rpc';
 import { ValidationError } from '../core/validate';
 import { Engine } from './engine';
+import { importImage } from './image/importImage';
 import { EngineError, errorCode } from './errors';
 import { handleModelsRequest } from './models/rpc';
 import { ModelError } from './models/errors';
@@ -62,6 +63,8 @@ export function startServer(input: NodeJS.ReadableStream = process.stdin, output
   handle(EngineRequests.thumbnail, (p) => getEngine().thumbnail(p));
   handle(EngineRequests.status, () => getEngine().status());
   handle(EngineRequests.cancel, (p) => ({ cancelled: getEngine().cancel(p.jobId) }));
+  // Images a server made, written as ours (metadata, labels); no model needed.
+  handle(EngineRequests.importImage, (p) => importImage(p));
   handle(EngineRequests.shutdown, async () => {
     await engine?.dispose();
     setImmediate(() => process.exit(0));

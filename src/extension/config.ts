@@ -32,7 +32,16 @@ export interface ConfigSnapshot {
   readonly previewDecoderPath: string;
   /** VS Code's markdown.copyFiles.destination (glob -> pattern). */
   readonly copyFilesDestination: Readonly<Record<string, string>>;
+  /** Where images are made: the local engine, or a server of one of these kinds at backendUrl. */
+  readonly backend: BackendKind;
+  /** The server's http(s) URL; empty when none is set. */
+  readonly backendUrl: string;
+  /** The checkpoint to ask the server for; empty: the server's current or first one. */
+  readonly backendModel: string;
 }
+
+export const BACKEND_KINDS = ['local', 'a1111', 'comfyui', 'swarmui'] as const;
+export type BackendKind = (typeof BACKEND_KINDS)[number];
 
 /** The part of vscode.WorkspaceConfiguration we need, so tests can pass a plain object. */
 export interface ConfigSource {
@@ -60,6 +69,7 @@ function str(v: unknown, fallback: string): string {
 /** `own` is the courseIllustrator section, `markdown` the markdown section (for copyFiles.destination). */
 export function readConfig(own: ConfigSource, markdown?: ConfigSource): ConfigSnapshot {
   const provider = str(own.get('provider'), 'cpu');
+  const backend = str(own.get('backend'), 'local');
   const size = parseSize(str(own.get('size'), DEFAULTS.size)) ?? { width: DEFAULTS.width, height: DEFAULTS.height };
   const dest = markdown?.get<unknown>('copyFiles.destination');
   const copyFilesDestination: Record<string, string> = {};
@@ -86,6 +96,9 @@ export function readConfig(own: ConfigSource, markdown?: ConfigSource): ConfigSn
     livePreview: own.get('livePreview') === 'approximate' ? 'approximate' : 'auto',
     previewDecoderPath: str(own.get('previewDecoderPath'), ''),
     copyFilesDestination: Object.freeze(copyFilesDestination),
+    backend: isOneOf(BACKEND_KINDS, backend) ? backend : 'local',
+    backendUrl: str(own.get('backendUrl'), '').trim(),
+    backendModel: str(own.get('backendModel'), '').trim(),
   });
 }
 

@@ -14,6 +14,7 @@ import { RegenerateCommand } from './commands/regenerate';
 import { ShowLogCommand } from './commands/showLog';
 import { ShowParametersCommand } from './commands/showParameters';
 import { createLog } from './log';
+import { registerBackends } from './backends';
 import { registerGallery } from './gallery';
 import { registerModelCommands } from './models';
 import { registerResultsPanel } from './panel';
@@ -67,6 +68,7 @@ export function activateShared(context: vscode.ExtensionContext): CourseIllustra
   context.subscriptions.push(registerModelCommands(context, services));
   context.subscriptions.push(registerResultsPanel(context, services));
   context.subscriptions.push(registerGallery(context, services));
+  context.subscriptions.push(registerBackends(context, services));
 
   const activationMs = performance.now() - started;
   log.info(`activated in ${activationMs.toFixed(1)} ms${vscode.workspace.isTrusted ? '' : ' (Restricted Mode: generation is off)'}`);

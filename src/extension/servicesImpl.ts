@@ -5,16 +5,20 @@ import * as vscode from 'vscode';
 import type { GeneratedImage } from '../core/protocol';
 import { engineOptionsChanged, readConfig, type ConfigSnapshot } from './config';
 import { EngineClient } from './engine/engineClient';
+import { BackendFactory } from './backends/createBackend';
+import { RoutedEngineClient, importViaEngine } from './backends/routedEngine';
 import { insertImage } from './insert/insertImage';
 import { resolveImageDestination } from './insert/destinationFs';
-import type { ImageChooser, ImageDestination, ImageName, LastImage, Log, Services, WrittenImages } from './services';
+import type { EngineClient as EngineClientApi, ImageChooser, ImageDestination, ImageName, LastImage, Log, Services, WrittenImages } from './services';
 import { Disposable } from './util/dispose';
 
 /** workspaceState key: the last image survives a reload (Insert Last Illustration Again). */
 const LAST_IMAGE_KEY = 'courseIllustrator.lastImage';
 
 export class ServicesImpl extends Disposable implements Services {
-  readonly engine: EngineClient;
+  /** Generation goes to courseIllustrator.backend's server when one is set; the rest to localEngine. */
+  readonly engine: EngineClientApi;
+  private readonly localEngine: EngineClient;
   private snapshot: ConfigSnapshot | undefined;
   private readonly _onDidChangeConfig = this._register(new vscode.EventEmitter<ConfigSnapshot>());
   readonly onDidChangeConfig = this._onDidChangeConfig.event;
@@ -29,7 +33,7 @@ export class ServicesImpl extends Disposable implements Services {
     readonly log: Log,
   ) {
     super();
-    this.engine = this._register(
+    this.localEngine = this._register(
       new EngineClient({
         enginePath: path.join(context.extensionPath, 'dist', 'engine.js'),
         engineOptions: () => {
@@ -42,6 +46,15 @@ export class ServicesImpl extends Disposable implements Services {
         timeouts: testTimeouts(),
       }),
     );
+    const backends = new BackendFactory({ secrets: context.secrets, importImage: (p) => importViaEngine(this.localEngine, p), log });
+    this.engine = this._register(
+      new RoutedEngineClient({
+        local: this.localEngine,
+        backend: () => backends.forConfig(this.config()),
+        refuse: () => (vscode.workspace.isTrusted ? undefined : 'Course Illustrator does not generate images in Restricted Mode. Trust this workspace to generate images.'),
+        log,
+      }),
+    );
     this.last = context.workspaceState.get<LastImage>(LAST_IMAGE_KEY);
     this._register(
       vscode.workspace.onDidChangeConfiguration((e) => {
@@ -51,7 +64,7 @@ export class ServicesImpl extends Disposable implements Services {
         const after = this.config();
         if (engineOptionsChanged(before, after)) {
           log.info(`engine settings changed (provider ${after.provider}, threads ${after.threads || 'auto'}, lowMemory ${after.lowMemory}, compact ${after.compactWeights})`);
-          this.engine.restartWhenIdleAgain();
+          this.localEngine.restartWhenIdleAgain();
         }
         this._onDidChangeConfig.fire(after);
       }),
@@ -67,6 +80,9 @@ export class ServicesImpl extends Disposable implements Services {
   }
 
   async ensureModel(): Promise<string | undefined> {
+    // A server has its own models (courseIllustrator.backendModel): nothing to download or choose here.
+    const c = this.config();
+    if (c.backend !== 'local') return c.modelPath || `${c.backend}:${c.backendUrl}`;
     if (this.modelProvider) return this.modelProvider();
     const configured = this.config().modelPath;
     if (configured) return configured;
