@@ -20,6 +20,8 @@ export interface ImportImageParams {
   prompt: string;
   seed: number;
   domain?: ContentDomain;
+  /** The language of a medical image's visible label; default en. */
+  labelLanguage?: 'en' | 'zh';
   /** Exactly this file, or a free name in outDir made from the prompt and seed. */
   outFile?: string;
   outDir?: string;
@@ -49,6 +51,7 @@ export function validateImportImageParams(x: unknown): ImportImageParams {
     prompt: typeof x.prompt === 'string' ? x.prompt : reqString(x, 'prompt'),
     seed,
     domain: domain as ContentDomain | undefined,
+    labelLanguage: optString(x, 'labelLanguage') === 'zh' ? 'zh' : undefined,
     outFile,
     outDir,
     confineTo: optString(x, 'confineTo'),

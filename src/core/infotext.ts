@@ -305,3 +305,16 @@ export function parseDenoisingStrength(fields: Record<string, string>): number |
   const v = Number(raw);
   return Number.isFinite(v) && v >= 0 && v <= 1 ? v : undefined;
 }
+
+/**
+ * `text` with `key: value` pairs added at the end of its parameters line (quoted as A1111 quotes
+ * them), for infotext written elsewhere (a server's); keys it has already are left as they are.
+ */
+export function withInfotextFields(text: string, extra: Readonly<Record<string, string>>): string {
+  const have = parseInfotext(text).fields;
+  const add = Object.entries(extra).filter(([k]) => !(k in have));
+  if (add.length === 0) return text;
+  const pairs = add.map(([k, v]) => `${k}: ${quoteInfotextValue(v)}`).join(', ');
+  const trimmed = text.replace(/\s+$/, '');
+  return Object.keys(have).length ? `${trimmed}, ${pairs}` : `${trimmed}\n${pairs}`;
+}

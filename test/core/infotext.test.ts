@@ -8,6 +8,7 @@ import {
   parseInfotext,
   parseSize,
   quoteInfotextValue,
+  withInfotextFields,
 } from '../../src/core/infotext';
 
 const standardFields: [string, string | number | undefined][] = [
@@ -250,5 +251,15 @@ describe('parseInfotext on hostile text', () => {
   it('leaves out over-long keys and values and keeps the rest', () => {
     const r = parseInfotext(`p\nSteps: 20, Seed: 1, ${'K'.repeat(300)}: x, Prompt2: ${'v'.repeat(70_000)}, Size: 512x512`);
     assert.deepStrictEqual(r.fields, { Steps: '20', Seed: '1', Size: '512x512' });
+  });
+});
+
+describe('withInfotextFields', () => {
+  it('adds pairs at the end of the parameters line, quoted as A1111 quotes them, and keeps keys it has', () => {
+    const text = 'a cell\nNegative prompt: blur\nSteps: 4, Seed: 42, Size: 64x64';
+    const out = withInfotextFields(text, { 'AI label': 'AI-generated teaching image, not for diagnosis', Seed: '7' });
+    assert.strictEqual(out, 'a cell\nNegative prompt: blur\nSteps: 4, Seed: 42, Size: 64x64, AI label: "AI-generated teaching image, not for diagnosis"');
+    assert.strictEqual(parseInfotext(out).fields['AI label'], 'AI-generated teaching image, not for diagnosis');
+    assert.strictEqual(withInfotextFields('just a prompt', { Steps: '4' }), 'just a prompt\nSteps: 4');
   });
 });

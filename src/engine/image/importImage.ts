@@ -12,6 +12,7 @@ import type { GeneratedImage } from '../../core/protocol';
 import { SIZE } from '../../core/limits';
 import { EngineError, asEngineError } from '../errors';
 import { VERSION } from '../version';
+import { withInfotextFields } from '../../core/infotext';
 import { aiLabelsFor } from './label';
 import { outputPathFor, writeGeneratedPng } from './writeImage';
 import { buildXmp } from './xmp';
@@ -33,7 +34,9 @@ export async function importImage(p: ImportImageParams): Promise<GeneratedImage>
   const { width, height, channels } = decoded.info;
   if (channels !== 3) throw new EngineError('internal', `decoded image has ${channels} channels, expected 3`);
   const dest = p.outFile ?? outputPathFor(p.outDir!, p.prompt, p.seed, (f) => fs.existsSync(f));
-  const labels = aiLabelsFor(p.domain);
+  const labels = aiLabelsFor(p.domain, p.labelLanguage);
+  // A medical image says so in its parameters too, whatever the server wrote.
+  const infotext = labels.infotext ? withInfotextFields(p.infotext, labels.infotext) : p.infotext;
   try {
     const file = await writeGeneratedPng({
       rgb: new Uint8Array(decoded.data.buffer, decoded.data.byteOffset, decoded.data.length),
@@ -41,12 +44,12 @@ export async function importImage(p: ImportImageParams): Promise<GeneratedImage>
       height,
       dest,
       overwrite: p.overwrite,
-      infotext: p.infotext,
+      infotext,
       xmp: buildXmp({ prompt: p.prompt, version: VERSION, statement: labels.statement }),
       label: labels.label,
       confineTo: p.confineTo,
     });
-    return { path: file, seed: p.seed, width, height, infotext: p.infotext };
+    return { path: file, seed: p.seed, width, height, infotext };
   } catch (err) {
     throw asEngineError(err);
   }

@@ -47,6 +47,7 @@ export async function writeServerImages(deps: BackendDeps, params: GenerateParam
           prompt: params.prompt,
           seed: image.seed,
           domain: params.domain,
+          labelLanguage: params.labelLanguage,
           ...(one ? { outFile: params.outFile } : { outDir: params.outDir ?? pathDir(params.outFile) }),
           confineTo: params.confineTo,
           overwrite: params.overwrite,

@@ -66,10 +66,10 @@ describe('backends/a1111 against course-illustrator serve', function () {
     const png = fs.readFileSync(outFile);
     const text = pngText(png);
     assert.ok(text.parameters.startsWith('a plant cell\nNegative prompt: blurry\n'), text.parameters);
-    for (const pair of ['Steps: 4', 'Sampler: Euler a', 'Seed: 42', 'Size: 64x48', 'Template: diagram']) assert.ok(text.parameters.includes(pair), `${pair} in ${text.parameters}`);
+    for (const pair of ['Steps: 4', 'Sampler: Euler a', 'Seed: 42', 'Size: 64x48', 'Template: diagram', 'AI label: "AI-generated teaching image, not for diagnosis"']) assert.ok(text.parameters.includes(pair), `${pair} in ${text.parameters}`);
     assert.strictEqual(r.images[0].infotext, text.parameters);
     const xmp = text['XML:com.adobe.xmp'];
-    assert.ok(xmp.includes(AI) && xmp.includes('Course Illustrator') && xmp.includes('AI-generated teaching material'), xmp);
+    assert.ok(xmp.includes(AI) && xmp.includes('Course Illustrator') && xmp.includes('AI-generated teaching material, not for diagnosis'), xmp);
     // The visible strip: the bottom rows are the label's dark band.
     const { data, info } = await sharp(png).raw().toBuffer({ resolveWithObject: true });
     const bottom = data[((info.height - 1) * info.width + 1) * info.channels];
