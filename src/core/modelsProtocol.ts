@@ -41,7 +41,8 @@ export type ModelErrorCode = (typeof MODEL_ERROR_CODES)[number];
 /** JSON-RPC error code for models errors; `data: { code: ModelErrorCode }` says which. */
 export const MODELS_ERROR_CODE = 1010;
 
-export type ModelKind = 'pipeline' | 'vae';
+/** A whole pipeline, a preview decoder (TAESD), or a LoRA (the fast mode's LCM-LoRA). */
+export type ModelKind = 'pipeline' | 'vae' | 'lora';
 
 /** One catalogue entry as the front ends show it. */
 export interface CatalogueSummary {
@@ -246,7 +247,7 @@ export function validateModelsProgress(x: unknown): ModelsProgress {
 
 function modelKind(o: Record<string, unknown>): ModelKind {
   const kind = reqString(o, 'kind');
-  if (kind !== 'pipeline' && kind !== 'vae') throw new ValidationError(`unknown model kind "${kind}"`);
+  if (kind !== 'pipeline' && kind !== 'vae' && kind !== 'lora') throw new ValidationError(`unknown model kind "${kind}"`);
   return kind;
 }
 

@@ -47,6 +47,8 @@ export interface StubOptions {
   template?: string;
   /** A declared content domain (domain.ts): `domain: medical` labels the image. */
   domain?: ContentDomain;
+  /** `fast: yes` / `fast: no`: this image in fast mode (core/fastMode.ts) or not, whatever the setting says. */
+  fast?: boolean;
 }
 
 export interface StubDiagnostic {
@@ -87,7 +89,7 @@ export interface ParseOptions {
   templateIds?: readonly string[];
 }
 
-export const DIRECTIVE_KEYS = ['seed', 'size', 'steps', 'guidance', 'negative', 'scheduler', 'alt', 'template', 'domain'] as const;
+export const DIRECTIVE_KEYS = ['seed', 'size', 'steps', 'guidance', 'negative', 'scheduler', 'alt', 'template', 'domain', 'fast'] as const;
 
 // ------------------------------------------------------------------ block structure
 
@@ -581,6 +583,13 @@ function applyOption(options: StubOptions, key: string, value: string, config: P
       if (config.templateIds && !config.templateIds.includes(value)) return `Unknown template ${got} (known: ${config.templateIds.join(', ')}).`;
       options.template = value;
       return;
+    case 'fast': {
+      const v = value.toLowerCase();
+      if (['yes', 'true', 'on'].includes(v)) options.fast = true;
+      else if (['no', 'false', 'off'].includes(v)) options.fast = false;
+      else return `fast must be yes or no, got ${got}.`;
+      return;
+    }
     case 'domain': {
       const v = value.toLowerCase();
       if (!isContentDomain(v)) return `domain must be ${CONTENT_DOMAINS.join(', ')}, got ${got}.`;

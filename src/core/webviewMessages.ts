@@ -85,6 +85,8 @@ export interface PanelSettings {
    * while the panel has a source image (img2img, or inpainting with a painted mask).
    */
   strength?: number;
+  /** Fast mode (core/fastMode.ts): 4 steps, guidance 1, LCM; steps, guidance and scheduler are not used. */
+  fast?: boolean;
 }
 
 /** The image the panel redraws (img2img) or repaints part of (inpainting); `uri` is a webview URI. */
@@ -232,12 +234,17 @@ export namespace ToPanel {
     /** A Markdown document is the target, so "Label this document" can declare it there. */
     readonly canDeclare: boolean;
   }
+  /** LoRA names from courseIllustrator.loraFolders, for "Add a LoRA" (`<lora:NAME:1>` in the prompt). */
+  export interface Loras {
+    readonly type: 'loras';
+    readonly names: readonly string[];
+  }
   /** The source image to redraw or repaint; undefined: none (text to image). */
   export interface Source {
     readonly type: 'source';
     readonly source?: SourceImage;
   }
-  export type Type = Init | Prefill | Tokens | Queue | Progress | Results | JobEnded | Target | Notice | Choose | ChooseEnded | Source | Label;
+  export type Type = Init | Prefill | Tokens | Queue | Progress | Results | JobEnded | Target | Notice | Choose | ChooseEnded | Source | Label | Loras;
 }
 
 export namespace FromPanel {
@@ -479,6 +486,7 @@ export function validatePanelSettings(x: unknown): PanelSettings {
     batch: number('batch', DEFAULTS.batch),
     ...templateField(x),
     ...(optNumber(x, 'strength') === undefined ? {} : { strength: optNumber(x, 'strength') }),
+    ...(optBoolean(x, 'fast') === undefined ? {} : { fast: optBoolean(x, 'fast') }),
   };
   const [first] = panelSettingsProblems(settings);
   if (first) {

@@ -15,6 +15,7 @@ import { resolveJob, checkOutputs } from './pipeline/jobParams';
 import { JobHooks, txt2img } from './pipeline/txt2img';
 import { PreviewDecoder } from './pipeline/previewDecoder';
 import { previewPng } from './image/latentPreview';
+import { extractLoraTags } from '../core/loraTags';
 import { promptChunks } from './pipeline/textEncoding';
 import { resolveProvider, physicalCoreCount } from './onnx/backend';
 import { inspectModel } from './model/modelFolder';
@@ -130,7 +131,8 @@ export class Engine {
   async tokenize(params: TokenizeParams): Promise<TokenizeResult> {
     const model = await this.loadTokenizerOnly(path.resolve(params.model));
     const tok = model.tokenizer;
-    const { chunks, tokenCount } = promptChunks(tok, params.text, params.promptWeighting ?? true);
+    // Counted as the text encoder reads it: `<lora:...>` tags are taken out first (core/loraTags.ts).
+    const { chunks, tokenCount } = promptChunks(tok, extractLoraTags(params.text).text, params.promptWeighting ?? true);
     return { inputIds: chunks[0].ids, count: tokenCount, windows: chunks.length, maxLength: tok.maxLength };
   }
 

@@ -30,6 +30,10 @@ export interface ConfigSnapshot {
   readonly livePreview: 'auto' | 'approximate';
   /** A TAESD folder of the user's own; empty: the downloaded one, if any. */
   readonly previewDecoderPath: string;
+  /** Every image in 4 steps (core/fastMode.ts) unless a stub or the panel says otherwise. */
+  readonly fastMode: boolean;
+  /** Folders where `<lora:NAME>` finds NAME.safetensors, in order. */
+  readonly loraFolders: readonly string[];
   /** VS Code's markdown.copyFiles.destination (glob -> pattern). */
   readonly copyFilesDestination: Readonly<Record<string, string>>;
   /** Where images are made: the local engine, or a server of one of these kinds at backendUrl. */
@@ -66,6 +70,10 @@ function str(v: unknown, fallback: string): string {
   return typeof v === 'string' ? v : fallback;
 }
 
+function stringList(v: unknown): string[] {
+  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string' && x.trim() !== '').map((x) => x.trim()) : [];
+}
+
 /** `own` is the courseIllustrator section, `markdown` the markdown section (for copyFiles.destination). */
 export function readConfig(own: ConfigSource, markdown?: ConfigSource): ConfigSnapshot {
   const provider = str(own.get('provider'), 'cpu');
@@ -95,6 +103,8 @@ export function readConfig(own: ConfigSource, markdown?: ConfigSource): ConfigSn
     previewEvery: Math.round(num(own.get('previewEvery'), 2, 0, 50)),
     livePreview: own.get('livePreview') === 'approximate' ? 'approximate' : 'auto',
     previewDecoderPath: str(own.get('previewDecoderPath'), ''),
+    fastMode: own.get('fastMode') === true,
+    loraFolders: Object.freeze(stringList(own.get('loraFolders')).slice(0, 16)),
     copyFilesDestination: Object.freeze(copyFilesDestination),
     backend: isOneOf(BACKEND_KINDS, backend) ? backend : 'local',
     backendUrl: str(own.get('backendUrl'), '').trim(),

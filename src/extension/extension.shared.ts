@@ -22,6 +22,7 @@ import type { Services } from './services';
 import { ServicesImpl } from './servicesImpl';
 import { ImageInfoCache } from './stubs/imageInfo';
 import { StubCodeLensProvider } from './stubs/stubCodeLens';
+import { LoraCompletionProvider } from './stubs/loraCompletion';
 import { StubDiagnostics } from './stubs/stubDiagnostics';
 
 /** What activate() returns: used by the in-host tests (and usable by other extensions). */
@@ -57,6 +58,7 @@ export function activateShared(context: vscode.ExtensionContext): CourseIllustra
   const lenses = new StubCodeLensProvider(services, images);
   context.subscriptions.push(lenses, vscode.languages.registerCodeLensProvider({ language: 'markdown' }, lenses));
   context.subscriptions.push(new StubDiagnostics());
+  context.subscriptions.push(vscode.languages.registerCompletionItemProvider({ language: 'markdown' }, new LoraCompletionProvider(services), ':'));
   context.subscriptions.push(
     services.onDidWriteImages(() => {
       images.invalidate();

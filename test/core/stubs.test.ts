@@ -62,6 +62,12 @@ describe('core/stubs', () => {
     assert.match(r.diagnostics[0].message, /domain must be general, education, medical, got "clinical"/);
   });
 
+  it('reads fast: yes / no for one image, and says what it accepts', () => {
+    const r = parseStubs('<!-- illustrate: a cell | fast: yes -->\n<!-- illustrate: a leaf | fast: off -->\n<!-- illustrate: a map | fast: maybe -->\n');
+    assert.deepStrictEqual(r.stubs.map((s) => s.options.fast), [true, false, undefined]);
+    assert.match(r.diagnostics[0].message, /fast must be yes or no, got "maybe"/);
+  });
+
   it('handles malformed stubs: empty alt, no prompt, unterminated comment, option without colon', () => {
     const r = parseStubs('![]()\n<!-- illustrate:  | seed: 1 -->\n<!-- illustrate: a dog\n<!-- illustrate: a fox | big -->\n');
     assert.deepStrictEqual(r.stubs.map((s) => s.prompt), ['a fox']);

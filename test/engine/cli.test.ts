@@ -163,6 +163,9 @@ describe('CLI generate (tiny pipelines, real onnxruntime)', function () {
     assert.strictEqual(t.input_ids.length, 77);
     assert.ok(t.input_ids.slice(12).every((id: number) => id === 49407));
     assert.strictEqual(t.count, 10);
+    // A LoRA tag is not text the encoder reads: the count is the same with one.
+    const tagged = await runCli(['tokenize', '--model', modelA, 'a photo of an astronaut <lora:space-style:0.8> riding a horse on mars']);
+    assert.strictEqual(JSON.parse(tagged.stdout).count, 10);
   });
 
   it('--low-memory gives the same image', async () => {

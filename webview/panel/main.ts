@@ -53,6 +53,7 @@ const template = byId<VscodeSingleSelect>('template');
 const seed = byId<VscodeTextfield>('seed');
 const seedLock = byId<VscodeCheckbox>('seed-lock');
 const batch = byId<VscodeTextfield>('batch');
+const fast = byId<VscodeCheckbox>('fast');
 const generateBtn = byId<HTMLElement & { disabled: boolean }>('generate');
 const cancelBtn = byId<HTMLElement & { disabled: boolean }>('cancel');
 const formError = byId('form-error');
@@ -106,6 +107,7 @@ function readSettings(): PanelSettings {
     batch: num(batch),
     template: findTemplate(template.value)?.id,
     ...(source.active ? { strength: source.strengthValue() } : {}),
+    fast: fast.checked,
   };
 }
 
@@ -149,6 +151,31 @@ function showLabel(): void {
 
 labelDeclare.addEventListener('click', () => post({ type: 'declareMedical' }));
 
+// ------------------------------------------------------------------ LoRAs
+
+const loraAdd = byId<VscodeSingleSelect>('lora-add');
+
+function showLoras(names: readonly string[]): void {
+  byId('lora-field').hidden = names.length === 0;
+  const options = [el('vscode-option', { text: 'Add a LoRA…', attrs: { value: '' } })];
+  for (const n of names) options.push(el('vscode-option', { text: n, attrs: { value: n } }));
+  loraAdd.replaceChildren(...options);
+  loraAdd.value = '';
+}
+
+loraAdd.addEventListener('change', () => {
+  const name = loraAdd.value;
+  if (!name) return;
+  const text = prompt.value.trimEnd();
+  prompt.value = `${text}${text ? ' ' : ''}<lora:${name}:1>`;
+  loraAdd.value = '';
+  onTextChanged(prompt, 'prompt');
+  showTemplateHint();
+  validateForm();
+  save();
+  prompt.focus();
+});
+
 function writeSettings(s: Partial<PanelSettings>): void {
   if (s.prompt !== undefined) prompt.value = s.prompt;
   if (s.negativePrompt !== undefined) negative.value = s.negativePrompt;
@@ -162,6 +189,8 @@ function writeSettings(s: Partial<PanelSettings>): void {
   if (s.batch !== undefined) batch.value = String(s.batch);
   if ('template' in s) template.value = findTemplate(s.template)?.id ?? '';
   source.setStrength(s.strength);
+  if (s.fast !== undefined) fast.checked = s.fast;
+  showFast();
   showTemplateHint();
   syncSizePreset();
   onTextChanged(prompt, 'prompt');
@@ -482,6 +511,15 @@ template.addEventListener('change', () => {
   save();
 });
 seedLock.addEventListener('change', save);
+fast.addEventListener('change', () => {
+  showFast();
+  save();
+});
+
+/** In fast mode steps, guidance and scheduler are fixed: the fields say so instead of pretending. */
+function showFast(): void {
+  for (const f of [steps, guidance, scheduler]) (f as HTMLElement & { disabled: boolean }).disabled = fast.checked;
+}
 byId('seed-random').addEventListener('click', () => {
   seed.value = String(randomSeed());
   validateForm();
@@ -564,6 +602,9 @@ window.addEventListener('message', (event: MessageEvent<ToPanel.Type>) => {
       break;
     case 'source':
       source.show(m.source);
+      break;
+    case 'loras':
+      showLoras(m.names);
       break;
     case 'label':
       docLabel = { medical: m.medical, declaredBy: m.declaredBy, canDeclare: m.canDeclare };

@@ -86,7 +86,7 @@ export function parseCatalogue(json: unknown): CatalogueEntry[] {
     const repo = str('repo');
     checkRepoName(repo);
     const kind = str('kind');
-    if (kind !== 'pipeline' && kind !== 'vae') throw new Error(`${where}: "kind" must be pipeline or vae`);
+    if (kind !== 'pipeline' && kind !== 'vae' && kind !== 'lora') throw new Error(`${where}: "kind" must be pipeline, vae or lora`);
     const device = str('device');
     if (device !== 'cpu' && device !== 'gpu' && device !== 'any') throw new Error(`${where}: "device" must be cpu, gpu or any`);
     if (typeof o.approxBytes !== 'number' || !(o.approxBytes > 0)) throw new Error(`${where}: "approxBytes" must be a positive number`);

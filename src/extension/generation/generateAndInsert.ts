@@ -14,6 +14,7 @@ import { createFolder, removeIfEmpty } from '../insert/jobFolder';
 import type { TrackedRange } from '../insert/trackedPosition';
 import type { InsertResult, InsertTarget, Services } from '../services';
 import { declareMedical, jobLabel } from './domainContext';
+import { finishParams } from './jobOptions';
 import { progressFraction, progressText } from './progressText';
 import { cleanRequestText, requestTextProblem } from './requestText';
 
@@ -34,6 +35,8 @@ export interface GenerationRequest extends RequestParams {
   variations?: number;
   /** The job's own label declaration: a directive's `domain:`, or the image being made again. */
   domain?: DomainDeclaration;
+  /** Fast mode for this image (a directive's `fast:`); undefined: the setting. */
+  fast?: boolean;
   /**
    * What was changed to bring the request within the limits (values from a PNG's metadata),
    * one sentence each; shown before the job starts.
@@ -89,7 +92,7 @@ export async function generateAndInsert(services: Services, request: GenerationR
     // The engine writes into an existing folder; a folder made here and left empty by a failed
     // or cancelled job is removed again.
     createdFolder = await createFolder(jobDir ?? dest.folder);
-    const params: GenerateParams = {
+    const asked: GenerateParams = {
       model,
       prompt,
       negativePrompt: req.negativePrompt ?? (cleanPromptText(config.negativePrompt) || template?.negative || undefined),
@@ -108,6 +111,8 @@ export async function generateAndInsert(services: Services, request: GenerationR
       // The engine checks again, by real path, where it writes into the workspace.
       ...(jobDir ? { outDir: jobDir.fsPath } : { outFile: dest.file.fsPath, confineTo: dest.root.fsPath }),
     };
+    const params = await finishParams(asked, config, req.document, req.fast);
+    if (!params) return undefined;
     services.log.info(`generate "${prompt}" (${domain}) seed ${seed} ${params.width}x${params.height} ${params.steps} steps${batch > 1 ? ` x${batch}` : ''} -> ${jobDir?.fsPath ?? dest.file.fsPath} (${dest.source})`);
     const started = Date.now();
     const result = await generateWithProgress(services, params, batch);

@@ -84,6 +84,11 @@ export function panelBody(): string {
       <vscode-single-select id="template" aria-label="Template: wraps the prompt for a grade level or a medical view" aria-describedby="template-hint">${templates}</vscode-single-select>
       <span id="template-hint" class="hint" aria-live="polite"></span>
     </div>
+    <div id="lora-field" class="field" hidden>
+      <label for="lora-add">LoRA</label>
+      <vscode-single-select id="lora-add" aria-label="Add a LoRA to the prompt" aria-describedby="lora-hint"></vscode-single-select>
+      <span id="lora-hint" class="hint">Adds &lt;lora:NAME:1&gt; to the prompt; change the number to make it weaker or stronger.</span>
+    </div>
     ${promptField('negative', 'Negative prompt', 2, 'blurry, text, watermark')}
     ${sourceSection()}
     <div class="field">
@@ -95,6 +100,10 @@ export function panelBody(): string {
         <vscode-textfield id="width" type="number" min="${LIMITS.minSize}" max="${LIMITS.maxSize}" step="8" aria-label="Width in pixels, multiple of 8"></vscode-textfield></div>
       <div class="field"><label for="height">Height</label>
         <vscode-textfield id="height" type="number" min="${LIMITS.minSize}" max="${LIMITS.maxSize}" step="8" aria-label="Height in pixels, multiple of 8"></vscode-textfield></div>
+    </div>
+    <div class="field">
+      <vscode-checkbox id="fast" label="Fast (4 steps)" aria-describedby="fast-hint"></vscode-checkbox>
+      <span id="fast-hint" class="hint">About five times faster, a little less detail: 4 steps, guidance 1, the LCM scheduler (and the LCM-LoRA, downloaded once).</span>
     </div>
     <div class="row">
       <div class="field"><label for="steps">Steps</label>

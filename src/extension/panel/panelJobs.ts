@@ -7,6 +7,7 @@ import type { GenerateParams, ProgressEvent } from '../../core/protocol';
 import type { PanelSettings, QueuedJob } from '../../core/webviewMessages';
 import { findTemplate } from '../../core/templates';
 import { jobLabel } from '../generation/domainContext';
+import { finishParams } from '../generation/jobOptions';
 import { previewDecoderPath } from '../models/previewDecoder';
 import type { Services } from '../services';
 import { JobList, JobSource, randomSeed, toGenerateParams } from './panelState';
@@ -73,7 +74,12 @@ export class PanelJobs {
       const template = findTemplate(settings.template);
       const markdown = dest.document ? await vscode.workspace.openTextDocument(dest.document) : undefined;
       const label = jobLabel(markdown, [template && template.domain !== 'general' ? { domain: template.domain, source: 'template' } : undefined]);
-      const params = toGenerateParams(settings, model, seed, dest, services.config().previewEvery || 1, source, label.domain);
+      const asked = toGenerateParams(settings, model, seed, dest, services.config().previewEvery || 1, source, label.domain);
+      const params = await finishParams(asked, services.config(), dest.document, settings.fast === true);
+      if (!params) {
+        if (createdFolder) await fs.promises.rmdir(dest.folder).catch(() => undefined);
+        return;
+      }
       params.labelLanguage = label.lang;
       params.previewDecoder = await previewDecoderPath();
       params.confineTo = dest.root;

@@ -22,6 +22,7 @@ export function defaultSettings(cfg: ConfigSnapshot): PanelSettings {
     seed: undefined,
     seedLocked: false,
     batch: DEFAULTS.batch,
+    fast: cfg.fastMode,
   };
 }
 

@@ -11,6 +11,7 @@ import type { Services } from '../services';
 import { Disposable } from '../util/dispose';
 import { panelBody } from './panelHtml';
 import { declareMedical, jobLabel } from '../generation/domainContext';
+import { listLoras } from '../generation/loraList';
 import { PanelJobs } from './panelJobs';
 import { PanelSource } from './panelSource';
 import { panelRoots, updateRoots } from './panelRoots';
@@ -75,6 +76,7 @@ export class ResultsPanelController extends Disposable {
     // A declaration made or removed elsewhere (front matter saved, a setting changed) shows at once.
     this._register(vscode.workspace.onDidSaveTextDocument(() => this.view.panel && void this.postLabel()));
     this._register(vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('courseIllustrator.domain') && this.view.panel && void this.postLabel()));
+    this._register(vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('courseIllustrator.loraFolders') && this.view.panel && void this.postLoras()));
   }
 
   /** Opens (or reveals) the panel, optionally pre-filling the form. */
@@ -293,6 +295,7 @@ export class ResultsPanelController extends Disposable {
     } satisfies ToPanel.Init);
     for (const queued of this.view.takeOutbox()) if (queued.type !== 'choose' && queued.type !== 'source') this.view.send(queued);
     void this.postLabel();
+    void this.postLoras();
     // The source image as it is now (a queued 'source' message may be older).
     this.view.send({ type: 'source', source: this.source.toWebview(webview, (f) => vscode.Uri.file(f)) });
     // A pending choice survives the webview being reloaded or hidden.
@@ -317,6 +320,11 @@ export class ResultsPanelController extends Disposable {
     const label = jobLabel(document, [], uri);
     const by = label.declaredBy === 'setting' ? 'the courseIllustrator.domain setting' : label.declaredBy === 'front matter' ? "the document's front matter" : label.declaredBy;
     this.view.post({ type: 'label', medical: label.domain === 'medical', declaredBy: by, canDeclare: !!document && isMarkdown(document) });
+  }
+
+  private async postLoras(): Promise<void> {
+    const loras = await listLoras(this.services.config(), this.target.document()).catch(() => []);
+    this.view.post({ type: 'loras', names: loras.map((l) => l.name) });
   }
 
   private async declareMedical(): Promise<void> {

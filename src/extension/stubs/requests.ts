@@ -39,6 +39,7 @@ export function requestForStub(document: vscode.TextDocument, stub: ImageStub, v
     scheduler: o.scheduler && o.scheduler.toLowerCase() !== 'default' ? o.scheduler : undefined,
     template: o.template,
     domain: o.domain ? { domain: o.domain, source: 'directive' } : undefined,
+    fast: o.fast,
     variations,
   };
 }

@@ -194,7 +194,16 @@ describe('models: store, CLI and RPC handlers', function () {
     const entries = catalogue();
     assert.equal(entries.filter((e) => e.default).length, 1);
     assert.equal(entries.find((e) => e.default)?.kind, 'pipeline');
-    for (const id of ['sd15-onnx', 'sd15-onnx-fp16', 'lcm-dreamshaper-v7-onnx', 'taesd-onnx']) assert.ok(entries.some((e) => e.id === id), id);
+    for (const id of ['sd15-onnx', 'sd15-onnx-fp16', 'lcm-dreamshaper-v7-onnx', 'taesd-onnx', 'lcm-lora-sdv1-5']) assert.ok(entries.some((e) => e.id === id), id);
+    for (const e of entries) {
+      // Users read the notes: no working notes, and each entry is pinned or resolved on download.
+      assert.doesNotMatch(e.notes, /assum|unverified|todo/i, e.id);
+      assert.match(e.revision, /^([0-9a-f]{40}|main)$/, e.id);
+    }
+    const lcm = entries.find((e) => e.id === 'lcm-dreamshaper-v7-onnx');
+    assert.equal(lcm?.repo, 'SimianLuo/LCM_Dreamshaper_v7', 'the official fp32 ONNX export, not an fp16 one');
+    assert.ok(lcm?.exclude.includes('**/*.safetensors'), 'the PyTorch weights next to the ONNX files are not downloaded');
+    assert.equal(entries.find((e) => e.id === 'lcm-lora-sdv1-5')?.kind, 'lora');
     assert.equal(resolveModelSpec('sd15-onnx').repo, 'onnx-community/stable-diffusion-v1-5-ONNX');
     const t = resolveModelSpec('someone/model@refs/pr/3');
     assert.equal(t.revision, 'refs/pr/3');
