@@ -28,7 +28,7 @@ const USAGE = `course-illustrator ${VERSION}: Stable Diffusion v1.5 on onnxrunti
                            [--baseline] [--fast] [--low-memory | --keep-sessions] [--compact] [--draft]
                            [--preview-every N [--preview-decoder TAESD_DIR]]
   course-illustrator serve --model DIR [--listen 127.0.0.1:7860] [--api-auth FILE] [--max-queue N]
-      [--cors-origin ORIGIN] [--request-timeout S] [--provider NAME] [--threads N] [--low-memory] [--compact]
+      [--cors-origin ORIGIN] [--request-timeout S] [--lora-dir DIR]... [--provider NAME] [--threads N] [--low-memory] [--compact]
                                          (AUTOMATIC1111's web API, /sdapi/v1/, for a school's machine)
   course-illustrator serve --stdio       (JSON-RPC over stdio, used by the VS Code extension)
 `;

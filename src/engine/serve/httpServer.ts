@@ -58,6 +58,7 @@ export async function startHttpServer(o: StartOptions): Promise<ServeServer> {
     queue,
     tempRoot,
     requestTimeoutMs: o.requestTimeoutMs,
+    loraDirs: o.loraDirs ?? [],
     readJson: (req) => readJson(req, maxBody),
     log,
   };

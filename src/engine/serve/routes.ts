@@ -21,6 +21,8 @@ export interface RouteContext {
   /** Private folder (mode 0700) for uploads and the engine's output, one subfolder a job. */
   tempRoot: string;
   requestTimeoutMs: number;
+  /** The server's LoRA folders (--lora-dir), searched for `<lora:NAME>`. */
+  loraDirs: string[];
   readJson(req: http.IncomingMessage): Promise<unknown>;
   log(line: string): void;
 }
@@ -47,8 +49,8 @@ export const ROUTES: Record<string, Partial<Record<'GET' | 'POST', Handler>>> = 
   '/sdapi/v1/samplers': { GET: async () => ok(SAMPLERS.map(({ name, aliases, options }) => ({ name, aliases, options }))) },
   '/sdapi/v1/schedulers': { GET: async () => ok(SCHEDULE_TYPES) },
   '/sdapi/v1/sd-models': { GET: async (ctx) => ok([modelItem(ctx.model)]) },
-  // LoRA support comes separately; until then there are none.
-  '/sdapi/v1/loras': { GET: async () => ok([]) },
+  // A1111's shape; `path` is the file name only: clients have no use for the server's folders.
+  '/sdapi/v1/loras': { GET: async (ctx) => ok(await listLoras(ctx.loraDirs)) },
   '/sdapi/v1/options': {
     GET: async (ctx) => ok(options(ctx.model)),
     POST: async (ctx, req) => {
@@ -116,6 +118,7 @@ async function generate(kind: RequestKind, ctx: RouteContext, req: http.Incoming
       initImage: uploads?.initImage,
       mask: uploads?.mask,
       strength: uploads ? job.denoisingStrength : undefined,
+      ...(ctx.loraDirs.length ? { loraDirs: ctx.loraDirs } : {}),
     };
     const sub = ctx.queue.submit(params, kind);
     res.setHeader('X-Queue-Ticket', String(sub.ticket));
@@ -174,7 +177,7 @@ function failed(ctx: RouteContext, job: A1111Job, sub: Submitted, err: unknown, 
         });
     }
   }
-  const message = clientMessage(err instanceof Error ? err.message : String(err), dir);
+  const message = clientMessage(err instanceof Error ? err.message : String(err), dir, ctx);
   if (kind === 'badInput') throw a1111Error(422, message);
   ctx.log(`job ${sub.ticket} failed (${kind}): ${message}`);
   if (kind === 'modelError') throw a1111Error(500, 'The model could not be run; the server\'s log says why. Ask whoever runs the server.');
@@ -182,7 +185,7 @@ function failed(ctx: RouteContext, job: A1111Job, sub: Submitted, err: unknown, 
 }
 
 /** The engine speaks of CLI flags and file paths; clients sent A1111 fields and no paths. */
-function clientMessage(message: string, dir: string): string {
+function clientMessage(message: string, dir: string, ctx: Pick<RouteContext, 'loraDirs' | 'modelDir'>): string {
   const flags: [string, string][] = [
     ['--init-image', 'init_images'], ['--mask', 'mask'], ['--strength', 'denoising_strength'], ['--steps', 'steps'],
     ['--guidance', 'cfg_scale'], ['--width', 'width'], ['--height', 'height'], ['--seed', 'seed'], ['--batch', 'batch_size × n_iter'],
@@ -190,6 +193,23 @@ function clientMessage(message: string, dir: string): string {
   ];
   let m = message.split(path.join(dir, 'init.png')).join('(the uploaded image)').split(path.join(dir, 'mask.png')).join('(the uploaded mask)');
   m = m.split(dir).join('(job folder)');
+  // The server's own folders are nobody else's business.
+  for (const d of ctx.loraDirs) m = m.split(d).join("(the server's LoRA folder)");
+  m = m.split(ctx.modelDir).join('(the served model)');
   for (const [flag, field] of flags) m = m.split(flag).join(field);
   return m;
+}
+
+/** The .safetensors files of the LoRA folders, as A1111 lists them (the first folder wins a name). */
+async function listLoras(dirs: string[]): Promise<{ name: string; alias: string; path: string; metadata: Record<string, never> }[]> {
+  const seen = new Map<string, { name: string; alias: string; path: string; metadata: Record<string, never> }>();
+  for (const dir of dirs) {
+    const names = await fs.readdir(dir).catch(() => [] as string[]);
+    for (const n of names.sort()) {
+      const name = n.replace(/\.safetensors$/i, '');
+      if (name === n || /[<>:]/.test(name) || seen.has(name)) continue;
+      seen.set(name, { name, alias: name, path: n, metadata: {} });
+    }
+  }
+  return [...seen.values()].slice(0, 1000);
 }

@@ -22,6 +22,8 @@ export interface ServeOptions {
   requestTimeoutMs: number;
   lowMemory: boolean;
   compact: boolean;
+  /** Folders where `<lora:NAME>` in a prompt finds NAME.safetensors (the server's, never a client's). */
+  loraDirs?: string[];
 }
 
 export const DEFAULT_LISTEN = '127.0.0.1:7860';
@@ -31,7 +33,7 @@ export const DEFAULT_REQUEST_TIMEOUT_S = 3600;
 
 export function parseServeArgs(argv: string[]): ServeOptions {
   const args = parseArgs(argv, {
-    values: ['model', 'listen', 'api-auth', 'max-queue', 'cors-origin', 'provider', 'threads', 'request-timeout'],
+    values: ['model', 'listen', 'api-auth', 'max-queue', 'cors-origin', 'provider', 'threads', 'request-timeout', 'lora-dir'],
     flags: ['low-memory', 'compact'],
   }, 'serve');
   const model = args.values.get('model');
@@ -65,6 +67,7 @@ export function parseServeArgs(argv: string[]): ServeOptions {
     requestTimeoutMs: Math.round(timeoutS * 1000),
     lowMemory: args.flags.has('low-memory'),
     compact: args.flags.has('compact'),
+    loraDirs: args.lists.get('lora-dir')?.map((d) => path.resolve(d)),
   };
 }
 

@@ -168,7 +168,7 @@ describe('serve: A1111 web API over HTTP (tiny model, in process)', function () 
     assert.strictEqual(models.length, 1);
     assert.strictEqual(models[0].title, path.basename(model));
     assert.ok(!JSON.stringify(models).includes(path.dirname(model)), 'no server paths');
-    assert.deepStrictEqual((await call(base, 'GET', '/sdapi/v1/loras')).json, []);
+    assert.deepStrictEqual((await call(base, 'GET', '/sdapi/v1/loras')).json, [], 'no --lora-dir: none');
     const options = (await call(base, 'GET', '/sdapi/v1/options')).json;
     assert.strictEqual(options.sd_model_checkpoint, models[0].title);
     const set = await call(base, 'POST', '/sdapi/v1/options', { sd_model_checkpoint: models[0].title, CLIP_stop_at_last_layers: 2 });
