@@ -45,3 +45,8 @@ export function extractLoraTags(prompt: string): LoraTagParse {
   });
   return { text, tags, problems };
 }
+
+/** The text without its LoRA tags, spaces tidied: for alt text and file names, which say what the image shows. */
+export function withoutLoraTags(text: string): string {
+  return text.replace(TAG, ' ').replace(/\s{2,}/g, ' ').replace(/\s+([,.;:])/g, '$1').trim();
+}

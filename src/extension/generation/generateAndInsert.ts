@@ -7,6 +7,7 @@ import type { ContentDomain, GenerateParams, GenerateResult, GeneratedImage } fr
 import { randomSeed } from '../../core/limits';
 import { cleanPromptText } from '../../core/sanitize';
 import { type DomainDeclaration, labelledAlt, looksMedical } from '../../core/domain';
+import { withoutLoraTags } from '../../core/loraTags';
 import { applyTemplate, findTemplate } from '../../core/templates';
 import { isCancelled, isEngineError } from '../engine/engineError';
 import { UntitledDocumentError } from '../insert/destinationFs';
@@ -124,7 +125,7 @@ export async function generateAndInsert(services: Services, request: GenerationR
     }
     // Read the tracked target only when this edit's turn comes: another job's image may be
     // inserted into the same document first and move it.
-    const alt = labelledAlt(req.alt, domain, label.lang);
+    const alt = labelledAlt(withoutLoraTags(req.alt) || req.alt, domain, label.lang);
     const insert = await services.insertImage(() => insertTarget(req), file, alt);
     services.setLastImage({ path: file, alt, image: chosen, params });
     services.fireImagesWritten(req.document, [chosen]);

@@ -2,6 +2,7 @@
 // so a copied link and an inserted one are identical.
 
 import { imageMarkdown, relativeImageLink, toPosixPath } from '../../core/links';
+import { withoutLoraTags } from '../../core/loraTags';
 import { cleanPromptText } from '../../core/sanitize';
 
 /**
@@ -9,7 +10,7 @@ import { cleanPromptText } from '../../core/sanitize';
  * or bidi overrides (the prompt may come from any PNG), at most 100 characters.
  */
 export function altFromPrompt(prompt: string): string {
-  const plain = cleanPromptText(prompt)
+  const plain = withoutLoraTags(cleanPromptText(prompt))
     .replace(/\\([()[\]])/g, '$1')
     .replace(/:\s*[+-]?\d*\.?\d+\s*\)/g, ')')
     .replace(/\bBREAK\b/g, ' ')

@@ -1,5 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { extractLoraTags } from '../../../src/core/loraTags';
+import { withoutLoraTags } from '../../../src/core/loraTags';
 import { loraArgs, parseArgs } from '../../../src/engine/cliArgs';
 import { validateGenerateParams } from '../../../src/core/protocol';
 
@@ -40,5 +41,12 @@ describe('GenerateParams.loras', () => {
     assert.throws(() => validateGenerateParams({ ...base, loras: Array.from({ length: 9 }, () => ({ path: 'a', multiplier: 1 })) }), /at most 8 LoRAs/);
     assert.throws(() => validateGenerateParams({ ...base, loras: 'a.safetensors' }), /loras must be a list/);
     assert.throws(() => validateGenerateParams({ ...base, loraDirs: [1] }), /loraDirs must be a list of strings/);
+  });
+});
+
+describe('withoutLoraTags', () => {
+  it('leaves what the image shows: the text without its tags, spaces tidied', () => {
+    assert.equal(withoutLoraTags('a heart <lora:line-art:0.8>, flat <LYCO:x> style'), 'a heart, flat style');
+    assert.equal(withoutLoraTags('<lora:only>'), '');
   });
 });
