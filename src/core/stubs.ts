@@ -25,6 +25,7 @@ import MarkdownIt from 'markdown-it';
 import { GUIDANCE, NEGATIVE_PROMPT, PROMPT, SEED, SIZE, STEPS, lengthProblem, sizeProblem } from './limits';
 import { resolveSchedulerName } from './schedulerNames';
 import { CONTENT_DOMAINS, isContentDomain } from './domain';
+import { promptLanguageProblem } from './promptLanguage';
 import type { ContentDomain } from './protocol';
 
 export interface TextRange {
@@ -43,6 +44,8 @@ export interface StubOptions {
   scheduler?: string;
   /** Alt text when it should differ from the prompt. */
   alt?: string;
+  /** The prompt the model gets when the comment's text is the alt text (e.g. Chinese text, an English prompt). */
+  prompt?: string;
   /** A template id from templates.ts. */
   template?: string;
   /** A declared content domain (domain.ts): `domain: medical` labels the image. */
@@ -89,7 +92,7 @@ export interface ParseOptions {
   templateIds?: readonly string[];
 }
 
-export const DIRECTIVE_KEYS = ['seed', 'size', 'steps', 'guidance', 'negative', 'scheduler', 'alt', 'template', 'domain', 'fast'] as const;
+export const DIRECTIVE_KEYS = ['seed', 'size', 'steps', 'guidance', 'negative', 'scheduler', 'alt', 'prompt', 'template', 'domain', 'fast'] as const;
 
 // ------------------------------------------------------------------ block structure
 
@@ -452,6 +455,8 @@ function addImage(range: TextRange, rawAlt: string, rawTarget: string, found: Fo
       return;
     }
     result.stubs.push({ kind: 'empty-link', range, prompt: alt, alt, options: {} });
+    const language = promptLanguageProblem(alt);
+    if (language) result.diagnostics.push({ range, message: language, severity: 'warning' });
     return;
   }
   const path = decodeTarget(target);
@@ -514,7 +519,11 @@ function parseDirective(body: string, range: TextRange, bodyStart: number, diagn
     const problem = applyOption(options, key, value, config);
     if (problem) diagnostics.push({ range: at, message: problem, severity: key && (DIRECTIVE_KEYS as readonly string[]).includes(key) ? 'error' : 'warning' });
   }
-  return { kind: 'directive', range, prompt, alt: options.alt ?? prompt, options };
+  // With `prompt:` the comment's own text is what the reader sees (the alt text), in any language.
+  const modelPrompt = options.prompt ?? prompt;
+  const language = promptLanguageProblem(modelPrompt);
+  if (language) diagnostics.push({ range: where(options.prompt ? body : parts[0], 0), message: language, severity: 'warning' });
+  return { kind: 'directive', range, prompt: modelPrompt, alt: options.alt ?? prompt, options };
 }
 
 /** Values quoted in messages are cut: a message must stay readable whatever the document holds. */
@@ -564,6 +573,13 @@ function applyOption(options: StubOptions, key: string, value: string, config: P
       const tooLong = lengthProblem(value, NEGATIVE_PROMPT.maxChars);
       if (tooLong) return `negative ${tooLong}; shorten it.`;
       options.negative = value;
+      return;
+    }
+    case 'prompt': {
+      if (!value) return 'prompt must not be empty (leave it out to use the text before the first |).';
+      const tooLong = lengthProblem(value, PROMPT.maxChars);
+      if (tooLong) return `prompt ${tooLong}; shorten it.`;
+      options.prompt = value;
       return;
     }
     case 'alt': {

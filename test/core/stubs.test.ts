@@ -62,6 +62,15 @@ describe('core/stubs', () => {
     assert.match(r.diagnostics[0].message, /domain must be general, education, medical, got "clinical"/);
   });
 
+  it('prompt: gives the model an English prompt and keeps the comment\'s text (Chinese here) as the alt text; a Chinese prompt alone is a warning', () => {
+    const r = parseStubs('<!-- illustrate: 植物细胞结构图 | prompt: labelled diagram of a plant cell -->\n\n![标注清晰的植物细胞结构图]()\n');
+    assert.deepStrictEqual(r.stubs.map((s) => [s.prompt, s.alt]), [['labelled diagram of a plant cell', '植物细胞结构图'], ['标注清晰的植物细胞结构图', '标注清晰的植物细胞结构图']]);
+    assert.strictEqual(r.diagnostics.length, 1, r.diagnostics.map((d) => d.message).join('\n'));
+    assert.strictEqual(r.diagnostics[0].severity, 'warning');
+    assert.strictEqual(r.diagnostics[0].range.line, 2);
+    assert.match(r.diagnostics[0].message, /understands English prompts; this one is in Chinese/);
+  });
+
   it('reads fast: yes / no for one image, and says what it accepts', () => {
     const r = parseStubs('<!-- illustrate: a cell | fast: yes -->\n<!-- illustrate: a leaf | fast: off -->\n<!-- illustrate: a map | fast: maybe -->\n');
     assert.deepStrictEqual(r.stubs.map((s) => s.options.fast), [true, false, undefined]);

@@ -14,6 +14,7 @@ import type { VscodeTextarea } from '@vscode-elements/elements/dist/vscode-texta
 import type { VscodeTextfield } from '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import { validateEmphasis } from '../../src/core/emphasis';
 import { looksMedical } from '../../src/core/domain';
+import { promptLanguageProblem } from '../../src/core/promptLanguage';
 import { applyTemplate, findTemplate } from '../../src/core/templates';
 import { formatDurationWords } from '../../src/core/format';
 import { SIZE, randomSeed } from '../../src/core/limits';
@@ -252,6 +253,9 @@ function onTextChanged(field: VscodeTextarea, name: 'prompt' | 'negativePrompt')
     ),
   );
   field.invalid = problems.length > 0;
+  // The model reads English: say so under the prompt (a warning, Generate stays possible).
+  const language = name === 'prompt' ? promptLanguageProblem(field.value) : undefined;
+  if (language) problemsBox.append(el('li', { className: 'warning', text: language }));
   window.clearTimeout(tokenTimers[name]);
   tokenTimers[name] = window.setTimeout(() => {
     const requestId = ++tokenRequest;

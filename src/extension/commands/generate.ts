@@ -2,6 +2,7 @@
 // size preset and negative prompt; the image goes to the cursor of the editor it started from.
 
 import * as vscode from 'vscode';
+import { promptLanguageProblem } from '../../core/promptLanguage';
 import { SIZE_PRESETS, TEMPLATES } from '../../core/templates';
 import { parseSize } from '../config';
 import { generateAndInsert, type GenerationOutcome } from '../generation/generateAndInsert';
@@ -91,7 +92,12 @@ async function askPrompt(selected: string): Promise<string | undefined> {
     value: selected,
     placeHolder: 'a labelled diagram of a plant cell, flat educational illustration',
     ignoreFocusOut: true,
-    validateInput: (v) => (v.trim() ? undefined : 'Write what the image should show.'),
+    validateInput: (v) => {
+      if (!v.trim()) return 'Write what the image should show.';
+      // Not an error: the user may go on, but should know the model reads English.
+      const language = promptLanguageProblem(v);
+      return language ? { message: language, severity: vscode.InputBoxValidationSeverity.Warning } : undefined;
+    },
   });
   return typed?.trim();
 }

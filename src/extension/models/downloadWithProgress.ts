@@ -8,6 +8,7 @@ import type { InstalledModel, ModelsProgress } from '../../core/modelsProtocol';
 import { formatBytes } from '../../core/format';
 import { formatProgress, hubEndpoint } from '../../core/modelsProtocol';
 import { ModelsCallError } from './modelsApi';
+import { chooseMirror } from './chooseMirror';
 import { errorText } from './modelUi';
 import { ModelContext, TOKEN_SECRET, pullSettings } from './modelState';
 
@@ -58,8 +59,15 @@ async function offerFix(m: ModelContext, err: ModelsCallError, repo: string | un
     case 'stalled':
     case 'truncated':
     case 'http': {
-      const pick = await vscode.window.showErrorMessage(`${err.message} What was downloaded is kept.`, 'Retry', 'Show Log');
+      // Unreachable or slow: often the hub itself (from inside China, or a school network);
+      // a mirror or a folder the teacher already has are the ways forward, besides trying again.
+      const pick = await vscode.window.showErrorMessage(
+        `${err.message} What was downloaded is kept.`,
+        'Retry', 'Use a Mirror…', 'Use a Folder…', 'Show Log',
+      );
       if (pick === 'Show Log') log.show();
+      if (pick === 'Use a Folder…') void vscode.commands.executeCommand('courseIllustrator.useModelFolder');
+      if (pick === 'Use a Mirror…') return chooseMirror(m.services.config().hubEndpoint);
       return pick === 'Retry';
     }
     case 'diskFull': {

@@ -124,14 +124,14 @@ describe('First run in VS Code (UI): no model yet', function () {
   });
 
   /** A fresh workbench: user settings point at the hub and at a store in the temp folder. */
-  async function launch(name: string): Promise<{ wb: Workbench; ws: string; store: string }> {
+  async function launch(name: string, endpoint = hub.endpoint): Promise<{ wb: Workbench; ws: string; store: string }> {
     const ws = await makeFirstRunWorkspace(path.join(tmp, name, 'workspace'));
     const store = path.join(tmp, name, 'models');
     wb = await launchWorkbench({
       // Per-process run folder: two runs at once must not share (and wipe) one profile.
       name: `${name}-${process.pid}`,
       folder: ws,
-      settings: { 'courseIllustrator.hubEndpoint': hub.endpoint, 'courseIllustrator.modelStore': store },
+      settings: { 'courseIllustrator.hubEndpoint': endpoint, 'courseIllustrator.modelStore': store },
       // Nothing from the developer's environment may redirect the download.
       env: { HF_ENDPOINT: '', HF_TOKEN: '', HTTPS_PROXY: '', HTTP_PROXY: '', https_proxy: '', http_proxy: '' },
     });
@@ -193,6 +193,21 @@ describe('First run in VS Code (UI): no model yet', function () {
     const png = path.join(ws, 'course', ...link[1].split('/'));
     assert.ok(existsSync(png), `${png} does not exist`);
     assert.deepEqual((await fs.readFile(png)).subarray(0, 8), Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+  });
+
+  it('an unreachable hub offers a mirror: choosing one downloads from there and the image comes', async () => {
+    // Nothing listens on port 1: the hub "cannot be reached", as from a school in mainland China.
+    const { wb } = await launch('first-run-mirror', 'http://127.0.0.1:1');
+    const { page } = wb;
+    const dialog = await startGenerate(page);
+    await dialog.getByRole('button', { name: /^Download Stable Diffusion v1\.5/ }).click();
+    const failed = await waitForNotification(page, /What was downloaded is kept/, 60_000);
+    await screenshot(page, 'first-run-mirror-offered');
+    await failed.getByRole('button', { name: 'Use a Mirror…' }).click();
+    await answerQuickInput(page, 'Another address…', 'Download models through a Hugging Face mirror');
+    await answerQuickInput(page, hub.endpoint, 'Mirror address');
+    await waitForNotification(page, `${ENTRY.title} is ready`, 60_000);
+    await waitForEditorText(page, `![${PROMPT}](images/intro/a-watercolor-oak-tree-`, 60_000);
   });
 
   it('"Cancel" writes nothing: no model folder, no image, the document unchanged', async () => {
