@@ -151,7 +151,32 @@ export interface ModelsRemoveResult {
   removed: boolean;
 }
 
-export type ModelsPhase = 'resolving' | 'listing' | 'downloading' | 'verifying' | 'installing' | 'done';
+export type ModelsPhase = 'resolving' | 'listing' | 'downloading' | 'converting' | 'verifying' | 'installing' | 'done';
+
+/** models/import: an SD 1.x single-file checkpoint made a model of the store (engine/checkpoint/). */
+export interface ModelsImportParams {
+  /** Echoed in every models/progress notification (phase "converting": filesDone/filesTotal count tensors). */
+  operationId: string;
+  /** Absolute path of the .safetensors checkpoint. */
+  file: string;
+  /** An installed model id or a model folder whose ONNX graphs are filled; default: sd15-onnx. */
+  base?: string;
+  /** The new model's id; default: from the file name. */
+  name?: string;
+  store?: string;
+}
+
+export interface ModelsImportResult {
+  model: InstalledModel;
+  /** The base model folder. */
+  base: string;
+  checkpoint: { file: string; bytes: number; sha256: string; dtypes: string[] };
+  tensors: number;
+  ignoredTensors: number;
+  /** What the check run did, one line per component. */
+  verified: string[];
+  elapsedMs: number;
+}
 
 export interface ModelsProgress {
   operationId: string;
@@ -218,7 +243,18 @@ export function validateModelsRemoveParams(x: unknown): ModelsRemoveParams {
   return { id: reqString(o, 'id'), store: optString(o, 'store') || undefined };
 }
 
-const PHASES: readonly ModelsPhase[] = ['resolving', 'listing', 'downloading', 'verifying', 'installing', 'done'];
+export function validateModelsImportParams(x: unknown): ModelsImportParams {
+  const o = params(x, 'models/import');
+  return {
+    operationId: reqString(o, 'operationId'),
+    file: reqString(o, 'file'),
+    base: optString(o, 'base') || undefined,
+    name: optString(o, 'name') || undefined,
+    store: optString(o, 'store') || undefined,
+  };
+}
+
+const PHASES: readonly ModelsPhase[] = ['resolving', 'listing', 'downloading', 'converting', 'verifying', 'installing', 'done'];
 
 function num(o: Record<string, unknown>, key: string, min = 0): number {
   const v = o[key];
@@ -320,6 +356,25 @@ export function validateModelsVerifyResult(x: unknown): ModelsVerifyResult {
   return { id: reqString(x, 'id'), path: reqString(x, 'path'), ok: optBoolean(x, 'ok') ?? false, files: num(x, 'files'), problems: problems as string[] };
 }
 
+export function validateModelsImportResult(x: unknown): ModelsImportResult {
+  if (!isRecord(x)) throw new ValidationError('models/import result must be an object');
+  const c = x.checkpoint;
+  if (!isRecord(c)) throw new ValidationError('models/import result "checkpoint" must be an object');
+  const strings = (v: unknown, key: string): string[] => {
+    if (!Array.isArray(v) || v.some((s) => typeof s !== 'string')) throw new ValidationError(`models/import result "${key}" must be a list of strings`);
+    return v as string[];
+  };
+  return {
+    model: validateInstalled(x.model),
+    base: reqString(x, 'base'),
+    checkpoint: { file: reqString(c, 'file'), bytes: num(c, 'bytes'), sha256: reqString(c, 'sha256'), dtypes: strings(c.dtypes, 'checkpoint.dtypes') },
+    tensors: num(x, 'tensors'),
+    ignoredTensors: num(x, 'ignoredTensors'),
+    verified: strings(x.verified, 'verified'),
+    elapsedMs: num(x, 'elapsedMs'),
+  };
+}
+
 export function validateModelsRemoveResult(x: unknown): ModelsRemoveResult {
   if (!isRecord(x)) throw new ValidationError('models/remove result must be an object');
   return { id: reqString(x, 'id'), path: reqString(x, 'path'), removed: optBoolean(x, 'removed') ?? false };
@@ -332,10 +387,11 @@ export const ModelsRequests = {
   pull: requestType('models/pull', validateModelsPullParams, validateModelsPullResult),
   verify: requestType('models/verify', validateModelsVerifyParams, validateModelsVerifyResult),
   remove: requestType('models/remove', validateModelsRemoveParams, validateModelsRemoveResult),
+  import: requestType('models/import', validateModelsImportParams, validateModelsImportResult),
 };
 
 export const ModelsNotifications = {
-  /** Engine -> client while a pull or a verify with an operationId runs. */
+  /** Engine -> client while a pull, an import or a verify with an operationId runs. */
   progress: notificationType('models/progress', validateModelsProgress),
 };
 

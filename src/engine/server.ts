@@ -15,6 +15,9 @@ import { Engine } from './engine';
 import { importImage } from './image/importImage';
 import { EngineError, errorCode } from './errors';
 import { handleModelsRequest } from './models/rpc';
+// Registers models/import here, in the engine process only: its check run loads onnxruntime,
+// which the extension bundle (it shares models/rpc.ts) must not pull in.
+import './checkpoint/rpc';
 import { ModelError } from './models/errors';
 
 export function startServer(input: NodeJS.ReadableStream = process.stdin, output: NodeJS.WritableStream = process.stdout): MessageConnection {

@@ -1,4 +1,4 @@
-// `course-illustrator models list | pull | verify | remove`: progress and messages on stderr, one
+// `course-illustrator models list | pull | verify | remove | import`: progress and messages on stderr, one
 // JSON summary on stdout (also on failure: {"error": {code, message}}), and an exit status:
 // 0 ok, 1 verify found problems or an unexpected failure, 2 bad input, 3 download/model
 // problems, 4 disk problems, 130 cancelled (Ctrl+C; the partial download is kept).
@@ -12,6 +12,7 @@ import { PullProgress, pullModel } from './download';
 import { ModelError, printable, redact } from './errors';
 import { HubClient, hubTokenFromEnv } from './hub';
 import { defaultStoreDir, listInstalled, listPartial, removeModel, verifyModel } from './store';
+import { DEFAULT_BASE, ImportProgress, importCheckpoint } from '../checkpoint/importCheckpoint';
 import * as path from 'node:path';
 
 export interface ModelsIo {
@@ -29,6 +30,9 @@ const USAGE = `usage: course-illustrator models <command>
        [--proxy URL]            (default: $HTTPS_PROXY / $HTTP_PROXY)
   verify <id>                   re-check every file's size and sha256
   remove <id>                   delete a model and any partial download of it
+  import <file.safetensors>     make an SD 1.x single-file checkpoint (A1111 / civitai) a model of the store
+       [--base ID|DIR]          installed SD 1.5 ONNX model whose graphs it fills (default: ${DEFAULT_BASE})
+       [--name ID]              the new model's id (default: from the file name)
 
   all: [--store DIR]            model store (default: $COURSE_ILLUSTRATOR_MODELS or ~/.cache/course-illustrator/models)
 
@@ -43,9 +47,11 @@ interface Parsed {
   parallel?: number;
   include: string[];
   exclude: string[];
+  base?: string;
+  name?: string;
 }
 
-const VALUES = ['store', 'endpoint', 'proxy', 'parallel', 'include', 'exclude'];
+const VALUES = ['store', 'endpoint', 'proxy', 'parallel', 'include', 'exclude', 'base', 'name'];
 
 /** The options of every models command, by the CLI's one parser (cliArgs.ts). */
 function parseModelsArgs(args: string[], command: string): Parsed {
@@ -69,6 +75,8 @@ function parseModelsArgs(args: string[], command: string): Parsed {
     parallel: n,
     include: a.lists.get('include') ?? [],
     exclude: a.lists.get('exclude') ?? [],
+    base: a.values.get('base'),
+    name: a.values.get('name'),
   };
 }
 
@@ -154,6 +162,37 @@ async function pull(p: Parsed, io: ModelsIo, store: string): Promise<number> {
   }
 }
 
+/** `models import FILE`: progress on stderr (a line per component, then every few seconds), the summary on stdout. */
+async function importCommand(p: Parsed, io: ModelsIo, store: string): Promise<number> {
+  if (p.positional.length !== 1) throw new ModelError('badInput', `models import needs one .safetensors file.\n\n${USAGE}`);
+  const ac = new AbortController();
+  const onSigint = (): void => {
+    say(io, '\nCancelling (nothing is installed; the staging folder is removed)...\n');
+    ac.abort();
+  };
+  process.once('SIGINT', onSigint);
+  let last = 0;
+  let component = '';
+  const onProgress = (pr: ImportProgress): void => {
+    if (pr.message) say(io, `${pr.message}\n`);
+    const now = Date.now();
+    if (pr.stage === 'converting' && pr.component === component && now - last < 5000 && pr.tensorsDone < pr.tensorsTotal) return;
+    if (pr.stage === 'converting') component = pr.component ?? '';
+    last = now;
+    say(io, `${pr.id}: ${pr.stage}${pr.component ? ` ${pr.component}` : ''} (${pr.tensorsDone}/${pr.tensorsTotal} tensors, ${formatBytes(pr.bytesDone)} of ${formatBytes(pr.bytesTotal)})\n`);
+  };
+  try {
+    const r = await importCheckpoint({ file: p.positional[0], store, base: p.base, name: p.name, signal: ac.signal, onProgress });
+    for (const line of r.verified) say(io, `  checked ${line}\n`);
+    say(io, `Installed ${r.model.id} (${formatBytes(r.model.bytes)}, ${r.tensors} tensors; ${r.ignoredTensors} checkpoint tensors not needed) in ${r.model.path} after ${formatDurationWords(r.elapsedMs) || '0 s'}\n`);
+    say(io, `Use it: course-illustrator generate --model ${r.model.path} --prompt "..."\n`);
+    json(io, r);
+    return 0;
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+  }
+}
+
 export async function runModelsCommand(args: string[], io: ModelsIo): Promise<number> {
   const [command, ...rest] = args;
   try {
@@ -188,6 +227,8 @@ export async function runModelsCommand(args: string[], io: ModelsIo): Promise<nu
         json(io, r);
         return r.ok ? 0 : 1;
       }
+      case 'import':
+        return await importCommand(p, io, store);
       case 'remove': {
         if (p.positional.length !== 1) throw new ModelError('badInput', `models remove needs one model id.\n\n${USAGE}`);
         const r = await removeModel(store, p.positional[0]);

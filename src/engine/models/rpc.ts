@@ -29,11 +29,23 @@ function on<P, R>(type: RequestType<P, R>, handler: Handler<P, R>): void {
 }
 
 /**
+ * Registers a handler from outside this file, for requests that only the engine process runs:
+ * models/import (engine/checkpoint/rpc.ts) runs onnxruntime, which the extension host, sharing
+ * this file for the others, must never load.
+ */
+export function registerModelsHandler<P, R>(type: RequestType<P, R>, handler: Handler<P, R>): void {
+  on(type, handler);
+}
+
+/**
  * Runs the models/* request `type` with params as they arrived: checked by the request's own
  * validator (a bad one is a 'badInput' ModelError), then handled.
  */
 export async function handleModelsRequest<P, R>(type: RequestType<P, R>, raw: unknown, ctx: ModelsHandlerContext): Promise<R> {
   const handler = handlers.get(type.method) as Handler<P, R> | undefined;
+  if (!handler && type.method === ModelsRequests.import.method) {
+    throw new ModelError('badInput', 'Checkpoint import is not available here: it runs in the engine process only (the extension host never loads onnxruntime). Run `course-illustrator models import FILE` in a terminal instead.');
+  }
   if (!handler) throw new ModelError('badInput', `Unknown models request ${type.method}.`);
   let params: P;
   try {
@@ -45,7 +57,7 @@ export async function handleModelsRequest<P, R>(type: RequestType<P, R>, raw: un
   return handler(params, ctx);
 }
 
-function storeOf(store: string | undefined): string {
+export function storeOf(store: string | undefined): string {
   if (store !== undefined && !path.isAbsolute(store)) {
     throw new ModelError('badInput', `The model store must be an absolute path, got "${store}" (setting courseIllustrator.modelStore).`);
   }
