@@ -129,7 +129,8 @@ describe('webviews in Chromium', function () {
     await page.locator('#prompt textarea').press('Control+Enter');
     const gen = await waitForSent(page, 'generate');
     const { seed: _unset, ...noSeed } = settings; // the recorder stores JSON, which has no undefined
-    assert.deepEqual(gen.settings, { ...noSeed, prompt: 'a friendly heart', width: 768, height: 512 });
+    assert.deepEqual(gen.settings, { ...noSeed, prompt: 'a friendly heart', width: 768, height: 512, fast: false });
+    assert.equal(gen.source, undefined, 'no source image: text to image');
 
     await deliver(page, { type: 'queue', jobs: [{ jobId: 'job-1', prompt: 'a friendly heart', position: 0 }, { jobId: 'job-2', prompt: 'a second job waiting', position: 1 }] });
     await deliver(page, { type: 'progress', jobId: 'job-1', image: 0, images: 1, step: 6, total: 20, etaMs: 7000, stage: 'denoise', previewPng });
