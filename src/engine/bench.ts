@@ -10,13 +10,13 @@ import * as os from 'os';
 import * as path from 'path';
 import { GenerateResult } from '../core/protocol';
 import { Io, engineFromArgs } from './cli';
-import { numberArg, parseArgs } from './cliArgs';
+import { loraArgs, numberArg, parseArgs } from './cliArgs';
 import { badInput } from './errors';
 import type { BaselineReport } from './benchBaseline';
 
 export async function runBench(argv: string[], io: Io): Promise<number> {
   const args = parseArgs(argv, {
-    values: ['model', 'steps', 'width', 'height', 'scheduler', 'guidance', 'threads', 'provider', 'runs', 'prompt', 'preview-every', 'preview-decoder'],
+    values: ['model', 'steps', 'width', 'height', 'scheduler', 'guidance', 'threads', 'provider', 'runs', 'prompt', 'preview-every', 'preview-decoder', 'lora'],
     flags: ['low-memory', 'keep-sessions', 'compact', 'json', 'baseline', 'fast', 'draft'],
   }, 'bench');
   const fast = args.flags.has('fast');
@@ -45,6 +45,8 @@ export async function runBench(argv: string[], io: Io): Promise<number> {
         previewDecoder: args.values.get('preview-decoder'),
         // --draft: the final image through the preview decoder too (TAESD), as the fast mode offers.
         draft: args.flags.has('draft'),
+        // --lora FILE[:MULT]: the cost of LoRA branches (with --fast: the LCM-LoRA fast mode).
+        loras: loraArgs(args),
         outDir,
       }, { warn: (m) => io.stderr.write(`warning: ${m}\n`) });
       results.push({ wallMs: performance.now() - t0, result });

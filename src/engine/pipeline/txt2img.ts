@@ -170,7 +170,12 @@ export async function txt2img(model: LoadedModel, jobIn: JobSpec, hooks: JobHook
         if (sigma !== 1) for (let i = 0; i < latents.length; i++) latents[i] = latents[i] * sigma;
       }
       const dims: [number, number, number] = [inChannels, latentH, latentW];
-      total.steps = timesteps.length;
+      // Progress counts the steps the user asked for (img2img: the ones strength leaves): PNDM's
+      // PLMS warm-up makes one UNet call more than that, which is not a step to show.
+      const asked = job.init ? Math.min(Math.trunc(job.steps * job.init.strength), job.steps) : job.steps;
+      const shown = Math.max(1, Math.min(timesteps.length, asked));
+      const shownStep = (k: number) => Math.max(1, Math.min(shown, Math.round(((k + 1) * shown) / timesteps.length)));
+      total.steps = shown;
       for (let k = 0; k < timesteps.length; k++) {
         checkCancel();
         const s0 = performance.now();
@@ -189,7 +194,7 @@ export async function txt2img(model: LoadedModel, jobIn: JobSpec, hooks: JobHook
         const avg = timings.unetStepMs.reduce((a, b) => a + b, 0) / timings.unetStepMs.length;
         const imagesLeft = job.seeds.length - index;
         const event: Omit<ProgressEvent, 'jobId'> = {
-          image: index, images: job.seeds.length, step: k + 1, total: timesteps.length,
+          image: index, images: job.seeds.length, step: shownStep(k), total: shown,
           elapsedMs: performance.now() - t0,
           etaMs: avg * (all - done) + decodeEstimate.ms * imagesLeft,
           stage: 'denoise',

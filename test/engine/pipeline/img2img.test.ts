@@ -59,8 +59,10 @@ describe('img2img and inpainting (engine, tiny pipelines)', function () {
       const r = await engine.generate({ model: tinyA, prompt: 'a plant cell', seed: 3, steps, scheduler, initImage: init, strength, outFile: out(`${scheduler}.png`), overwrite: true },
         { progress: (e) => e.stage === 'denoise' && seen.push(e.total) });
       assert.deepEqual([r.images[0].width, r.images[0].height], [64, 48]);
-      // PLMS takes its first step twice, so its slice of the timesteps is one longer.
-      assert.equal(seen[0], scheduler === 'pndm' ? 4 : 3);
+      // Progress counts int(steps x strength) steps; PLMS takes its first step twice, so it makes
+      // one UNet call more.
+      assert.equal(seen[0], 3);
+      assert.equal(r.timings.unetStepMs.length, scheduler === 'pndm' ? 4 : 3);
       const info = await readPngInfo(r.images[0].path);
       assert.equal(info.fields?.['Denoising strength'], '0.5');
       assert.equal(info.fields?.Steps, String(steps));
