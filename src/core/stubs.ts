@@ -26,6 +26,8 @@ import { GUIDANCE, NEGATIVE_PROMPT, PROMPT, SEED, SIZE, STEPS, lengthProblem, si
 import { resolveSchedulerName } from './schedulerNames';
 import { CONTENT_DOMAINS, isContentDomain } from './domain';
 import { promptLanguageProblem } from './promptLanguage';
+import { CONTENT_TYPES, LEVELS, MODALITIES, SUBJECTS, VIEWS } from './templateData';
+import { type PromptTemplate, composeTemplateId, isTemplateId } from './templates';
 import type { ContentDomain } from './protocol';
 
 export interface TextRange {
@@ -52,6 +54,8 @@ export interface StubOptions {
   domain?: ContentDomain;
   /** `fast: yes` / `fast: no`: this image in fast mode (core/fastMode.ts) or not, whatever the setting says. */
   fast?: boolean;
+  /** `level:`, `subject:`, `type:` / `modality:`, `view:`: a composed template (templates.ts). */
+  parts?: { level?: string; subject?: string; type?: string; modality?: string; view?: string };
 }
 
 export interface StubDiagnostic {
@@ -90,9 +94,11 @@ export interface ParseResult {
 export interface ParseOptions {
   schedulerNames?: (s: string) => boolean;
   templateIds?: readonly string[];
+  /** The user's own templates (userTemplates.ts), known to `template:` besides the built-in ones. */
+  templates?: readonly PromptTemplate[];
 }
 
-export const DIRECTIVE_KEYS = ['seed', 'size', 'steps', 'guidance', 'negative', 'scheduler', 'alt', 'prompt', 'template', 'domain', 'fast'] as const;
+export const DIRECTIVE_KEYS = ['seed', 'size', 'steps', 'guidance', 'negative', 'scheduler', 'alt', 'prompt', 'template', 'level', 'subject', 'type', 'modality', 'view', 'domain', 'fast'] as const;
 
 // ------------------------------------------------------------------ block structure
 
@@ -519,6 +525,11 @@ function parseDirective(body: string, range: TextRange, bodyStart: number, diagn
     const problem = applyOption(options, key, value, config);
     if (problem) diagnostics.push({ range: at, message: problem, severity: key && (DIRECTIVE_KEYS as readonly string[]).includes(key) ? 'error' : 'warning' });
   }
+  if (options.parts && options.template === undefined) {
+    const id = composeTemplateId(options.parts);
+    if (id && isTemplateId(id)) options.template = id;
+    else diagnostics.push({ range, message: 'type: needs subject: too (e.g. | level: high | subject: biology | type: labelled-diagram), or use template:.', severity: 'warning' });
+  }
   // With `prompt:` the comment's own text is what the reader sees (the alt text), in any language.
   const modelPrompt = options.prompt ?? prompt;
   const language = promptLanguageProblem(modelPrompt);
@@ -596,9 +607,23 @@ function applyOption(options: StubOptions, key: string, value: string, config: P
       return;
     }
     case 'template':
-      if (config.templateIds && !config.templateIds.includes(value)) return `Unknown template ${got} (known: ${config.templateIds.join(', ')}).`;
+      if (config.templateIds && !config.templateIds.includes(value) && !isTemplateId(value, config.templates)) {
+        return `Unknown template ${got} (named ones: ${config.templateIds.join(', ')}; or compose one with level:, subject:, type: or modality:, view:).`;
+      }
       options.template = value;
       return;
+    case 'level':
+    case 'subject':
+    case 'type':
+    case 'modality':
+    case 'view': {
+      // Parts of a composed template (templates.ts): each checked against its list.
+      const list = { level: LEVELS, subject: SUBJECTS, type: CONTENT_TYPES, modality: MODALITIES, view: VIEWS }[key];
+      const found = list.find((c) => c.id === value.toLowerCase() || c.label.toLowerCase() === value.toLowerCase() || c.zh === value);
+      if (!found) return `Unknown ${key} ${got} (known: ${list.map((c) => c.id).join(', ')}).`;
+      options.parts = { ...options.parts, [key]: found.id };
+      return;
+    }
     case 'fast': {
       const v = value.toLowerCase();
       if (['yes', 'true', 'on'].includes(v)) options.fast = true;

@@ -2,6 +2,10 @@
 // views are plain lists so they are easy to review and extend. `{subject}` is the user's text.
 
 import type { ContentDomain } from './protocol';
+import {
+  CONTENT_TYPES, LEVELS, MEDICAL_NEGATIVE, MEDICAL_PURPOSE, MODALITIES, SUBJECTS,
+  TEACHING_NEGATIVE, TEACHING_TECHNICAL, VIEWS,
+} from './templateData';
 
 export interface PromptTemplate {
   id: string;
@@ -20,7 +24,6 @@ export const GRADE_LEVELS = [
   { id: 'university', label: 'University', style: 'detailed scientific illustration, precise, textbook figure' },
 ] as const;
 
-export const SUBJECTS = ['biology', 'chemistry', 'physics', 'geography', 'history', 'mathematics', 'computer science', 'languages', 'art'] as const;
 
 export const MEDICAL_VIEWS = [
   { id: 'anatomy', label: 'Anatomical drawing', style: 'medical anatomical illustration, textbook plate, white background' },
@@ -51,8 +54,68 @@ export const TEMPLATES: readonly PromptTemplate[] = [
 
 export const TEMPLATE_IDS: readonly string[] = TEMPLATES.map((t) => t.id);
 
-export function findTemplate(id: string | undefined): PromptTemplate | undefined {
-  return id ? TEMPLATES.find((t) => t.id === id) : undefined;
+/**
+ * A template by id: a named one (built in, or the user's `extra` ones), or one composed from the
+ * lists in templateData.ts: `edu.LEVEL[.SUBJECT][.TYPE]` (teaching: "[level] [subject] [content
+ * type], [key concept], [style], [technical requirements]") or `med.MODALITY[.VIEW]` (medical:
+ * "[anatomy or pathology], [imaging type], [view], [details], [educational purpose]").
+ */
+export function findTemplate(id: string | undefined, extra: readonly PromptTemplate[] = []): PromptTemplate | undefined {
+  if (!id) return undefined;
+  return TEMPLATES.find((t) => t.id === id) ?? extra.find((t) => t.id === id) ?? composedTemplate(id);
+}
+
+/** True for a named template or a composed id whose parts all exist. */
+export function isTemplateId(id: string, extra: readonly PromptTemplate[] = []): boolean {
+  return findTemplate(id, extra) !== undefined;
+}
+
+function pick<T extends { id: string }>(list: readonly T[], id: string | undefined): T | undefined | null {
+  if (id === undefined) return undefined;
+  return list.find((c) => c.id === id) ?? null;
+}
+
+function composedTemplate(id: string): PromptTemplate | undefined {
+  const [kind, ...parts] = id.split('.');
+  if (kind === 'edu' && parts.length >= 1 && parts.length <= 3) {
+    const level = pick(LEVELS, parts[0]);
+    const subject = pick(SUBJECTS, parts[1]);
+    const type = pick(CONTENT_TYPES, parts[2]);
+    if (!level || subject === null || type === null) return undefined;
+    const head = [level.words, subject?.words, type?.words].filter(Boolean).join(' ');
+    return {
+      id,
+      label: [level.label, subject?.label, type?.label].filter(Boolean).join(' · '),
+      prompt: `${head}, {subject}, ${level.style}, ${TEACHING_TECHNICAL}`,
+      negative: TEACHING_NEGATIVE,
+      // Pictures for a medical school are medical pictures: they carry the label.
+      domain: level.id === 'medical-school' ? 'medical' : 'education',
+    };
+  }
+  if (kind === 'med' && parts.length >= 1 && parts.length <= 2) {
+    const modality = pick(MODALITIES, parts[0]);
+    const view = pick(VIEWS, parts[1]);
+    if (!modality || view === null) return undefined;
+    const words = [modality.words, view?.words].filter(Boolean).join(', ');
+    return {
+      id,
+      label: ['Medical', modality.label, view && view.id !== 'default' ? view.label : undefined].filter(Boolean).join(' · '),
+      prompt: `{subject}, ${words}, ${MEDICAL_PURPOSE}`,
+      negative: MEDICAL_NEGATIVE,
+      domain: 'medical',
+    };
+  }
+  return undefined;
+}
+
+/** The composed id for directive keys `level`, `subject`, `type` or `modality`, `view`; undefined when none is given. */
+export function composeTemplateId(o: { level?: string; subject?: string; type?: string; modality?: string; view?: string }): string | undefined {
+  if (o.modality !== undefined || o.view !== undefined) return ['med', o.modality ?? 'illustration', o.view].filter((x) => x !== undefined).join('.');
+  if (o.level === undefined && o.subject === undefined && o.type === undefined) return undefined;
+  const parts = ['edu', o.level ?? 'middle', o.subject, o.type];
+  // A type without a subject: the subject part cannot be skipped in the id, so none is dropped.
+  if (o.subject === undefined && o.type !== undefined) return undefined;
+  return parts.filter((x) => x !== undefined).join('.');
 }
 
 export function applyTemplate(template: PromptTemplate | undefined, subject: string): string {

@@ -71,6 +71,12 @@ describe('core/stubs', () => {
     assert.match(r.diagnostics[0].message, /understands English prompts; this one is in Chinese/);
   });
 
+  it('composes a template from level:, subject:, type: (ids, English or Chinese names) and modality:, view:', () => {
+    const r = parseStubs('<!-- illustrate: the water cycle | level: 高中 | subject: Geography | type: process -->\n<!-- illustrate: a knee | modality: x-ray | view: lateral -->\n<!-- illustrate: x | subject: alchemy -->\n');
+    assert.deepStrictEqual(r.stubs.map((s) => s.options.template), ['edu.high.geography.process', 'med.x-ray.lateral', undefined]);
+    assert.match(r.diagnostics[0].message, /Unknown subject "alchemy" \(known: biology, chemistry/);
+  });
+
   it('reads fast: yes / no for one image, and says what it accepts', () => {
     const r = parseStubs('<!-- illustrate: a cell | fast: yes -->\n<!-- illustrate: a leaf | fast: off -->\n<!-- illustrate: a map | fast: maybe -->\n');
     assert.deepStrictEqual(r.stubs.map((s) => s.options.fast), [true, false, undefined]);
