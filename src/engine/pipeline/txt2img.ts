@@ -175,6 +175,7 @@ export async function txt2img(model: LoadedModel, jobIn: JobSpec, hooks: JobHook
       const asked = job.init ? Math.min(Math.trunc(job.steps * job.init.strength), job.steps) : job.steps;
       const shown = Math.max(1, Math.min(timesteps.length, asked));
       const shownStep = (k: number) => Math.max(1, Math.min(shown, Math.round(((k + 1) * shown) / timesteps.length)));
+      let lastShown = 0;
       total.steps = shown;
       for (let k = 0; k < timesteps.length; k++) {
         checkCancel();
@@ -193,6 +194,9 @@ export async function txt2img(model: LoadedModel, jobIn: JobSpec, hooks: JobHook
         const all = job.seeds.length * timesteps.length;
         const avg = timings.unetStepMs.reduce((a, b) => a + b, 0) / timings.unetStepMs.length;
         const imagesLeft = job.seeds.length - index;
+        // PLMS's extra call is no step of its own: one event per step shown, 1 to `shown`.
+        if (shownStep(k) === lastShown && k + 1 < timesteps.length) continue;
+        lastShown = shownStep(k);
         const event: Omit<ProgressEvent, 'jobId'> = {
           image: index, images: job.seeds.length, step: shownStep(k), total: shown,
           elapsedMs: performance.now() - t0,
