@@ -20,6 +20,13 @@ export function hubEndpoint(setting: string | undefined, envEndpoint: string | u
   return (setting?.trim() || envEndpoint?.trim() || DEFAULT_HUB_ENDPOINT).replace(/\/+$/, '');
 }
 
+/** Where a pull downloads from: the Hugging Face hub (or a mirror of it), or ModelScope (modelscope.cn). */
+export const MODEL_SOURCES = ['huggingface', 'modelscope'] as const;
+export type ModelSourceName = (typeof MODEL_SOURCES)[number];
+
+/** ModelScope's site, used when a ModelScope pull names no endpoint. */
+export const DEFAULT_MODELSCOPE_ENDPOINT = 'https://www.modelscope.cn';
+
 /** What a failure was, so a front end can offer the right fix (a token box, a folder picker...). */
 export const MODEL_ERROR_CODES = [
   'unauthorized', // 401/403: gated or private repo, missing or bad token
@@ -55,6 +62,8 @@ export interface CatalogueSummary {
   /** The first-run choice. */
   default: boolean;
   notes: string;
+  /** The same model on ModelScope (owner/name[@revision]), when the catalogue knows one. */
+  modelscope?: string;
 }
 
 /** A model in the store (complete: the folder only exists once every file was verified). */
@@ -101,9 +110,18 @@ export interface ModelsPullParams {
   /** A catalogue id, or a hub repo `owner/name` with an optional `@revision`. */
   model: string;
   store?: string;
-  /** Hub endpoint or mirror; default: HF_ENDPOINT or DEFAULT_HUB_ENDPOINT (see hubEndpoint). */
+  /** Where to download from (default huggingface). A catalogue id needs a ModelScope repo in the catalogue for modelscope. */
+  source?: ModelSourceName;
+  /**
+   * The chosen source's endpoint: for huggingface the hub or a mirror (default HF_ENDPOINT or
+   * DEFAULT_HUB_ENDPOINT, see hubEndpoint); for modelscope DEFAULT_MODELSCOPE_ENDPOINT.
+   */
   endpoint?: string;
-  /** Hub token (sent as `Authorization: Bearer`); never logged. Default: the engine's HF_TOKEN / HUGGING_FACE_HUB_TOKEN. */
+  /**
+   * Hugging Face hub token (sent as `Authorization: Bearer`); never logged, and never sent to
+   * ModelScope (a ModelScope pull uses the engine's MODELSCOPE_API_TOKEN, if any). Default: the
+   * engine's HF_TOKEN / HUGGING_FACE_HUB_TOKEN.
+   */
   token?: string;
   /** http(s) proxy URL; default: HTTPS_PROXY / HTTP_PROXY. */
   proxy?: string;
@@ -218,12 +236,21 @@ export function validateModelsListParams(x: unknown): ModelsListParams {
   return { store: optString(o, 'store') || undefined };
 }
 
+function optSource(o: Record<string, unknown>): ModelSourceName | undefined {
+  const v = optString(o, 'source') || undefined;
+  if (v !== undefined && !(MODEL_SOURCES as readonly string[]).includes(v)) {
+    throw new ValidationError(`"source" must be ${MODEL_SOURCES.join(' or ')}, got "${v.slice(0, 40)}"`);
+  }
+  return v as ModelSourceName | undefined;
+}
+
 export function validateModelsPullParams(x: unknown): ModelsPullParams {
   const o = params(x, 'models/pull');
   return {
     operationId: reqString(o, 'operationId'),
     model: reqString(o, 'model'),
     store: optString(o, 'store') || undefined,
+    source: optSource(o),
     endpoint: optString(o, 'endpoint') || undefined,
     token: optString(o, 'token') || undefined,
     proxy: optString(o, 'proxy') || undefined,
@@ -331,6 +358,7 @@ export function validateModelsListResult(x: unknown): ModelsListResult {
         approxBytes: num(c, 'approxBytes'),
         default: optBoolean(c, 'default') ?? false,
         notes: optString(c, 'notes') ?? '',
+        modelscope: optString(c, 'modelscope') || undefined,
       };
     }),
   };

@@ -6,10 +6,11 @@
 // their "notes"; their "main" branch is what we want. Every pull resolves the revision to a commit
 // and records it in the model's manifest, so what was actually installed is always known.
 
-import type { CatalogueSummary, ModelKind } from '../../core/modelsProtocol';
+import type { CatalogueSummary, ModelKind, ModelSourceName } from '../../core/modelsProtocol';
 import { ModelError } from './errors';
 import { checkRepoName } from './hub';
 import { checkModelId } from './paths';
+import { MODELSCOPE_DEFAULT_REVISION } from './modelscope';
 import data from './catalogue.json';
 
 export interface CatalogueEntry {
@@ -27,6 +28,11 @@ export interface CatalogueEntry {
   include: string[];
   exclude: string[];
   notes: string;
+  /**
+   * The same files on ModelScope, "owner/name" or "owner/name@revision" (default revision
+   * master), for `--source modelscope`. Absent where no ModelScope repo was checked to hold them.
+   */
+  modelscope?: string;
 }
 
 /** What a pull fetches: a repo at a revision, a selection of its files, and the store folder name. */
@@ -105,6 +111,11 @@ export function parseCatalogue(json: unknown): CatalogueEntry[] {
       notes: typeof o.notes === 'string' ? o.notes : '',
     };
     if (entry.include.length === 0 && entry.require.length === 0) throw new Error(`${where}: needs "include" or "require"`);
+    if (o.modelscope !== undefined && o.modelscope !== '') {
+      if (typeof o.modelscope !== 'string') throw new Error(`${where}: "modelscope" must be "owner/name[@revision]"`);
+      checkRepoName(splitRepoSpec(o.modelscope, MODELSCOPE_DEFAULT_REVISION).repo);
+      entry.modelscope = o.modelscope;
+    }
     return entry;
   });
 }
@@ -126,32 +137,59 @@ export function catalogueSummaries(): CatalogueSummary[] {
     approxBytes: e.approxBytes,
     default: e.default,
     notes: e.notes,
+    modelscope: e.modelscope,
   }));
 }
 
-/** Store folder name for a bare repo: "owner--name", plus "@revision" when not main. */
-export function repoModelId(repo: string, revision: string): string {
+/** "owner/name@rev" -> its parts; `defaultRevision` when there is no "@". */
+export function splitRepoSpec(spec: string, defaultRevision: string): { repo: string; revision: string } {
+  const at = spec.indexOf('@');
+  return at < 0 ? { repo: spec, revision: defaultRevision } : { repo: spec.slice(0, at), revision: spec.slice(at + 1) };
+}
+
+/** The branch a source's repos start on: the hub's "main", ModelScope's "master". */
+export function defaultRevision(source: ModelSourceName): string {
+  return source === 'modelscope' ? MODELSCOPE_DEFAULT_REVISION : 'main';
+}
+
+/** Store folder name for a bare repo: "owner--name", plus "@revision" when not the default branch. */
+export function repoModelId(repo: string, revision: string, branch = 'main'): string {
   const base = repo.replace('/', '--');
-  return revision === 'main' ? base : `${base}@${revision.replace(/[^\w.-]/g, '_')}`;
+  return revision === branch ? base : `${base}@${revision.replace(/[^\w.-]/g, '_')}`;
 }
 
 /**
  * "sd15-onnx" -> its catalogue entry; "owner/name" or "owner/name@rev" -> that repo with the
  * default selection (everything but non-ONNX weights), or `include`/`exclude` when given.
  */
-export function resolveModelSpec(spec: string, opts: { include?: string[]; exclude?: string[]; entries?: CatalogueEntry[] } = {}): PullTarget {
+export function resolveModelSpec(
+  spec: string,
+  opts: { include?: string[]; exclude?: string[]; entries?: CatalogueEntry[]; source?: ModelSourceName } = {},
+): PullTarget {
   const entries = opts.entries ?? catalogue();
+  const source = opts.source ?? 'huggingface';
   const s = spec.trim();
   const entry = entries.find((e) => e.id === s);
   if (entry) {
+    let { repo, revision } = entry;
+    if (source === 'modelscope') {
+      if (!entry.modelscope) {
+        throw new ModelError(
+          'badInput',
+          `The catalogue knows no ModelScope repo for "${s}". Pull it from Hugging Face (or a mirror such as https://hf-mirror.com, with --endpoint), ` +
+            `or pull a ModelScope repo that holds the same files by name: models pull owner/name --source modelscope --include ...`,
+        );
+      }
+      ({ repo, revision } = splitRepoSpec(entry.modelscope, MODELSCOPE_DEFAULT_REVISION));
+    }
     if (opts.include || opts.exclude) {
-      throw new ModelError('badInput', `--include/--exclude apply to a repo, not to the catalogue model "${s}"; pull ${entry.repo} instead to choose files.`);
+      throw new ModelError('badInput', `--include/--exclude apply to a repo, not to the catalogue model "${s}"; pull ${repo} instead to choose files.`);
     }
     return {
       id: entry.id,
       title: entry.title,
-      repo: entry.repo,
-      revision: entry.revision,
+      repo,
+      revision,
       kind: entry.kind,
       require: entry.require,
       include: entry.include,
@@ -162,16 +200,15 @@ export function resolveModelSpec(spec: string, opts: { include?: string[]; exclu
   if (!s.includes('/')) {
     throw new ModelError('badInput', `Unknown model "${s}". Use a catalogue id (${entries.map((e) => e.id).join(', ')}) or a hub repo like owner/name[@revision].`);
   }
-  const at = s.indexOf('@');
-  const repo = at < 0 ? s : s.slice(0, at);
-  const revision = at < 0 ? 'main' : s.slice(at + 1);
+  const branch = defaultRevision(source);
+  const { repo, revision } = splitRepoSpec(s, branch);
   checkRepoName(repo);
   if (!revision || /\s|\.\./.test(revision)) throw new ModelError('badInput', `"${s}": the revision after "@" must be a branch, tag or commit.`);
-  const id = repoModelId(repo, revision);
+  const id = repoModelId(repo, revision, branch);
   checkModelId(id);
   return {
     id,
-    title: at < 0 ? repo : `${repo}@${revision}`,
+    title: s.includes('@') ? `${repo}@${revision}` : repo,
     repo,
     revision,
     kind: 'pipeline',

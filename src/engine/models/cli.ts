@@ -4,13 +4,14 @@
 // problems, 4 disk problems, 130 cancelled (Ctrl+C; the partial download is kept).
 
 import { formatBytes, formatDurationWords } from '../../core/format';
-import { DEFAULT_HUB_ENDPOINT, ModelsProgress, formatProgress } from '../../core/modelsProtocol';
+import { DEFAULT_HUB_ENDPOINT, DEFAULT_MODELSCOPE_ENDPOINT, MODEL_SOURCES, ModelSourceName, ModelsProgress, formatProgress } from '../../core/modelsProtocol';
 import { ParsedArgs, parseArgs } from '../cliArgs';
 import { EngineError, exitCode } from '../errors';
 import { catalogue, resolveModelSpec } from './catalogue';
 import { PullProgress, pullModel } from './download';
 import { ModelError, printable, redact } from './errors';
-import { HubClient, hubTokenFromEnv } from './hub';
+import { hubTokenFromEnv } from './hub';
+import { sourceClient } from './sources';
 import { defaultStoreDir, listInstalled, listPartial, removeModel, verifyModel } from './store';
 import { DEFAULT_BASE, ImportProgress, importCheckpoint } from '../checkpoint/importCheckpoint';
 import * as path from 'node:path';
@@ -26,7 +27,10 @@ const USAGE = `usage: course-illustrator models <command>
   pull <id | owner/name[@rev]>  download (resumes a partial download) and verify
        [--include GLOB]... [--exclude GLOB]...   files of a repo to fetch (repos only)
        [--parallel N]           files at once (1-8, default 3)
-       [--endpoint URL]         hub or mirror (default: $HF_ENDPOINT or ${DEFAULT_HUB_ENDPOINT})
+       [--source huggingface|modelscope]   where from (default huggingface; modelscope: modelscope.cn,
+                                often the reachable one inside China; repos default to branch master)
+       [--endpoint URL]         hub or mirror (default: $HF_ENDPOINT or ${DEFAULT_HUB_ENDPOINT});
+                                with --source modelscope: ${DEFAULT_MODELSCOPE_ENDPOINT}
        [--proxy URL]            (default: $HTTPS_PROXY / $HTTP_PROXY)
   verify <id>                   re-check every file's size and sha256
   remove <id>                   delete a model and any partial download of it
@@ -36,7 +40,8 @@ const USAGE = `usage: course-illustrator models <command>
 
   all: [--store DIR]            model store (default: $COURSE_ILLUSTRATOR_MODELS or ~/.cache/course-illustrator/models)
 
-Token for gated or private repos: HF_TOKEN=<token> (or HUGGING_FACE_HUB_TOKEN; read access, from <endpoint>/settings/tokens).
+Token for gated or private repos: HF_TOKEN=<token> (or HUGGING_FACE_HUB_TOKEN; read access, from <endpoint>/settings/tokens);
+for ModelScope: MODELSCOPE_API_TOKEN=<token>. Each is only ever sent to its own site.
 `;
 
 interface Parsed {
@@ -44,6 +49,7 @@ interface Parsed {
   store?: string;
   endpoint?: string;
   proxy?: string;
+  source: ModelSourceName;
   parallel?: number;
   include: string[];
   exclude: string[];
@@ -51,7 +57,7 @@ interface Parsed {
   name?: string;
 }
 
-const VALUES = ['store', 'endpoint', 'proxy', 'parallel', 'include', 'exclude', 'base', 'name'];
+const VALUES = ['store', 'endpoint', 'proxy', 'source', 'parallel', 'include', 'exclude', 'base', 'name'];
 
 /** The options of every models command, by the CLI's one parser (cliArgs.ts). */
 function parseModelsArgs(args: string[], command: string): Parsed {
@@ -67,11 +73,16 @@ function parseModelsArgs(args: string[], command: string): Parsed {
   const n = a.values.has('parallel') ? Number(a.values.get('parallel')) : undefined;
   if (n !== undefined && (!Number.isInteger(n) || n < 1 || n > 8)) throw new ModelError('badInput', '--parallel must be a whole number from 1 to 8.');
   const store = a.values.get('store');
+  const source = a.values.get('source') ?? 'huggingface';
+  if (!(MODEL_SOURCES as readonly string[]).includes(source)) {
+    throw new ModelError('badInput', `--source must be ${MODEL_SOURCES.join(' or ')}, not "${source}".`);
+  }
   return {
     positional: a.positionals,
     store: store === undefined ? undefined : path.resolve(store),
     endpoint: a.values.get('endpoint'),
     proxy: a.values.get('proxy'),
+    source: source as ModelSourceName,
     parallel: n,
     include: a.lists.get('include') ?? [],
     exclude: a.lists.get('exclude') ?? [],
@@ -135,8 +146,9 @@ async function pull(p: Parsed, io: ModelsIo, store: string): Promise<number> {
   const target = resolveModelSpec(p.positional[0], {
     include: p.include.length ? p.include : undefined,
     exclude: p.exclude.length ? p.exclude : undefined,
+    source: p.source,
   });
-  const hub = new HubClient({ endpoint: p.endpoint, token: hubTokenFromEnv(), proxy: p.proxy });
+  const hub = sourceClient({ source: p.source, endpoint: p.endpoint, hubToken: hubTokenFromEnv(), proxy: p.proxy });
   const ac = new AbortController();
   const onSigint = (): void => {
     say(io, '\nCancelling (the part already downloaded is kept)...\n');
@@ -144,7 +156,7 @@ async function pull(p: Parsed, io: ModelsIo, store: string): Promise<number> {
   };
   process.once('SIGINT', onSigint);
   const printer = progressPrinter(io);
-  say(io, `Pulling ${target.title} from ${hub.endpoint}/${target.repo} (${target.revision}) into ${store}\n`);
+  say(io, `Pulling ${target.title} from ${hub.endpoint}${hub.source === 'modelscope' ? '/models' : ''}/${target.repo} (${target.revision}) into ${store}\n`);
   try {
     const r = await pullModel({ store, target, hub, parallel: p.parallel, signal: ac.signal, onProgress: printer.onProgress });
     printer.end();

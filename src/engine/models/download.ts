@@ -24,7 +24,7 @@ import { formatBytes } from '../../core/format';
 import type { PullTarget } from './catalogue';
 import { ModelError, cancelled, fileError, isAbort, networkError, printable } from './errors';
 import { BodyErrors, BodyGuard, BodyLimits, bodyLimits, tooSlowMessage } from './http';
-import { DEFAULT_HUB_LIMITS, HubClient, RepoFile, announcedSha256 } from './hub';
+import { DEFAULT_HUB_LIMITS, RepoFile, RepoSource } from './source';
 import { checkRelPath, matchesAny, under } from './paths';
 import {
   MANIFEST_NAME,
@@ -60,7 +60,8 @@ export type PullProgress = Omit<ModelsProgress, 'operationId'>;
 export interface PullOptions {
   store: string;
   target: PullTarget;
-  hub: HubClient;
+  /** Where the files come from: the hub (HubClient) or ModelScope (ModelScopeClient). */
+  hub: RepoSource;
   /** Files fetched at the same time (default 3). */
   parallel?: number;
   retry?: Partial<RetryPolicy>;
@@ -457,6 +458,7 @@ async function pullLocked(
     revision: target.revision,
     commit,
     endpoint: hub.endpoint,
+    source: hub.source,
     kind: target.kind,
     catalogueId: target.catalogueId,
   };
@@ -693,7 +695,7 @@ async function pullLocked(
       const body = res.body as Readable;
       const host = res.url.host;
       let check: ModelError | undefined;
-      const announced = f.sha256 ? announcedSha256(res) : undefined;
+      const announced = f.sha256 ? hub.announcedSha256?.(res) : undefined;
       let restart = false;
       if (announced && announced !== f.sha256) {
         check = new ModelError('hashMismatch', `the hub announces sha256 ${announced.slice(0, 12)}… for ${f.path}, its file list says ${f.sha256?.slice(0, 12)}….`);

@@ -31,6 +31,11 @@ export interface HttpOptions {
   /** The window for `minBytesPerSecond` (default 60 s); also bounds the wait for reply headers (twice this). */
   slowWindowMs?: number;
   maxRedirects?: number;
+  /**
+   * Where a redirect may lead: a hop to a URL this refuses ends the request with an error naming
+   * the host. Default: anywhere http(s) (credentials still go to their own origin only).
+   */
+  allowRedirect?: (to: URL, from: URL) => boolean;
   userAgent?: string;
   env?: NodeJS.ProcessEnv;
 }
@@ -269,6 +274,13 @@ export async function httpGet(url: URL, headers: Record<string, string>, opts: H
       throw new ModelError('http', `${redirects[redirects.length - 1].host} redirected to something that is not a URL.`);
     }
     checkScheme(current, redirects[redirects.length - 1].host);
+    if (opts.allowRedirect && !opts.allowRedirect(current, redirects[redirects.length - 1])) {
+      throw new ModelError(
+        'http',
+        `${redirects[redirects.length - 1].host} redirected ${url.pathname} to ${current.protocol}//${current.host}, which is not a host this download may use; refused. ` +
+          'Check the endpoint setting (--endpoint) and your proxy, or report the new host if the site moved its files.',
+      );
+    }
   }
 }
 

@@ -9,23 +9,10 @@
 import { hubEndpoint } from '../../core/modelsProtocol';
 import { ModelError, addSecret, printable } from './errors';
 import { Credentials, HttpOptions, OpenResponse, httpGet, readText, withoutLogin } from './http';
+import { DEFAULT_HUB_LIMITS, HubLimits, RepoFile, RepoSource } from './source';
 
-/**
- * What a hub may make us hold: a hostile or broken one could otherwise page forever, list
- * millions of files or send a "JSON" body as large as the disk.
- */
-export interface HubLimits {
-  /** Pages of one file list (Link: rel="next"). */
-  maxListPages: number;
-  /** Entries (files and folders) of one file list, all pages together. */
-  maxListEntries: number;
-  /** Files one model may have. */
-  maxFiles: number;
-  /** Bytes of one JSON reply (a page of the list, a revision). */
-  maxJsonBytes: number;
-}
-
-export const DEFAULT_HUB_LIMITS: HubLimits = { maxListPages: 100, maxListEntries: 10_000, maxFiles: 1_000, maxJsonBytes: 4 << 20 };
+export { DEFAULT_HUB_LIMITS } from './source';
+export type { HubLimits, RepoFile } from './source';
 
 export interface HubOptions extends HttpOptions {
   /** Hub or mirror base URL; default: HF_ENDPOINT or https://huggingface.co. */
@@ -36,15 +23,6 @@ export interface HubOptions extends HttpOptions {
    */
   token?: string;
   limits?: Partial<HubLimits>;
-}
-
-export interface RepoFile {
-  path: string;
-  size: number;
-  /** sha256 (hex) of the content, for files stored with git LFS (all large weights). */
-  sha256?: string;
-  /** The git blob id (sha1 of "blob <size>\0" + content); what we check small files against. */
-  gitOid?: string;
 }
 
 /**
@@ -113,7 +91,8 @@ function headerText(h: string | string[] | undefined): string {
   return (Array.isArray(h) ? h[0] : h) ?? '';
 }
 
-export class HubClient {
+export class HubClient implements RepoSource {
+  readonly source = 'huggingface' as const;
   readonly endpoint: string;
   readonly http: HttpOptions;
   readonly limits: HubLimits;
@@ -246,6 +225,10 @@ export class HubClient {
     const res = await this.get(this.fileUrl(repo, revision, path), extra, signal);
     if (res.status !== 200 && res.status !== 206) throw await this.failure(res, repo, revision, path);
     return res;
+  }
+
+  announcedSha256(res: OpenResponse): string | undefined {
+    return announcedSha256(res);
   }
 }
 

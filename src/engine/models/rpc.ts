@@ -10,7 +10,8 @@ import { ValidationError } from '../../core/validate';
 import { catalogueSummaries, resolveModelSpec } from './catalogue';
 import { pullModel } from './download';
 import { ModelError } from './errors';
-import { HubClient, hubTokenFromEnv } from './hub';
+import { hubTokenFromEnv } from './hub';
+import { sourceClient } from './sources';
 import { defaultStoreDir, listInstalled, listPartial, removeModel, verifyModel } from './store';
 import * as path from 'node:path';
 
@@ -71,8 +72,10 @@ on(ModelsRequests.list, async (p) => {
 
 on(ModelsRequests.pull, async (p, ctx) => {
   const store = storeOf(p.store);
-  const target = resolveModelSpec(p.model, { include: p.include, exclude: p.exclude });
-  const hub = new HubClient({ endpoint: p.endpoint, token: p.token ?? hubTokenFromEnv(), proxy: p.proxy });
+  const source = p.source ?? 'huggingface';
+  const target = resolveModelSpec(p.model, { include: p.include, exclude: p.exclude, source });
+  // p.token is a Hugging Face token: sourceClient never hands it to ModelScope.
+  const hub = sourceClient({ source, endpoint: p.endpoint, hubToken: p.token ?? hubTokenFromEnv(), proxy: p.proxy });
   return pullModel({
     store,
     target,

@@ -17,7 +17,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { InstalledModel, ModelKind, ModelsVerifyResult, PartialDownload } from '../../core/modelsProtocol';
+import type { InstalledModel, ModelKind, ModelSourceName, ModelsVerifyResult, PartialDownload } from '../../core/modelsProtocol';
 import { ModelError, cancelled } from './errors';
 import { checkModelId, checkRelPath, under } from './paths';
 
@@ -41,8 +41,10 @@ export interface ModelSource {
   repo: string;
   revision: string;
   commit: string;
-  /** The hub or mirror it came from. */
+  /** The hub, mirror or ModelScope site it came from. */
   endpoint: string;
+  /** Which kind of site `endpoint` is; absent in manifests written before ModelScope: huggingface. */
+  source?: ModelSourceName;
   kind: ModelKind;
   catalogueId?: string;
 }
