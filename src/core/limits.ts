@@ -9,6 +9,8 @@
 //   - read from untrusted metadata (a PNG's parameters): clamped, with a warning that says what
 //     was asked for and what is used instead (`clampGenerationValues`).
 
+import * as l10n from '@vscode/l10n';
+
 /** Image width and height in pixels. The engine also makes smaller images (one VAE block, for tiny test models) but never larger ones. */
 export const SIZE = { min: 64, max: 2048, multiple: 8, default: 512 } as const;
 /** Denoising steps. */
@@ -59,7 +61,9 @@ export function randomSeed(): number {
 
 // ------------------------------------------------------------------ refusing (user input)
 // Each returns undefined for a good value, else the end of a sentence whose subject the caller
-// names: `"steps" ${problem}` in a validator, `Steps ${problem}.` in a form.
+// names: `"steps" ${problem}` in a validator, `Steps ${problem}.` in a form. The words go through
+// l10n.t: English in the engine and the CLI, the teacher's language where the extension or a
+// webview set a translator (webviewMessages.ts's problemText puts subject and predicate together).
 
 function isWhole(n: number): boolean {
   return Number.isInteger(n);
@@ -67,40 +71,40 @@ function isWhole(n: number): boolean {
 
 /** Why a width or height is not usable, or undefined when it is. */
 export function sizeProblem(n: number): string | undefined {
-  if (!isWhole(n)) return 'must be a whole number';
-  if (n < SIZE.min || n > SIZE.max) return `must be from ${SIZE.min} to ${SIZE.max}`;
-  if (n % SIZE.multiple !== 0) return `must be a multiple of ${SIZE.multiple} (try ${Math.max(SIZE.min, Math.round(n / SIZE.multiple) * SIZE.multiple)})`;
+  if (!isWhole(n)) return l10n.t('must be a whole number');
+  if (n < SIZE.min || n > SIZE.max) return l10n.t('must be from {0} to {1}', SIZE.min, SIZE.max);
+  if (n % SIZE.multiple !== 0) return l10n.t('must be a multiple of {0} (try {1})', SIZE.multiple, Math.max(SIZE.min, Math.round(n / SIZE.multiple) * SIZE.multiple));
   return undefined;
 }
 
 export function stepsProblem(n: number): string | undefined {
-  return isWhole(n) && n >= STEPS.min && n <= STEPS.max ? undefined : `must be a whole number from ${STEPS.min} to ${STEPS.max}`;
+  return isWhole(n) && n >= STEPS.min && n <= STEPS.max ? undefined : l10n.t('must be a whole number from {0} to {1}', STEPS.min, STEPS.max);
 }
 
 export function guidanceProblem(n: number): string | undefined {
-  return Number.isFinite(n) && n >= GUIDANCE.min && n <= GUIDANCE.max ? undefined : `must be a number from ${GUIDANCE.min} to ${GUIDANCE.max}`;
+  return Number.isFinite(n) && n >= GUIDANCE.min && n <= GUIDANCE.max ? undefined : l10n.t('must be a number from {0} to {1}', GUIDANCE.min, GUIDANCE.max);
 }
 
 export function strengthProblem(n: number): string | undefined {
-  return Number.isFinite(n) && n >= STRENGTH.min && n <= STRENGTH.max ? undefined : `must be a number from ${STRENGTH.min} to ${STRENGTH.max}`;
+  return Number.isFinite(n) && n >= STRENGTH.min && n <= STRENGTH.max ? undefined : l10n.t('must be a number from {0} to {1}', STRENGTH.min, STRENGTH.max);
 }
 
 export function batchProblem(n: number): string | undefined {
-  return isWhole(n) && n >= BATCH.min && n <= BATCH.max ? undefined : `must be a whole number from ${BATCH.min} to ${BATCH.max}`;
+  return isWhole(n) && n >= BATCH.min && n <= BATCH.max ? undefined : l10n.t('must be a whole number from {0} to {1}', BATCH.min, BATCH.max);
 }
 
 export function loraMultiplierProblem(n: number): string | undefined {
-  if (!Number.isFinite(n) || n < LORA.multiplier.min || n > LORA.multiplier.max) return `must be from ${LORA.multiplier.min} to ${LORA.multiplier.max}`;
+  if (!Number.isFinite(n) || n < LORA.multiplier.min || n > LORA.multiplier.max) return l10n.t('must be from {0} to {1}', LORA.multiplier.min, LORA.multiplier.max);
   return undefined;
 }
 
 export function seedProblem(n: number): string | undefined {
-  return isWhole(n) && n >= SEED.min && n <= SEED.max ? undefined : `must be a whole number from ${SEED.min} to ${SEED.max}`;
+  return isWhole(n) && n >= SEED.min && n <= SEED.max ? undefined : l10n.t('must be a whole number from {0} to {1}', SEED.min, SEED.max);
 }
 
 /** `maxChars`: PROMPT.maxChars or NEGATIVE_PROMPT.maxChars. */
 export function lengthProblem(text: string, maxChars: number): string | undefined {
-  return text.length > maxChars ? `is longer than ${maxChars} characters (${text.length})` : undefined;
+  return text.length > maxChars ? l10n.t('is longer than {0} characters ({1})', maxChars, text.length) : undefined;
 }
 
 // ------------------------------------------------------------------ clamping (untrusted metadata)

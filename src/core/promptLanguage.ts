@@ -2,6 +2,8 @@
 // or another script gives a picture of nearly nothing it says. This finds such prompts so the
 // places where a prompt is typed can say so and show the way out. Pure: no vscode, no Node.
 
+import * as l10n from '@vscode/l10n';
+
 const SCRIPTS: { name: string; re: RegExp }[] = [
   { name: 'Chinese', re: /[\u3400-\u9fff\uf900-\ufaff]/gu },
   { name: 'Japanese', re: /[\u3040-\u30ff]/gu },
@@ -32,6 +34,14 @@ export function foreignScript(prompt: string): string | undefined {
 export function promptLanguageProblem(prompt: string): string | undefined {
   const script = foreignScript(prompt);
   if (!script) return undefined;
-  return `Stable Diffusion v1.5 understands English prompts; this one is in ${script}, so the picture would have little to do with it. ` +
-    `Write the prompt in English and keep your text as the alt text: <!-- illustrate: ${script === 'Chinese' ? '植物细胞结构图' : 'your text'} | prompt: labelled diagram of a plant cell -->.`;
+  // Shown to the teacher (translated through l10n.t); the example prompt stays English on purpose.
+  if (script === 'Chinese') {
+    return l10n.t(
+      'Stable Diffusion v1.5 understands English prompts; this one is in Chinese, so the picture would have little to do with it. Write the prompt in English and keep your text as the alt text: <!-- illustrate: 植物细胞结构图 | prompt: labelled diagram of a plant cell -->.',
+    );
+  }
+  return l10n.t(
+    'Stable Diffusion v1.5 understands English prompts; this one is in {0}, so the picture would have little to do with it. Write the prompt in English and keep your text as the alt text: <!-- illustrate: your text | prompt: labelled diagram of a plant cell -->.',
+    script,
+  );
 }

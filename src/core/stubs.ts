@@ -21,6 +21,7 @@
 // host. No regular expression here can backtrack over more than a bounded stretch, and every
 // search that failed attempts could repeat is remembered (see scanUnit).
 
+import * as l10n from '@vscode/l10n';
 import MarkdownIt from 'markdown-it';
 import { GUIDANCE, NEGATIVE_PROMPT, PROMPT, SEED, SIZE, STEPS, lengthProblem, sizeProblem } from './limits';
 import { resolveSchedulerName } from './schedulerNames';
@@ -401,7 +402,7 @@ function scanUnit(lines: string[], firstLine: number, mode: Mode, found: Found):
       const close = commentClose(bodyStart);
       if (close + 3 > stop) {
         const r = range(at, stop);
-        found.result.diagnostics.push({ range: r, message: 'An illustrate comment must end on the same line with "-->".', severity: 'error' });
+        found.result.diagnostics.push({ range: r, message: l10n.t('An illustrate comment must end on the same line with "-->".'), severity: 'error' });
         // The rest of the line belongs to the broken directive; the next line is searched again.
         return stop;
       }
@@ -450,14 +451,14 @@ function addImage(range: TextRange, rawAlt: string, rawTarget: string, found: Fo
     if (!alt) {
       result.diagnostics.push({
         range,
-        message: 'Empty image stub: write the prompt between the brackets, like ![a labelled diagram of a plant cell]().',
+        message: l10n.t('Empty image stub: write the prompt between the brackets, like ![a labelled diagram of a plant cell]().'),
         severity: 'warning',
       });
       return;
     }
     const tooLong = lengthProblem(alt, PROMPT.maxChars);
     if (tooLong) {
-      result.diagnostics.push({ range, message: `The prompt ${tooLong}; shorten it.`, severity: 'error' });
+      result.diagnostics.push({ range, message: l10n.t('The prompt {0}; shorten it.', tooLong), severity: 'error' });
       return;
     }
     result.stubs.push({ kind: 'empty-link', range, prompt: alt, alt, options: {} });
@@ -497,14 +498,14 @@ function parseDirective(body: string, range: TextRange, bodyStart: number, diagn
   if (!prompt) {
     diagnostics.push({
       range,
-      message: 'The illustrate comment has no prompt: <!-- illustrate: a labelled diagram of a plant cell | seed: 42 -->.',
+      message: l10n.t('The illustrate comment has no prompt: <!-- illustrate: a labelled diagram of a plant cell | seed: 42 -->.'),
       severity: 'error',
     });
     return undefined;
   }
   const tooLong = lengthProblem(prompt, PROMPT.maxChars);
   if (tooLong) {
-    diagnostics.push({ range: where(parts[0], 0), message: `The prompt ${tooLong}; shorten it.`, severity: 'error' });
+    diagnostics.push({ range: where(parts[0], 0), message: l10n.t('The prompt {0}; shorten it.', tooLong), severity: 'error' });
     return undefined;
   }
   const options: StubOptions = {};
@@ -517,7 +518,7 @@ function parseDirective(body: string, range: TextRange, bodyStart: number, diagn
     const at = where(part, partOffset);
     const colon = text.indexOf(':');
     if (colon < 0) {
-      diagnostics.push({ range: at, message: `"${clip(text)}" is not an option: write key: value (keys: ${DIRECTIVE_KEYS.join(', ')}).`, severity: 'error' });
+      diagnostics.push({ range: at, message: l10n.t('"{0}" is not an option: write key: value (keys: {1}).', clip(text), DIRECTIVE_KEYS.join(', ')), severity: 'error' });
       continue;
     }
     const key = text.slice(0, colon).trim().toLowerCase();
@@ -528,7 +529,7 @@ function parseDirective(body: string, range: TextRange, bodyStart: number, diagn
   if (options.parts && options.template === undefined) {
     const id = composeTemplateId(options.parts);
     if (id && isTemplateId(id)) options.template = id;
-    else diagnostics.push({ range, message: 'type: needs subject: too (e.g. | level: high | subject: biology | type: labelled-diagram), or use template:.', severity: 'warning' });
+    else diagnostics.push({ range, message: l10n.t('type: needs subject: too (e.g. | level: high | subject: biology | type: labelled-diagram), or use template:.'), severity: 'warning' });
   }
   // With `prompt:` the comment's own text is what the reader sees (the alt text), in any language.
   const modelPrompt = options.prompt ?? prompt;
@@ -552,7 +553,7 @@ function applyOption(options: StubOptions, key: string, value: string, config: P
   switch (key) {
     case 'seed': {
       const n = int(SEED.min, SEED.max);
-      if (n === undefined) return `seed must be a whole number from ${SEED.min} to ${SEED.max}, got ${got}.`;
+      if (n === undefined) return l10n.t('seed must be a whole number from {0} to {1}, got {2}.', SEED.min, SEED.max, got);
       options.seed = n;
       return;
     }
@@ -561,7 +562,7 @@ function applyOption(options: StubOptions, key: string, value: string, config: P
       const w = m ? Number(m[1]) : NaN;
       const h = m ? Number(m[2]) : NaN;
       if (!m || sizeProblem(w) || sizeProblem(h)) {
-        return `size must be WIDTHxHEIGHT with multiples of ${SIZE.multiple} from ${SIZE.min} to ${SIZE.max}, like 768x512; got ${got}.`;
+        return l10n.t('size must be WIDTHxHEIGHT with multiples of {0} from {1} to {2}, like 768x512; got {3}.', SIZE.multiple, SIZE.min, SIZE.max, got);
       }
       options.width = w;
       options.height = h;
@@ -569,46 +570,46 @@ function applyOption(options: StubOptions, key: string, value: string, config: P
     }
     case 'steps': {
       const n = int(STEPS.min, STEPS.max);
-      if (n === undefined) return `steps must be a whole number from ${STEPS.min} to ${STEPS.max}, got ${got}.`;
+      if (n === undefined) return l10n.t('steps must be a whole number from {0} to {1}, got {2}.', STEPS.min, STEPS.max, got);
       options.steps = n;
       return;
     }
     case 'guidance':
     case 'cfg': {
       const n = Number(value);
-      if (!/^\d+(\.\d+)?$/.test(value) || n < GUIDANCE.min || n > GUIDANCE.max) return `guidance must be a number from ${GUIDANCE.min} to ${GUIDANCE.max}, got ${got}.`;
+      if (!/^\d+(\.\d+)?$/.test(value) || n < GUIDANCE.min || n > GUIDANCE.max) return l10n.t('guidance must be a number from {0} to {1}, got {2}.', GUIDANCE.min, GUIDANCE.max, got);
       options.guidance = n;
       return;
     }
     case 'negative': {
       const tooLong = lengthProblem(value, NEGATIVE_PROMPT.maxChars);
-      if (tooLong) return `negative ${tooLong}; shorten it.`;
+      if (tooLong) return l10n.t('negative {0}; shorten it.', tooLong);
       options.negative = value;
       return;
     }
     case 'prompt': {
-      if (!value) return 'prompt must not be empty (leave it out to use the text before the first |).';
+      if (!value) return l10n.t('prompt must not be empty (leave it out to use the text before the first |).');
       const tooLong = lengthProblem(value, PROMPT.maxChars);
-      if (tooLong) return `prompt ${tooLong}; shorten it.`;
+      if (tooLong) return l10n.t('prompt {0}; shorten it.', tooLong);
       options.prompt = value;
       return;
     }
     case 'alt': {
-      if (!value) return 'alt must not be empty (leave it out to use the prompt).';
+      if (!value) return l10n.t('alt must not be empty (leave it out to use the prompt).');
       const tooLong = lengthProblem(value, PROMPT.maxChars);
-      if (tooLong) return `alt ${tooLong}; shorten it.`;
+      if (tooLong) return l10n.t('alt {0}; shorten it.', tooLong);
       options.alt = value;
       return;
     }
     case 'scheduler': {
       const known = config.schedulerNames ?? ((s: string) => s.toLowerCase() === 'default' || resolveSchedulerName(s) !== undefined);
-      if (!known(value)) return `Unknown scheduler ${got} (try euler-a, dpmpp-2m-karras, ddim, pndm, lms, lcm).`;
+      if (!known(value)) return l10n.t('Unknown scheduler {0} (try euler-a, dpmpp-2m-karras, ddim, pndm, lms, lcm).', got);
       options.scheduler = value;
       return;
     }
     case 'template':
       if (config.templateIds && !config.templateIds.includes(value) && !isTemplateId(value, config.templates)) {
-        return `Unknown template ${got} (named ones: ${config.templateIds.join(', ')}; or compose one with level:, subject:, type: or modality:, view:).`;
+        return l10n.t('Unknown template {0} (named ones: {1}; or compose one with level:, subject:, type: or modality:, view:).', got, config.templateIds.join(', '));
       }
       options.template = value;
       return;
@@ -620,7 +621,7 @@ function applyOption(options: StubOptions, key: string, value: string, config: P
       // Parts of a composed template (templates.ts): each checked against its list.
       const list = { level: LEVELS, subject: SUBJECTS, type: CONTENT_TYPES, modality: MODALITIES, view: VIEWS }[key];
       const found = list.find((c) => c.id === value.toLowerCase() || c.label.toLowerCase() === value.toLowerCase() || c.zh === value);
-      if (!found) return `Unknown ${key} ${got} (known: ${list.map((c) => c.id).join(', ')}).`;
+      if (!found) return l10n.t('Unknown {0} {1} (known: {2}).', key, got, list.map((c) => c.id).join(', '));
       options.parts = { ...options.parts, [key]: found.id };
       return;
     }
@@ -628,16 +629,16 @@ function applyOption(options: StubOptions, key: string, value: string, config: P
       const v = value.toLowerCase();
       if (['yes', 'true', 'on'].includes(v)) options.fast = true;
       else if (['no', 'false', 'off'].includes(v)) options.fast = false;
-      else return `fast must be yes or no, got ${got}.`;
+      else return l10n.t('fast must be yes or no, got {0}.', got);
       return;
     }
     case 'domain': {
       const v = value.toLowerCase();
-      if (!isContentDomain(v)) return `domain must be ${CONTENT_DOMAINS.join(', ')}, got ${got}.`;
+      if (!isContentDomain(v)) return l10n.t('domain must be {0}, got {1}.', CONTENT_DOMAINS.join(', '), got);
       options.domain = v;
       return;
     }
     default:
-      return `Unknown option "${clip(key)}" (known: ${DIRECTIVE_KEYS.join(', ')}); it is ignored.`;
+      return l10n.t('Unknown option "{0}" (known: {1}); it is ignored.', clip(key), DIRECTIVE_KEYS.join(', '));
   }
 }

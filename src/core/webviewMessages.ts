@@ -23,6 +23,7 @@ import {
   stepsProblem,
   strengthProblem,
 } from './limits';
+import * as l10n from '@vscode/l10n';
 import { cleanPromptText } from './sanitize';
 import { SCHEDULER_NAMES, SchedulerName } from './schedulerNames';
 import { TEMPLATE_IDS } from './templates';
@@ -399,18 +400,29 @@ export interface SettingsProblem {
   problem: string;
 }
 
-/** The field names as the form shows them. */
-export const FIELD_LABELS: Record<SettingsProblem['field'], string> = {
-  prompt: 'Prompt',
-  negativePrompt: 'Negative prompt',
-  width: 'Width',
-  height: 'Height',
-  steps: 'Steps',
-  guidance: 'Guidance',
-  seed: 'Seed',
-  batch: 'Batch count',
-  strength: 'Strength',
-};
+/** The field names as the form shows them (translated when a translator is set, see l10n.ts). */
+export function fieldLabel(field: SettingsProblem['field']): string {
+  switch (field) {
+    case 'prompt':
+      return l10n.t('Prompt');
+    case 'negativePrompt':
+      return l10n.t('Negative prompt');
+    case 'width':
+      return l10n.t('Width');
+    case 'height':
+      return l10n.t('Height');
+    case 'steps':
+      return l10n.t('Steps');
+    case 'guidance':
+      return l10n.t('Guidance');
+    case 'seed':
+      return l10n.t('Seed');
+    case 'batch':
+      return l10n.t('Batch count');
+    case 'strength':
+      return l10n.t('Strength');
+  }
+}
 
 /**
  * Every value of the form that is out of range (limits.ts), in the form's order. The webview
@@ -426,19 +438,19 @@ export function panelSettingsProblems(s: PanelSettings): SettingsProblem[] {
   add('height', sizeProblem(s.height));
   add('steps', stepsProblem(s.steps));
   add('guidance', guidanceProblem(s.guidance));
-  if (s.seed !== undefined) add('seed', seedProblem(s.seed) && `${seedProblem(s.seed)}, or empty for a random one`);
+  if (s.seed !== undefined) add('seed', seedProblem(s.seed) && l10n.t('{0}, or empty for a random one', seedProblem(s.seed) ?? ''));
   add('batch', batchProblem(s.batch));
   if (s.strength !== undefined) {
     // diffusers runs int(steps x strength) of the steps: none would leave the image as it is.
     const none = !strengthProblem(s.strength) && !stepsProblem(s.steps) && Math.trunc(s.steps * s.strength) < 1;
-    add('strength', strengthProblem(s.strength) ?? (none ? `leaves no step to run with ${s.steps} steps (use ${Math.ceil((100 / s.steps)) / 100} or more)` : undefined));
+    add('strength', strengthProblem(s.strength) ?? (none ? l10n.t('leaves no step to run with {0} steps (use {1} or more)', s.steps, Math.ceil(100 / s.steps) / 100) : undefined));
   }
   return out;
 }
 
 /** A problem as the form says it: "Steps must be a whole number from 1 to 150." */
 export function problemText(p: SettingsProblem): string {
-  return `${FIELD_LABELS[p.field]} ${p.problem}.`;
+  return l10n.t('{0} {1}.', fieldLabel(p.field), p.problem);
 }
 
 /**

@@ -2,6 +2,7 @@
 // and model parts built by other files on top of `services`. Nothing here starts the engine:
 // it starts on the first request (onnxruntime and sharp live only in the engine process).
 
+import * as l10n from '@vscode/l10n';
 import * as vscode from 'vscode';
 import { CancelCommand } from './commands/cancel';
 import { CommandManager } from './commands/commandManager';
@@ -34,6 +35,10 @@ export interface CourseIllustratorApi {
 
 export function activateShared(context: vscode.ExtensionContext): CourseIllustratorApi {
   const started = performance.now();
+  // First: the modules without `vscode` (src/core, the pure parts of src/extension, which unit
+  // tests load in plain Node) translate with @vscode/l10n, from the bundle VS Code loaded for us.
+  // Without one (English) they keep their English text, as vscode.l10n.t does.
+  if (vscode.l10n.bundle) l10n.config({ contents: vscode.l10n.bundle });
   const log = createLog();
   context.subscriptions.push(log);
   const services = new ServicesImpl(context, log);

@@ -42,7 +42,7 @@ export class ServicesImpl extends Disposable implements Services {
         },
         idleTimeoutMs: () => this.config().engineIdleTimeout * 1000,
         log,
-        refuse: () => (vscode.workspace.isTrusted ? undefined : 'Course Illustrator does not run its engine in Restricted Mode. Trust this workspace to generate images.'),
+        refuse: () => (vscode.workspace.isTrusted ? undefined : vscode.l10n.t('Course Illustrator does not run its engine in Restricted Mode. Trust this workspace to generate images.')),
         timeouts: testTimeouts(),
       }),
     );
@@ -51,7 +51,7 @@ export class ServicesImpl extends Disposable implements Services {
       new RoutedEngineClient({
         local: this.localEngine,
         backend: () => backends.forConfig(this.config()),
-        refuse: () => (vscode.workspace.isTrusted ? undefined : 'Course Illustrator does not generate images in Restricted Mode. Trust this workspace to generate images.'),
+        refuse: () => (vscode.workspace.isTrusted ? undefined : vscode.l10n.t('Course Illustrator does not generate images in Restricted Mode. Trust this workspace to generate images.')),
         log,
       }),
     );
@@ -87,8 +87,8 @@ export class ServicesImpl extends Disposable implements Services {
     const configured = this.config().modelPath;
     if (configured) return configured;
     const pick = await vscode.window.showErrorMessage(
-      'No model is set up. Choose a folder with a Stable Diffusion v1.5 model in the diffusers ONNX layout (setting courseIllustrator.modelPath).',
-      'Open Settings',
+      vscode.l10n.t('No model is set up. Choose a folder with a Stable Diffusion v1.5 model in the diffusers ONNX layout (setting courseIllustrator.modelPath).'),
+      vscode.l10n.t('Open Settings'),
     );
     if (pick) void vscode.commands.executeCommand('workbench.action.openSettings', 'courseIllustrator.modelPath');
     return undefined;
@@ -162,14 +162,14 @@ export class ServicesImpl extends Disposable implements Services {
 const quickPickChooser: ImageChooser = async (images, title) => {
   if (images.length <= 1) return images[0];
   const items = images.map((image, i) => ({
-    label: `$(file-media) Variation ${i + 1}`,
-    description: `seed ${image.seed}`,
+    label: vscode.l10n.t('$(file-media) Variation {0}', i + 1),
+    description: vscode.l10n.t('seed {0}', image.seed),
     detail: path.basename(image.path),
     image,
   }));
   const qp = vscode.window.createQuickPick<(typeof items)[number]>();
   qp.title = title;
-  qp.placeholder = 'Pick the variation to insert (the preview opens beside)';
+  qp.placeholder = vscode.l10n.t('Pick the variation to insert (the preview opens beside)');
   qp.items = items;
   return new Promise((resolve) => {
     qp.onDidChangeActive(([item]) => {

@@ -3,7 +3,7 @@
 // telemetry, bound to 127.0.0.1. Stop() kills the whole process group.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 
@@ -27,6 +27,12 @@ export interface CodeServerOptions {
   /** Extra environment for the server and its extension host. */
   env?: NodeJS.ProcessEnv;
   log?: (line: string) => void;
+  /**
+   * Display language, as `--locale` (e.g. 'zh-cn'). VS Code needs a language pack for it: a
+   * stand-in (test/e2e/languagePack) declares the language, so extensions get their own
+   * translations while VS Code's own words stay English.
+   */
+  locale?: string;
 }
 
 export interface CodeServer {
@@ -63,6 +69,23 @@ export function runEnv(runDir: string): NodeJS.ProcessEnv {
   };
 }
 
+/**
+ * The stand-in language pack, and the index VS Code's server reads the display language's pack
+ * from when it starts (user-data/languagepacks.json; VS Code writes it when it installs a pack).
+ */
+function installLanguagePack(locale: string, userData: string, extensions: string): void {
+  const id = 'course-illustrator-test.zh-cn-stand-in';
+  const folder = path.join(extensions, `${id}-0.0.1`);
+  cpSync(path.join(REPO_ROOT, 'test', 'e2e', 'languagePack'), folder, { recursive: true });
+  const pack = {
+    hash: `stand-in-${locale}`,
+    extensions: [{ extensionIdentifier: { id }, version: '0.0.1' }],
+    translations: { vscode: path.join(folder, 'translations', 'main.i18n.json') },
+    label: locale,
+  };
+  writeFileSync(path.join(userData, 'languagepacks.json'), JSON.stringify({ [locale]: pack }, null, 2));
+}
+
 export async function startCodeServer(opts: CodeServerOptions): Promise<CodeServer> {
   if (!existsSync(CODE_SERVER_BIN)) {
     throw new Error(`code-server is not installed at ${CODE_SERVER_BIN}. Run: bash test/e2e/install-code-server.sh`);
@@ -73,6 +96,7 @@ export async function startCodeServer(opts: CodeServerOptions): Promise<CodeServ
   const extensions = path.join(runDir, 'extensions');
   mkdirSync(path.join(userData, 'User'), { recursive: true });
   mkdirSync(extensions, { recursive: true });
+  if (opts.locale) installLanguagePack(opts.locale, userData, extensions);
   writeFileSync(
     path.join(userData, 'User', 'settings.json'),
     JSON.stringify(
@@ -116,6 +140,7 @@ export async function startCodeServer(opts: CodeServerOptions): Promise<CodeServ
     '--user-data-dir', userData,
     '--extensions-dir', extensions,
     '--bind-addr', `127.0.0.1:${port}`,
+    ...(opts.locale ? ['--locale', opts.locale] : []),
   ];
   const env: NodeJS.ProcessEnv = { ...process.env, ...runEnv(runDir), EXTENSIONS_GALLERY: '{}', ...opts.env };
   delete env.VSCODE_IPC_HOOK_CLI;

@@ -38,6 +38,8 @@ export interface WorkbenchOptions {
   log?: (line: string) => void;
   /** Wait for `.monaco-workbench` (default true). */
   waitForWorkbench?: boolean;
+  /** Display language (see CodeServerOptions.locale). */
+  locale?: string;
 }
 
 export interface Workbench {
@@ -52,7 +54,7 @@ export async function launchWorkbench(opts: WorkbenchOptions): Promise<Workbench
   const runDir = path.join(OUTPUT_DIR, 'runs', opts.name);
   rmSync(runDir, { recursive: true, force: true });
   mkdirSync(runDir, { recursive: true });
-  const server = await startCodeServer({ runDir, trust: opts.trust, settings: opts.settings, env: opts.env, log: opts.log });
+  const server = await startCodeServer({ runDir, trust: opts.trust, settings: opts.settings, env: opts.env, log: opts.log, locale: opts.locale });
   let context: BrowserContext | undefined;
   // Chromium puts its singleton socket under TMPDIR, and a Unix socket path may not exceed 107
   // bytes: a clone in a long folder (mktemp -d) made it abort at start. A short TMPDIR of its own.

@@ -2,10 +2,13 @@
 // Thumbnails are asked for only when a card comes near the viewport, so 1,000 images cost a few
 // dozen requests at a time. A preview pane shows one image with its actions.
 
+// First: the translations must be loaded before any words are shown.
+import '../shared/l10n';
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import type { VscodeTextfield } from '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import { FromGallery, GalleryAction, GalleryCard, ToGallery } from '../../src/core/webviewMessages';
+import * as l10n from '@vscode/l10n';
 import { byId, el, getVsCodeApi } from '../shared/vscodeApi';
 
 interface SavedState {
@@ -75,12 +78,12 @@ function onPage(m: ToGallery.Page): void {
 }
 
 function updateStatus(): void {
-  const what = query.trim() ? `${total} matching “${query.trim()}”` : `${total} image${total === 1 ? '' : 's'}`;
-  status.textContent = `${what}${scanning ? ' · scanning…' : ''}`;
+  const what = query.trim() ? l10n.t('{0} matching “{1}”', total, query.trim()) : total === 1 ? l10n.t('1 image') : l10n.t('{0} images', total);
+  status.textContent = scanning ? l10n.t('{0} · scanning…', what) : what;
   byId('empty').hidden = total > 0 || scanning;
   byId('empty').textContent = query.trim()
-    ? 'No image matches this search.'
-    : 'No illustrations yet. Generate one from a Markdown file (Course Illustrator: Generate Illustration).';
+    ? l10n.t('No image matches this search.')
+    : l10n.t('No illustrations yet. Generate one from a Markdown file (Course Illustrator: Generate Illustration).');
 }
 
 function isNearViewport(node: HTMLElement): boolean {

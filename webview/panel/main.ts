@@ -1,6 +1,8 @@
 // Results panel, browser side: the prompt form, live token counter, progress with a live preview,
 // the queue and the results grid. It only ever names images by the ids the extension gave it.
 
+// First: the translations must be loaded before any words are shown.
+import '../shared/l10n';
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
 import '@vscode-elements/elements/dist/vscode-option/index.js';
@@ -15,6 +17,7 @@ import type { VscodeTextfield } from '@vscode-elements/elements/dist/vscode-text
 import { validateEmphasis } from '../../src/core/emphasis';
 import { looksMedical } from '../../src/core/domain';
 import { promptLanguageProblem } from '../../src/core/promptLanguage';
+import { templateLabel } from '../../src/core/templateLabels';
 import { applyTemplate, findTemplate } from '../../src/core/templates';
 import { formatDurationWords } from '../../src/core/format';
 import { SIZE, randomSeed } from '../../src/core/limits';
@@ -30,6 +33,7 @@ import {
   panelSettingsProblems,
   problemText,
 } from '../../src/core/webviewMessages';
+import * as l10n from '@vscode/l10n';
 import { byId, el, getVsCodeApi, pngBlobUrl } from '../shared/vscodeApi';
 import { compareView } from './compare';
 import { SourceControls } from './sourceImage';
@@ -122,12 +126,13 @@ function showTemplateHint(): void {
   const t = findTemplate(template.value);
   const hint = byId('template-hint');
   if (!t) {
-    hint.textContent = 'The prompt is used as written.';
+    hint.textContent = l10n.t('The prompt is used as written.');
     return;
   }
-  const subject = prompt.value.trim() === '' ? 'your prompt' : prompt.value.trim().replace(/\s+/g, ' ');
-  const label = t.domain === 'medical' ? ' Images get a visible “AI-generated teaching image” label.' : '';
-  hint.textContent = `Sent as “${applyTemplate(t, subject)}”.${label}`;
+  const subject = prompt.value.trim() === '' ? l10n.t('your prompt') : prompt.value.trim().replace(/\s+/g, ' ');
+  const sent = applyTemplate(t, subject);
+  hint.textContent =
+    t.domain === 'medical' ? l10n.t('Sent as “{0}”. Images get a visible “AI-generated teaching image” label.', sent) : l10n.t('Sent as “{0}”.', sent);
 }
 
 // ------------------------------------------------------------------ the medical label
@@ -139,14 +144,14 @@ const labelDeclare = byId('label-declare');
 /** Says whether the next image carries the medical label and who declared it; words only suggest. */
 function showLabel(): void {
   const t = findTemplate(template.value);
-  const by = docLabel.medical ? docLabel.declaredBy : t?.domain === 'medical' ? 'the template' : undefined;
+  const by = docLabel.medical ? docLabel.declaredBy : t?.domain === 'medical' ? l10n.t('the template') : undefined;
   if (by) {
-    labelStatus.textContent = `Medical label on (declared by ${by}): "AI-generated teaching image — not for diagnosis".`;
+    labelStatus.textContent = l10n.t('Medical label on (declared by {0}): "AI-generated teaching image — not for diagnosis".', by);
     labelDeclare.hidden = true;
     return;
   }
   const suggest = looksMedical(promptAsSent());
-  labelStatus.textContent = suggest ? 'This looks medical, but nothing declares it: no medical label.' : '';
+  labelStatus.textContent = suggest ? l10n.t('This looks medical, but nothing declares it: no medical label.') : '';
   labelDeclare.hidden = !(suggest && docLabel.canDeclare && trusted);
 }
 
@@ -158,7 +163,7 @@ const loraAdd = byId<VscodeSingleSelect>('lora-add');
 
 function showLoras(names: readonly string[]): void {
   byId('lora-field').hidden = names.length === 0;
-  const options = [el('vscode-option', { text: 'Add a LoRA…', attrs: { value: '' } })];
+  const options = [el('vscode-option', { text: l10n.t('Add a LoRA…'), attrs: { value: '' } })];
   for (const n of names) options.push(el('vscode-option', { text: n, attrs: { value: n } }));
   loraAdd.replaceChildren(...options);
   loraAdd.value = '';
@@ -216,7 +221,7 @@ function save(): void {
  * the extension validates the form with (panelSettingsProblems), so the two never disagree.
  */
 function formProblems(s: PanelSettings): string[] {
-  const empty = s.prompt.trim() === '' ? ['Write a prompt first.'] : [];
+  const empty = s.prompt.trim() === '' ? [l10n.t('Write a prompt first.')] : [];
   return [...empty, ...panelSettingsProblems(s).map(problemText)];
 }
 
@@ -249,7 +254,7 @@ function onTextChanged(field: VscodeTextarea, name: 'prompt' | 'negativePrompt')
   const problems = validateEmphasis(field.value);
   problemsBox.replaceChildren(
     ...problems.map((p) =>
-      el('li', { text: `Column ${p.start + 1}: ${p.message} — “${field.value.slice(p.start, Math.max(p.end, p.start + 1)).slice(0, 30)}”` }),
+      el('li', { text: l10n.t('Column {0}: {1} — “{2}”', p.start + 1, p.message, field.value.slice(p.start, Math.max(p.end, p.start + 1)).slice(0, 30)) }),
     ),
   );
   field.invalid = problems.length > 0;
@@ -271,12 +276,12 @@ function showTokens(m: ToPanel.Tokens): void {
   if (m.info) {
     box.textContent = m.info.text;
     box.title = m.info.over
-      ? `${m.info.count} tokens: encoded in ${m.info.windows} windows of 75 tokens.`
-      : `${m.info.count} of 75 tokens in one CLIP window.`;
+      ? l10n.t('{0} tokens: encoded in {1} windows of 75 tokens.', m.info.count, m.info.windows)
+      : l10n.t('{0} of 75 tokens in one CLIP window.', m.info.count);
     box.classList.toggle('over', m.info.over);
   } else {
     box.textContent = '–/75';
-    box.title = m.error ?? 'Token count unavailable.';
+    box.title = m.error ?? l10n.t('Token count unavailable.');
     box.classList.remove('over');
   }
 }
@@ -296,13 +301,12 @@ let lastAnnounced = '';
 function showProgress(m: ToPanel.Progress): void {
   if (runningJob !== m.jobId) setRunning(m.jobId);
   progressBox.hidden = false;
-  const imagePart = m.images > 1 ? `Image ${m.image + 1}/${m.images} · ` : '';
-  const stage = m.stage === 'denoise' ? `Step ${m.step}/${m.total}` : stageName(m.stage);
-  const eta = m.etaMs > 0 ? ` · about ${formatDurationWords(m.etaMs)} left` : '';
-  progressText.textContent = `${imagePart}${stage}${eta}`;
+  const ofImage = (text: string) => (m.images > 1 ? l10n.t('Image {0}/{1} · {2}', m.image + 1, m.images, text) : text);
+  const stage = m.stage === 'denoise' ? l10n.t('Step {0}/{1}', m.step, m.total) : stageName(m.stage);
+  progressText.textContent = ofImage(m.etaMs > 0 ? l10n.t('{0} · about {1} left', stage, formatDurationWords(m.etaMs)) : stage);
   // Screen readers hear stage changes and every quarter, not every step.
   const quarter = m.stage === 'denoise' && m.total > 0 ? Math.floor((4 * m.step) / m.total) : -1;
-  const announce = m.stage === 'denoise' ? `${imagePart}${quarter * 25}% done` : stageName(m.stage);
+  const announce = m.stage === 'denoise' ? ofImage(l10n.t('{0}% done', quarter * 25)) : stageName(m.stage);
   if (announce !== lastAnnounced && (m.stage !== 'denoise' || quarter > 0)) {
     lastAnnounced = announce;
     byId('progress-announce').textContent = announce;
@@ -317,7 +321,18 @@ function showProgress(m: ToPanel.Progress): void {
 }
 
 function stageName(stage: string): string {
-  return ({ load: 'Loading the model…', encode: 'Reading the prompt…', decode: 'Decoding…', save: 'Saving…' } as Record<string, string>)[stage] ?? stage;
+  switch (stage) {
+    case 'load':
+      return l10n.t('Loading the model…');
+    case 'encode':
+      return l10n.t('Reading the prompt…');
+    case 'decode':
+      return l10n.t('Decoding…');
+    case 'save':
+      return l10n.t('Saving…');
+    default:
+      return stage;
+  }
 }
 
 function showQueue(jobs: readonly QueuedJob[]): void {
@@ -338,7 +353,7 @@ function showQueue(jobs: readonly QueuedJob[]): void {
 }
 
 function cancelButton(jobId: string): HTMLElement {
-  const b = el('vscode-button', { text: 'Remove', attrs: { secondary: '', 'aria-label': 'Remove this job from the queue' } });
+  const b = el('vscode-button', { text: l10n.t('Remove'), attrs: { secondary: '', 'aria-label': l10n.t('Remove this job from the queue') } });
   b.addEventListener('click', () => post({ type: 'cancel', jobId }));
   return b;
 }
@@ -353,10 +368,14 @@ function jobEnded(m: ToPanel.JobEnded): void {
   }
   // A removed queued job must not overwrite the running job's progress line.
   if (runningJob === undefined && m.outcome !== 'done') {
-    progressText.textContent = m.outcome === 'cancelled' ? 'Cancelled.' : 'Failed.';
+    progressText.textContent = m.outcome === 'cancelled' ? l10n.t('Cancelled.') : l10n.t('Failed.');
     byId('progress-announce').textContent = progressText.textContent;
   }
-  if (m.outcome === 'failed') showNotice('error', m.message ?? 'Generation failed.');
+  if (m.outcome === 'failed') showNotice('error', m.message ?? l10n.t('Generation failed.'));
+}
+
+function showTarget(name: string | undefined): void {
+  target.textContent = name ? l10n.t('Inserts into {0}', name) : l10n.t('No Markdown file: Insert goes to the active Markdown editor.');
 }
 
 function showNotice(level: 'info' | 'error', message: string): void {
@@ -368,31 +387,37 @@ function showNotice(level: 'info' | 'error', message: string): void {
 
 // ------------------------------------------------------------------ results
 
-const ACTIONS: { action: ImageAction; label: string; title: string }[] = [
-  { action: 'insert', label: 'Insert', title: 'Insert at the cursor in the Markdown file' },
-  { action: 'copyMarkdown', label: 'Copy Markdown', title: 'Copy the image link as Markdown' },
-  { action: 'saveAs', label: 'Save As…', title: 'Save a copy elsewhere' },
-  { action: 'regenerate', label: 'Regenerate', title: 'Generate again with a new seed' },
-  { action: 'reuse', label: 'Reuse settings', title: 'Put these settings in the form' },
-  { action: 'showParameters', label: 'Parameters', title: 'Show the generation parameters' },
-  { action: 'redraw', label: 'Redraw…', title: 'Start from this image: redraw it, or paint over the part to change' },
-];
+/** A function, not a table: the words are translated once the translator is set. */
+function imageActions(): { action: ImageAction; label: string; title: string }[] {
+  return [
+    { action: 'insert', label: l10n.t('Insert'), title: l10n.t('Insert at the cursor in the Markdown file') },
+    { action: 'copyMarkdown', label: l10n.t('Copy Markdown'), title: l10n.t('Copy the image link as Markdown') },
+    { action: 'saveAs', label: l10n.t('Save As…'), title: l10n.t('Save a copy elsewhere') },
+    { action: 'regenerate', label: l10n.t('Regenerate'), title: l10n.t('Generate again with a new seed') },
+    { action: 'reuse', label: l10n.t('Reuse settings'), title: l10n.t('Put these settings in the form') },
+    { action: 'showParameters', label: l10n.t('Parameters'), title: l10n.t('Show the generation parameters') },
+    { action: 'redraw', label: l10n.t('Redraw…'), title: l10n.t('Start from this image: redraw it, or paint over the part to change') },
+  ];
+}
 
-function templateNote(id: string | undefined): string {
-  const t = findTemplate(id);
-  return t ? ` · ${t.label}` : '';
+/** The card's facts after its file name: seed, size, template, how it was made from an image. */
+function resultMeta(r: ResultImage): string {
+  const t = findTemplate(r.settings.template);
+  const from = r.settings.strength !== undefined && r.sourceUri ? (r.inpainted ? l10n.t('inpainted, strength {0}', r.settings.strength) : l10n.t('redrawn, strength {0}', r.settings.strength)) : undefined;
+  const parts = [l10n.t('seed {0}', r.seed), `${r.width}×${r.height}`, t && templateLabel(t, document.documentElement.lang), from].filter((p): p is string => !!p);
+  return parts.map((p) => ` · ${p}`).join('');
 }
 
 function resultCard(r: ResultImage): HTMLElement {
   const img = el('img', {
-    attrs: { src: r.uri, alt: `${r.settings.prompt.slice(0, 120)} (seed ${r.seed})`, width: String(r.width), height: String(r.height), loading: 'lazy', decoding: 'async' },
+    attrs: { src: r.uri, alt: l10n.t('{0} (seed {1})', r.settings.prompt.slice(0, 120), r.seed), width: String(r.width), height: String(r.height), loading: 'lazy', decoding: 'async' },
   });
   const caption = el('figcaption', {}, [
     el('span', { className: 'result-name', text: r.fileName }),
-    el('span', { className: 'result-meta', text: ` · seed ${r.seed} · ${r.width}×${r.height}${templateNote(r.settings.template)}${fromNote(r)}` }),
+    el('span', { className: 'result-meta', text: resultMeta(r) }),
   ]);
-  const bar = el('div', { className: 'result-actions', attrs: { role: 'toolbar', 'aria-label': `Actions for ${r.fileName}` } });
-  for (const a of ACTIONS) {
+  const bar = el('div', { className: 'result-actions', attrs: { role: 'toolbar', 'aria-label': l10n.t('Actions for {0}', r.fileName) } });
+  for (const a of imageActions()) {
     const b = el('vscode-button', { text: a.label, attrs: { secondary: '', title: a.title, 'data-action': a.action } });
     b.addEventListener('click', () => post({ type: 'imageAction', action: a.action, imageId: r.id }));
     bar.append(b);
@@ -400,7 +425,7 @@ function resultCard(r: ResultImage): HTMLElement {
   const figure = el('figure', { className: 'result', attrs: { role: 'listitem', 'data-id': r.id } }, [img, caption, bar]);
   if (r.sourceUri) {
     const sourceUri = r.sourceUri;
-    const b = el('vscode-button', { text: 'Compare', attrs: { secondary: '', title: 'Before and after, side by side on one slider', 'data-action': 'compare', 'aria-pressed': 'false' } });
+    const b = el('vscode-button', { text: l10n.t('Compare'), attrs: { secondary: '', title: l10n.t('Before and after, side by side on one slider'), 'data-action': 'compare', 'aria-pressed': 'false' } });
     b.addEventListener('click', () => {
       const open = figure.querySelector('.compare');
       b.setAttribute('aria-pressed', String(!open));
@@ -413,11 +438,6 @@ function resultCard(r: ResultImage): HTMLElement {
     bar.append(b);
   }
   return figure;
-}
-
-function fromNote(r: ResultImage): string {
-  if (r.settings.strength === undefined || !r.sourceUri) return '';
-  return ` · ${r.inpainted ? 'inpainted' : 'redrawn'}, strength ${r.settings.strength}`;
 }
 
 function addResults(images: readonly ResultImage[], prepend: boolean): void {
@@ -440,10 +460,10 @@ function showChoice(m: ToPanel.Choose): void {
   byId('choose-title').textContent = m.title;
   byId('choose-grid').replaceChildren(
     ...m.images.map((r) => {
-      const img = el('img', { attrs: { src: r.uri, alt: `Variation with seed ${r.seed}`, width: String(r.width), height: String(r.height) } });
-      const use = el('vscode-button', { text: 'Use this one', attrs: { 'data-choice': r.id, title: `Insert the variation with seed ${r.seed}` } });
+      const img = el('img', { attrs: { src: r.uri, alt: l10n.t('Variation with seed {0}', r.seed), width: String(r.width), height: String(r.height) } });
+      const use = el('vscode-button', { text: l10n.t('Use this one'), attrs: { 'data-choice': r.id, title: l10n.t('Insert the variation with seed {0}', r.seed) } });
       use.addEventListener('click', () => answerChoice(r.id));
-      return el('figure', { className: 'result', attrs: { role: 'listitem' } }, [img, el('figcaption', { text: `seed ${r.seed}` }), use]);
+      return el('figure', { className: 'result', attrs: { role: 'listitem' } }, [img, el('figcaption', { text: l10n.t('seed {0}', r.seed) }), use]);
     }),
   );
   chooseBox.hidden = false;
@@ -558,8 +578,8 @@ window.addEventListener('message', (event: MessageEvent<ToPanel.Type>) => {
       // After a reload the form the user was editing wins, unless the panel was opened with a prefill.
       writeSettings(!m.prefilled && saved?.settings ? saved.settings : m.settings);
       showQueue(m.queue);
-      target.textContent = m.target ? `Inserts into ${m.target}` : 'No Markdown file: Insert goes to the active Markdown editor.';
-      if (!trusted) showNotice('error', 'This workspace is in restricted mode: nothing can be generated or written.');
+      showTarget(m.target);
+      if (!trusted) showNotice('error', l10n.t('This workspace is in Restricted Mode: nothing can be generated or written.'));
       break;
     case 'prefill':
       writeSettings(m.settings);
@@ -577,7 +597,7 @@ window.addEventListener('message', (event: MessageEvent<ToPanel.Type>) => {
       break;
     case 'results':
       addResults(m.images, true);
-      byId('last-seed').textContent = `Last seed: ${m.seed}`;
+      byId('last-seed').textContent = l10n.t('Last seed: {0}', m.seed);
       if (!seedLock.checked) {
         // Unlocked: the next job draws a new seed (an empty box means random).
         seed.value = '';
@@ -586,14 +606,14 @@ window.addEventListener('message', (event: MessageEvent<ToPanel.Type>) => {
         seed.value = String(m.seed);
         save();
       }
-      progressText.textContent = `Done: ${m.images.length} image${m.images.length === 1 ? '' : 's'}.`;
+      progressText.textContent = m.images.length === 1 ? l10n.t('Done: 1 image.') : l10n.t('Done: {0} images.', m.images.length);
       byId('progress-announce').textContent = progressText.textContent;
       break;
     case 'jobEnded':
       jobEnded(m);
       break;
     case 'target':
-      target.textContent = m.target ? `Inserts into ${m.target}` : 'No Markdown file: Insert goes to the active Markdown editor.';
+      showTarget(m.target);
       break;
     case 'notice':
       showNotice(m.level, m.message);

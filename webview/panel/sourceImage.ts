@@ -2,6 +2,7 @@
 // extension from a link, the explorer, the gallery or a result), show it with the mask painter
 // over it, and the strength. The extension keeps the file; this side knows only its id and URI.
 
+import * as l10n from '@vscode/l10n';
 import type { VscodeCheckbox } from '@vscode-elements/elements/dist/vscode-checkbox/index.js';
 import type { VscodeTextfield } from '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import { STRENGTH, strengthProblem } from '../../src/core/limits';
@@ -63,7 +64,7 @@ export class SourceControls {
       this.painter.brush = Number(this.brush.value);
       hooks.sized(this.img.naturalWidth, this.img.naturalHeight);
     });
-    this.img.addEventListener('error', () => hooks.notice('error', 'The image to redraw could not be shown; choose it again.'));
+    this.img.addEventListener('error', () => hooks.notice('error', l10n.t('The image to redraw could not be shown; choose it again.')));
     this.listenForImages();
     document.addEventListener('keydown', (e) => {
       if ((e.ctrlKey || e.metaKey) && e.key === 'z' && this.source && document.activeElement === document.body) {
@@ -80,7 +81,7 @@ export class SourceControls {
     this.editor.hidden = !source;
     this.drop.classList.toggle('has-source', !!source);
     if (source && !same) {
-      this.img.alt = `The image to redraw: ${source.fileName}`;
+      this.img.alt = l10n.t('The image to redraw: {0}', source.fileName);
       this.img.src = source.uri;
     } else if (!source) {
       this.img.removeAttribute('src');
@@ -131,8 +132,8 @@ export class SourceControls {
       return;
     }
     this.mode.textContent = this.masked
-      ? `Repaints only the painted part of ${this.source.fileName}; the rest stays as it is.`
-      : `Redraws all of ${this.source.fileName}. Paint over a part to repaint only that part.`;
+      ? l10n.t('Repaints only the painted part of {0}; the rest stays as it is.', this.source.fileName)
+      : l10n.t('Redraws all of {0}. Paint over a part to repaint only that part.', this.source.fileName);
   }
 
   /** Files dropped or pasted anywhere in the panel, and links dragged from VS Code. */
@@ -166,7 +167,7 @@ export class SourceControls {
   private async sendFile(file: File): Promise<void> {
     // Base64 is 4/3 of the bytes: refuse here what the extension would refuse anyway.
     if ((file.size * 4) / 3 > MAX_SOURCE_BASE64) {
-      this.hooks.notice('error', `${file.name} is larger than ${Math.floor((MAX_SOURCE_BASE64 * 3) / 4 / 2 ** 20)} MiB; use a smaller image.`);
+      this.hooks.notice('error', l10n.t('{0} is larger than {1} MiB; use a smaller image.', file.name, Math.floor((MAX_SOURCE_BASE64 * 3) / 4 / 2 ** 20)));
       return;
     }
     const dataUrl = await new Promise<string>((resolve, reject) => {

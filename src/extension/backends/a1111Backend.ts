@@ -11,6 +11,7 @@ import { promises as fs } from 'fs';
 import type { GenerateParams, GenerateResult, ProgressEvent } from '../../core/protocol';
 import { DEFAULTS } from '../../core/limits';
 import { isRecord } from '../../core/validate';
+import * as l10n from '@vscode/l10n';
 import { EngineError } from '../engine/engineError';
 import type { GenerateOptions } from '../services';
 import type { BackendDeps, GenerationBackend } from './generationBackend';
@@ -92,10 +93,10 @@ export class A1111Backend implements GenerationBackend {
         }
       }
       const raw = await post;
-      if (options.token?.isCancellationRequested) throw new EngineError('cancelled', 'Generation cancelled.');
+      if (options.token?.isCancellationRequested) throw new EngineError('cancelled', l10n.t('Generation cancelled.'));
       const images = this.images(raw, route, params);
       if (images.length === 0) {
-        throw new EngineError('internal', `The A1111 server at ${this.url} stopped the job before it finished (someone interrupted it, or it was skipped). Try again.`);
+        throw new EngineError('internal', l10n.t('The A1111 server at {0} stopped the job before it finished (someone interrupted it, or it was skipped). Try again.', this.url));
       }
       options.onProgress?.({ jobId: options.jobId, image: images.length - 1, images: images.length, step: params.steps ?? DEFAULTS.steps, total: params.steps ?? DEFAULTS.steps, elapsedMs: Date.now() - started, etaMs: 0, stage: 'save' });
       return await writeServerImages(this.deps, params, options.jobId, { kind: 'a1111', scheduler, started, warnings: [], modelName: this.deps.model || undefined }, images);
@@ -127,7 +128,7 @@ export class A1111Backend implements GenerationBackend {
     };
     if (this.deps.model) body.override_settings = { sd_model_checkpoint: this.deps.model };
     if (params.initImage !== undefined) {
-      const init = await readImage(params.initImage, 'init image');
+      const init = await readImage(params.initImage, 'init');
       body.init_images = [init.toString('base64')];
       body.denoising_strength = params.strength ?? (params.mask ? 1 : 0.8);
       // As the engine: without a size the output takes the init image's, rounded down to 8.
@@ -229,8 +230,9 @@ export class A1111Backend implements GenerationBackend {
 }
 
 function modelMissing(want: string, url: string, titles: string[]): string {
-  const list = titles.length ? ` It has: ${titles.slice(0, 8).join(', ')}${titles.length > 8 ? ', …' : ''}.` : '';
-  return `The server at ${url} has no model "${want}" (courseIllustrator.backendModel).${list} Use one of its names, or leave the setting empty for the server's current model.`;
+  if (titles.length === 0) return l10n.t("The server at {0} has no model \"{1}\" (courseIllustrator.backendModel). Use one of its names, or leave the setting empty for the server's current model.", url, want);
+  const list = `${titles.slice(0, 8).join(', ')}${titles.length > 8 ? ', …' : ''}`;
+  return l10n.t("The server at {0} has no model \"{1}\" (courseIllustrator.backendModel). It has: {2}. Use one of its names, or leave the setting empty for the server's current model.", url, want, list);
 }
 
 function stripDataUrl(b64: string): string {
@@ -238,10 +240,11 @@ function stripDataUrl(b64: string): string {
   return comma >= 0 ? b64.slice(comma + 1) : b64;
 }
 
-async function readImage(file: string, what: string): Promise<Buffer> {
+async function readImage(file: string, what: 'init' | 'mask'): Promise<Buffer> {
   try {
     return await fs.readFile(file);
   } catch (e) {
-    throw new EngineError('badInput', `The ${what} ${file} can't be read (${(e as NodeJS.ErrnoException).code ?? String(e)}).`);
+    const code = (e as NodeJS.ErrnoException).code ?? String(e);
+    throw new EngineError('badInput', what === 'init' ? l10n.t("The init image {0} can't be read ({1}).", file, code) : l10n.t("The mask {0} can't be read ({1}).", file, code));
   }
 }

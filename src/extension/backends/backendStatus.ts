@@ -8,8 +8,8 @@ import { backendStatusText } from './backendStatusText';
 
 export function createBackendStatus(services: Services): vscode.Disposable {
   const item = vscode.window.createStatusBarItem('courseIllustrator.backend', vscode.StatusBarAlignment.Right, 90);
-  item.name = 'Course Illustrator Backend';
-  item.command = { title: 'Open Settings', command: 'workbench.action.openSettings', arguments: ['courseIllustrator.backend'] };
+  item.name = vscode.l10n.t('Course Illustrator Backend');
+  item.command = { title: vscode.l10n.t('Open Settings'), command: 'workbench.action.openSettings', arguments: ['courseIllustrator.backend'] };
   const update = (c: ConfigSnapshot) => {
     const s = backendStatusText(c);
     item.text = s.text;

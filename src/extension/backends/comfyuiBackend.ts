@@ -13,6 +13,7 @@ import * as path from 'path';
 import type { GenerateParams, GenerateResult } from '../../core/protocol';
 import { DEFAULTS, randomSeed } from '../../core/limits';
 import { isRecord } from '../../core/validate';
+import * as l10n from '@vscode/l10n';
 import { EngineError } from '../engine/engineError';
 import type { GenerateOptions } from '../services';
 import { comfyWorkflow, SAVE_NODE } from './comfyWorkflow';
@@ -81,7 +82,7 @@ export class ComfyuiBackend implements GenerationBackend {
       const warnings = names.warning ? [names.warning] : [];
       return await writeServerImages(this.deps, params, options.jobId, { kind: 'comfyui', scheduler: names.used, started, warnings, modelName: model.replace(/\.(safetensors|ckpt)$/i, '') }, images);
     } catch (e) {
-      if (abort.signal.aborted) throw new EngineError('cancelled', 'Generation cancelled.');
+      if (abort.signal.aborted) throw new EngineError('cancelled', l10n.t('Generation cancelled.'));
       throw e;
     } finally {
       sub?.dispose();
@@ -97,14 +98,19 @@ export class ComfyuiBackend implements GenerationBackend {
     if (!choices) throw this.http.unexpected(route, 'no CheckpointLoaderSimple ckpt_name list');
     const want = this.deps.model;
     if (!want) {
-      if (choices.length === 0) throw new EngineError('modelError', `The ComfyUI server at ${this.url} has no checkpoint in its models/checkpoints folder. Ask whoever runs it to add a Stable Diffusion 1.5 model.`);
+      if (choices.length === 0) throw new EngineError('modelError', l10n.t('The ComfyUI server at {0} has no checkpoint in its models/checkpoints folder. Ask whoever runs it to add a Stable Diffusion 1.5 model.', this.url));
       return choices[0];
     }
     const bare = (s: string) => s.replace(/\.(safetensors|ckpt|pt|bin)$/i, '').toLowerCase();
     const found = choices.find((c) => c === want) ?? choices.find((c) => bare(c) === bare(want) || bare(path.basename(c)) === bare(want));
     if (!found) {
-      const list = choices.length ? ` It has: ${choices.slice(0, 8).join(', ')}${choices.length > 8 ? ', …' : ''}.` : '';
-      throw new EngineError('modelError', `The ComfyUI server at ${this.url} has no checkpoint "${want}" (courseIllustrator.backendModel).${list} Use one of these names, or leave the setting empty for the first one.`);
+      const list = `${choices.slice(0, 8).join(', ')}${choices.length > 8 ? ', …' : ''}`;
+      throw new EngineError(
+        'modelError',
+        choices.length
+          ? l10n.t('The ComfyUI server at {0} has no checkpoint "{1}" (courseIllustrator.backendModel). It has: {2}. Use one of these names, or leave the setting empty for the first one.', this.url, want, list)
+          : l10n.t('The ComfyUI server at {0} has no checkpoint "{1}" (courseIllustrator.backendModel). Use one of these names, or leave the setting empty for the first one.', this.url, want),
+      );
     }
     return found;
   }
@@ -115,7 +121,7 @@ export class ComfyuiBackend implements GenerationBackend {
     try {
       bytes = await fs.readFile(file);
     } catch (e) {
-      throw new EngineError('badInput', `The image ${file} can't be read (${(e as NodeJS.ErrnoException).code ?? String(e)}).`);
+      throw new EngineError('badInput', l10n.t("The image {0} can't be read ({1}).", file, (e as NodeJS.ErrnoException).code ?? String(e)));
     }
     const form = new FormData();
     form.append('image', new Blob([bytes]), `${name}${path.extname(file) || '.png'}`);
@@ -132,7 +138,11 @@ export class ComfyuiBackend implements GenerationBackend {
     try {
       raw = await this.http.json('POST', '/prompt', { body: { prompt: workflow, client_id: this.clientId }, signal });
     } catch (e) {
-      if (e instanceof ServerHttpError && e.status === 400) throw new EngineError(/ckpt_name/.test(e.detail) ? 'modelError' : 'badInput', `The ComfyUI server refused the workflow: ${e.detail || e.message}${/ckpt_name/.test(e.detail) ? ' Check courseIllustrator.backendModel.' : ''}`);
+      if (e instanceof ServerHttpError && e.status === 400) {
+        const why = e.detail || e.message;
+        if (/ckpt_name/.test(e.detail)) throw new EngineError('modelError', l10n.t('The ComfyUI server refused the workflow: {0} Check courseIllustrator.backendModel.', why));
+        throw new EngineError('badInput', l10n.t('The ComfyUI server refused the workflow: {0}', why));
+      }
       throw e;
     }
     if (!isRecord(raw) || typeof raw.prompt_id !== 'string') throw this.http.unexpected('/prompt', 'no "prompt_id"');
@@ -146,7 +156,7 @@ export class ComfyuiBackend implements GenerationBackend {
     signal.addEventListener('abort', onAbort, { once: true });
     try {
       for (;;) {
-        if (signal.aborted) throw new EngineError('cancelled', 'Generation cancelled.');
+        if (signal.aborted) throw new EngineError('cancelled', l10n.t('Generation cancelled.'));
         const history = await this.http.json('GET', `/history/${encodeURIComponent(id)}`, { signal, timeoutMs: 30_000 });
         const entry = isRecord(history) ? history[id] : undefined;
         if (isRecord(entry)) return this.output(entry, id);
@@ -181,12 +191,16 @@ export class ComfyuiBackend implements GenerationBackend {
       const messages = Array.isArray(status.messages) ? status.messages : [];
       const failure = messages.find((m) => Array.isArray(m) && (m[0] === 'execution_error' || m[0] === 'execution_interrupted'));
       if (Array.isArray(failure) && failure[0] === 'execution_interrupted') {
-        throw new EngineError('internal', `The ComfyUI server at ${this.url} stopped the job before it finished (someone interrupted it). Try again.`);
+        throw new EngineError('internal', l10n.t('The ComfyUI server at {0} stopped the job before it finished (someone interrupted it). Try again.', this.url));
       }
       const info = Array.isArray(failure) && isRecord(failure[1]) ? failure[1] : {};
-      const what = typeof info.exception_message === 'string' ? info.exception_message.trim() : 'no reason given';
-      const node = typeof info.node_type === 'string' ? ` in ${info.node_type}` : '';
-      throw new EngineError('internal', `The ComfyUI server failed${node}: ${what}. Its log may say more.`);
+      const what = typeof info.exception_message === 'string' ? info.exception_message.trim() : l10n.t('no reason given');
+      throw new EngineError(
+        'internal',
+        typeof info.node_type === 'string'
+          ? l10n.t('The ComfyUI server failed in {0}: {1}. Its log may say more.', info.node_type, what)
+          : l10n.t('The ComfyUI server failed: {0}. Its log may say more.', what),
+      );
     }
     const outputs = isRecord(entry.outputs) ? entry.outputs : {};
     const save = outputs[SAVE_NODE];

@@ -4,6 +4,7 @@
 import type { ImportImageParams } from '../../core/importProtocol';
 import type { GeneratedImage } from '../../core/protocol';
 import type { ConfigSnapshot } from '../config';
+import * as l10n from '@vscode/l10n';
 import { EngineError } from '../engine/engineError';
 import type { Log } from '../services';
 import { A1111Backend } from './a1111Backend';
@@ -36,10 +37,10 @@ export class BackendFactory {
     if (kind === 'local') return undefined;
     const url = config.backendUrl;
     if (!url) {
-      throw new EngineError('badInput', `courseIllustrator.backend is "${kind}" but courseIllustrator.backendUrl is empty: set the server's address (like http://illustrator.school.example:7860), or set the backend to "local".`);
+      throw new EngineError('badInput', l10n.t('courseIllustrator.backend is "{0}" but courseIllustrator.backendUrl is empty: set the server\'s address (like http://illustrator.school.example:7860), or set the backend to "local".', kind));
     }
     if (!serverOrigin(url)) {
-      throw new EngineError('badInput', `courseIllustrator.backendUrl "${url}" is not an http:// or https:// address: check courseIllustrator.backendUrl.`);
+      throw new EngineError('badInput', l10n.t('courseIllustrator.backendUrl "{0}" is not an http:// or https:// address: check courseIllustrator.backendUrl.', url));
     }
     const key = `${kind} ${url} ${config.backendModel}`;
     if (this.cached?.key !== key) {

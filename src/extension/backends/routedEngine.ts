@@ -8,6 +8,7 @@ import { Emitter } from 'vscode-jsonrpc/node';
 import type { ImportImageParams } from '../../core/importProtocol';
 import type { GenerateParams, GenerateResult, GeneratedImage } from '../../core/protocol';
 import { EngineRequests } from '../../core/protocol';
+import * as l10n from '@vscode/l10n';
 import { EngineError, fromReplyError, isEngineError } from '../engine/engineError';
 import type { CancelToken, EngineClient, GenerateOptions, JobEvent, Log } from '../services';
 import type { GenerationBackend } from './generationBackend';
@@ -71,7 +72,7 @@ export class RoutedEngineClient implements EngineClient {
     if (refusal) throw new EngineError('restricted', refusal);
     const jobId = options.jobId ?? `remote-${Date.now().toString(36)}-${++remoteCounter}`;
     if (this.remote.has(jobId) || this.deps.local.activeJobs().includes(jobId)) throw new EngineError('badInput', `A job with id ${jobId} is already running.`);
-    if (options.token?.isCancellationRequested) throw new EngineError('cancelled', 'Generation cancelled.');
+    if (options.token?.isCancellationRequested) throw new EngineError('cancelled', l10n.t('Generation cancelled.'));
     const cancel = new Cancel();
     const sub = options.token?.onCancellationRequested(() => cancel.cancel());
     this.remote.set(jobId, cancel);
@@ -97,7 +98,7 @@ export class RoutedEngineClient implements EngineClient {
       this._onJob.fire({ kind: 'finished', jobId, result });
       return result;
     } catch (e) {
-      const error = isEngineError(e) ? e : new EngineError('internal', `The job on ${backend.url} failed: ${e instanceof Error ? e.message : String(e)}`);
+      const error = isEngineError(e) ? e : new EngineError('internal', l10n.t('The job on {0} failed: {1}', backend.url, e instanceof Error ? e.message : String(e)));
       if (error.kind === 'cancelled') log.info(`[${jobId}] cancelled after ${Date.now() - started} ms`);
       else log.error(`[${jobId}] failed: ${error.message}`);
       this._onJob.fire({ kind: 'failed', jobId, error });

@@ -3,11 +3,10 @@
 // (try again in N s), the reply was not what this kind of server sends (check the backend kind).
 
 import { isRecord } from '../../core/validate';
+import * as l10n from '@vscode/l10n';
 import { EngineError } from '../engine/engineError';
 import type { Credentials, ServerKind } from './generationBackend';
 import { SERVER_NAMES } from './generationBackend';
-
-export const CREDENTIALS_COMMAND = 'Course Illustrator: Set Server Credentials…';
 
 /** An answer with a status that is not 2xx: the message is for the user, the rest for backends to refine it. */
 export class ServerHttpError extends EngineError {
@@ -74,7 +73,7 @@ export class ServerHttp {
   unexpected(route: string, what: string): EngineError {
     return new EngineError(
       'badReply',
-      `The server at ${this.base} sent an unexpected reply to ${route} (${what}). Is it a ${this.name} server? Check courseIllustrator.backend and courseIllustrator.backendUrl.`,
+      l10n.t('The server at {0} sent an unexpected reply to {1} ({2}). Is it a {3} server? Check courseIllustrator.backend and courseIllustrator.backendUrl.', this.base, route, what, this.name),
     );
   }
 
@@ -113,15 +112,15 @@ export class ServerHttp {
 
   /** The request never got an answer: cancelled by us, timed out, or the server is not there. */
   private lost(route: string, e: unknown, signal?: AbortSignal): EngineError {
-    if (signal?.aborted) return new EngineError('cancelled', 'Generation cancelled.');
+    if (signal?.aborted) return new EngineError('cancelled', l10n.t('Generation cancelled.'));
     const err = e as { name?: string; message?: string; cause?: { code?: string; message?: string } };
     if (err?.name === 'TimeoutError') {
-      return new EngineError('timeout', `The server at ${this.base} did not answer ${route} in time. Check that it is running, or try again later.`);
+      return new EngineError('timeout', l10n.t('The server at {0} did not answer {1} in time. Check that it is running, or try again later.', this.base, route));
     }
     const why = err?.cause?.code ?? err?.cause?.message ?? err?.message ?? String(e);
     return new EngineError(
       'internal',
-      `Can't reach the ${this.name} server at ${this.base} (${why}). Check courseIllustrator.backendUrl, that the server is running, and your network.`,
+      l10n.t("Can't reach the {0} server at {1} ({2}). Check courseIllustrator.backendUrl, that the server is running, and your network.", this.name, this.base, why),
     );
   }
 
@@ -132,21 +131,23 @@ export class ServerHttp {
     if (status === 401 || status === 403) {
       return new ServerHttpError(
         'badInput',
-        `The ${this.name} server at ${this.base} refused the request (HTTP ${status}${status === 401 ? ', not signed in' : ', not allowed'}). Run "${CREDENTIALS_COMMAND}" with the user and password (or token) the server's administrator gave you.`,
+        status === 401
+          ? l10n.t("The {0} server at {1} refused the request (HTTP {2}, not signed in). Run \"Course Illustrator: Set Server Credentials…\" with the user and password (or token) the server's administrator gave you.", this.name, this.base, status)
+          : l10n.t("The {0} server at {1} refused the request (HTTP {2}, not allowed). Run \"Course Illustrator: Set Server Credentials…\" with the user and password (or token) the server's administrator gave you.", this.name, this.base, status),
         status,
         detail,
       );
     }
     if (status === 429) {
       const retry = Number(res.headers.get('Retry-After'));
-      const wait = Number.isFinite(retry) && retry > 0 ? `${Math.ceil(retry)} s` : 'a minute';
-      return new ServerHttpError('internal', `The server's queue is full, try again in ${wait}.`, status, detail);
+      const message = Number.isFinite(retry) && retry > 0 ? l10n.t("The server's queue is full, try again in {0} s.", Math.ceil(retry)) : l10n.t("The server's queue is full, try again in a minute.");
+      return new ServerHttpError('internal', message, status, detail);
     }
-    if (status === 503) return new ServerHttpError('internal', `The ${this.name} server at ${this.base} is not available now${said}. Try again later.`, status, detail);
+    if (status === 503) return new ServerHttpError('internal', l10n.t('The {0} server at {1} is not available now{2}. Try again later.', this.name, this.base, said), status, detail);
     if (status === 404 && !detail) {
-      return new ServerHttpError('badReply', `The server at ${this.base} has no ${route} (HTTP 404). Is it a ${this.name} server with its API on? Check courseIllustrator.backend and courseIllustrator.backendUrl.`, status, detail);
+      return new ServerHttpError('badReply', l10n.t('The server at {0} has no {1} (HTTP 404). Is it a {2} server with its API on? Check courseIllustrator.backend and courseIllustrator.backendUrl.', this.base, route, this.name), status, detail);
     }
-    return new ServerHttpError(status >= 500 ? 'internal' : 'badInput', `The ${this.name} server at ${this.base} answered HTTP ${status} to ${route}${said}.`, status, detail);
+    return new ServerHttpError(status >= 500 ? 'internal' : 'badInput', l10n.t('The {0} server at {1} answered HTTP {2} to {3}{4}.', this.name, this.base, status, route, said), status, detail);
   }
 }
 

@@ -8,6 +8,7 @@ import { DEFAULTS } from '../../core/limits';
 import type { GenerateParams, GenerateResult, GeneratedImage } from '../../core/protocol';
 import { A1111_SAMPLER, type SchedulerName } from '../../core/schedulerNames';
 import { VERSION } from '../../engine/version';
+import * as l10n from '@vscode/l10n';
 import { isEngineError, EngineError } from '../engine/engineError';
 import type { BackendDeps, ServerKind } from './generationBackend';
 import { SERVER_NAMES } from './generationBackend';
@@ -32,7 +33,7 @@ export interface ServerJob {
 
 /** Writes every image (removing those already written if one fails) and makes the GenerateResult. */
 export async function writeServerImages(deps: BackendDeps, params: GenerateParams, jobId: string, job: ServerJob, images: ServerImage[]): Promise<GenerateResult> {
-  if (images.length === 0) throw new EngineError('badReply', `The ${SERVER_NAMES[job.kind]} server at ${deps.url} finished without an image. Its log may say why; try again.`);
+  if (images.length === 0) throw new EngineError('badReply', l10n.t('The {0} server at {1} finished without an image. Its log may say why; try again.', SERVER_NAMES[job.kind], deps.url));
   const written: GeneratedImage[] = [];
   const saveStarted = Date.now();
   try {
@@ -58,7 +59,7 @@ export async function writeServerImages(deps: BackendDeps, params: GenerateParam
     // As the engine does for its own jobs: a failed job leaves no file behind.
     for (const w of written) fs.rmSync(w.path, { force: true });
     if (isEngineError(e) && e.kind === 'outputError') throw e;
-    throw isEngineError(e) ? new EngineError(e.kind, `The server made the image, but it could not be written here: ${e.message}`) : e;
+    throw isEngineError(e) ? new EngineError(e.kind, l10n.t('The server made the image, but it could not be written here: {0}', e.message)) : e;
   }
   const totalMs = Date.now() - job.started;
   return {

@@ -11,6 +11,7 @@ import * as path from 'path';
 import type { GenerateParams, GenerateResult } from '../../core/protocol';
 import { DEFAULTS, randomSeed } from '../../core/limits';
 import { isRecord } from '../../core/validate';
+import * as l10n from '@vscode/l10n';
 import { EngineError } from '../engine/engineError';
 import type { GenerateOptions } from '../services';
 import type { BackendDeps, GenerationBackend } from './generationBackend';
@@ -81,7 +82,7 @@ export class SwarmuiBackend implements GenerationBackend {
       const warnings = names.warning ? [names.warning.replace('ComfyUI', 'SwarmUI')] : [];
       return await writeServerImages(this.deps, params, options.jobId, { kind: 'swarmui', scheduler: names.used, started, warnings, modelName: path.basename(model).replace(/\.(safetensors|ckpt)$/i, '') }, images);
     } catch (e) {
-      if (abort.signal.aborted) throw new EngineError('cancelled', 'Generation cancelled.');
+      if (abort.signal.aborted) throw new EngineError('cancelled', l10n.t('Generation cancelled.'));
       throw e;
     } finally {
       sub?.dispose();
@@ -121,12 +122,12 @@ export class SwarmuiBackend implements GenerationBackend {
     const error = typeof raw.error === 'string' ? raw.error : typeof raw.error_id === 'string' ? raw.error_id : undefined;
     if (error === undefined) return raw;
     if (/model/i.test(error)) {
-      throw new EngineError('modelError', `The SwarmUI server at ${this.url} could not use the model: ${error} Check courseIllustrator.backendModel (empty: the first model the server lists).`);
+      throw new EngineError('modelError', l10n.t('The SwarmUI server at {0} could not use the model: {1} Check courseIllustrator.backendModel (empty: the first model the server lists).', this.url, error));
     }
     if (/permission|unauthori[sz]ed|log ?in|logged|token|account/i.test(error)) {
-      throw new EngineError('badInput', `The SwarmUI server at ${this.url} refused the request: ${error} Run "Course Illustrator: Set Server Credentials…" with the token from your SwarmUI account.`);
+      throw new EngineError('badInput', l10n.t('The SwarmUI server at {0} refused the request: {1} Run "Course Illustrator: Set Server Credentials…" with the token from your SwarmUI account.', this.url, error));
     }
-    throw new EngineError('internal', `The SwarmUI server at ${this.url} failed: ${error}`);
+    throw new EngineError('internal', l10n.t('The SwarmUI server at {0} failed: {1}', this.url, error));
   }
 
   /** courseIllustrator.backendModel when the server lists it, else the first Stable-Diffusion model. */
@@ -137,14 +138,19 @@ export class SwarmuiBackend implements GenerationBackend {
     const models = files.map((f) => (isRecord(f) && typeof f.name === 'string' ? f.name : typeof f === 'string' ? f : '')).filter((n) => n !== '');
     const want = this.deps.model;
     if (!want) {
-      if (models.length === 0) throw new EngineError('modelError', `The SwarmUI server at ${this.url} lists no Stable-Diffusion model. Ask whoever runs it to add a Stable Diffusion 1.5 model.`);
+      if (models.length === 0) throw new EngineError('modelError', l10n.t('The SwarmUI server at {0} lists no Stable-Diffusion model. Ask whoever runs it to add a Stable Diffusion 1.5 model.', this.url));
       return models[0];
     }
     const bare = (s: string) => s.replace(/\.(safetensors|ckpt)$/i, '').toLowerCase();
     const found = models.find((m) => m === want) ?? models.find((m) => bare(m) === bare(want) || bare(path.basename(m)) === bare(want));
     if (!found) {
-      const list = models.length ? ` It has: ${models.slice(0, 8).join(', ')}${models.length > 8 ? ', …' : ''}.` : '';
-      throw new EngineError('modelError', `The SwarmUI server at ${this.url} has no model "${want}" (courseIllustrator.backendModel).${list} Use one of these names, or leave the setting empty for the first one.`);
+      const list = `${models.slice(0, 8).join(', ')}${models.length > 8 ? ', …' : ''}`;
+      throw new EngineError(
+        'modelError',
+        models.length
+          ? l10n.t('The SwarmUI server at {0} has no model "{1}" (courseIllustrator.backendModel). It has: {2}. Use one of these names, or leave the setting empty for the first one.', this.url, want, list)
+          : l10n.t('The SwarmUI server at {0} has no model "{1}" (courseIllustrator.backendModel). Use one of these names, or leave the setting empty for the first one.', this.url, want),
+      );
     }
     return found;
   }
@@ -168,6 +174,6 @@ async function dataUrl(file: string): Promise<string> {
     const mime = ext === '.jpg' || ext === '.jpeg' ? 'image/jpeg' : ext === '.webp' ? 'image/webp' : 'image/png';
     return `data:${mime};base64,${(await fs.readFile(file)).toString('base64')}`;
   } catch (e) {
-    throw new EngineError('badInput', `The image ${file} can't be read (${(e as NodeJS.ErrnoException).code ?? String(e)}).`);
+    throw new EngineError('badInput', l10n.t("The image {0} can't be read ({1}).", file, (e as NodeJS.ErrnoException).code ?? String(e)));
   }
 }

@@ -35,9 +35,9 @@ export async function lineTarget(args: unknown[]): Promise<LineTarget | undefine
   return at && { ...at, document: await vscode.workspace.openTextDocument(at.uri) };
 }
 
-/** Warns that nothing fit on the (0-based) line; commands return its undefined. */
-export function warnNothingOnLine(what: string, line: number, suffix = ''): undefined {
-  void vscode.window.showWarningMessage(`No ${what} on line ${line + 1}${suffix}.`);
+/** Shows why nothing was done (a whole sentence, already translated); commands return its undefined. */
+export function warnNothingOnLine(sentence: string): undefined {
+  void vscode.window.showWarningMessage(sentence);
   return undefined;
 }
 

@@ -13,7 +13,7 @@ export class CancelCommand implements Command {
   async execute(): Promise<number> {
     const jobs = this.services.engine.activeJobs();
     if (jobs.length === 0) {
-      void vscode.window.showInformationMessage('No illustration is being generated.');
+      void vscode.window.showInformationMessage(vscode.l10n.t('No illustration is being generated.'));
       return 0;
     }
     const results = await Promise.all(jobs.map((id) => this.services.engine.cancel(id)));

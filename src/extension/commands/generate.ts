@@ -6,6 +6,7 @@ import { promptLanguageProblem } from '../../core/promptLanguage';
 import { SIZE_PRESETS, TEMPLATES } from '../../core/templates';
 import { parseSize } from '../config';
 import { generateAndInsert, type GenerationOutcome } from '../generation/generateAndInsert';
+import { templateLabel } from '../../core/templateLabels';
 import { TrackedRange } from '../insert/trackedPosition';
 import type { ConfigSnapshot, Services } from '../services';
 import type { Command } from './commandManager';
@@ -39,12 +40,12 @@ export class GenerateCommand implements Command {
     const editor = vscode.window.activeTextEditor;
     const uri = typeof args.uri === 'string' ? vscode.Uri.parse(args.uri) : (args.uri ?? editor?.document.uri);
     if (!uri) {
-      void vscode.window.showWarningMessage('Open a Markdown file first: the illustration is inserted at its cursor.');
+      void vscode.window.showWarningMessage(vscode.l10n.t('Open a Markdown file first: the illustration is inserted at its cursor.'));
       return undefined;
     }
     const document = await vscode.workspace.openTextDocument(uri);
     if (document.languageId !== 'markdown') {
-      void vscode.window.showWarningMessage(`${vscode.workspace.asRelativePath(uri)} is not Markdown: open a .md file to insert an illustration.`);
+      void vscode.window.showWarningMessage(vscode.l10n.t('{0} is not Markdown: open a .md file to insert an illustration.', vscode.workspace.asRelativePath(uri)));
       return undefined;
     }
     const ownEditor = editor && editor.document.uri.toString() === uri.toString() ? editor : undefined;
@@ -87,13 +88,14 @@ export class GenerateCommand implements Command {
 
 async function askPrompt(selected: string): Promise<string | undefined> {
   const typed = await vscode.window.showInputBox({
-    title: 'Generate Illustration (1/4): prompt',
-    prompt: 'Describe the illustration. It is inserted at the cursor.',
+    title: vscode.l10n.t('Generate Illustration (1/4): prompt'),
+    prompt: vscode.l10n.t('Describe the illustration. It is inserted at the cursor.'),
     value: selected,
+    // An example in English on purpose: the model reads English prompts.
     placeHolder: 'a labelled diagram of a plant cell, flat educational illustration',
     ignoreFocusOut: true,
     validateInput: (v) => {
-      if (!v.trim()) return 'Write what the image should show.';
+      if (!v.trim()) return vscode.l10n.t('Write what the image should show.');
       // Not an error: the user may go on, but should know the model reads English.
       const language = promptLanguageProblem(v);
       return language ? { message: language, severity: vscode.InputBoxValidationSeverity.Warning } : undefined;
@@ -104,26 +106,26 @@ async function askPrompt(selected: string): Promise<string | undefined> {
 
 async function askTemplate(): Promise<string | undefined | null> {
   const items = [
-    { label: 'No template', description: 'use the prompt as written', id: '' },
-    ...TEMPLATES.map((t) => ({ label: t.label, description: t.domain === 'medical' ? 'adds a visible "AI-generated" label' : '', id: t.id })),
+    { label: vscode.l10n.t('No template'), description: vscode.l10n.t('use the prompt as written'), id: '' },
+    ...TEMPLATES.map((t) => ({ label: templateLabel(t, vscode.env.language), description: t.domain === 'medical' ? vscode.l10n.t('adds a visible "AI-generated" label') : '', id: t.id })),
   ];
-  const pick = await vscode.window.showQuickPick(items, { title: 'Generate Illustration (2/4): template', ignoreFocusOut: true });
+  const pick = await vscode.window.showQuickPick(items, { title: vscode.l10n.t('Generate Illustration (2/4): template'), ignoreFocusOut: true });
   return pick ? pick.id || undefined : null;
 }
 
 async function askSize(config: ConfigSnapshot): Promise<{ width: number; height: number } | null> {
   const items = [
-    { label: `Default (${config.width}×${config.height})`, description: 'courseIllustrator.size', width: config.width, height: config.height },
+    { label: vscode.l10n.t('Default ({0}×{1})', config.width, config.height), description: 'courseIllustrator.size', width: config.width, height: config.height },
     ...SIZE_PRESETS.filter((p) => p.width !== config.width || p.height !== config.height).map((p) => ({ ...p })),
   ];
-  const pick = await vscode.window.showQuickPick(items, { title: 'Generate Illustration (3/4): size', ignoreFocusOut: true });
+  const pick = await vscode.window.showQuickPick(items, { title: vscode.l10n.t('Generate Illustration (3/4): size'), ignoreFocusOut: true });
   return pick ? { width: pick.width, height: pick.height } : null;
 }
 
 async function askNegativePrompt(config: ConfigSnapshot): Promise<string | null> {
   const typed = await vscode.window.showInputBox({
-    title: 'Generate Illustration (4/4): negative prompt (optional)',
-    prompt: 'What the image should not show. Press Enter to keep the default.',
+    title: vscode.l10n.t('Generate Illustration (4/4): negative prompt (optional)'),
+    prompt: vscode.l10n.t('What the image should not show. Press Enter to keep the default.'),
     value: config.negativePrompt,
     placeHolder: 'text, watermark, blurry',
     ignoreFocusOut: true,

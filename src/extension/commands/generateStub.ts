@@ -4,6 +4,7 @@
 import type { GenerationRequest } from '../generation/generateAndInsert';
 import { stubAt } from '../stubs/documentStubs';
 import { requestForStub } from '../stubs/requests';
+import * as l10n from '@vscode/l10n';
 import { warnNothingOnLine, type LineTarget } from './args';
 import { GenerateAtLineCommand } from './generateAtLine';
 import { COMMAND_IDS } from './ids';
@@ -13,6 +14,6 @@ export class GenerateStubCommand extends GenerateAtLineCommand {
 
   protected async requestAt(at: LineTarget): Promise<GenerationRequest | undefined> {
     const stub = stubAt(at.document, at.line, at.index);
-    return stub ? requestForStub(at.document, stub) : warnNothingOnLine('illustration stub', at.line, ' any more');
+    return stub ? requestForStub(at.document, stub) : warnNothingOnLine(l10n.t('No illustration stub on line {0} any more.', at.line + 1));
   }
 }

@@ -4,6 +4,7 @@
 import type { GenerationRequest } from '../generation/generateAndInsert';
 import { stubAt } from '../stubs/documentStubs';
 import { requestForImageAt, requestForStub } from '../stubs/requests';
+import * as l10n from '@vscode/l10n';
 import { warnNothingOnLine, type LineTarget } from './args';
 import { GenerateAtLineCommand } from './generateAtLine';
 import { COMMAND_IDS, VARY_IMAGE_ARG } from './ids';
@@ -17,6 +18,6 @@ export class GenerateVariationsCommand extends GenerateAtLineCommand {
   protected async requestAt(at: LineTarget, raw: unknown[]): Promise<GenerationRequest | undefined> {
     const stub = raw[3] !== VARY_IMAGE_ARG ? stubAt(at.document, at.line, at.index) : undefined;
     if (stub) return requestForStub(at.document, stub, VARIATION_COUNT);
-    return (await requestForImageAt(this.images, at, VARIATION_COUNT)) ?? warnNothingOnLine('stub or generated image', at.line);
+    return (await requestForImageAt(this.images, at, VARIATION_COUNT)) ?? warnNothingOnLine(l10n.t('No stub or generated image on line {0}.', at.line + 1));
   }
 }

@@ -3,7 +3,7 @@
 import * as vscode from 'vscode';
 import type { InsertResult, Services } from '../services';
 import type { Command } from './commandManager';
-import { RESTRICTED_MESSAGE, reportError } from '../generation/generateAndInsert';
+import { restrictedMessage, reportError } from '../generation/generateAndInsert';
 import { COMMAND_IDS } from './ids';
 
 export class InsertLastCommand implements Command {
@@ -13,23 +13,23 @@ export class InsertLastCommand implements Command {
 
   async execute(): Promise<InsertResult | undefined> {
     if (!this.services.isTrusted()) {
-      void vscode.window.showWarningMessage(RESTRICTED_MESSAGE);
+      void vscode.window.showWarningMessage(restrictedMessage());
       return undefined;
     }
     const last = this.services.lastImage();
     if (!last) {
-      void vscode.window.showInformationMessage('No illustration yet: run "Course Illustrator: Generate Illustration" first.');
+      void vscode.window.showInformationMessage(vscode.l10n.t('No illustration yet: run "Course Illustrator: Generate Illustration" first.'));
       return undefined;
     }
     const editor = vscode.window.activeTextEditor;
     if (!editor || editor.document.languageId !== 'markdown') {
-      void vscode.window.showWarningMessage('Open a Markdown file to insert the illustration into.');
+      void vscode.window.showWarningMessage(vscode.l10n.t('Open a Markdown file to insert the illustration into.'));
       return undefined;
     }
     try {
       await vscode.workspace.fs.stat(vscode.Uri.file(last.path));
     } catch {
-      void vscode.window.showWarningMessage(`The last illustration (${last.path}) no longer exists.`);
+      void vscode.window.showWarningMessage(vscode.l10n.t('The last illustration ({0}) no longer exists.', last.path));
       return undefined;
     }
     try {

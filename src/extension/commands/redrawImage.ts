@@ -27,13 +27,13 @@ export class RedrawImageCommand implements Command {
   /** Returns the image file the panel was opened on, or undefined. */
   async execute(...raw: unknown[]): Promise<string | undefined> {
     if (!this.services.isTrusted()) {
-      void vscode.window.showWarningMessage('Redrawing an image needs a trusted workspace: trust it first.');
+      void vscode.window.showWarningMessage(vscode.l10n.t('Redrawing an image needs a trusted workspace: trust it first.'));
       return undefined;
     }
     const found = await this.imageFile(raw);
     if (!found) return undefined;
     if (found.file.scheme !== 'file') {
-      void vscode.window.showWarningMessage(`Only local image files can be redrawn, not ${found.file.toString(true)}.`);
+      void vscode.window.showWarningMessage(vscode.l10n.t('Only local image files can be redrawn, not {0}.', found.file.toString(true)));
       return undefined;
     }
     const settings = await this.settingsOf(found.file);
@@ -50,16 +50,16 @@ export class RedrawImageCommand implements Command {
       if (args) {
         const document = await vscode.workspace.openTextDocument(args.uri);
         const image = imageAt(document, args.line, args.index);
-        if (!image) return warnNothingOnLine('image link', args.line);
+        if (!image) return warnNothingOnLine(vscode.l10n.t('No image link on line {0}.', args.line + 1));
         return { file: imageUri(document, image), document: document.uri };
       }
     }
     const picked = await vscode.window.showOpenDialog({
       canSelectMany: false,
-      openLabel: 'Redraw This Image',
-      title: 'Choose an image to redraw',
+      openLabel: vscode.l10n.t('Redraw This Image'),
+      title: vscode.l10n.t('Choose an image to redraw'),
       defaultUri: vscode.workspace.workspaceFolders?.[0]?.uri,
-      filters: { Images: ['png', 'jpg', 'jpeg', 'webp'] },
+      filters: { [vscode.l10n.t('Images')]: ['png', 'jpg', 'jpeg', 'webp'] },
     });
     return picked?.[0] && { file: picked[0] };
   }

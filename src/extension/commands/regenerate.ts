@@ -3,6 +3,7 @@
 
 import type { GenerationRequest } from '../generation/generateAndInsert';
 import { requestForImageAt } from '../stubs/requests';
+import * as l10n from '@vscode/l10n';
 import { warnNothingOnLine, type LineTarget } from './args';
 import { GenerateAtLineCommand } from './generateAtLine';
 import { COMMAND_IDS } from './ids';
@@ -11,6 +12,6 @@ export class RegenerateCommand extends GenerateAtLineCommand {
   readonly id = COMMAND_IDS.regenerate;
 
   protected async requestAt(at: LineTarget): Promise<GenerationRequest | undefined> {
-    return (await requestForImageAt(this.images, at)) ?? warnNothingOnLine('image made by Course Illustrator', at.line);
+    return (await requestForImageAt(this.images, at)) ?? warnNothingOnLine(l10n.t('No image made by Course Illustrator on line {0}.', at.line + 1));
   }
 }

@@ -20,14 +20,17 @@ export class ShowParametersCommand implements Command {
     const args = lineArgs(raw);
     if (!args) return undefined;
     if (!this.services.isTrusted()) {
-      void vscode.window.showWarningMessage('Reading image parameters needs a trusted workspace.');
+      void vscode.window.showWarningMessage(vscode.l10n.t('Reading image parameters needs a trusted workspace.'));
       return undefined;
     }
     const document = await vscode.workspace.openTextDocument(args.uri);
     const found = await this.images.at(document, args.line, args.index);
     const text = found?.info?.parameters;
-    if (!found || !text) return warnNothingOnLine('generation parameters in the image', args.line);
-    void vscode.window.showInformationMessage(`Parameters of ${found.image.path}`, { modal: true, detail: text }, 'Copy').then((a) => a && vscode.env.clipboard.writeText(text));
+    if (!found || !text) return warnNothingOnLine(vscode.l10n.t('No generation parameters in the image on line {0}.', args.line + 1));
+    const copy = vscode.l10n.t('Copy');
+    void vscode.window
+      .showInformationMessage(vscode.l10n.t('Parameters of {0}', found.image.path), { modal: true, detail: text }, copy)
+      .then((a) => (a === copy ? vscode.env.clipboard.writeText(text) : undefined));
     return text;
   }
 }

@@ -32,6 +32,7 @@ import type {
 import { EngineNotifications, EngineRequests, PROTOCOL_VERSION } from '../../core/protocol';
 import { ModelsNotifications, type ModelsProgress } from '../../core/modelsProtocol';
 import { MalformedReplyError, checkReply, type NotificationType, type RequestType } from '../../core/rpc';
+import * as l10n from '@vscode/l10n';
 import { isRecord } from '../../core/validate';
 import type { CancelToken, EngineClient as EngineClientApi, GenerateOptions, JobEvent, Log } from '../services';
 import { EngineError, fromReplyError, isEngineError } from './engineError';
@@ -120,7 +121,7 @@ export class EngineClient implements EngineClientApi {
   async generate(params: GenerateParams, options: GenerateOptions = {}): Promise<GenerateResult> {
     const jobId = options.jobId ?? `job-${Date.now().toString(36)}-${++jobCounter}`;
     if (this.jobs.has(jobId)) throw new EngineError('badInput', `A job with id ${jobId} is already running.`);
-    if (options.token?.isCancellationRequested) throw new EngineError('cancelled', 'Generation cancelled.');
+    if (options.token?.isCancellationRequested) throw new EngineError('cancelled', l10n.t('Generation cancelled.'));
     const cts = new CancellationTokenSource();
     const tokenSub = options.token?.onCancellationRequested(() => cts.cancel());
     let touch = (): void => undefined;
@@ -221,7 +222,7 @@ export class EngineClient implements EngineClientApi {
     params: P,
     options: { token?: CancelToken; onProgress?: (p: ModelsProgress) => void } = {},
   ): Promise<R> {
-    if (options.token?.isCancellationRequested) throw new EngineError('cancelled', 'Cancelled.');
+    if (options.token?.isCancellationRequested) throw new EngineError('cancelled', l10n.t('Cancelled.'));
     const operationId = isRecord(params) && typeof params.operationId === 'string' ? params.operationId : undefined;
     const cts = new CancellationTokenSource();
     const tokenSub = options.token?.onCancellationRequested(() => cts.cancel());
@@ -259,7 +260,7 @@ export class EngineClient implements EngineClientApi {
     else this.restartWhenIdle = true;
   }
 
-  async stop(reason = 'The engine was stopped; run the job again.'): Promise<void> {
+  async stop(reason = l10n.t('The engine was stopped; run the job again.')): Promise<void> {
     const engine = this.engine;
     if (!engine) return;
     this.clearIdle();
@@ -285,7 +286,7 @@ export class EngineClient implements EngineClientApi {
     this.engine = undefined;
     if (engine) {
       engine.stopping = true;
-      engine.failAll(new EngineError('cancelled', 'The extension is shutting down.'));
+      engine.failAll(new EngineError('cancelled', l10n.t('The extension is shutting down.')));
       try {
         engine.connection.dispose();
       } catch {
@@ -308,7 +309,7 @@ export class EngineClient implements EngineClientApi {
     opts: { cts?: CancellationTokenSource; stallMs?: number; onTouch?: (touch: () => void) => void; keepReplyErrors?: boolean; work?: InFlight } = {},
   ): Promise<R> {
     const method = type.method;
-    if (this.disposed) throw new EngineError('cancelled', 'The extension is shutting down.');
+    if (this.disposed) throw new EngineError('cancelled', l10n.t('The extension is shutting down.'));
     const refusal = this.config.refuse?.();
     if (refusal) throw new EngineError('restricted', refusal);
     this.busy++;
@@ -344,8 +345,8 @@ export class EngineClient implements EngineClientApi {
             new EngineError(
               'timeout',
               method === EngineRequests.generate.method
-                ? `The engine sent no progress for ${Math.round(limit / 1000)} s and was restarted. If the machine is short of memory, try courseIllustrator.compactWeights.`
-                : `The engine did not answer ${method} within ${Math.round(limit / 1000)} s and was restarted.`,
+                ? l10n.t('The engine sent no progress for {0} s and was restarted. If the machine is short of memory, try courseIllustrator.compactWeights.', Math.round(limit / 1000))
+                : l10n.t('The engine did not answer {0} within {1} s and was restarted.', method, Math.round(limit / 1000)),
             ),
           );
         const failPending = (e: EngineError): void => finish(() => reject(e));
@@ -420,7 +421,7 @@ export class EngineClient implements EngineClientApi {
     const started = Date.now();
     const spawn = this.config.spawn ?? cp.spawn;
     if (!this.config.spawn && !fs.existsSync(this.config.enginePath)) {
-      const error = new EngineError('crashed', `The engine bundle ${this.config.enginePath} is missing: build it with "node esbuild.js" (or reinstall the extension).`);
+      const error = new EngineError('crashed', l10n.t('The engine bundle {0} is missing: build it with "node esbuild.js" (or reinstall the extension).', this.config.enginePath));
       log.error(error.message);
       throw error;
     }
@@ -475,7 +476,9 @@ export class EngineClient implements EngineClientApi {
       engine.failAll(
         new EngineError(
           'crashed',
-          `The engine process stopped unexpectedly (${how}).${tail ? ` Last log lines: ${tail}.` : ''} The next job starts a new engine; see "Course Illustrator: Show Engine Log".`,
+          tail
+            ? l10n.t('The engine process stopped unexpectedly ({0}). Last log lines: {1}. The next job starts a new engine; see "Course Illustrator: Show Engine Log".', how, tail)
+            : l10n.t('The engine process stopped unexpectedly ({0}). The next job starts a new engine; see "Course Illustrator: Show Engine Log".', how),
         ),
       );
       try {
@@ -539,7 +542,7 @@ export class EngineClient implements EngineClientApi {
           const error = isEngineError(e)
             ? e
             : e instanceof TimeoutError
-              ? new EngineError('timeout', `The engine did not start within ${this.timeouts.start / 1000} s. See "Course Illustrator: Show Engine Log".`)
+              ? new EngineError('timeout', l10n.t('The engine did not start within {0} s. See "Course Illustrator: Show Engine Log".', this.timeouts.start / 1000))
               : fromReplyError(EngineRequests.initialize.method, e);
           reject(error);
           if (this.engine === engine) void this.stop();

@@ -3,6 +3,7 @@
 
 import type { EngineErrorKind } from '../services';
 import { ErrorCodes } from '../../core/protocol';
+import * as l10n from '@vscode/l10n';
 
 export class EngineError extends Error {
   constructor(
@@ -30,14 +31,14 @@ export function fromReplyError(method: string, e: unknown): EngineError {
   const message = e instanceof Error ? e.message : String(e);
   switch (code) {
     case ErrorCodes.cancelled:
-      return new EngineError('cancelled', 'Generation cancelled.', code);
+      return new EngineError('cancelled', l10n.t('Generation cancelled.'), code);
     case ErrorCodes.badInput:
       return new EngineError('badInput', message, code);
     case ErrorCodes.modelError:
-      return new EngineError('modelError', `Model problem: ${message}`, code);
+      return new EngineError('modelError', l10n.t('Model problem: {0}', message), code);
     case ErrorCodes.outputError:
-      return new EngineError('outputError', `Could not write the image: ${message}`, code);
+      return new EngineError('outputError', l10n.t('Could not write the image: {0}', message), code);
     default:
-      return new EngineError('internal', `The engine failed on ${method}: ${message}`, code);
+      return new EngineError('internal', l10n.t('The engine failed on {0}: {1}', method, message), code);
   }
 }

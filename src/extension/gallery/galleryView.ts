@@ -97,7 +97,7 @@ export class GalleryViewProvider extends Disposable implements vscode.WebviewVie
     this.start();
     this.view = view;
     view.webview.options = { enableScripts: true, localResourceRoots: this.roots() };
-    view.webview.html = webviewHtml(view.webview, this.context.extensionUri, { name: 'gallery', title: 'Gallery', body: galleryBody() });
+    view.webview.html = webviewHtml(view.webview, this.context.extensionUri, { name: 'gallery', title: vscode.l10n.t('Gallery'), body: galleryBody() });
     const subs = [
       view.webview.onDidReceiveMessage((m: unknown) => void this.onMessage(m)),
       view.onDidDispose(() => {
@@ -156,7 +156,7 @@ export class GalleryViewProvider extends Disposable implements vscode.WebviewVie
       );
     } catch (e) {
       this.services.log.error(`Gallery scan failed: ${(e as Error).message}`);
-      this.post({ type: 'notice', level: 'error', message: `Could not scan the workspace for images: ${(e as Error).message}` });
+      this.post({ type: 'notice', level: 'error', message: vscode.l10n.t('Could not scan the workspace for images: {0}', (e as Error).message) });
     } finally {
       if (generation === this.scanGeneration) {
         this.scanning = false;
@@ -254,7 +254,7 @@ export class GalleryViewProvider extends Disposable implements vscode.WebviewVie
     switch (m.type) {
       case 'ready':
         if (!this.services.isTrusted()) {
-          this.post({ type: 'notice', level: 'info', message: 'Restricted Mode: only images indexed before are listed. Trust the workspace to find new ones.' });
+          this.post({ type: 'notice', level: 'info', message: vscode.l10n.t('Restricted Mode: only images indexed before are listed. Trust the workspace to find new ones.') });
         }
         if (!this.scanned && !this.scanning) void this.rescan();
         return;
@@ -348,16 +348,16 @@ export class GalleryViewProvider extends Disposable implements vscode.WebviewVie
   private async action(action: GalleryAction, id: string): Promise<void> {
     const e = this.index.get(id);
     if (!e) {
-      this.post({ type: 'notice', level: 'error', message: 'That image is no longer in the gallery.' });
+      this.post({ type: 'notice', level: 'error', message: vscode.l10n.t('That image is no longer in the gallery.') });
       return;
     }
     const uri = vscode.Uri.file(e.path);
     try {
       switch (action) {
         case 'insert': {
-          if (!this.services.isTrusted()) throw new Error('This workspace is in restricted mode: nothing is written.');
+          if (!this.services.isTrusted()) throw new Error(vscode.l10n.t('This workspace is in Restricted Mode: nothing is written.'));
           const editor = this.markdownEditor();
-          if (!editor) throw new Error('Open a Markdown file and put the cursor where the image goes, then insert again.');
+          if (!editor) throw new Error(vscode.l10n.t('Open a Markdown file and put the cursor where the image goes, then insert again.'));
           const r = await this.services.insertImage({ uri: editor.document.uri, position: editor.selection.active }, e.path, altForImage(altFromPrompt(e.prompt), e.fields, editor.document));
           this.post({ type: 'notice', level: 'info', message: `Inserted ${r.markdown} into ${vscode.workspace.asRelativePath(editor.document.uri, false)}.` });
           return;
@@ -366,7 +366,7 @@ export class GalleryViewProvider extends Disposable implements vscode.WebviewVie
           const doc = this.markdownEditor()?.document.uri.fsPath;
           const ws = vscode.workspace.getWorkspaceFolder(uri)?.uri.fsPath;
           await vscode.env.clipboard.writeText(markdownImage(doc, e.path, altForImage(altFromPrompt(e.prompt), e.fields, this.markdownEditor()?.document), ws));
-          this.post({ type: 'notice', level: 'info', message: 'Markdown copied to the clipboard.' });
+          this.post({ type: 'notice', level: 'info', message: vscode.l10n.t('Markdown copied to the clipboard.') });
           return;
         }
         case 'reveal':
@@ -396,28 +396,30 @@ export class GalleryViewProvider extends Disposable implements vscode.WebviewVie
   }
 
   private async delete(e: GalleryEntry, uri: vscode.Uri): Promise<void> {
-    if (!this.services.isTrusted()) throw new Error('This workspace is in restricted mode: nothing is deleted.');
+    if (!this.services.isTrusted()) throw new Error(vscode.l10n.t('This workspace is in Restricted Mode: nothing is deleted.'));
     // Checked again now: a folder on the way may have become a symbolic link since it was listed.
     if (!(await this.contained(e.path))) {
       this.onDeleted(uri);
       this.notifyChanged(true);
-      throw new Error(`"${e.label}" is not a file inside the workspace (any more); nothing was deleted.`);
+      throw new Error(vscode.l10n.t('"{0}" is not a file inside the workspace (any more); nothing was deleted.', e.label));
     }
+    const moveToTrash = vscode.l10n.t('Move to Trash');
     const ok = await vscode.window.showWarningMessage(
-      `Move "${e.label}" to the trash?`,
-      { modal: true, detail: 'Links to it in your Markdown files will break.' },
-      'Move to Trash',
+      vscode.l10n.t('Move "{0}" to the trash?', e.label),
+      { modal: true, detail: vscode.l10n.t('Links to it in your Markdown files will break.') },
+      moveToTrash,
     );
-    if (ok !== 'Move to Trash') return;
+    if (ok !== moveToTrash) return;
     try {
       await vscode.workspace.fs.delete(uri, { useTrash: true });
     } catch (err) {
+      const deletePermanently = vscode.l10n.t('Delete Permanently');
       const again = await vscode.window.showWarningMessage(
-        `The trash is not available here (${(err as Error).message}). Delete "${e.label}" permanently?`,
+        vscode.l10n.t('The trash is not available here ({0}). Delete "{1}" permanently?', (err as Error).message, e.label),
         { modal: true },
-        'Delete Permanently',
+        deletePermanently,
       );
-      if (again !== 'Delete Permanently') return;
+      if (again !== deletePermanently) return;
       await vscode.workspace.fs.delete(uri, { useTrash: false });
     }
     this.onDeleted(uri);

@@ -14,6 +14,7 @@ import {
   readFrontMatter,
 } from '../../core/domain';
 import type { ContentDomain } from '../../core/protocol';
+import type { DomainSource } from '../../core/domain';
 
 export interface JobLabel {
   domain: ContentDomain;
@@ -38,6 +39,24 @@ export function jobLabel(document: vscode.TextDocument | undefined, own: readonl
   const doc = documentDeclarations(document, resource);
   const decided = decideDomain([...doc.declarations, ...own]);
   return { domain: decided?.domain ?? 'general', declaredBy: decided?.source, lang: doc.lang };
+}
+
+/** Who declared a label, as the panel's "declared by …" names it. */
+export function declarationName(source: DomainSource): string {
+  switch (source) {
+    case 'setting':
+      return vscode.l10n.t('the courseIllustrator.domain setting');
+    case 'front matter':
+      return vscode.l10n.t("the document's front matter");
+    case 'directive':
+      return vscode.l10n.t('the directive');
+    case 'template':
+      return vscode.l10n.t('the template');
+    case 'image':
+      return vscode.l10n.t('the image itself');
+    case 'command line':
+      return vscode.l10n.t('the command line');
+  }
 }
 
 /** "Medical label on (front matter)", for the panel and the lenses. */

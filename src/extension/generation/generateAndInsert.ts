@@ -51,7 +51,9 @@ export interface GenerationOutcome {
   result: GenerateResult;
 }
 
-export const RESTRICTED_MESSAGE = 'Course Illustrator does not generate or write files in Restricted Mode. Trust this workspace to use it.';
+export function restrictedMessage(): string {
+  return vscode.l10n.t('Course Illustrator does not generate or write files in Restricted Mode. Trust this workspace to use it.');
+}
 
 export async function generateAndInsert(services: Services, request: GenerationRequest, storage: vscode.Uri): Promise<GenerationOutcome | undefined> {
   // Prompts, negative prompt and alt text go on into the job, the PNG and the document on one
@@ -61,17 +63,18 @@ export async function generateAndInsert(services: Services, request: GenerationR
   let succeeded = false;
   try {
     if (!services.isTrusted()) {
-      void vscode.window.showWarningMessage(RESTRICTED_MESSAGE, 'Manage Workspace Trust').then((a) => a && vscode.commands.executeCommand('workbench.trust.manage'));
+      const manage = vscode.l10n.t('Manage Workspace Trust');
+      void vscode.window.showWarningMessage(restrictedMessage(), manage).then((a) => a === manage && vscode.commands.executeCommand('workbench.trust.manage'));
       return undefined;
     }
     const problem = requestTextProblem(req);
     if (problem) {
-      void vscode.window.showErrorMessage(`Course Illustrator: ${problem}`);
+      void vscode.window.showErrorMessage(vscode.l10n.t('Course Illustrator: {0}', problem));
       return undefined;
     }
     for (const w of req.warnings ?? []) {
       services.log.warn(w);
-      void vscode.window.showWarningMessage(`Course Illustrator: ${w}`);
+      void vscode.window.showWarningMessage(vscode.l10n.t('Course Illustrator: {0}', w));
     }
     const model = await services.ensureModel();
     if (!model) return undefined;
@@ -121,7 +124,7 @@ export async function generateAndInsert(services: Services, request: GenerationR
     if (!chosen) return undefined;
     const file = chosen.path;
     if (req.target.deleted && req.mode === 'replace') {
-      void vscode.window.showWarningMessage('The stub was edited while the image was being made; the image was inserted where it was.');
+      void vscode.window.showWarningMessage(vscode.l10n.t('The stub was edited while the image was being made; the image was inserted where it was.'));
     }
     // Read the tracked target only when this edit's turn comes: another job's image may be
     // inserted into the same document first and move it.
@@ -144,13 +147,13 @@ export async function generateAndInsert(services: Services, request: GenerationR
 /** Runs the job under a cancellable notification: engine start, queue position, steps. */
 function generateWithProgress(services: Services, params: GenerateParams, batch: number): Thenable<GenerateResult> {
   return vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: batch > 1 ? `Illustrating (${batch} variations)` : 'Illustrating', cancellable: true },
+    { location: vscode.ProgressLocation.Notification, title: batch > 1 ? vscode.l10n.t('Illustrating ({0} variations)', batch) : vscode.l10n.t('Illustrating'), cancellable: true },
     async (progress, token) => {
-      progress.report({ message: services.engine.pid ? 'preparing…' : 'starting the engine…' });
+      progress.report({ message: services.engine.pid ? vscode.l10n.t('preparing…') : vscode.l10n.t('starting the engine…') });
       let done = 0;
       return services.engine.generate(params, {
         token,
-        onQueue: (q) => q.position > 0 && progress.report({ message: `waiting (${q.position} job${q.position > 1 ? 's' : ''} ahead)…` }),
+        onQueue: (q) => q.position > 0 && progress.report({ message: q.position > 1 ? vscode.l10n.t('waiting ({0} jobs ahead)…', q.position) : vscode.l10n.t('waiting (1 job ahead)…') }),
         onProgress: (e) => {
           const fraction = progressFraction(e) * 100;
           progress.report({ message: progressText(e), increment: Math.max(0, fraction - done) });
@@ -166,7 +169,7 @@ function generateWithProgress(services: Services, params: GenerateParams, batch:
  * folder and deletes `jobDir`; returns the kept image (its new path), or undefined when none.
  */
 async function keepChosenVariation(services: Services, req: GenerationRequest, images: GeneratedImage[], jobDir: vscode.Uri): Promise<GeneratedImage | undefined> {
-  const chosen = await services.chooseImage(images, `Choose a variation of "${req.prompt}"`);
+  const chosen = await services.chooseImage(images, vscode.l10n.t('Choose a variation of "{0}"', req.prompt));
   if (!chosen) {
     await vscode.workspace.fs.delete(jobDir, { recursive: true, useTrash: false });
     return undefined;
@@ -186,16 +189,18 @@ function insertTarget(req: GenerationRequest): InsertTarget {
 
 export function reportError(services: Services, e: unknown): void {
   if (isCancelled(e)) {
-    void vscode.window.showInformationMessage('Illustration cancelled.');
+    void vscode.window.showInformationMessage(vscode.l10n.t('Illustration cancelled.'));
     return;
   }
   if (e instanceof UntitledDocumentError) {
-    void vscode.window.showWarningMessage(e.message, 'Save').then((a) => a && vscode.commands.executeCommand('workbench.action.files.save'));
+    const save = vscode.l10n.t('Save');
+    void vscode.window.showWarningMessage(e.message, save).then((a) => a === save && vscode.commands.executeCommand('workbench.action.files.save'));
     return;
   }
   const message = e instanceof Error ? e.message : String(e);
   if (!isEngineError(e)) services.log.error(message);
-  void vscode.window.showErrorMessage(message, 'Show Engine Log').then((a) => a && services.log.show());
+  const showLog = vscode.l10n.t('Show Engine Log');
+  void vscode.window.showErrorMessage(message, showLog).then((a) => a === showLog && services.log.show());
 }
 
 /** Documents whose medical-looking prompts the user said are not medical (this session). */
@@ -210,15 +215,16 @@ function suggestMedical(services: Services, document: vscode.TextDocument): void
   if (notMedical.has(key)) return;
   notMedical.add(key); // asked once per document and session
   const name = vscode.workspace.asRelativePath(document.uri, false);
+  const label = vscode.l10n.t('Label This Document');
   void vscode.window
     .showInformationMessage(
-      `This looks medical. Label the images of ${name} as AI-generated teaching material, not for diagnosis?`,
-      { detail: 'Adds "illustrate: { domain: medical }" to its front matter. The image being made now is not labelled; Regenerate it after.' },
-      'Label This Document',
-      'Not Medical',
+      vscode.l10n.t('This looks medical. Label the images of {0} as AI-generated teaching material, not for diagnosis?', name),
+      { detail: vscode.l10n.t('Adds "illustrate: { domain: medical }" to its front matter. The image being made now is not labelled; Regenerate it after.') },
+      label,
+      vscode.l10n.t('Not Medical'),
     )
     .then(async (answer) => {
-      if (answer !== 'Label This Document') return;
+      if (answer !== label) return;
       if (await declareMedical(document)) services.log.info(`declared ${name} medical (front matter)`);
     });
 }

@@ -1,21 +1,26 @@
 // "step 7/20 · ETA 0:42" and friends, for the progress notification. Pure.
 
 import { formatDurationClock } from '../../core/format';
+import * as l10n from '@vscode/l10n';
 import type { ProgressEvent } from '../../core/protocol';
 
 export function progressText(e: ProgressEvent): string {
-  const image = e.images > 1 ? `image ${e.image + 1}/${e.images} · ` : '';
+  const stage = stageText(e);
+  return e.images > 1 ? l10n.t('image {0}/{1} · {2}', e.image + 1, e.images, stage) : stage;
+}
+
+function stageText(e: ProgressEvent): string {
   switch (e.stage) {
     case 'load':
-      return `${image}loading the model…`;
+      return l10n.t('loading the model…');
     case 'encode':
-      return `${image}reading the prompt…`;
+      return l10n.t('reading the prompt…');
     case 'decode':
-      return `${image}decoding the image…`;
+      return l10n.t('decoding the image…');
     case 'save':
-      return `${image}saving…`;
+      return l10n.t('saving…');
     default:
-      return `${image}step ${e.step}/${e.total}${e.etaMs > 0 ? ` · ETA ${formatDurationClock(e.etaMs)}` : ''}`;
+      return e.etaMs > 0 ? l10n.t('step {0}/{1} · ETA {2}', e.step, e.total, formatDurationClock(e.etaMs)) : l10n.t('step {0}/{1}', e.step, e.total);
   }
 }
 

@@ -4,6 +4,7 @@
 // CodeLens goes through generateAndInsert, which calls this first. Pure: no vscode.
 
 import { NEGATIVE_PROMPT, PROMPT, lengthProblem } from '../../core/limits';
+import * as l10n from '@vscode/l10n';
 import { cleanPromptText } from '../../core/sanitize';
 
 export interface RequestText {
@@ -24,8 +25,8 @@ export function cleanRequestText<T extends RequestText>(req: T): T {
 /** Why the (cleaned) request can't be run, naming the limit; undefined when it can. */
 export function requestTextProblem(req: RequestText): string | undefined {
   const prompt = lengthProblem(req.prompt, req.templateApplied ? PROMPT.maxWithTemplate : PROMPT.maxChars);
-  if (prompt) return `The prompt ${prompt}; shorten it.`;
+  if (prompt) return l10n.t('The prompt {0}; shorten it.', prompt);
   const negative = req.negativePrompt === undefined ? undefined : lengthProblem(req.negativePrompt, NEGATIVE_PROMPT.maxChars);
-  if (negative) return `The negative prompt ${negative}; shorten it.`;
+  if (negative) return l10n.t('The negative prompt {0}; shorten it.', negative);
   return undefined;
 }

@@ -9,7 +9,7 @@ import type { ConfigSnapshot, ImageDestination, ImageName } from '../services';
 
 export class UntitledDocumentError extends Error {
   constructor() {
-    super('Save the Markdown file first: images are stored next to it and linked relative to it.');
+    super(vscode.l10n.t('Save the Markdown file first: images are stored next to it and linked relative to it.'));
     this.name = 'UntitledDocumentError';
   }
 }
@@ -68,5 +68,5 @@ const warned = new Set<string>();
 function warnOnce(message: string): void {
   if (warned.has(message)) return;
   warned.add(message);
-  void vscode.window.showWarningMessage(message, 'Open Settings').then((a) => a && vscode.commands.executeCommand('workbench.action.openSettings', 'markdown.copyFiles.destination'));
+  void vscode.window.showWarningMessage(message, vscode.l10n.t('Open Settings')).then((a) => a && vscode.commands.executeCommand('workbench.action.openSettings', 'markdown.copyFiles.destination'));
 }

@@ -38,7 +38,7 @@ export async function insertImage(
       const { edit, result } = buildEdit(document, current(), imagePath, alt);
       if (await deps.applyEdit(edit)) return result;
       if (attempt === 2) {
-        throw new Error(`Could not edit ${vscode.workspace.asRelativePath(document.uri)} (is it read-only?). The image is at ${imagePath}.`);
+        throw new Error(vscode.l10n.t('Could not edit {0} (is it read-only?). The image is at {1}.', vscode.workspace.asRelativePath(document.uri), imagePath));
       }
     }
   });

@@ -10,21 +10,22 @@ import { ModelContext, setActiveModelId } from './modelState';
 /** Makes a downloaded pipeline the one in use (asking before overriding a modelPath setting). */
 async function adopt(m: ModelContext, model: InstalledModel): Promise<string | undefined> {
   if (model.kind !== 'pipeline') {
-    void vscode.window.showInformationMessage(`${model.title} is installed in ${model.path}.`);
+    void vscode.window.showInformationMessage(vscode.l10n.t('{0} is installed in {1}.', model.title, model.path));
     return undefined;
   }
   await setActiveModelId(m, model.id);
   const configured = m.services.config().modelPath.trim();
   if (configured) {
+    const useDownloaded = vscode.l10n.t('Use Downloaded Model');
     const pick = await vscode.window.showInformationMessage(
-      `${model.title} is ready. The setting courseIllustrator.modelPath still points to ${configured}, which wins. Use the downloaded model instead?`,
-      'Use Downloaded Model',
-      'Keep Setting',
+      vscode.l10n.t('{0} is ready. The setting courseIllustrator.modelPath still points to {1}, which wins. Use the downloaded model instead?', model.title, configured),
+      useDownloaded,
+      vscode.l10n.t('Keep Setting'),
     );
-    if (pick !== 'Use Downloaded Model') return configured;
+    if (pick !== useDownloaded) return configured;
     await vscode.workspace.getConfiguration('courseIllustrator').update('modelPath', undefined, vscode.ConfigurationTarget.Global);
   } else {
-    void vscode.window.showInformationMessage(`${model.title} is ready (${formatBytes(model.bytes)} in ${model.path}).`);
+    void vscode.window.showInformationMessage(vscode.l10n.t('{0} is ready ({1} in {2}).', model.title, formatBytes(model.bytes), model.path));
   }
   return model.path;
 }
@@ -46,18 +47,23 @@ export async function downloadModelCommand(m: ModelContext, preselect?: Catalogu
     const items: Item[] = list.catalogue.map((e) => {
       const installed = list.installed.find((i) => i.id === e.id);
       const partial = list.partial.find((p) => p.id === e.id);
-      const state = installed ? ' · installed' : partial ? ` · ${formatBytes(partial.bytesDone)} of ${formatBytes(partial.bytesTotal)} here, resumes` : '';
-      return { label: e.title, description: `~${formatBytes(e.approxBytes)}${state}`, detail: `${e.repo} — ${firstSentence(e.notes)}`, entry: e, picked: e.default };
+      const size = `~${formatBytes(e.approxBytes)}`;
+      const description = installed
+        ? vscode.l10n.t('{0} · installed', size)
+        : partial
+          ? vscode.l10n.t('{0} · {1} of {2} here, resumes', size, formatBytes(partial.bytesDone), formatBytes(partial.bytesTotal))
+          : size;
+      return { label: e.title, description, detail: `${e.repo} — ${firstSentence(e.notes)}`, entry: e, picked: e.default };
     });
-    items.push({ label: '', kind: vscode.QuickPickItemKind.Separator }, { label: 'Other Hugging Face repo…', detail: 'owner/name or owner/name@revision, in the diffusers ONNX layout', other: true });
-    const pick = await vscode.window.showQuickPick(items, { title: 'Download a Model', placeHolder: `Models are kept in ${list.store}`, matchOnDetail: true });
+    items.push({ label: '', kind: vscode.QuickPickItemKind.Separator }, { label: vscode.l10n.t('Other Hugging Face repo…'), detail: vscode.l10n.t('owner/name or owner/name@revision, in the diffusers ONNX layout'), other: true });
+    const pick = await vscode.window.showQuickPick(items, { title: vscode.l10n.t('Download a Model'), placeHolder: vscode.l10n.t('Models are kept in {0}', list.store), matchOnDetail: true });
     if (!pick) return undefined;
     if (pick.other) {
       const repo = await vscode.window.showInputBox({
-        title: 'Hugging Face repo',
-        prompt: 'A repo with a Stable Diffusion v1.5 model in the diffusers ONNX layout (model_index.json, unet/model.onnx, ...).',
-        placeHolder: 'owner/name or owner/name@revision',
-        validateInput: (v) => (/^[\w.-]+\/[\w.-]+(@\S+)?$/.test(v.trim()) ? undefined : 'Use owner/name, optionally followed by @branch, @tag or @commit.'),
+        title: vscode.l10n.t('Hugging Face repo'),
+        prompt: vscode.l10n.t('A repo with a Stable Diffusion v1.5 model in the diffusers ONNX layout (model_index.json, unet/model.onnx, ...).'),
+        placeHolder: vscode.l10n.t('owner/name or owner/name@revision'),
+        validateInput: (v) => (/^[\w.-]+\/[\w.-]+(@\S+)?$/.test(v.trim()) ? undefined : vscode.l10n.t('Use owner/name, optionally followed by @branch, @tag or @commit.')),
       });
       if (!repo) return undefined;
       choice = { model: repo.trim(), title: repo.trim(), repo: repo.trim().split('@')[0] };

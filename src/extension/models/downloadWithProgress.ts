@@ -16,24 +16,24 @@ function progressText(p: ModelsProgress): string {
   switch (p.phase) {
     case 'resolving':
     case 'listing':
-      return 'Asking the hub for the file list…';
+      return vscode.l10n.t('Asking the hub for the file list…');
     case 'installing':
-      return 'All files verified; installing…';
+      return vscode.l10n.t('All files verified; installing…');
     case 'done':
-      return 'Done.';
+      return vscode.l10n.t('Done.');
     default:
-      return `${formatProgress(p)} · file ${Math.min(p.filesDone + 1, p.filesTotal)} of ${p.filesTotal}`;
+      return vscode.l10n.t('{0} · file {1} of {2}', formatProgress(p), Math.min(p.filesDone + 1, p.filesTotal), p.filesTotal);
   }
 }
 
 async function enterToken(m: ModelContext, repo: string): Promise<boolean> {
   const token = await vscode.window.showInputBox({
-    title: `Hugging Face token for ${repo}`,
-    prompt: 'An access token with read permission (huggingface.co → Settings → Access Tokens). Kept in VS Code\'s secret storage.',
+    title: vscode.l10n.t('Hugging Face token for {0}', repo),
+    prompt: vscode.l10n.t("An access token with read permission (huggingface.co → Settings → Access Tokens). Kept in VS Code's secret storage."),
     placeHolder: 'hf_…',
     password: true,
     ignoreFocusOut: true,
-    validateInput: (v) => (v.trim().length < 8 ? 'Paste the whole token.' : undefined),
+    validateInput: (v) => (v.trim().length < 8 ? vscode.l10n.t('Paste the whole token.') : undefined),
   });
   if (!token) return false;
   await m.context.secrets.store(TOKEN_SECRET, token.trim());
@@ -46,13 +46,15 @@ async function offerFix(m: ModelContext, err: ModelsCallError, repo: string | un
   log.warn(`[models] ${err.code}: ${err.message}`);
   switch (err.code) {
     case 'cancelled':
-      void vscode.window.showInformationMessage('Download paused. Run "Download Model…" again to resume where it stopped.');
+      void vscode.window.showInformationMessage(vscode.l10n.t('Download paused. Run "Download Model…" again to resume where it stopped.'));
       return false;
     case 'unauthorized': {
-      const actions = repo ? ['Enter Token…', 'Open Model Page'] : ['Enter Token…'];
+      const enter = vscode.l10n.t('Enter Token…');
+      const openPage = vscode.l10n.t('Open Model Page');
+      const actions = repo ? [enter, openPage] : [enter];
       const pick = await vscode.window.showErrorMessage(err.message, ...actions);
-      if (pick === 'Enter Token…') return enterToken(m, repo ?? 'the hub');
-      if (pick === 'Open Model Page' && repo) void vscode.env.openExternal(vscode.Uri.parse(`${endpoint}/${repo}`));
+      if (pick === enter) return enterToken(m, repo ?? vscode.l10n.t('the hub'));
+      if (pick === openPage && repo) void vscode.env.openExternal(vscode.Uri.parse(`${endpoint}/${repo}`));
       return false;
     }
     case 'offline':
@@ -61,17 +63,18 @@ async function offerFix(m: ModelContext, err: ModelsCallError, repo: string | un
     case 'http': {
       // Unreachable or slow: often the hub itself (from inside China, or a school network);
       // a mirror or a folder the teacher already has are the ways forward, besides trying again.
-      const pick = await vscode.window.showErrorMessage(
-        `${err.message} What was downloaded is kept.`,
-        'Retry', 'Use a Mirror…', 'Use a Folder…', 'Show Log',
-      );
-      if (pick === 'Show Log') log.show();
-      if (pick === 'Use a Folder…') void vscode.commands.executeCommand('courseIllustrator.useModelFolder');
-      if (pick === 'Use a Mirror…') return chooseMirror(m.services.config().hubEndpoint);
-      return pick === 'Retry';
+      const retry = vscode.l10n.t('Retry');
+      const mirror = vscode.l10n.t('Use a Mirror…');
+      const folder = vscode.l10n.t('Use a Folder…');
+      const showLog = vscode.l10n.t('Show Log');
+      const pick = await vscode.window.showErrorMessage(vscode.l10n.t('{0} What was downloaded is kept.', err.message), retry, mirror, folder, showLog);
+      if (pick === showLog) log.show();
+      if (pick === folder) void vscode.commands.executeCommand('courseIllustrator.useModelFolder');
+      if (pick === mirror) return chooseMirror(m.services.config().hubEndpoint);
+      return pick === retry;
     }
     case 'diskFull': {
-      const pick = await vscode.window.showErrorMessage(err.message, 'Change Model Store…');
+      const pick = await vscode.window.showErrorMessage(err.message, vscode.l10n.t('Change Model Store…'));
       if (pick) void vscode.commands.executeCommand('workbench.action.openSettings', 'courseIllustrator.modelStore');
       return false;
     }
@@ -79,7 +82,7 @@ async function offerFix(m: ModelContext, err: ModelsCallError, repo: string | un
       void vscode.window.showWarningMessage(err.message);
       return false;
     default: {
-      const pick = await vscode.window.showErrorMessage(err.message, 'Show Log');
+      const pick = await vscode.window.showErrorMessage(err.message, vscode.l10n.t('Show Log'));
       if (pick) log.show();
       return false;
     }
@@ -97,7 +100,7 @@ export async function downloadWithProgress(m: ModelContext, model: string, title
     const endpoint = hubEndpoint(settings.endpoint, process.env.HF_ENDPOINT);
     try {
       const result = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: `Downloading ${title}`, cancellable: true },
+        { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Downloading {0}', title), cancellable: true },
         async (progress, token) => {
           let shown = 0;
           return m.api.pull(

@@ -41,15 +41,18 @@ async function resolveModel(m: ModelContext): Promise<string | undefined> {
   if (configured) {
     const dir = path.resolve(configured);
     if (await isDir(dir)) return dir;
+    const anotherFolder = vscode.l10n.t('Use Another Folder…');
+    const downloadOne = vscode.l10n.t('Download a Model…');
+    const openSettings = vscode.l10n.t('Open Settings');
     const pick = await vscode.window.showErrorMessage(
-      `The model folder in the setting courseIllustrator.modelPath does not exist: ${dir}`,
-      'Use Another Folder…',
-      'Download a Model…',
-      'Open Settings',
+      vscode.l10n.t('The model folder in the setting courseIllustrator.modelPath does not exist: {0}', dir),
+      anotherFolder,
+      downloadOne,
+      openSettings,
     );
-    if (pick === 'Use Another Folder…') return useModelFolderCommand(m);
-    if (pick === 'Download a Model…') return downloadModelCommand(m);
-    if (pick === 'Open Settings') void vscode.commands.executeCommand('workbench.action.openSettings', 'courseIllustrator.modelPath');
+    if (pick === anotherFolder) return useModelFolderCommand(m);
+    if (pick === downloadOne) return downloadModelCommand(m);
+    if (pick === openSettings) void vscode.commands.executeCommand('workbench.action.openSettings', 'courseIllustrator.modelPath');
     return undefined;
   }
 
@@ -58,7 +61,7 @@ async function resolveModel(m: ModelContext): Promise<string | undefined> {
   try {
     list = await m.api.list({ store });
   } catch (err) {
-    void vscode.window.showErrorMessage(`Cannot read the model store ${store}: ${err instanceof Error ? err.message : String(err)}`);
+    void vscode.window.showErrorMessage(vscode.l10n.t('Cannot read the model store {0}: {1}', store, err instanceof Error ? err.message : String(err)));
     return undefined;
   }
   const pipelines = list.installed.filter((i) => i.kind === 'pipeline');
@@ -75,20 +78,28 @@ async function resolveModel(m: ModelContext): Promise<string | undefined> {
   const partial = entry && list.partial.find((p) => p.id === entry.id);
   const download = entry
     ? partial
-      ? `Resume Download (${formatBytes(partial.bytesDone)} of ${formatBytes(partial.bytesTotal)} done)`
-      : `Download Stable Diffusion v1.5 (${formatBytes(entry.approxBytes)})`
+      ? vscode.l10n.t('Resume Download ({0} of {1} done)', formatBytes(partial.bytesDone), formatBytes(partial.bytesTotal))
+      : vscode.l10n.t('Download Stable Diffusion v1.5 ({0})', formatBytes(entry.approxBytes))
     : undefined;
-  const useFolder = 'Use a Folder I Have';
+  const useFolder = vscode.l10n.t('Use a Folder I Have');
   const endpoint = hubEndpoint(m.services.config().hubEndpoint, process.env.HF_ENDPOINT);
   const pick = await vscode.window.showInformationMessage(
-    'Course Illustrator needs a Stable Diffusion v1.5 model to generate images.',
+    vscode.l10n.t('Course Illustrator needs a Stable Diffusion v1.5 model to generate images.'),
     {
       modal: true,
-      detail:
-        (entry
-          ? `Download it once (about ${formatBytes(entry.approxBytes)}) from ${endpoint}/${entry.repo} into ${store}. ` +
-            'An interrupted download resumes where it stopped, and every file is checked against the hub\'s checksum.\n\n'
-          : '') + 'Or choose a folder that already has a model in the diffusers ONNX layout (model_index.json, unet/model.onnx, ...).',
+      detail: [
+        ...(entry
+          ? [
+              vscode.l10n.t(
+                "Download it once (about {0}) from {1} into {2}. An interrupted download resumes where it stopped, and every file is checked against the hub's checksum.",
+                formatBytes(entry.approxBytes),
+                `${endpoint}/${entry.repo}`,
+                store,
+              ),
+            ]
+          : []),
+        vscode.l10n.t('Or choose a folder that already has a model in the diffusers ONNX layout (model_index.json, unet/model.onnx, ...).'),
+      ].join('\n\n'),
     },
     ...(download ? [download] : []),
     useFolder,

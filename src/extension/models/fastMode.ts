@@ -30,20 +30,21 @@ async function lcmLora(): Promise<string | undefined> {
   const installed = (await m.api.list({ store: storeDir(m) })).installed;
   let found = installed.find((i) => i.id === FAST.loraModelId);
   if (!found) {
+    const download = vscode.l10n.t('Download');
     const ok = await vscode.window.showInformationMessage(
-      'Fast mode needs the LCM-LoRA for Stable Diffusion v1.5 (about 135 MB, downloaded once). Download it now?',
-      'Download',
+      vscode.l10n.t('Fast mode needs the LCM-LoRA for Stable Diffusion v1.5 (about 135 MB, downloaded once). Download it now?'),
+      download,
     );
-    if (ok !== 'Download') {
-      void vscode.window.showWarningMessage('Fast mode is off for this image: the LCM-LoRA is not downloaded. Turn fast mode off, or download it.');
+    if (ok !== download) {
+      void vscode.window.showWarningMessage(vscode.l10n.t('Fast mode is off for this image: the LCM-LoRA is not downloaded. Turn fast mode off, or download it.'));
       return undefined;
     }
-    found = await downloadWithProgress(m, FAST.loraModelId, 'the LCM-LoRA for fast mode');
+    found = await downloadWithProgress(m, FAST.loraModelId, vscode.l10n.t('the LCM-LoRA for fast mode'));
     if (!found) return undefined;
   }
   const file = path.join(found.path, FAST.loraFile);
   if (!fs.existsSync(file)) {
-    void vscode.window.showErrorMessage(`The LCM-LoRA in ${found.path} has no ${FAST.loraFile}; remove it ("Course Illustrator: Remove Model…") and download it again.`);
+    void vscode.window.showErrorMessage(vscode.l10n.t('The LCM-LoRA in {0} has no {1}; remove it ("Course Illustrator: Remove Model…") and download it again.', found.path, FAST.loraFile));
     return undefined;
   }
   return file;

@@ -18,11 +18,11 @@ function progressText(p: ModelsProgress): string {
     case 'resolving':
       return 'Reading the checkpoint…';
     case 'converting':
-      return `Writing ${p.file ?? 'weights'}: ${p.filesDone} of ${p.filesTotal} tensors (${formatBytes(p.bytesDone)} of ${formatBytes(p.bytesTotal)})`;
+      return vscode.l10n.t('Writing {0}: {1} of {2} tensors ({3} of {4})', p.file ?? 'weights', p.filesDone, p.filesTotal, formatBytes(p.bytesDone), formatBytes(p.bytesTotal));
     case 'verifying':
-      return 'Running each part of the model once to check it…';
+      return vscode.l10n.t('Running each part of the model once to check it…');
     case 'installing':
-      return 'Installing…';
+      return vscode.l10n.t('Installing…');
     default:
       return '';
   }
@@ -36,8 +36,8 @@ async function chooseBase(m: ModelContext): Promise<string | undefined> {
   const base = pipelines.find((i) => i.id === DEFAULT_BASE)?.path ?? (m.services.config().modelPath.trim() || undefined) ?? pipelines[0]?.path;
   if (base) return base;
   const pick = await vscode.window.showWarningMessage(
-    'A checkpoint is set up on the ONNX files of Stable Diffusion v1.5, which is not downloaded yet. Download it first (4.3 GB), then choose the checkpoint again.',
-    'Download Model…',
+    vscode.l10n.t('A checkpoint is set up on the ONNX files of Stable Diffusion v1.5, which is not downloaded yet. Download it first (4.3 GB), then choose the checkpoint again.'),
+    vscode.l10n.t('Download Model…'),
   );
   if (pick) void vscode.commands.executeCommand('courseIllustrator.downloadModel');
   return undefined;
@@ -45,7 +45,7 @@ async function chooseBase(m: ModelContext): Promise<string | undefined> {
 
 async function runImport(m: ModelContext, file: string, base: string, name: string | undefined): Promise<ModelsImportResult> {
   return vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: `Setting up ${path.basename(file)}`, cancellable: true },
+    { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Setting up {0}', path.basename(file)), cancellable: true },
     async (progress, token) => {
       let shown = 0;
       return m.services.engine.models(
@@ -69,8 +69,13 @@ async function runImport(m: ModelContext, file: string, base: string, name: stri
 
 /** Offers the imported model as the one in use (the modelPath setting, when set, would win over it). */
 async function offerToUse(m: ModelContext, model: InstalledModel): Promise<void> {
-  const pick = await vscode.window.showInformationMessage(`${model.title} is ready (${formatBytes(model.bytes)} in ${model.path}). Use it for new pictures?`, 'Use It', 'Not Now');
-  if (pick !== 'Use It') return;
+  const useIt = vscode.l10n.t('Use It');
+  const pick = await vscode.window.showInformationMessage(
+    vscode.l10n.t('{0} is ready ({1} in {2}). Use it for new pictures?', model.title, formatBytes(model.bytes), model.path),
+    useIt,
+    vscode.l10n.t('Not Now'),
+  );
+  if (pick !== useIt) return;
   await setActiveModelId(m, model.id);
   if (m.services.config().modelPath.trim()) {
     await vscode.workspace.getConfiguration('courseIllustrator').update('modelPath', undefined, vscode.ConfigurationTarget.Global);
@@ -89,9 +94,9 @@ export async function importCheckpointCommand(m: ModelContext): Promise<Installe
     canSelectFiles: true,
     canSelectFolders: false,
     canSelectMany: false,
-    filters: { 'Stable Diffusion 1.x checkpoint': ['safetensors'] },
-    openLabel: 'Use This Checkpoint',
-    title: 'An SD 1.5-based single-file checkpoint (.safetensors)',
+    filters: { [vscode.l10n.t('Stable Diffusion 1.x checkpoint')]: ['safetensors'] },
+    openLabel: vscode.l10n.t('Use This Checkpoint'),
+    title: vscode.l10n.t('An SD 1.5-based single-file checkpoint (.safetensors)'),
   });
   const file = uris?.[0]?.fsPath;
   if (!file) return undefined;
@@ -109,20 +114,20 @@ export async function importCheckpointCommand(m: ModelContext): Promise<Installe
       const message = errorText(err);
       m.services.log.warn(`[models] import of ${file}: ${message}`);
       if (codeOf(err) === 'cancelled') {
-        void vscode.window.showInformationMessage('Checkpoint import cancelled; nothing was installed.');
+        void vscode.window.showInformationMessage(vscode.l10n.t('Checkpoint import cancelled; nothing was installed.'));
         return undefined;
       }
       if (/is already installed/.test(message)) {
         name = await vscode.window.showInputBox({
-          title: 'A model with this name exists',
-          prompt: 'A name for the new model (letters, digits, "-", "_", ".")',
+          title: vscode.l10n.t('A model with this name exists'),
+          prompt: vscode.l10n.t('A name for the new model (letters, digits, "-", "_", ".")'),
           value: `${path.basename(file, '.safetensors').toLowerCase().replace(/[^a-z0-9._-]+/g, '-')}-2`,
-          validateInput: (v) => (/^[A-Za-z0-9][\w.@+-]{0,199}$/.test(v) && !v.includes('..') ? undefined : 'Use letters, digits, "-", "_" and "."; start with a letter or digit.'),
+          validateInput: (v) => (/^[A-Za-z0-9][\w.@+-]{0,199}$/.test(v) && !v.includes('..') ? undefined : vscode.l10n.t('Use letters, digits, "-", "_" and "."; start with a letter or digit.')),
         });
         if (!name) return undefined;
         continue;
       }
-      const pick = await vscode.window.showErrorMessage(message, 'Show Log');
+      const pick = await vscode.window.showErrorMessage(message, vscode.l10n.t('Show Log'));
       if (pick) m.services.log.show();
       return undefined;
     }

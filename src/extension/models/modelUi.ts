@@ -13,7 +13,7 @@ export async function listOrShow(m: ModelContext): Promise<ModelsListResult | un
   try {
     return await m.api.list({ store: storeDir(m) });
   } catch (err) {
-    void vscode.window.showErrorMessage(`Cannot read the model store ${storeDir(m)}: ${errorText(err)}`);
+    void vscode.window.showErrorMessage(vscode.l10n.t('Cannot read the model store {0}: {1}', storeDir(m), errorText(err)));
     return undefined;
   }
 }

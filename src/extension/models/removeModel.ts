@@ -14,15 +14,15 @@ export async function removeModelCommand(m: ModelContext): Promise<void> {
   const items: Item[] = [
     ...list.installed.map((i) => ({
       label: i.title,
-      description: `${formatBytes(i.bytes)}${i.id === active ? ' · in use' : ''}`,
+      description: i.id === active ? vscode.l10n.t('{0} · in use', formatBytes(i.bytes)) : formatBytes(i.bytes),
       detail: i.path,
       id: i.id,
       path: i.path,
       bytes: i.bytes,
     })),
     ...list.partial.map((p) => ({
-      label: `${p.id} (partial download)`,
-      description: `${formatBytes(p.bytesDone)} of ${formatBytes(p.bytesTotal)}`,
+      label: vscode.l10n.t('{0} (partial download)', p.id),
+      description: vscode.l10n.t('{0} of {1}', formatBytes(p.bytesDone), formatBytes(p.bytesTotal)),
       detail: `${p.repo}@${p.revision}`,
       id: p.id,
       path: '',
@@ -30,17 +30,23 @@ export async function removeModelCommand(m: ModelContext): Promise<void> {
     })),
   ];
   if (items.length === 0) {
-    void vscode.window.showInformationMessage(`No downloaded model in ${list.store}.`);
+    void vscode.window.showInformationMessage(vscode.l10n.t('No downloaded model in {0}.', list.store));
     return;
   }
-  const pick = await vscode.window.showQuickPick(items, { title: 'Remove a Downloaded Model', placeHolder: list.store });
+  const pick = await vscode.window.showQuickPick(items, { title: vscode.l10n.t('Remove a Downloaded Model'), placeHolder: list.store });
   if (!pick) return;
+  const remove = vscode.l10n.t('Remove');
   const ok = await vscode.window.showWarningMessage(
-    `Remove ${pick.label}?`,
-    { modal: true, detail: `This deletes ${formatBytes(pick.bytes)}${pick.path ? ` in ${pick.path}` : ''}. Downloading it again takes a while.` },
-    'Remove',
+    vscode.l10n.t('Remove {0}?', pick.label),
+    {
+      modal: true,
+      detail: pick.path
+        ? vscode.l10n.t('This deletes {0} in {1}. Downloading it again takes a while.', formatBytes(pick.bytes), pick.path)
+        : vscode.l10n.t('This deletes {0}. Downloading it again takes a while.', formatBytes(pick.bytes)),
+    },
+    remove,
   );
-  if (ok !== 'Remove') return;
+  if (ok !== remove) return;
   try {
     // An engine that has the model open may hold its files (Windows refuses to delete them).
     if (pick.path && m.services.engine.pid !== undefined) {
@@ -49,8 +55,8 @@ export async function removeModelCommand(m: ModelContext): Promise<void> {
     }
     const r = await m.api.remove({ id: pick.id, store: list.store });
     if (pick.id === active) await setActiveModelId(m, undefined);
-    void vscode.window.showInformationMessage(r.removed ? `Removed ${pick.label}.` : `${pick.label} was already gone.`);
+    void vscode.window.showInformationMessage(r.removed ? vscode.l10n.t('Removed {0}.', pick.label) : vscode.l10n.t('{0} was already gone.', pick.label));
   } catch (err) {
-    void vscode.window.showErrorMessage(`Could not remove ${pick.label}: ${errorText(err)}`);
+    void vscode.window.showErrorMessage(vscode.l10n.t('Could not remove {0}: {1}', pick.label, errorText(err)));
   }
 }

@@ -22,7 +22,7 @@ export function registerResultsPanel(context: vscode.ExtensionContext, services:
   // Returns the prefill it applied, so a caller can see what the form was given.
   const command = vscode.commands.registerCommand(COMMAND_IDS.openPanel, (arg?: unknown): PanelPrefill => {
     const { prefill, problems } = prefillFromArgument(arg, services.config().negativePrompt);
-    for (const p of problems) void vscode.window.showWarningMessage(`Course Illustrator: Open in panel: ${p}`);
+    for (const p of problems) void vscode.window.showWarningMessage(vscode.l10n.t('Course Illustrator: Open in panel: {0}', p));
     openResultsPanel(prefill);
     return prefill;
   });

@@ -54,14 +54,14 @@ export class PanelJobs {
   async generate(settings: PanelSettings, document?: vscode.Uri, source?: JobSource): Promise<void> {
     const { services, view } = this.c;
     if (!services.isTrusted()) {
-      view.post({ type: 'notice', level: 'error', message: 'This workspace is in restricted mode: trust it to generate images.' });
+      view.post({ type: 'notice', level: 'error', message: vscode.l10n.t('This workspace is in Restricted Mode: trust it to generate images.') });
       return;
     }
     let jobId: string | undefined;
     try {
       const model = await services.ensureModel();
       if (!model) {
-        view.post({ type: 'notice', level: 'error', message: 'No model chosen: run "Course Illustrator: Download Model…" or "Use Model Folder…".' });
+        view.post({ type: 'notice', level: 'error', message: vscode.l10n.t('No model chosen: run "Course Illustrator: Download Model…" or "Use Model Folder…".') });
         return;
       }
       this.modelPath = model;
@@ -70,7 +70,7 @@ export class PanelJobs {
       // The engine writes into an existing folder only; the first image of a lesson creates it.
       const createdFolder = !fs.existsSync(dest.folder);
       await vscode.workspace.fs.createDirectory(vscode.Uri.file(dest.folder));
-      if (source && !fs.existsSync(source.image)) throw new Error(`The image to redraw is gone (${source.image}); choose it again.`);
+      if (source && !fs.existsSync(source.image)) throw new Error(vscode.l10n.t('The image to redraw is gone ({0}); choose it again.', source.image));
       const template = findTemplate(settings.template);
       const markdown = dest.document ? await vscode.workspace.openTextDocument(dest.document) : undefined;
       const label = jobLabel(markdown, [template && template.domain !== 'general' ? { domain: template.domain, source: 'template' } : undefined]);
@@ -113,7 +113,7 @@ export class PanelJobs {
       return { file: d.file.fsPath, folder: d.folder.fsPath, root: d.root.fsPath, document: doc };
     }
     const ws = vscode.workspace.workspaceFolders?.[0];
-    if (!ws) throw new Error('Open a folder (or a Markdown file in a folder) first: images are saved next to your course.');
+    if (!ws) throw new Error(vscode.l10n.t('Open a folder (or a Markdown file in a folder) first: images are saved next to your course.'));
     return { folder: vscode.Uri.joinPath(ws.uri, 'images').fsPath, root: ws.uri.fsPath };
   }
 

@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type * as vscode from 'vscode';
 import { IMAGE_EXTENSIONS, imageKind } from '../../core/imageKind';
+import * as l10n from '@vscode/l10n';
 import type { SourceImage } from '../../core/webviewMessages';
 
 /** Larger files are refused before they are read: the engine would refuse their pixels anyway. */
@@ -60,7 +61,7 @@ export class PanelSource {
   async setBytes(name: string, base64: string): Promise<Source> {
     const bytes = Buffer.from(base64, 'base64');
     const kind = imageKind(bytes);
-    if (!kind) throw new Error(`${name || 'The dropped file'} is not a PNG, JPEG or WebP image.`);
+    if (!kind) throw new Error(name ? l10n.t('{0} is not a PNG, JPEG or WebP image.', name) : l10n.t('The dropped file is not a PNG, JPEG or WebP image.'));
     const id = this.nextId('src');
     const file = await this.stage(`${id}${IMAGE_EXTENSIONS[kind]}`, bytes);
     this.current = { id, path: file, name: name || path.basename(file) };
@@ -70,7 +71,7 @@ export class PanelSource {
   /** Writes a painted mask (PNG bytes as base64) for one job; returns its path. */
   async writeMask(base64: string): Promise<string> {
     const bytes = Buffer.from(base64, 'base64');
-    if (imageKind(bytes) !== 'png') throw new Error('The painted mask did not arrive as a PNG; paint it again.');
+    if (imageKind(bytes) !== 'png') throw new Error(l10n.t('The painted mask did not arrive as a PNG; paint it again.'));
     return this.stage(`${this.nextId('mask')}.png`, bytes);
   }
 

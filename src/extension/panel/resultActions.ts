@@ -32,7 +32,7 @@ export class ResultActions {
   async run(action: ImageAction, id: string): Promise<void> {
     const r = this.c.results.find(id);
     if (!r) {
-      this.c.view.post({ type: 'notice', level: 'error', message: 'That image is no longer in the results list.' });
+      this.c.view.post({ type: 'notice', level: 'error', message: vscode.l10n.t('That image is no longer in the results list.') });
       return;
     }
     try {
@@ -69,15 +69,15 @@ export class ResultActions {
 
   private async insert(r: StoredResult): Promise<void> {
     const { services, target } = this.c;
-    if (!services.isTrusted()) throw new Error('This workspace is in restricted mode: nothing is written.');
+    if (!services.isTrusted()) throw new Error(vscode.l10n.t('This workspace is in Restricted Mode: nothing is written.'));
     const doc = this.docFor(r);
-    if (!doc) throw new Error('Open a Markdown file to insert into, then press Insert again.');
-    if (!fs.existsSync(r.path)) throw new Error(`${r.path} no longer exists.`);
+    if (!doc) throw new Error(vscode.l10n.t('Open a Markdown file to insert into, then press Insert again.'));
+    if (!fs.existsSync(r.path)) throw new Error(vscode.l10n.t('{0} no longer exists.', r.path));
     const alt = altForImage(altFromPrompt(r.settings.prompt), parseInfotext(r.image.infotext).fields, await vscode.workspace.openTextDocument(doc));
     const done = await services.insertImage({ uri: doc, position: target.cursorIn(doc) }, r.path, alt);
     target.setCursor(doc, done.range.end);
     services.setLastImage({ path: r.path, alt, image: r.image, params: { model: this.c.jobs.modelPath ?? '', prompt: r.settings.prompt } });
-    this.c.view.post({ type: 'notice', level: 'info', message: `Inserted into ${vscode.workspace.asRelativePath(doc, false)}.` });
+    this.c.view.post({ type: 'notice', level: 'info', message: vscode.l10n.t('Inserted into {0}.', vscode.workspace.asRelativePath(doc, false)) });
   }
 
   private async copyMarkdown(r: StoredResult): Promise<void> {
@@ -85,14 +85,14 @@ export class ResultActions {
     const ws = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
     const alt = altForImage(altFromPrompt(r.settings.prompt), parseInfotext(r.image.infotext).fields, doc && (await vscode.workspace.openTextDocument(doc)));
     await vscode.env.clipboard.writeText(markdownImage(doc?.fsPath, r.path, alt, ws));
-    this.c.view.post({ type: 'notice', level: 'info', message: 'Markdown copied to the clipboard.' });
+    this.c.view.post({ type: 'notice', level: 'info', message: vscode.l10n.t('Markdown copied to the clipboard.') });
   }
 
   private async saveAs(r: StoredResult): Promise<void> {
     const dest = await vscode.window.showSaveDialog({
       defaultUri: vscode.Uri.file(r.path),
-      filters: { 'PNG image': ['png'] },
-      title: 'Save a copy of the illustration',
+      filters: { [vscode.l10n.t('PNG image')]: ['png'] },
+      title: vscode.l10n.t('Save a copy of the illustration'),
     });
     if (!dest) return;
     if (dest.fsPath === r.path) return;
@@ -100,15 +100,16 @@ export class ResultActions {
     const tmp = vscode.Uri.file(`${dest.fsPath}.${process.pid}.tmp`);
     await vscode.workspace.fs.copy(vscode.Uri.file(r.path), tmp, { overwrite: true });
     await vscode.workspace.fs.rename(tmp, dest, { overwrite: true });
-    this.c.view.post({ type: 'notice', level: 'info', message: `Saved ${dest.fsPath}.` });
+    this.c.view.post({ type: 'notice', level: 'info', message: vscode.l10n.t('Saved {0}.', dest.fsPath) });
   }
 
   private async showParameters(r: StoredResult): Promise<void> {
-    const copy = await vscode.window.showInformationMessage(
-      `Parameters of ${path.basename(r.path)}`,
+    const copy = vscode.l10n.t('Copy');
+    const answer = await vscode.window.showInformationMessage(
+      vscode.l10n.t('Parameters of {0}', path.basename(r.path)),
       { modal: true, detail: r.image.infotext || JSON.stringify(r.settings, null, 2) },
-      'Copy',
+      copy,
     );
-    if (copy === 'Copy') await vscode.env.clipboard.writeText(r.image.infotext);
+    if (answer === copy) await vscode.env.clipboard.writeText(r.image.infotext);
   }
 }

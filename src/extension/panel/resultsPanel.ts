@@ -10,7 +10,7 @@ import { FromPanel, PanelSettings, ToPanel, clampPanelPrefill, validateFromPanel
 import type { Services } from '../services';
 import { Disposable } from '../util/dispose';
 import { panelBody } from './panelHtml';
-import { declareMedical, jobLabel } from '../generation/domainContext';
+import { declarationName, declareMedical, jobLabel } from '../generation/domainContext';
 import { listLoras } from '../generation/loraList';
 import { PanelJobs } from './panelJobs';
 import { PanelSource } from './panelSource';
@@ -98,7 +98,7 @@ export class ResultsPanelController extends Disposable {
       prefill = { ...prefill, settings };
       for (const w of warnings) {
         this.services.log.warn(`Results panel: ${w}`);
-        void vscode.window.showWarningMessage(`Course Illustrator: ${w}`);
+        void vscode.window.showWarningMessage(vscode.l10n.t('Course Illustrator: {0}', w));
       }
     }
     const doc = prefill.document ?? this.target.activeMarkdown();
@@ -110,7 +110,7 @@ export class ResultsPanelController extends Disposable {
       return;
     }
     this.pendingPrefill = prefill;
-    const panel = vscode.window.createWebviewPanel(PANEL_VIEW_TYPE, 'Illustrations', vscode.ViewColumn.Beside, {
+    const panel = vscode.window.createWebviewPanel(PANEL_VIEW_TYPE, vscode.l10n.t('Illustrations'), vscode.ViewColumn.Beside, {
       enableScripts: true,
       localResourceRoots: this.roots(),
     });
@@ -138,7 +138,7 @@ export class ResultsPanelController extends Disposable {
     this.view.panel = panel;
     this.view.ready = false;
     panel.iconPath = vscode.Uri.joinPath(this.context.extensionUri, 'media', 'icon.svg');
-    panel.webview.html = webviewHtml(panel.webview, this.context.extensionUri, { name: 'panel', title: 'Illustrations', body: panelBody() });
+    panel.webview.html = webviewHtml(panel.webview, this.context.extensionUri, { name: 'panel', title: vscode.l10n.t('Illustrations'), body: panelBody() });
     this.chooserRegistration = this.services.setImageChooser((images, title) => this.chooser.choose(images, title));
     this.panelDisposables.push(
       panel.webview.onDidReceiveMessage((m: unknown) => this.onMessage(m)),
@@ -186,7 +186,7 @@ export class ResultsPanelController extends Disposable {
     if (!m.source) return this.jobs.generate(m.settings);
     const s = this.source.get();
     if (!s || s.id !== m.source.id) {
-      this.view.post({ type: 'notice', level: 'error', message: 'The image to redraw has changed since; press Generate again.' });
+      this.view.post({ type: 'notice', level: 'error', message: vscode.l10n.t('The image to redraw has changed since; press Generate again.') });
       this.postSource();
       return;
     }
@@ -206,11 +206,11 @@ export class ResultsPanelController extends Disposable {
     try {
       uri = vscode.Uri.parse(raw, true);
     } catch {
-      this.view.post({ type: 'notice', level: 'error', message: 'That is not a file: drop an image file or an image.' });
+      this.view.post({ type: 'notice', level: 'error', message: vscode.l10n.t('That is not a file: drop an image file or an image.') });
       return;
     }
     if (uri.scheme !== 'file') {
-      this.view.post({ type: 'notice', level: 'error', message: `Only local files can be redrawn, not ${uri.scheme}: links.` });
+      this.view.post({ type: 'notice', level: 'error', message: vscode.l10n.t('Only local files can be redrawn, not {0}: links.', uri.scheme) });
       return;
     }
     await this.setSource(() => this.source.setFile(uri.fsPath));
@@ -219,10 +219,10 @@ export class ResultsPanelController extends Disposable {
   private async pickSource(): Promise<void> {
     const picked = await vscode.window.showOpenDialog({
       canSelectMany: false,
-      openLabel: 'Redraw This Image',
-      title: 'Choose an image to redraw',
+      openLabel: vscode.l10n.t('Redraw This Image'),
+      title: vscode.l10n.t('Choose an image to redraw'),
       defaultUri: this.target.document() ? vscode.Uri.joinPath(this.target.document() as vscode.Uri, '..') : vscode.workspace.workspaceFolders?.[0]?.uri,
-      filters: { Images: ['png', 'jpg', 'jpeg', 'webp'] },
+      filters: { [vscode.l10n.t('Images')]: ['png', 'jpg', 'jpeg', 'webp'] },
     });
     if (picked?.[0]) await this.setSource(() => this.source.setFile(picked[0].fsPath));
   }
@@ -318,7 +318,7 @@ export class ResultsPanelController extends Disposable {
     const uri = this.target.document();
     const document = uri ? await Promise.resolve(vscode.workspace.openTextDocument(uri)).catch(() => undefined) : undefined;
     const label = jobLabel(document, [], uri);
-    const by = label.declaredBy === 'setting' ? 'the courseIllustrator.domain setting' : label.declaredBy === 'front matter' ? "the document's front matter" : label.declaredBy;
+    const by = label.declaredBy && declarationName(label.declaredBy);
     this.view.post({ type: 'label', medical: label.domain === 'medical', declaredBy: by, canDeclare: !!document && isMarkdown(document) });
   }
 
@@ -332,7 +332,7 @@ export class ResultsPanelController extends Disposable {
     if (!uri || !this.services.isTrusted()) return;
     const document = await vscode.workspace.openTextDocument(uri);
     if (await declareMedical(document)) {
-      this.view.post({ type: 'notice', level: 'info', message: `${vscode.workspace.asRelativePath(uri, false)} now declares its images medical (front matter); save it to keep that.` });
+      this.view.post({ type: 'notice', level: 'info', message: vscode.l10n.t('{0} now declares its images medical (front matter); save it to keep that.', vscode.workspace.asRelativePath(uri, false)) });
     }
     await this.postLabel();
   }

@@ -1,5 +1,6 @@
 // The token count under the prompt boxes, counted by the engine's tokenizer for the model in use.
 
+import * as l10n from '@vscode/l10n';
 import { formatTokenCount } from '../../core/tokenDisplay';
 import type { FromPanel } from '../../core/webviewMessages';
 import type { Services } from '../services';
@@ -9,7 +10,7 @@ import type { PanelView } from './panelView';
 export async function countTokens(services: Services, view: PanelView, lastModel: string | undefined, m: FromPanel.Tokenize): Promise<void> {
   const model = lastModel ?? (services.config().modelPath || undefined);
   if (!model) {
-    view.post({ type: 'tokens', field: m.field, requestId: m.requestId, error: 'Token count appears once a model is chosen.' });
+    view.post({ type: 'tokens', field: m.field, requestId: m.requestId, error: l10n.t('Token count appears once a model is chosen.') });
     return;
   }
   try {

@@ -1,5 +1,7 @@
 // The HTML shell shared by the results panel and the gallery: a strict CSP (no inline script,
 // scripts only by nonce, images only from our roots, data: and blob:), theme CSS and one bundle.
+// The extension's loaded l10n bundle rides along in <body data-l10n>: the webview scripts cannot
+// call vscode.l10n, so they translate their own words from it (webview/shared/l10n.ts).
 
 import * as vscode from 'vscode';
 import { contentSecurityPolicy, escapeHtml, makeNonce } from './html';
@@ -32,7 +34,7 @@ export function webviewHtml(
 <link rel="stylesheet" href="${style.toString()}" nonce="${nonce}">
 <title>${escapeHtml(page.title)}</title>
 </head>
-<body>
+<body data-l10n="${escapeHtml(JSON.stringify(vscode.l10n.bundle ?? {}))}">
 ${page.body}
 <script nonce="${nonce}" src="${script.toString()}"></script>
 </body>

@@ -6,7 +6,7 @@ import * as vscode from 'vscode';
 import { decideDomain } from '../../core/domain';
 import { isSourceImagePath } from '../../core/imageKind';
 import { findTemplate } from '../../core/templates';
-import { documentDeclarations } from '../generation/domainContext';
+import { declarationName, documentDeclarations } from '../generation/domainContext';
 import { COMMAND_IDS, VARY_IMAGE_ARG } from '../commands/ids';
 import type { Services } from '../services';
 import { Disposable } from '../util/dispose';
@@ -48,11 +48,11 @@ export class StubCodeLensProvider extends Disposable implements vscode.CodeLensP
       const range = toRange(stub.range);
       const index = stubIndex(stub.range.line);
       if (!trusted) {
-        lenses.push(new vscode.CodeLens(range, { title: '$(shield) Restricted Mode: trust this workspace to generate illustrations', command: 'workbench.trust.manage' }));
+        lenses.push(new vscode.CodeLens(range, { title: vscode.l10n.t('$(shield) Restricted Mode: trust this workspace to generate illustrations'), command: 'workbench.trust.manage' }));
         continue;
       }
       const args = [uri, stub.range.line, index];
-      const again = stub.kind === 'directive' && stub.image ? ' again' : '';
+      const again = stub.kind === 'directive' && !!stub.image;
       // Whether this image will carry the medical label, and who declared it (core/domain.ts).
       const template = findTemplate(stub.options.template);
       const label = decideDomain([
@@ -60,11 +60,18 @@ export class StubCodeLensProvider extends Disposable implements vscode.CodeLensP
         stub.options.domain && { domain: stub.options.domain, source: 'directive' },
         template && template.domain !== 'general' ? { domain: template.domain, source: 'template' } : undefined,
       ]);
-      const medical = label?.domain === 'medical' ? ' · $(shield) medical label' : '';
-      const tooltip = label?.domain === 'medical' ? `${stub.prompt}\nLabelled "AI-generated teaching image — not for diagnosis" (declared by the ${label.source}).` : stub.prompt;
-      lenses.push(new vscode.CodeLens(range, { title: `$(sparkle) Generate illustration${again}${medical}`, command: COMMAND_IDS.generateStub, arguments: args, tooltip }));
-      lenses.push(new vscode.CodeLens(range, { title: 'Generate 4 variations', command: COMMAND_IDS.generateVariations, arguments: args }));
-      lenses.push(new vscode.CodeLens(range, { title: 'Open in panel', command: COMMAND_IDS.openPanel, arguments: [openPanelArgument(uri, stub)], tooltip: 'Try prompts and settings in the results panel' }));
+      const medical = label?.domain === 'medical';
+      const tooltip = medical ? vscode.l10n.t('{0}\nLabelled "AI-generated teaching image — not for diagnosis" (declared by {1}).', stub.prompt, declarationName(label.source)) : stub.prompt;
+      lenses.push(new vscode.CodeLens(range, { title: generateTitle(again, medical), command: COMMAND_IDS.generateStub, arguments: args, tooltip }));
+      lenses.push(new vscode.CodeLens(range, { title: vscode.l10n.t('Generate 4 variations'), command: COMMAND_IDS.generateVariations, arguments: args }));
+      lenses.push(
+        new vscode.CodeLens(range, {
+          title: vscode.l10n.t('Open in panel'),
+          command: COMMAND_IDS.openPanel,
+          arguments: [openPanelArgument(uri, stub)],
+          tooltip: vscode.l10n.t('Try prompts and settings in the results panel'),
+        }),
+      );
     }
     if (!trusted) return lenses;
     const imageIndex = indexOnLine();
@@ -75,16 +82,22 @@ export class StubCodeLensProvider extends Disposable implements vscode.CodeLensP
       const args = [uri, image.range.line, i];
       // Any local picture can be redrawn: a scanned diagram, a textbook figure, one of ours.
       if (file.scheme === 'file' && isSourceImagePath(file.path)) {
-        lenses.push(new vscode.CodeLens(range, { title: '$(paintcan) Redraw…', command: COMMAND_IDS.redrawImage, arguments: args, tooltip: 'Redraw this image, or paint over the part to change, in the panel' }));
+        lenses.push(new vscode.CodeLens(range, { title: vscode.l10n.t('$(paintcan) Redraw…'), command: COMMAND_IDS.redrawImage, arguments: args, tooltip: vscode.l10n.t('Redraw this image, or paint over the part to change, in the panel') }));
       }
       const info = this.images.peek(file);
       if (!info?.madeByCourseIllustrator) continue;
-      lenses.push(new vscode.CodeLens(range, { title: '$(refresh) Regenerate', command: COMMAND_IDS.regenerate, arguments: args }));
-      lenses.push(new vscode.CodeLens(range, { title: 'Variations', command: COMMAND_IDS.generateVariations, arguments: [...args, VARY_IMAGE_ARG] }));
-      lenses.push(new vscode.CodeLens(range, { title: 'Show parameters', command: COMMAND_IDS.showParameters, arguments: args }));
+      lenses.push(new vscode.CodeLens(range, { title: vscode.l10n.t('$(refresh) Regenerate'), command: COMMAND_IDS.regenerate, arguments: args }));
+      lenses.push(new vscode.CodeLens(range, { title: vscode.l10n.t('Variations'), command: COMMAND_IDS.generateVariations, arguments: [...args, VARY_IMAGE_ARG] }));
+      lenses.push(new vscode.CodeLens(range, { title: vscode.l10n.t('Show parameters'), command: COMMAND_IDS.showParameters, arguments: args }));
     }
     return lenses;
   }
+}
+
+/** The stub's main lens: again when its directive has an image, and whether it gets the medical label. */
+function generateTitle(again: boolean, medical: boolean): string {
+  if (again) return medical ? vscode.l10n.t('$(sparkle) Generate illustration again · $(shield) medical label') : vscode.l10n.t('$(sparkle) Generate illustration again');
+  return medical ? vscode.l10n.t('$(sparkle) Generate illustration · $(shield) medical label') : vscode.l10n.t('$(sparkle) Generate illustration');
 }
 
 /** Counts per line: the n-th call for a line returns n - 1 (the `index` argument of the commands). */

@@ -41,6 +41,7 @@ export class StubDiagnostics extends Disposable {
     const diagnostics = stubsOf(document).diagnostics.map((d) => {
       const severity = d.severity === 'error' ? vscode.DiagnosticSeverity.Error : vscode.DiagnosticSeverity.Warning;
       const diag = new vscode.Diagnostic(toRange(d.range), d.message, severity);
+      // The product's name, as the Problems view shows it beside every message.
       diag.source = 'Course Illustrator';
       return diag;
     });
