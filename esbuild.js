@@ -6,8 +6,11 @@ const path = require('path');
 
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
-// --package: after the build, a VSIX for this machine's platform (see packageVsix below).
-const packaging = process.argv.includes('--package');
+// --out-root DIR: write dist/ under DIR instead of here (scripts/package.ts builds into its
+// staging folder, so packaging never replaces the bundles a running test or engine uses).
+const outRootAt = process.argv.indexOf('--out-root');
+const outRoot = outRootAt > 0 ? process.argv[outRootAt + 1] : '.';
+if (!outRoot) throw new Error('--out-root needs a folder');
 
 const common = {
   bundle: true,
@@ -20,7 +23,7 @@ const builds = [
   {
     ...common,
     entryPoints: ['src/extension/extension.ts'],
-    outfile: 'dist/extension.js',
+    outfile: path.join(outRoot, 'dist/extension.js'),
     platform: 'node',
     format: 'cjs',
     target: 'node20',
@@ -29,7 +32,7 @@ const builds = [
   {
     ...common,
     entryPoints: ['src/engine/main.ts'],
-    outfile: 'dist/engine.js',
+    outfile: path.join(outRoot, 'dist/engine.js'),
     platform: 'node',
     format: 'cjs',
     target: 'node20',
@@ -41,7 +44,7 @@ const builds = [
     .map((name) => ({
       ...common,
       entryPoints: [`webview/${name}/main.ts`],
-      outfile: `dist/webview/${name}.js`,
+      outfile: path.join(outRoot, `dist/webview/${name}.js`),
       platform: 'browser',
       format: 'iife',
       target: 'es2022',
@@ -63,35 +66,7 @@ async function main() {
   }
 }
 
-/**
- * A platform-specific VSIX (vsce --target): sharp installs its native binaries for this platform
- * only, so a VSIX runs where it was packaged; onnxruntime-node's binaries for the other platforms
- * (about 250 MB) are left out. Build on each platform for its VSIX.
- */
-function packageVsix() {
-  const { execFileSync } = require('child_process');
-  const target = `${process.platform}-${process.arch}`;
-  const ortBin = 'node_modules/onnxruntime-node/bin';
-  const others = [];
-  for (const napi of fs.existsSync(ortBin) ? fs.readdirSync(ortBin) : []) {
-    for (const os of fs.readdirSync(path.join(ortBin, napi))) {
-      for (const arch of fs.readdirSync(path.join(ortBin, napi, os))) {
-        if (os !== process.platform || arch !== process.arch) others.push(`${ortBin}/${napi}/${os}/${arch}/**`);
-      }
-    }
-  }
-  const ignoreFile = path.join('.cache', `vscodeignore-${target}`);
-  fs.mkdirSync('.cache', { recursive: true });
-  fs.writeFileSync(ignoreFile, `${fs.readFileSync('.vscodeignore', 'utf8')}\n# other platforms (esbuild.js --package)\n${others.join('\n')}\n`);
-  const version = JSON.parse(fs.readFileSync('package.json', 'utf8')).version;
-  const out = `course-illustrator-${target}-${version}.vsix`;
-  const vsce = path.join('node_modules', '.bin', process.platform === 'win32' ? 'vsce.cmd' : 'vsce');
-  execFileSync(vsce, ['package', '--target', target, '--ignoreFile', ignoreFile, '--out', out,
-    '--baseContentUrl', 'https://example.invalid/course-illustrator', '--baseImagesUrl', 'https://example.invalid/course-illustrator'], { stdio: 'inherit' });
-  console.log(`${out}: ${(fs.statSync(out).size / 1e6).toFixed(1)} MB, for ${target}`);
-}
-
-main().then(() => packaging && packageVsix()).catch((err) => {
+main().catch((err) => {
   console.error(err);
   process.exit(1);
 });

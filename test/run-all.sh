@@ -38,6 +38,9 @@ npm run lint
 step "unit and engine tests (mocha)"
 suite npm run test:unit
 
+step "packaging: VSIXs for linux-x64, win32-x64 and darwin-arm64, each opened and checked"
+suite npm run test:package
+
 if npm run | grep -q '^  test:e2e$'; then
   step "extension tests in real VS Code (code-server + chromium)"
   suite npm run test:e2e
