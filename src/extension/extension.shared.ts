@@ -23,6 +23,8 @@ import type { Services } from './services';
 import { ServicesImpl } from './servicesImpl';
 import { ImageInfoCache } from './stubs/imageInfo';
 import { StubCodeLensProvider } from './stubs/stubCodeLens';
+import { forgetAllDocuments } from './stubs/documentStubs';
+import { UserTemplateStore } from './generation/userTemplateStore';
 import { LoraCompletionProvider } from './stubs/loraCompletion';
 import { StubDiagnostics } from './stubs/stubDiagnostics';
 
@@ -60,7 +62,14 @@ export function activateShared(context: vscode.ExtensionContext): CourseIllustra
   commands.register(new RedrawImageCommand(services, images));
   commands.register(new ShowLogCommand(services));
 
+  // The teacher's own templates: stubs are parsed again and lenses redrawn when they change.
+  const userTemplateStore = new UserTemplateStore(log);
+  context.subscriptions.push(userTemplateStore);
   const lenses = new StubCodeLensProvider(services, images);
+  context.subscriptions.push(userTemplateStore.onDidChange(() => {
+    forgetAllDocuments();
+    lenses.refresh();
+  }));
   context.subscriptions.push(lenses, vscode.languages.registerCodeLensProvider({ language: 'markdown' }, lenses));
   context.subscriptions.push(new StubDiagnostics());
   context.subscriptions.push(vscode.languages.registerCompletionItemProvider({ language: 'markdown' }, new LoraCompletionProvider(services), ':'));

@@ -4,6 +4,7 @@
 import * as vscode from 'vscode';
 import { promptLanguageProblem } from '../../core/promptLanguage';
 import { SIZE_PRESETS, TEMPLATES } from '../../core/templates';
+import { userTemplates } from '../generation/userTemplateStore';
 import { parseSize } from '../config';
 import { generateAndInsert, type GenerationOutcome } from '../generation/generateAndInsert';
 import { templateLabel } from '../../core/templateLabels';
@@ -108,6 +109,8 @@ async function askTemplate(): Promise<string | undefined | null> {
   const items = [
     { label: vscode.l10n.t('No template'), description: vscode.l10n.t('use the prompt as written'), id: '' },
     ...TEMPLATES.map((t) => ({ label: templateLabel(t, vscode.env.language), description: t.domain === 'medical' ? vscode.l10n.t('adds a visible "AI-generated" label') : '', id: t.id })),
+    // The teacher's own (.course-illustrator/templates.json, courseIllustrator.templates).
+    ...userTemplates().map((t) => ({ label: t.label, description: t.domain === 'medical' ? vscode.l10n.t('your template; adds a visible "AI-generated" label') : vscode.l10n.t('your template'), id: t.id })),
   ];
   const pick = await vscode.window.showQuickPick(items, { title: vscode.l10n.t('Generate Illustration (2/4): template'), ignoreFocusOut: true });
   return pick ? pick.id || undefined : null;

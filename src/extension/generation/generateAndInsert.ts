@@ -16,6 +16,7 @@ import type { TrackedRange } from '../insert/trackedPosition';
 import type { InsertResult, InsertTarget, Services } from '../services';
 import { declareMedical, jobLabel } from './domainContext';
 import { finishParams } from './jobOptions';
+import { userTemplates } from './userTemplateStore';
 import { progressFraction, progressText } from './progressText';
 import { cleanRequestText, requestTextProblem } from './requestText';
 
@@ -79,7 +80,7 @@ export async function generateAndInsert(services: Services, request: GenerationR
     const model = await services.ensureModel();
     if (!model) return undefined;
     const config = services.config();
-    const template = findTemplate(req.template);
+    const template = findTemplate(req.template, userTemplates());
     const batch = Math.max(1, req.variations ?? 1);
     const seed = req.seed ?? randomSeed();
     // The template wraps the user's subject; the alt text and the file name keep the subject.

@@ -8,6 +8,7 @@ import type { PanelSettings, QueuedJob } from '../../core/webviewMessages';
 import { findTemplate } from '../../core/templates';
 import { jobLabel } from '../generation/domainContext';
 import { finishParams } from '../generation/jobOptions';
+import { userTemplates } from '../generation/userTemplateStore';
 import { previewDecoderPath } from '../models/previewDecoder';
 import type { Services } from '../services';
 import { JobList, JobSource, randomSeed, toGenerateParams } from './panelState';
@@ -71,10 +72,10 @@ export class PanelJobs {
       const createdFolder = !fs.existsSync(dest.folder);
       await vscode.workspace.fs.createDirectory(vscode.Uri.file(dest.folder));
       if (source && !fs.existsSync(source.image)) throw new Error(vscode.l10n.t('The image to redraw is gone ({0}); choose it again.', source.image));
-      const template = findTemplate(settings.template);
+      const template = findTemplate(settings.template, userTemplates());
       const markdown = dest.document ? await vscode.workspace.openTextDocument(dest.document) : undefined;
       const label = jobLabel(markdown, [template && template.domain !== 'general' ? { domain: template.domain, source: 'template' } : undefined]);
-      const asked = toGenerateParams(settings, model, seed, dest, services.config().previewEvery || 1, source, label.domain);
+      const asked = toGenerateParams(settings, model, seed, dest, services.config().previewEvery || 1, source, label.domain, userTemplates());
       const params = await finishParams(asked, services.config(), dest.document, settings.fast === true);
       if (!params) {
         if (createdFolder) await fs.promises.rmdir(dest.folder).catch(() => undefined);

@@ -5,7 +5,7 @@ import { DEFAULTS, STRENGTH } from '../../core/limits';
 import type { ContentDomain, GenerateParams, GeneratedImage } from '../../core/protocol';
 import { cleanPromptText } from '../../core/sanitize';
 import { resolveSchedulerName } from '../../core/schedulerNames';
-import { applyTemplate, findTemplate } from '../../core/templates';
+import { type PromptTemplate, applyTemplate, findTemplate } from '../../core/templates';
 import { isRecord } from '../../core/validate';
 import { PanelSettings, QueuedJob, validatePanelSettings } from '../../core/webviewMessages';
 import type { ConfigSnapshot } from '../config';
@@ -44,11 +44,13 @@ export function toGenerateParams(
   source?: JobSource,
   /** Decided by declarations (domainContext.ts); without one, the template's. */
   domain?: ContentDomain,
+  /** The user's own templates (.course-illustrator/templates.json), besides the built-in ones. */
+  userTemplates: readonly PromptTemplate[] = [],
 ): GenerateParams {
   // As the commands do: the template wraps the subject, its negative prompt fills an empty one,
   // and the template name goes into the PNG's parameters. Prompts go out on one line without
   // control characters (src/core/sanitize.ts), whatever was typed or pasted into the form.
-  const template = findTemplate(s.template);
+  const template = findTemplate(s.template, userTemplates);
   const subject = cleanPromptText(s.prompt);
   const prompt = template ? applyTemplate(template, subject) : subject;
   return {

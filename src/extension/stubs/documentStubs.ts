@@ -4,6 +4,7 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import { parseStubs, type ImageStub, type MarkdownImage, type ParseResult, type TextRange } from '../../core/stubs';
 import { TEMPLATE_IDS } from '../../core/templates';
+import { userTemplates } from '../generation/userTemplateStore';
 
 const cache = new Map<string, { version: number; result: ParseResult }>();
 
@@ -11,9 +12,14 @@ export function stubsOf(document: vscode.TextDocument): ParseResult {
   const key = document.uri.toString();
   const hit = cache.get(key);
   if (hit && hit.version === document.version) return hit.result;
-  const result = parseStubs(document.getText(), { templateIds: TEMPLATE_IDS });
+  const result = parseStubs(document.getText(), { templateIds: TEMPLATE_IDS, templates: userTemplates() });
   cache.set(key, { version: document.version, result });
   return result;
+}
+
+/** Parses every document again (the user's templates changed). */
+export function forgetAllDocuments(): void {
+  cache.clear();
 }
 
 export function forgetDocument(uri: vscode.Uri): void {

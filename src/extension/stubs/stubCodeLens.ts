@@ -6,6 +6,7 @@ import * as vscode from 'vscode';
 import { decideDomain } from '../../core/domain';
 import { isSourceImagePath } from '../../core/imageKind';
 import { findTemplate } from '../../core/templates';
+import { userTemplates } from '../generation/userTemplateStore';
 import { declarationName, documentDeclarations } from '../generation/domainContext';
 import { COMMAND_IDS, VARY_IMAGE_ARG } from '../commands/ids';
 import type { Services } from '../services';
@@ -54,7 +55,7 @@ export class StubCodeLensProvider extends Disposable implements vscode.CodeLensP
       const args = [uri, stub.range.line, index];
       const again = stub.kind === 'directive' && !!stub.image;
       // Whether this image will carry the medical label, and who declared it (core/domain.ts).
-      const template = findTemplate(stub.options.template);
+      const template = findTemplate(stub.options.template, userTemplates());
       const label = decideDomain([
         ...declared,
         stub.options.domain && { domain: stub.options.domain, source: 'directive' },
