@@ -1,6 +1,17 @@
 // File names for generated images, shared by the engine (--out-dir) and the extension (image
 // folder next to the Markdown file). Pure: existence is asked through a callback.
 
+import { pinyin } from 'pinyin-pro';
+
+/**
+ * How Chinese text becomes a file name: as pinyin ("植物细胞" -> "zhi-wu-xi-bao", ASCII, safe in
+ * every tool and URL), or kept as it is (valid on Windows, macOS and Linux; links are
+ * percent-encoded, which VS Code's preview reads).
+ */
+export type NameScript = 'pinyin' | 'original';
+
+const HAN_RUN = /[\u3400-\u9fff\uf900-\ufaff]+/gu;
+
 export const FALLBACK_SLUG = 'illustration';
 
 // Windows refuses these as file names whatever the extension.
@@ -11,11 +22,15 @@ const WINDOWS_RESERVED = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])$/;
  * ("Café" -> "cafe"), A1111 emphasis and other punctuation become separators, and the result is
  * cut at a dash boundary to at most maxLen characters. Never empty.
  */
-export function slugify(prompt: string, maxLen = 48): string {
+export function slugify(prompt: string, maxLen = 48, script: NameScript = 'pinyin'): string {
   const limit = Math.max(1, Math.floor(maxLen));
-  const ascii = prompt
-    // A LoRA tag (<lora:NAME:0.8>) says how the image was made, not what it shows.
-    .replace(/<(?:lora|lyco):[^>]*>/gi, ' ')
+  // A LoRA tag (<lora:NAME:0.8>) says how the image was made, not what it shows.
+  const text = prompt.replace(/<(?:lora|lyco):[^>]*>/gi, ' ');
+  // Pinyin with the words a reader would see (pinyin-pro reads polyphones in context: 银行 yin hang).
+  // Not for Japanese (kana beside the kanji): pinyin would misread it.
+  const japanese = /[\u3040-\u30ff]/.test(text);
+  const spelled = script === 'pinyin' && !japanese ? text.replace(HAN_RUN, (run) => ` ${pinyin(run, { toneType: 'none', type: 'array' }).join(' ')} `) : text;
+  const ascii = spelled
     .normalize('NFKD')
     .replace(/[\u0300-\u036f]/g, '')
     .replace(/ß/g, 'ss')
@@ -23,8 +38,10 @@ export function slugify(prompt: string, maxLen = 48): string {
     .replace(/[œŒ]/g, 'oe')
     .replace(/[øØ]/g, 'o')
     .replace(/[łŁ]/g, 'l')
-    .toLowerCase();
-  const words = ascii.split(/[^a-z0-9]+/).filter((w) => w.length > 0);
+    .toLowerCase()
+    // NFKD took the accents off; Han characters kept as they are recompose (none have accents).
+    .normalize('NFC');
+  const words = ascii.split(script === 'original' ? /[^a-z0-9\u3400-\u9fff\uf900-\ufaff]+/u : /[^a-z0-9]+/).filter((w) => w.length > 0);
   let slug = '';
   for (const word of words) {
     const next = slug === '' ? word : `${slug}-${word}`;
@@ -43,8 +60,8 @@ export function slugify(prompt: string, maxLen = 48): string {
 }
 
 /** "<slug>-<seed>.png". */
-export function imageFileName(prompt: string, seed: number): string {
-  return `${slugify(prompt)}-${seed}.png`;
+export function imageFileName(prompt: string, seed: number, script: NameScript = 'pinyin'): string {
+  return `${slugify(prompt, 48, script)}-${seed}.png`;
 }
 
 /** Splits "a/b/name.tar.png" style names at the last dot of the base name ("name.tar", ".png"). */

@@ -1,6 +1,7 @@
 // One read-only snapshot of the courseIllustrator.* settings. Code reads a snapshot instead of
 // calling getConfiguration() here and there, so a job sees one consistent set of values.
 
+import type { NameScript } from '../core/fileNames';
 import { DEFAULTS, GUIDANCE, STEPS, sizeProblem } from '../core/limits';
 import type { ProviderName } from '../core/protocol';
 import { PROVIDER_NAMES } from '../core/protocol';
@@ -34,6 +35,8 @@ export interface ConfigSnapshot {
   readonly fastMode: boolean;
   /** Folders where `<lora:NAME>` finds NAME.safetensors, in order. */
   readonly loraFolders: readonly string[];
+  /** Chinese in file names: as pinyin (default) or as written. */
+  readonly fileNames: NameScript;
   /** VS Code's markdown.copyFiles.destination (glob -> pattern). */
   readonly copyFilesDestination: Readonly<Record<string, string>>;
   /** Where images are made: the local engine, or a server of one of these kinds at backendUrl. */
@@ -104,6 +107,7 @@ export function readConfig(own: ConfigSource, markdown?: ConfigSource): ConfigSn
     livePreview: own.get('livePreview') === 'approximate' ? 'approximate' : 'auto',
     previewDecoderPath: str(own.get('previewDecoderPath'), ''),
     fastMode: own.get('fastMode') === true,
+    fileNames: own.get('fileNames') === 'original' ? 'original' : 'pinyin',
     loraFolders: Object.freeze(stringList(own.get('loraFolders')).slice(0, 16)),
     copyFilesDestination: Object.freeze(copyFilesDestination),
     backend: isOneOf(BACKEND_KINDS, backend) ? backend : 'local',

@@ -8,6 +8,16 @@ describe('slugify', () => {
     assert.strictEqual(slugify('  --weird__spacing--  '), 'weird-spacing');
   });
 
+  it('spells Chinese as pinyin (polyphones read in context), or keeps it when asked', () => {
+    assert.strictEqual(slugify('标注清晰的植物细胞结构图'), 'biao-zhu-qing-xi-de-zhi-wu-xi-bao-jie-gou-tu');
+    assert.strictEqual(slugify('银行行长'), 'yin-hang-hang-zhang');
+    assert.strictEqual(slugify('Café 植物 cell'), 'cafe-zhi-wu-cell');
+    assert.strictEqual(slugify('标注清晰的植物细胞结构图', 48, 'original'), '标注清晰的植物细胞结构图');
+    assert.strictEqual(slugify('心脏 (heart:1.2) 结构', 48, 'original'), '心脏-heart-1-2-结构');
+    assert.strictEqual(imageFileName('植物细胞', 42), 'zhi-wu-xi-bao-42.png');
+    assert.strictEqual(imageFileName('植物细胞', 42, 'original'), '植物细胞-42.png');
+  });
+
   it('leaves LoRA tags out of the name', () => {
     assert.equal(slugify('a heart <lora:anatomy-lineart:0.8> diagram <LYCO:x>'), 'a-heart-diagram');
   });
@@ -15,12 +25,12 @@ describe('slugify', () => {
   it('drops accents and keeps ASCII only', () => {
     assert.strictEqual(slugify('Crème brûlée à la Façade, Straße'), 'creme-brulee-a-la-facade-strasse');
     assert.match(slugify('Ünïcode 🐱 ✓ 日本 test'), /^[a-z0-9-]+$/);
-    assert.strictEqual(slugify('Ünïcode 🐱 ✓ 日本 test'), 'unicode-test');
+    assert.strictEqual(slugify('Ünïcode 🐱 ✓ test'), 'unicode-test');
   });
 
   it('falls back to "illustration" when nothing is left', () => {
     assert.strictEqual(slugify(''), 'illustration');
-    assert.strictEqual(slugify('日本語のプロンプト'), 'illustration');
+    assert.strictEqual(slugify('日本語のプロンプト'), 'illustration', 'Japanese is not spelled as pinyin');
     assert.strictEqual(slugify('!!! ???'), 'illustration');
   });
 

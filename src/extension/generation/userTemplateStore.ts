@@ -12,9 +12,15 @@ export const TEMPLATES_FILE = '.course-illustrator/templates.json';
 const MAX_FILE_BYTES = 1 << 20;
 
 let current: readonly PromptTemplate[] = [];
+let checkStale: (() => void) | undefined;
 
-/** The user's templates as last read (none before the store starts). */
+/**
+ * The user's templates as last read (none before the store starts). Also looks, at most once a
+ * second, whether a file changed without the watcher saying so (file watchers miss some changes,
+ * e.g. in a folder created after they started); the next reader gets the new list.
+ */
 export function userTemplates(): readonly PromptTemplate[] {
+  checkStale?.();
   return current;
 }
 
@@ -22,8 +28,18 @@ export class UserTemplateStore extends Disposable {
   private readonly _onDidChange = this._register(new vscode.EventEmitter<void>());
   readonly onDidChange = this._onDidChange.event;
 
+  private stamps = '';
+  private lastCheck = 0;
+
   constructor(private readonly log: Log) {
     super();
+    const check = () => this.checkStale();
+    checkStale = check;
+    this._register({
+      dispose: () => {
+        if (checkStale === check) checkStale = undefined;
+      },
+    });
     for (const folder of vscode.workspace.workspaceFolders ?? []) {
       const watcher = this._register(vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(folder, TEMPLATES_FILE)));
       for (const e of [watcher.onDidCreate, watcher.onDidChange, watcher.onDidDelete]) this._register(e(() => void this.reload()));
@@ -35,7 +51,26 @@ export class UserTemplateStore extends Disposable {
     void this.reload();
   }
 
+  checkStale(): void {
+    const now = Date.now();
+    if (now - this.lastCheck < 1000) return;
+    this.lastCheck = now;
+    void this.fileStamps().then(async (s) => {
+      if (s !== this.stamps) await this.reload();
+    });
+  }
+
+  private async fileStamps(): Promise<string> {
+    const parts: string[] = [];
+    for (const folder of vscode.workspace.workspaceFolders ?? []) {
+      const st = await Promise.resolve(vscode.workspace.fs.stat(vscode.Uri.joinPath(folder.uri, TEMPLATES_FILE))).catch(() => undefined);
+      parts.push(st ? `${st.mtime}:${st.size}` : '-');
+    }
+    return parts.join('|');
+  }
+
   async reload(): Promise<void> {
+    this.stamps = await this.fileStamps();
     const all: PromptTemplate[] = [];
     const problems: string[] = [];
     for (const folder of vscode.workspace.workspaceFolders ?? []) {

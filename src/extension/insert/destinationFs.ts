@@ -22,7 +22,7 @@ export async function resolveImageDestination(
 ): Promise<ImageDestination> {
   if (documentUri.scheme === 'untitled') throw new UntitledDocumentError();
   const folder = vscode.workspace.getWorkspaceFolder(documentUri);
-  let fileName = imageFileName(name.prompt, name.seed ?? 0);
+  let fileName = imageFileName(name.prompt, name.seed ?? 0, config.fileNames);
   if (name.seed === undefined) fileName = fileName.replace(/-0\.png$/, '.png');
   if (name.ext) fileName = fileName.replace(/\.png$/, name.ext.startsWith('.') ? name.ext : `.${name.ext}`);
   const dest = await resolveDestination(
