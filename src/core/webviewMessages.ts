@@ -88,6 +88,11 @@ export interface PanelSettings {
   strength?: number;
   /** Fast mode (core/fastMode.ts): 4 steps, guidance 1, LCM; steps, guidance and scheduler are not used. */
   fast?: boolean;
+  /**
+   * What the model reads when `prompt` is in a language it does not (Chinese): `prompt` stays the
+   * alt text and the file name. Empty or missing: `prompt` itself.
+   */
+  modelPrompt?: string;
 }
 
 /** The image the panel redraws (img2img) or repaints part of (inpainting); `uri` is a webview URI. */
@@ -499,6 +504,7 @@ export function validatePanelSettings(x: unknown): PanelSettings {
     ...templateField(x),
     ...(optNumber(x, 'strength') === undefined ? {} : { strength: optNumber(x, 'strength') }),
     ...(optBoolean(x, 'fast') === undefined ? {} : { fast: optBoolean(x, 'fast') }),
+    ...(optString(x, 'modelPrompt') ? { modelPrompt: textField(x, 'modelPrompt', PROMPT.maxChars) } : {}),
   };
   const [first] = panelSettingsProblems(settings);
   if (first) {

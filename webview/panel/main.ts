@@ -47,6 +47,7 @@ const post = (m: FromPanel.Type) => vscode.postMessage(m);
 
 const prompt = byId<VscodeTextarea>('prompt');
 const negative = byId<VscodeTextarea>('negative');
+const modelPrompt = byId<VscodeTextarea>('model-prompt');
 const size = byId<VscodeSingleSelect>('size');
 const width = byId<VscodeTextfield>('width');
 const height = byId<VscodeTextfield>('height');
@@ -113,13 +114,20 @@ function readSettings(): PanelSettings {
     template: findTemplate(template.value)?.id,
     ...(source.active ? { strength: source.strengthValue() } : {}),
     fast: fast.checked,
+    ...(modelPrompt.value.trim() ? { modelPrompt: modelPrompt.value } : {}),
   };
 }
 
-/** What the engine will be given for the prompt box: the prompt wrapped in the chosen template. */
+/** The English prompt field: offered when the prompt is in a script the model does not read, or filled. */
+function showModelPrompt(): void {
+  byId('model-prompt-field').hidden = !promptLanguageProblem(prompt.value) && modelPrompt.value.trim() === '';
+}
+
+/** What the engine will be given for the prompt box: the prompt (or the English one) wrapped in the chosen template. */
 function promptAsSent(): string {
   const t = findTemplate(template.value);
-  return t && prompt.value.trim() !== '' ? applyTemplate(t, prompt.value) : prompt.value;
+  const text = modelPrompt.value.trim() ? modelPrompt.value : prompt.value;
+  return t && text.trim() !== '' ? applyTemplate(t, text) : text;
 }
 
 function showTemplateHint(): void {
@@ -185,6 +193,7 @@ loraAdd.addEventListener('change', () => {
 function writeSettings(s: Partial<PanelSettings>): void {
   if (s.prompt !== undefined) prompt.value = s.prompt;
   if (s.negativePrompt !== undefined) negative.value = s.negativePrompt;
+  if ('modelPrompt' in s || s.prompt !== undefined) modelPrompt.value = s.modelPrompt ?? '';
   if (s.width !== undefined) width.value = String(s.width);
   if (s.height !== undefined) height.value = String(s.height);
   if (s.steps !== undefined) steps.value = String(s.steps);
@@ -195,6 +204,7 @@ function writeSettings(s: Partial<PanelSettings>): void {
   if (s.batch !== undefined) batch.value = String(s.batch);
   if ('template' in s) template.value = findTemplate(s.template)?.id ?? '';
   source.setStrength(s.strength);
+  showModelPrompt();
   if (s.fast !== undefined) fast.checked = s.fast;
   showFast();
   showTemplateHint();
@@ -259,7 +269,7 @@ function onTextChanged(field: VscodeTextarea, name: 'prompt' | 'negativePrompt')
   );
   field.invalid = problems.length > 0;
   // The model reads English: say so under the prompt (a warning, Generate stays possible).
-  const language = name === 'prompt' ? promptLanguageProblem(field.value) : undefined;
+  const language = name === 'prompt' && !modelPrompt.value.trim() ? promptLanguageProblem(field.value) : undefined;
   if (language) problemsBox.append(el('li', { className: 'warning', text: language }));
   window.clearTimeout(tokenTimers[name]);
   tokenTimers[name] = window.setTimeout(() => {
@@ -500,9 +510,16 @@ function generate(): void {
 
 prompt.addEventListener('input', () => {
   onTextChanged(prompt, 'prompt');
+  showModelPrompt();
   showTemplateHint();
   showLabel();
   validateForm();
+  save();
+});
+modelPrompt.addEventListener('input', () => {
+  // The counter counts what the model reads.
+  onTextChanged(prompt, 'prompt');
+  showTemplateHint();
   save();
 });
 negative.addEventListener('input', () => {

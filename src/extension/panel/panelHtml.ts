@@ -84,6 +84,12 @@ export function panelBody(): string {
   <section class="form" aria-labelledby="form-title">
     <h1 id="form-title">${escapeHtml(l10n.t('Generate an illustration'))}</h1>
     ${promptField('prompt', l10n.t('Prompt'), 4, 'a friendly heart diagram, flat illustration, soft colours')}
+    <div id="model-prompt-field" class="field" hidden>
+      <label for="model-prompt">${escapeHtml(l10n.t('English prompt (what the model reads)'))}</label>
+      <vscode-textarea id="model-prompt" rows="2" resize="vertical" aria-describedby="model-prompt-hint"
+        placeholder="labelled diagram of a plant cell"></vscode-textarea>
+      <span id="model-prompt-hint" class="hint">${escapeHtml(l10n.t('Stable Diffusion v1.5 reads English. Your text above stays the picture\'s description (alt text) and names the file.'))}</span>
+    </div>
     <div class="field">
       <label for="template">${escapeHtml(l10n.t('Template'))}</label>
       <vscode-single-select id="template" aria-label="${escapeHtml(l10n.t('Template: wraps the prompt for a grade level or a medical view'))}" aria-describedby="template-hint">${templates}</vscode-single-select>

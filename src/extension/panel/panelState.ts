@@ -51,7 +51,9 @@ export function toGenerateParams(
   // and the template name goes into the PNG's parameters. Prompts go out on one line without
   // control characters (src/core/sanitize.ts), whatever was typed or pasted into the form.
   const template = findTemplate(s.template, userTemplates);
-  const subject = cleanPromptText(s.prompt);
+  // An English prompt beside a Chinese one is what the model reads; the form's prompt stays the
+  // alt text and the file name (the caller names the file from it).
+  const subject = cleanPromptText(s.modelPrompt?.trim() ? s.modelPrompt : s.prompt);
   const prompt = template ? applyTemplate(template, subject) : subject;
   return {
     model,

@@ -49,6 +49,12 @@ describe('results panel state', () => {
     assert.deepEqual([inpaint.initImage, inpaint.mask, inpaint.strength], ['/ws/scan.jpg', '/store/mask-1.png', 1]);
   });
 
+  it('sends the English prompt beside a Chinese one to the model; the Chinese text stays the form\'s prompt', () => {
+    const s: PanelSettings = { ...defaultSettings(cfg), prompt: '植物细胞结构图', modelPrompt: 'labelled diagram of a plant cell', batch: 1 };
+    assert.equal(toGenerateParams(s, '/m', 1, { folder: '/ws' }, 0).prompt, 'labelled diagram of a plant cell');
+    assert.equal(toGenerateParams({ ...s, modelPrompt: '  ' }, '/m', 1, { folder: '/ws' }, 0).prompt, '植物细胞结构图');
+  });
+
   it('tracks the running job and the waiting ones', () => {
     const jobs = new JobList();
     jobs.add('a', 'first');
