@@ -190,12 +190,22 @@ export interface PngFacts {
   madeByCourseIllustrator: boolean;
 }
 
-/** A gallery entry for a file, or undefined when the image was not made by Course Illustrator. */
+/** True for an image made by us, or one with AUTOMATIC1111's parameters (A1111, ComfyUI, Forge…). */
+export function hasGenerationParameters(info: Pick<PngFacts, 'madeByCourseIllustrator' | 'prompt' | 'fields'>): boolean {
+  if (info.madeByCourseIllustrator) return true;
+  const f = info.fields ?? {};
+  return !!info.prompt?.trim() && ('Steps' in f || 'Seed' in f || 'Sampler' in f);
+}
+
+/**
+ * A gallery entry for a file: one Course Illustrator made, or another tool's PNG with A1111
+ * parameters (a teacher's earlier pictures belong in the same gallery); else undefined.
+ */
 export function entryFromPng(
   file: { path: string; label: string; mtimeMs: number; size: number },
   info: PngFacts,
 ): GalleryEntry | undefined {
-  if (!info.madeByCourseIllustrator) return undefined;
+  if (!hasGenerationParameters(info)) return undefined;
   const fileName = file.path.split(/[\\/]/).pop() ?? file.path;
   return {
     id: entryId(file.path),

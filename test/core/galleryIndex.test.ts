@@ -125,7 +125,11 @@ describe('entryFromPng', () => {
   const file = { path: '/ws/images/intro/heart-42.png', label: 'images/intro/heart-42.png', mtimeMs: 5, size: 9 };
 
   it('keeps only images made by Course Illustrator', () => {
-    assert.equal(entryFromPng(file, { width: 512, height: 512, madeByCourseIllustrator: false, prompt: 'x' }), undefined);
+    assert.equal(entryFromPng(file, { width: 512, height: 512, madeByCourseIllustrator: false, prompt: 'x' }), undefined, 'a prompt alone is no generation record');
+    // Another tool's picture with A1111 parameters (A1111, Forge, ComfyUI's A1111 export) is in the gallery too.
+    const a1111 = entryFromPng(file, { width: 512, height: 512, madeByCourseIllustrator: false, prompt: 'a castle', fields: { Steps: '30', Sampler: 'DPM++ 2M', Seed: '7' } });
+    assert.equal(a1111?.prompt, 'a castle');
+    assert.equal(a1111?.fields.Seed, '7');
     const e = entryFromPng(file, { width: 768, height: 512, madeByCourseIllustrator: true, prompt: 'a heart', fields: { Seed: '42' } });
     assert.equal(e?.fileName, 'heart-42.png');
     assert.equal(e?.id, entryId(file.path));

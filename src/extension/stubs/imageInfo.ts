@@ -5,6 +5,7 @@
 
 import { promises as fs } from 'fs';
 import * as vscode from 'vscode';
+import { hasGenerationParameters } from '../../core/galleryIndex';
 import type { PngInfoResult } from '../../core/protocol';
 import { readPngMetadataPrefix } from '../../engine/image/pngFile';
 import type { MarkdownImage } from '../../core/stubs';
@@ -73,7 +74,7 @@ export class ImageInfoCache extends Disposable {
       if (!stamp || !this.services.isTrusted()) return;
       if (!(await looksGenerated(fsPath))) return;
       entry.info = await this.query(fsPath);
-      if (entry.info?.madeByCourseIllustrator) this._onDidLearn.fire();
+      if (entry.info && hasGenerationParameters(entry.info)) this._onDidLearn.fire();
     }).finally(() => {
       entry.pending = undefined;
     });

@@ -1,6 +1,7 @@
 // Turns a stub or an existing image into a GenerationRequest.
 
 import * as vscode from 'vscode';
+import { hasGenerationParameters } from '../../core/galleryIndex';
 import type { PngInfoResult } from '../../core/protocol';
 import type { ImageStub, MarkdownImage } from '../../core/stubs';
 import type { GenerationRequest } from '../generation/generateAndInsert';
@@ -79,5 +80,5 @@ export async function requestForImageAt(
   variations?: number,
 ): Promise<GenerationRequest | undefined> {
   const found = await images.at(at.document, at.line, at.index);
-  return found?.info?.madeByCourseIllustrator ? requestForImage(at.document, found.image, found.info, variations) : undefined;
+  return found?.info && hasGenerationParameters(found.info) ? requestForImage(at.document, found.image, found.info, variations) : undefined;
 }

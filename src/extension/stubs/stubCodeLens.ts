@@ -4,6 +4,7 @@
 
 import * as vscode from 'vscode';
 import { decideDomain } from '../../core/domain';
+import { hasGenerationParameters } from '../../core/galleryIndex';
 import { isSourceImagePath } from '../../core/imageKind';
 import { findTemplate } from '../../core/templates';
 import { userTemplates } from '../generation/userTemplateStore';
@@ -86,7 +87,8 @@ export class StubCodeLensProvider extends Disposable implements vscode.CodeLensP
         lenses.push(new vscode.CodeLens(range, { title: vscode.l10n.t('$(paintcan) Redraw…'), command: COMMAND_IDS.redrawImage, arguments: args, tooltip: vscode.l10n.t('Redraw this image, or paint over the part to change, in the panel') }));
       }
       const info = this.images.peek(file);
-      if (!info?.madeByCourseIllustrator) continue;
+      // Ours, or another tool's with A1111 parameters: both can be made again and shown.
+      if (!info || !hasGenerationParameters(info)) continue;
       lenses.push(new vscode.CodeLens(range, { title: vscode.l10n.t('$(refresh) Regenerate'), command: COMMAND_IDS.regenerate, arguments: args }));
       lenses.push(new vscode.CodeLens(range, { title: vscode.l10n.t('Variations'), command: COMMAND_IDS.generateVariations, arguments: [...args, VARY_IMAGE_ARG] }));
       lenses.push(new vscode.CodeLens(range, { title: vscode.l10n.t('Show parameters'), command: COMMAND_IDS.showParameters, arguments: args }));
