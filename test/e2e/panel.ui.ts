@@ -343,6 +343,25 @@ describe('results panel and gallery in VS Code (code-server)', function () {
     assert.match(parameters, /Template: education-primary/);
   });
 
+  it('inserting from a panel opened on a stub replaces that stub, not the text at the old cursor', async () => {
+    fs.writeFileSync(path.join(workspace, 'course', 'cells.md'), '# Blood\n\nSome text.\n\n![a red blood cell]()\n\nMore text.\n');
+    await openFile(page, 'course/cells.md');
+    await clickCodeLens(page, 'Open in panel');
+    // The panel's webview may be loaded again for the new document: find its frame anew.
+    await page.waitForTimeout(500);
+    panel = await webviewFrame(page, '#ci-panel');
+    await eventually('the stub\'s prompt in the form', async () => ((await panel.locator('#prompt textarea').inputValue()) === 'a red blood cell' ? true : undefined));
+    const before = await panel.locator('.result').count();
+    await panel.locator('#generate').click();
+    await eventually('the new result', async () => ((await panel.locator('.result').count()) > before ? true : undefined), 60000);
+    await panel.locator('.result').first().locator('[data-action="insert"]').click();
+    await panel.locator('#notice', { hasText: 'cells.md' }).waitFor();
+    await page.locator('.tab', { hasText: 'cells.md' }).first().click();
+    const text = await waitForEditorText(page, /!\[a red blood cell\]\(images\/([^)]*\/)?a-red-blood-cell-\d+(-\d+)?\.png\)/, 30000);
+    assert.ok(!text.includes('![a red blood cell]()'), 'the stub itself was replaced');
+    await shot(page, '9-stub-replaced');
+  });
+
   it('lets the user choose among variations from a CodeLens while it is open', async () => {
     await openFile(page, 'course/stubs.md');
     await clickCodeLens(page, 'Generate 4 variations');

@@ -53,6 +53,7 @@ function prefillFromArgument(arg: unknown, configNegative: string): { prefill: P
   const { settings, problems } = prefillSettings(arg, configNegative);
   const prefill: PanelPrefill = {};
   if (arg.document instanceof vscode.Uri) prefill.document = arg.document;
+  if (isRecord(arg.stub) && typeof arg.stub.line === 'number' && typeof arg.stub.prompt === 'string') prefill.stub = { line: arg.stub.line, prompt: arg.stub.prompt };
   if (settings) prefill.settings = settings;
   if (arg.generate === true) prefill.generate = true;
   return { prefill, problems };

@@ -15,6 +15,8 @@ export class PanelTarget extends Disposable {
   private target: vscode.Uri | undefined;
   private lastMarkdown: vscode.Uri | undefined;
   private readonly cursors = new Map<string, vscode.Position>();
+  /** The stub the panel was opened on ("Open in panel"): Insert replaces it. */
+  private stub: { doc: string; line: number; prompt: string } | undefined;
 
   constructor(private readonly state: vscode.Memento) {
     super();
@@ -34,8 +36,22 @@ export class PanelTarget extends Disposable {
   }
 
   set(doc: vscode.Uri): void {
+    if (this.stub && this.stub.doc !== doc.toString()) this.stub = undefined;
     this.target = doc;
     void this.state.update(TARGET_KEY, doc.toString());
+  }
+
+  /** The panel works for this stub of `doc` until an image replaces it. */
+  setStub(doc: vscode.Uri, stub: { line: number; prompt: string } | undefined): void {
+    this.stub = stub && { doc: doc.toString(), ...stub };
+  }
+
+  stubIn(doc: vscode.Uri): { line: number; prompt: string } | undefined {
+    return this.stub?.doc === doc.toString() ? { line: this.stub.line, prompt: this.stub.prompt } : undefined;
+  }
+
+  clearStub(): void {
+    this.stub = undefined;
   }
 
   activeMarkdown(): vscode.Uri | undefined {

@@ -7,7 +7,8 @@ import * as vscode from 'vscode';
 import { parseInfotext } from '../../core/infotext';
 import type { ImageAction } from '../../core/webviewMessages';
 import { altForImage } from '../generation/domainContext';
-import type { Services } from '../services';
+import type { InsertTarget, Services } from '../services';
+import { stubsOf, toRange } from '../stubs/documentStubs';
 import { altFromPrompt, markdownImage } from './markdownLink';
 import type { PanelJobs } from './panelJobs';
 import type { StoredResult } from './panelState';
@@ -73,8 +74,12 @@ export class ResultActions {
     const doc = this.docFor(r);
     if (!doc) throw new Error(vscode.l10n.t('Open a Markdown file to insert into, then press Insert again.'));
     if (!fs.existsSync(r.path)) throw new Error(vscode.l10n.t('{0} no longer exists.', r.path));
-    const alt = altForImage(altFromPrompt(r.settings.prompt), parseInfotext(r.image.infotext).fields, await vscode.workspace.openTextDocument(doc));
-    const done = await services.insertImage({ uri: doc, position: target.cursorIn(doc) }, r.path, alt);
+    const document = await vscode.workspace.openTextDocument(doc);
+    // Opened on a stub: the image takes the stub's place (its alt text too), as the lens does.
+    const stub = stubTarget(document, target.stubIn(doc));
+    const alt = altForImage(stub?.alt ?? altFromPrompt(r.settings.prompt), parseInfotext(r.image.infotext).fields, document);
+    const done = await services.insertImage(stub?.target ?? { uri: doc, position: target.cursorIn(doc) }, r.path, alt);
+    if (stub) target.clearStub();
     target.setCursor(doc, done.range.end);
     services.setLastImage({ path: r.path, alt, image: r.image, params: { model: this.c.jobs.modelPath ?? '', prompt: r.settings.prompt } });
     this.c.view.post({ type: 'notice', level: 'info', message: vscode.l10n.t('Inserted into {0}.', vscode.workspace.asRelativePath(doc, false)) });
@@ -112,4 +117,19 @@ export class ResultActions {
     );
     if (answer === copy) await vscode.env.clipboard.writeText(r.image.infotext);
   }
+}
+
+/**
+ * Where an image for the stub the panel was opened on goes: the stub found again in the document
+ * (by its prompt, nearest to where it was: lines may have moved), or undefined when it is gone.
+ */
+function stubTarget(document: vscode.TextDocument, wanted: { line: number; prompt: string } | undefined): { target: InsertTarget; alt: string } | undefined {
+  if (!wanted) return undefined;
+  const candidates = stubsOf(document).stubs.filter((s) => s.prompt === wanted.prompt);
+  const stub = candidates.sort((a, b) => Math.abs(a.range.line - wanted.line) - Math.abs(b.range.line - wanted.line))[0];
+  if (!stub) return undefined;
+  const uri = document.uri;
+  if (stub.kind === 'empty-link') return { target: { uri, range: toRange(stub.range) }, alt: stub.alt };
+  if (stub.image) return { target: { uri, range: toRange(stub.image.range) }, alt: stub.alt };
+  return { target: { uri, lineAfter: stub.range.line }, alt: stub.alt };
 }

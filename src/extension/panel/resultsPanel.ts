@@ -32,6 +32,8 @@ export interface PanelPrefill {
   settings?: Partial<PanelSettings>;
   /** The Markdown document images are for (default: the active Markdown editor). */
   document?: vscode.Uri;
+  /** The stub of `document` the panel was opened on: Insert replaces it. */
+  stub?: { line: number; prompt: string };
   /** Start generating at once. */
   generate?: boolean;
   /** An image file to redraw (img2img) or repaint part of (inpainting); read, never written. */
@@ -102,7 +104,11 @@ export class ResultsPanelController extends Disposable {
       }
     }
     const doc = prefill.document ?? this.target.activeMarkdown();
-    if (doc) this.target.set(doc);
+    if (doc) {
+      this.target.set(doc);
+      // Opened on a stub: that stub is where Insert goes; opened otherwise: the cursor is.
+      this.target.setStub(doc, prefill.stub);
+    }
     if (this.view.panel) {
       this.view.panel.reveal(undefined, false);
       this.postTarget();

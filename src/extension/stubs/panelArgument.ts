@@ -12,6 +12,8 @@ export interface OpenPanelArgument {
   settings: { prompt: string; negativePrompt?: string; width?: number; height?: number; steps?: number; guidance?: number; seed?: number; scheduler?: string };
   /** A template id (src/core/templates.ts) that wraps the prompt. */
   template?: string;
+  /** The stub itself: an image inserted from the panel replaces it. */
+  stub: { line: number; prompt: string };
 }
 
 export function openPanelArgument(document: vscode.Uri, stub: ImageStub): OpenPanelArgument {
@@ -25,7 +27,7 @@ export function openPanelArgument(document: vscode.Uri, stub: ImageStub): OpenPa
   if (o.guidance !== undefined) settings.guidance = o.guidance;
   if (o.seed !== undefined) settings.seed = o.seed;
   if (o.scheduler !== undefined) settings.scheduler = o.scheduler;
-  const arg: OpenPanelArgument = { document, prompt: stub.prompt, settings };
+  const arg: OpenPanelArgument = { document, prompt: stub.prompt, settings, stub: { line: stub.range.line, prompt: stub.prompt } };
   if (o.template !== undefined) arg.template = o.template;
   return arg;
 }
