@@ -16,6 +16,7 @@ import { ShowLogCommand } from './commands/showLog';
 import { ShowParametersCommand } from './commands/showParameters';
 import { createLog } from './log';
 import { registerBackends } from './backends';
+import { registerCourse } from './course/illustrateAll';
 import { registerGallery } from './gallery';
 import { registerModelCommands } from './models';
 import { registerResultsPanel } from './panel';
@@ -85,6 +86,7 @@ export function activateShared(context: vscode.ExtensionContext): CourseIllustra
   context.subscriptions.push(registerResultsPanel(context, services));
   context.subscriptions.push(registerGallery(context, services));
   context.subscriptions.push(registerBackends(context, services));
+  context.subscriptions.push(registerCourse(context, services));
 
   const activationMs = performance.now() - started;
   log.info(`activated in ${activationMs.toFixed(1)} ms${vscode.workspace.isTrusted ? '' : ' (Restricted Mode: generation is off)'}`);

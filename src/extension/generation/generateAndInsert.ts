@@ -3,7 +3,7 @@
 // into the document the job came from.
 
 import * as vscode from 'vscode';
-import type { ContentDomain, GenerateParams, GenerateResult, GeneratedImage } from '../../core/protocol';
+import type { ContentDomain, GenerateParams, GenerateResult, GeneratedImage, ProgressEvent } from '../../core/protocol';
 import { randomSeed } from '../../core/limits';
 import { cleanPromptText } from '../../core/sanitize';
 import { type DomainDeclaration, labelledAlt, looksMedical } from '../../core/domain';
@@ -13,7 +13,7 @@ import { isCancelled, isEngineError } from '../engine/engineError';
 import { UntitledDocumentError } from '../insert/destinationFs';
 import { createFolder, removeIfEmpty } from '../insert/jobFolder';
 import type { TrackedRange } from '../insert/trackedPosition';
-import type { InsertResult, InsertTarget, Services } from '../services';
+import type { CancelToken, InsertResult, InsertTarget, Services } from '../services';
 import { declareMedical, jobLabel } from './domainContext';
 import { finishParams } from './jobOptions';
 import { userTemplates } from './userTemplateStore';
@@ -37,6 +37,8 @@ export interface GenerationRequest extends RequestParams {
   variations?: number;
   /** The job's own label declaration: a directive's `domain:`, or the image being made again. */
   domain?: DomainDeclaration;
+  /** Words added after the prompt and its template (a course's style, course/courseStyle.ts); not in the file name or alt text. */
+  style?: string;
   /** Fast mode for this image (a directive's `fast:`); undefined: the setting. */
   fast?: boolean;
   /**
@@ -56,7 +58,16 @@ export function restrictedMessage(): string {
   return vscode.l10n.t('Course Illustrator does not generate or write files in Restricted Mode. Trust this workspace to use it.');
 }
 
-export async function generateAndInsert(services: Services, request: GenerationRequest, storage: vscode.Uri): Promise<GenerationOutcome | undefined> {
+/**
+ * A caller that shows progress itself ("Illustrate All Stubs": one notification for the whole
+ * run): the job reports to it and stops with its token, and a cancelled job says nothing.
+ */
+export interface JobRunner {
+  token: CancelToken;
+  onProgress(event: ProgressEvent): void;
+}
+
+export async function generateAndInsert(services: Services, request: GenerationRequest, storage: vscode.Uri, runner?: JobRunner): Promise<GenerationOutcome | undefined> {
   // Prompts, negative prompt and alt text go on into the job, the PNG and the document on one
   // line, without control characters (requestText.ts).
   const req = cleanRequestText(request);
@@ -84,7 +95,8 @@ export async function generateAndInsert(services: Services, request: GenerationR
     const batch = Math.max(1, req.variations ?? 1);
     const seed = req.seed ?? randomSeed();
     // The template wraps the user's subject; the alt text and the file name keep the subject.
-    const prompt = req.templateApplied ? req.prompt : applyTemplate(template, req.prompt);
+    const templated = req.templateApplied ? req.prompt : applyTemplate(template, req.prompt);
+    const prompt = req.style ? `${templated}, ${req.style}` : templated;
     // Declared, never guessed: the document, its folder or workspace, the directive, the
     // template or the image itself (domain.ts). Words that look medical only make us ask.
     const document = await vscode.workspace.openTextDocument(req.document);
@@ -120,7 +132,7 @@ export async function generateAndInsert(services: Services, request: GenerationR
     if (!params) return undefined;
     services.log.info(`generate "${prompt}" (${domain}) seed ${seed} ${params.width}x${params.height} ${params.steps} steps${batch > 1 ? ` x${batch}` : ''} -> ${jobDir?.fsPath ?? dest.file.fsPath} (${dest.source})`);
     const started = Date.now();
-    const result = await generateWithProgress(services, params, batch);
+    const result = runner ? await services.engine.generate(params, { token: runner.token, onProgress: (e) => runner.onProgress(e) }) : await generateWithProgress(services, params, batch);
     const chosen = jobDir ? await keepChosenVariation(services, req, result.images, jobDir) : result.images[0];
     if (!chosen) return undefined;
     const file = chosen.path;
@@ -137,7 +149,7 @@ export async function generateAndInsert(services: Services, request: GenerationR
     succeeded = true;
     return { insert, file, result };
   } catch (e) {
-    reportError(services, e);
+    if (!(runner && isCancelled(e))) reportError(services, e);
     return undefined;
   } finally {
     req.target.dispose();
