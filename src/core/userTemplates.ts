@@ -9,7 +9,9 @@ import { TEMPLATES, type PromptTemplate } from './templates';
 import { isRecord } from './validate';
 
 export const MAX_USER_TEMPLATES = 200;
-const ID_RE = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+/** What a teacher's template id may look like (the JSON schema's pattern too). */
+export const USER_TEMPLATE_ID = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+const ID_RE = USER_TEMPLATE_ID;
 
 export interface UserTemplates {
   templates: PromptTemplate[];

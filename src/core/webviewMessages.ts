@@ -26,7 +26,8 @@ import {
 import * as l10n from '@vscode/l10n';
 import { cleanPromptText } from './sanitize';
 import { SCHEDULER_NAMES, SchedulerName } from './schedulerNames';
-import { TEMPLATE_IDS } from './templates';
+import { TEMPLATE_IDS, type PromptTemplate, isTemplateId } from './templates';
+import { USER_TEMPLATE_ID } from './userTemplates';
 import { ValidationError, isRecord, optBoolean, optInteger, optNumber, optString, reqString } from './validate';
 
 export { sizeProblem } from './limits';
@@ -245,12 +246,17 @@ export namespace ToPanel {
     readonly type: 'loras';
     readonly names: readonly string[];
   }
+  /** The teacher's own templates (.course-illustrator/templates.json), offered after the built-in ones. */
+  export interface Templates {
+    readonly type: 'templates';
+    readonly templates: readonly PromptTemplate[];
+  }
   /** The source image to redraw or repaint; undefined: none (text to image). */
   export interface Source {
     readonly type: 'source';
     readonly source?: SourceImage;
   }
-  export type Type = Init | Prefill | Tokens | Queue | Progress | Results | JobEnded | Target | Notice | Choose | ChooseEnded | Source | Label | Loras;
+  export type Type = Init | Prefill | Tokens | Queue | Progress | Results | JobEnded | Target | Notice | Choose | ChooseEnded | Source | Label | Loras | Templates;
 }
 
 export namespace FromPanel {
@@ -530,11 +536,14 @@ function sourceField(x: unknown): { id: string; maskPng?: string } {
   return x.maskPng === undefined ? { id } : { id, maskPng: base64Field(x, 'maskPng', MAX_MASK_BASE64) };
 }
 
-/** `{ template }` for a known template id, `{}` for none. */
+/**
+ * `{ template }` for a known template id (named, composed, or shaped like a teacher's own, which
+ * the extension then looks up), `{}` for none.
+ */
 function templateField(o: Record<string, unknown>): { template?: string } {
   const v = optString(o, 'template');
   if (v === undefined || v === '') return {};
-  if (!TEMPLATE_IDS.includes(v)) {
+  if (!isTemplateId(v) && !USER_TEMPLATE_ID.test(v)) {
     throw new ValidationError(`"template" must be empty or one of ${TEMPLATE_IDS.join(', ')}, got "${v.slice(0, 80)}"`);
   }
   return { template: v };

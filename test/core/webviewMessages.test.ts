@@ -59,7 +59,10 @@ describe('webviewMessages', () => {
   it('accepts a known template, treats an empty one as none, and names the known ones for an unknown one', () => {
     assert.equal(validatePanelSettings({ ...good, template: 'education-primary' }).template, 'education-primary');
     assert.equal('template' in validatePanelSettings({ ...good, template: '' }), false);
-    assert.throws(() => validatePanelSettings({ ...good, template: 'medical-xray-vision' }), /"template" must be empty or one of education-primary, .*medical-anatomy/);
+    assert.throws(() => validatePanelSettings({ ...good, template: 'Medical X-ray!' }), /"template" must be empty or one of education-primary, .*medical-anatomy/);
+    // Composed ones, and ids shaped like a teacher's own (the extension looks those up).
+    assert.equal(validatePanelSettings({ ...good, template: 'edu.high.biology.labelled-diagram' }).template, 'edu.high.biology.labelled-diagram');
+    assert.equal(validatePanelSettings({ ...good, template: 'my-plates' }).template, 'my-plates');
     assert.throws(() => validatePanelSettings({ ...good, template: 7 }), /template/);
   });
 

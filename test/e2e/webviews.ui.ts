@@ -191,6 +191,27 @@ describe('webviews in Chromium', function () {
     });
   }
 
+  it('panel: offers the teacher\'s own templates and shows a template\'s negative prompt for editing', async () => {
+    const page = await open('panel', 'light');
+    const own = { id: 'my-plates', label: 'My anatomy plates', prompt: '{subject}, copper engraving, sepia', negative: 'colour, photo', domain: 'medical' as const };
+    await deliver(page, { type: 'templates', templates: [own] });
+    await deliver(page, { type: 'init', settings: { ...settings, negativePrompt: '' }, prefilled: false, results: [], queue: [], target: 'course/intro.md', trusted: true });
+    await page.locator('#prompt textarea').fill('a knee joint');
+    await page.evaluate(() => {
+      const w: InPage = globalThis;
+      const s = w.document.getElementById('template');
+      s.value = 'my-plates';
+      s.dispatchEvent(new w.Event('change'));
+    });
+    await page.locator('#template-hint', { hasText: 'a knee joint, copper engraving, sepia' }).waitFor();
+    assert.equal(await page.locator('#negative textarea').inputValue(), 'colour, photo', 'the template\'s negative prompt is in the box, editable');
+    await page.locator('#label-status', { hasText: 'Medical label on' }).waitFor();
+    await page.locator('#prompt textarea').press('Control+Enter');
+    const gen = await waitForSent(page, 'generate');
+    assert.equal((gen.settings as Record<string, unknown>).template, 'my-plates');
+    await page.close();
+  });
+
   it('gallery: pages 1,000 images, lazy thumbnails, search, keyboard preview and insert', async () => {
     const page = await open('gallery', 'dark', { width: 360, height: 800 });
     const all: GalleryCard[] = Array.from({ length: 1000 }, (_, i) => ({

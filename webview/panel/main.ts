@@ -18,7 +18,7 @@ import { validateEmphasis } from '../../src/core/emphasis';
 import { looksMedical } from '../../src/core/domain';
 import { promptLanguageProblem } from '../../src/core/promptLanguage';
 import { templateLabel } from '../../src/core/templateLabels';
-import { applyTemplate, findTemplate } from '../../src/core/templates';
+import { type PromptTemplate, applyTemplate, findTemplate } from '../../src/core/templates';
 import { formatDurationWords } from '../../src/core/format';
 import { SIZE, randomSeed } from '../../src/core/limits';
 import {
@@ -56,6 +56,8 @@ const steps = byId<VscodeTextfield>('steps');
 const guidance = byId<VscodeTextfield>('guidance');
 const scheduler = byId<VscodeSingleSelect>('scheduler');
 const template = byId<VscodeSingleSelect>('template');
+/** The teacher's own templates, after the built-in ones (the extension sends them). */
+let ownTemplates: readonly PromptTemplate[] = [];
 const seed = byId<VscodeTextfield>('seed');
 const seedLock = byId<VscodeCheckbox>('seed-lock');
 const batch = byId<VscodeTextfield>('batch');
@@ -111,7 +113,7 @@ function readSettings(): PanelSettings {
     seed: seedText === '' ? undefined : Number(seedText),
     seedLocked: seedLock.checked,
     batch: num(batch),
-    template: findTemplate(template.value)?.id,
+    template: findTemplate(template.value, ownTemplates)?.id,
     ...(source.active ? { strength: source.strengthValue() } : {}),
     fast: fast.checked,
     ...(modelPrompt.value.trim() ? { modelPrompt: modelPrompt.value } : {}),
@@ -125,13 +127,13 @@ function showModelPrompt(): void {
 
 /** What the engine will be given for the prompt box: the prompt (or the English one) wrapped in the chosen template. */
 function promptAsSent(): string {
-  const t = findTemplate(template.value);
+  const t = findTemplate(template.value, ownTemplates);
   const text = modelPrompt.value.trim() ? modelPrompt.value : prompt.value;
   return t && text.trim() !== '' ? applyTemplate(t, text) : text;
 }
 
 function showTemplateHint(): void {
-  const t = findTemplate(template.value);
+  const t = findTemplate(template.value, ownTemplates);
   const hint = byId('template-hint');
   if (!t) {
     hint.textContent = l10n.t('The prompt is used as written.');
@@ -151,7 +153,7 @@ const labelDeclare = byId('label-declare');
 
 /** Says whether the next image carries the medical label and who declared it; words only suggest. */
 function showLabel(): void {
-  const t = findTemplate(template.value);
+  const t = findTemplate(template.value, ownTemplates);
   const by = docLabel.medical ? docLabel.declaredBy : t?.domain === 'medical' ? l10n.t('the template') : undefined;
   if (by) {
     labelStatus.textContent = l10n.t('Medical label on (declared by {0}): "AI-generated teaching image — not for diagnosis".', by);
@@ -164,6 +166,17 @@ function showLabel(): void {
 }
 
 labelDeclare.addEventListener('click', () => post({ type: 'declareMedical' }));
+
+// ------------------------------------------------------------------ the teacher's own templates
+
+function showOwnTemplates(list: readonly PromptTemplate[]): void {
+  const chosen = template.value;
+  ownTemplates = list;
+  for (const o of [...template.querySelectorAll('vscode-option[data-own]')]) o.remove();
+  for (const t of list) template.append(el('vscode-option', { text: t.label, attrs: { value: t.id, 'data-own': '' } }));
+  template.value = chosen;
+  showTemplateHint();
+}
 
 // ------------------------------------------------------------------ LoRAs
 
@@ -202,7 +215,7 @@ function writeSettings(s: Partial<PanelSettings>): void {
   if ('seed' in s) seed.value = s.seed === undefined ? '' : String(s.seed);
   if (s.seedLocked !== undefined) seedLock.checked = s.seedLocked;
   if (s.batch !== undefined) batch.value = String(s.batch);
-  if ('template' in s) template.value = findTemplate(s.template)?.id ?? '';
+  if ('template' in s) template.value = findTemplate(s.template, ownTemplates)?.id ?? '';
   source.setStrength(s.strength);
   showModelPrompt();
   if (s.fast !== undefined) fast.checked = s.fast;
@@ -412,7 +425,7 @@ function imageActions(): { action: ImageAction; label: string; title: string }[]
 
 /** The card's facts after its file name: seed, size, template, how it was made from an image. */
 function resultMeta(r: ResultImage): string {
-  const t = findTemplate(r.settings.template);
+  const t = findTemplate(r.settings.template, ownTemplates);
   const from = r.settings.strength !== undefined && r.sourceUri ? (r.inpainted ? l10n.t('inpainted, strength {0}', r.settings.strength) : l10n.t('redrawn, strength {0}', r.settings.strength)) : undefined;
   const parts = [l10n.t('seed {0}', r.seed), `${r.width}×${r.height}`, t && templateLabel(t, document.documentElement.lang), from].filter((p): p is string => !!p);
   return parts.map((p) => ` · ${p}`).join('');
@@ -546,6 +559,12 @@ size.addEventListener('change', () => {
 });
 scheduler.addEventListener('change', save);
 template.addEventListener('change', () => {
+  // The template's negative prompt is shown (and can be edited) instead of being added unseen.
+  const t = findTemplate(template.value, ownTemplates);
+  if (t?.negative && negative.value.trim() === '') {
+    negative.value = t.negative;
+    onTextChanged(negative, 'negativePrompt');
+  }
   showTemplateHint();
   showLabel();
   onTextChanged(prompt, 'prompt');
@@ -646,6 +665,9 @@ window.addEventListener('message', (event: MessageEvent<ToPanel.Type>) => {
       break;
     case 'loras':
       showLoras(m.names);
+      break;
+    case 'templates':
+      showOwnTemplates(m.templates);
       break;
     case 'label':
       docLabel = { medical: m.medical, declaredBy: m.declaredBy, canDeclare: m.canDeclare };

@@ -12,6 +12,9 @@ export const TEMPLATES_FILE = '.course-illustrator/templates.json';
 const MAX_FILE_BYTES = 1 << 20;
 
 let current: readonly PromptTemplate[] = [];
+const changed = new vscode.EventEmitter<void>();
+/** Fires when the teacher's templates were read again (the panel offers them). */
+export const onDidChangeUserTemplates = changed.event;
 let checkStale: (() => void) | undefined;
 
 /**
@@ -105,5 +108,6 @@ export class UserTemplateStore extends Disposable {
     for (const p of problems) this.log.warn(`Templates: ${p}`);
     if (problems.length) void vscode.window.showWarningMessage(vscode.l10n.t('Some of your templates are not used: {0}', problems[0]));
     this._onDidChange.fire();
+    changed.fire();
   }
 }

@@ -66,6 +66,10 @@ export class PanelJobs {
         return;
       }
       this.modelPath = model;
+      if (settings.template && !findTemplate(settings.template, userTemplates())) {
+        view.post({ type: 'notice', level: 'error', message: vscode.l10n.t('The template "{0}" is not known (any more): choose another, or check .course-illustrator/templates.json.', settings.template) });
+        return;
+      }
       const seed = settings.seed ?? randomSeed();
       const dest = await this.destination(document ?? this.c.target.document(), settings.prompt, seed);
       // The engine writes into an existing folder only; the first image of a lesson creates it.

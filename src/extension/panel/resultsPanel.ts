@@ -12,6 +12,7 @@ import { Disposable } from '../util/dispose';
 import { panelBody } from './panelHtml';
 import { declarationName, declareMedical, jobLabel } from '../generation/domainContext';
 import { listLoras } from '../generation/loraList';
+import { onDidChangeUserTemplates, userTemplates } from '../generation/userTemplateStore';
 import { PanelJobs } from './panelJobs';
 import { PanelSource } from './panelSource';
 import { panelRoots, updateRoots } from './panelRoots';
@@ -79,6 +80,7 @@ export class ResultsPanelController extends Disposable {
     this._register(vscode.workspace.onDidSaveTextDocument(() => this.view.panel && void this.postLabel()));
     this._register(vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('courseIllustrator.domain') && this.view.panel && void this.postLabel()));
     this._register(vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('courseIllustrator.loraFolders') && this.view.panel && void this.postLoras()));
+    this._register(onDidChangeUserTemplates(() => this.view.post({ type: 'templates', templates: userTemplates() })));
   }
 
   /** Opens (or reveals) the panel, optionally pre-filling the form. */
@@ -290,6 +292,8 @@ export class ResultsPanelController extends Disposable {
     const base = this.restoredSettings ?? defaultSettings(this.services.config());
     this.restoredSettings = undefined;
     const webview = this.view.panel?.webview;
+    // Before init: the form it restores may have chosen one of them.
+    this.view.send({ type: 'templates', templates: userTemplates() });
     this.view.send({
       type: 'init',
       settings: prefill?.settings ? { ...base, ...prefill.settings } : base,
