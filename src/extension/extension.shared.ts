@@ -26,6 +26,7 @@ import { ImageInfoCache } from './stubs/imageInfo';
 import { StubCodeLensProvider } from './stubs/stubCodeLens';
 import { forgetAllDocuments } from './stubs/documentStubs';
 import { UserTemplateStore } from './generation/userTemplateStore';
+import { DirectiveCompletionProvider } from './stubs/directiveCompletion';
 import { LoraCompletionProvider } from './stubs/loraCompletion';
 import { StubDiagnostics } from './stubs/stubDiagnostics';
 
@@ -74,6 +75,7 @@ export function activateShared(context: vscode.ExtensionContext): CourseIllustra
   context.subscriptions.push(lenses, vscode.languages.registerCodeLensProvider({ language: 'markdown' }, lenses));
   context.subscriptions.push(new StubDiagnostics());
   context.subscriptions.push(vscode.languages.registerCompletionItemProvider({ language: 'markdown' }, new LoraCompletionProvider(services), ':'));
+  context.subscriptions.push(vscode.languages.registerCompletionItemProvider({ language: 'markdown' }, new DirectiveCompletionProvider(), '|', ':', ' '));
   context.subscriptions.push(
     services.onDidWriteImages(() => {
       images.invalidate();

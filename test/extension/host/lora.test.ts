@@ -27,4 +27,15 @@ describe('LoRAs in the editor', () => {
       await config.update('loraFolders', undefined, vscode.ConfigurationTarget.Workspace);
     }
   });
+
+  it('completes a directive\'s keys and their values (template ids, levels...)', async () => {
+    const editor = await freshMarkdown('course/keys.md', '<!-- illustrate: a plant cell | le\n');
+    const keys = await vscode.commands.executeCommand<vscode.CompletionList>('vscode.executeCompletionItemProvider', editor.document.uri, new vscode.Position(0, '<!-- illustrate: a plant cell | le'.length), '|');
+    const keyLabels = keys.items.map((i) => (typeof i.label === 'string' ? i.label : i.label.label));
+    assert.ok(keyLabels.includes('level') && keyLabels.includes('template'), keyLabels.join(', '));
+    const values = await freshMarkdown('course/values.md', '<!-- illustrate: a plant cell | level: \n');
+    const list = await vscode.commands.executeCommand<vscode.CompletionList>('vscode.executeCompletionItemProvider', values.document.uri, new vscode.Position(0, '<!-- illustrate: a plant cell | level: '.length), ' ');
+    const levels = list.items.map((i) => (typeof i.label === 'string' ? i.label : i.label.label));
+    for (const l of ['primary', 'middle', 'high', 'university', 'medical-school']) assert.ok(levels.includes(l), `${l} in ${levels.join(', ')}`);
+  });
 });
