@@ -10,13 +10,21 @@ export function createBackendStatus(services: Services): vscode.Disposable {
   const item = vscode.window.createStatusBarItem('courseIllustrator.backend', vscode.StatusBarAlignment.Right, 90);
   item.name = vscode.l10n.t('Course Illustrator Backend');
   item.command = { title: vscode.l10n.t('Open Settings'), command: 'workbench.action.openSettings', arguments: ['courseIllustrator.backend'] };
-  const update = (c: ConfigSnapshot) => {
-    const s = backendStatusText(c);
+  // The running job's step, from the engine's job events (commands, lenses, panel, course runs).
+  let progress: { step: number; total: number } | undefined;
+  const update = (c: ConfigSnapshot = services.config()) => {
+    const active = services.engine.activeJobs().length;
+    const s = backendStatusText(c, active > 0 ? { ...progress, waiting: active - 1 } : undefined);
     item.text = s.text;
     item.tooltip = s.tooltip;
   };
-  update(services.config());
+  update();
   item.show();
   const sub = services.onDidChangeConfig(update);
-  return vscode.Disposable.from(sub, item);
+  const jobs = services.engine.onJob((e) => {
+    if (e.kind === 'progress' && e.progress.stage === 'denoise') progress = { step: e.progress.step, total: e.progress.total };
+    if (e.kind === 'started' || e.kind === 'finished' || e.kind === 'failed') progress = undefined;
+    update();
+  });
+  return vscode.Disposable.from(sub, jobs, item);
 }

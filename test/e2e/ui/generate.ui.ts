@@ -55,6 +55,8 @@ describe('Course Illustrator in VS Code (UI)', function () {
     await answerQuickInput(page, undefined, '(4/4)'); // negative prompt: keep
     const toast = await waitForNotification(page, /step \d+\/\d+/);
     assert.match((await toast.textContent()) ?? '', /Illustrating.*step \d+\/\d+( · ETA \d+:\d\d)?/);
+    // The status bar says it too, wherever the job came from.
+    await page.locator('.statusbar-item', { hasText: /Illustrating: step \d+\/150/ }).first().waitFor({ timeout: 30_000 });
     await screenshot(page, 'ui-generate-progress');
     await waitForEditorText(page, '![a watercolor oak tree](images/intro/a-watercolor-oak-tree-');
     const ms = Date.now() - started;

@@ -60,6 +60,9 @@ describe('backends/routedEngine', () => {
 
   it('the status bar text says where images are made', () => {
     assert.strictEqual(backendStatusText({ backend: 'local', backendUrl: '' }).text, '$(vm) Local');
+    // While jobs run it shows the step and how many wait, whichever backend makes them.
+    assert.strictEqual(backendStatusText({ backend: 'local', backendUrl: '' }, { step: 7, total: 20, waiting: 2 }).text, '$(sync~spin) Illustrating: step 7/20 (+2 waiting)');
+    assert.strictEqual(backendStatusText({ backend: 'local', backendUrl: '' }, { waiting: 0 }).text, '$(sync~spin) Illustrating: starting');
     const s = backendStatusText({ backend: 'comfyui', backendUrl: 'http://gpu.school:8188' });
     assert.strictEqual(s.text, '$(server) School server');
     assert.match(s.tooltip, /ComfyUI server: http:\/\/gpu\.school:8188/);
