@@ -25,6 +25,11 @@ export function decideDomain(declarations: readonly (DomainDeclaration | undefin
   return best;
 }
 
+/** What a chosen template declares: its domain, unless it is a general one. */
+export function templateDeclaration(template: { domain: ContentDomain } | undefined): DomainDeclaration | undefined {
+  return template && template.domain !== 'general' ? { domain: template.domain, source: 'template' } : undefined;
+}
+
 export function isContentDomain(v: unknown): v is ContentDomain {
   return typeof v === 'string' && (CONTENT_DOMAINS as readonly string[]).includes(v);
 }

@@ -59,12 +59,6 @@ export function declarationName(source: DomainSource): string {
   }
 }
 
-/** "Medical label on (front matter)", for the panel and the lenses. */
-export function labelSummary(label: JobLabel): string {
-  if (label.domain !== 'medical') return 'Medical label off';
-  return `Medical label on (${label.declaredBy === 'setting' ? 'courseIllustrator.domain setting' : label.declaredBy ?? 'declared'})`;
-}
-
 /**
  * Declares the document medical in its front matter (one undoable edit): a new front matter
  * block, or an `illustrate:` line in the one it has (replacing an `illustrate:` entry there).

@@ -6,7 +6,7 @@ import * as vscode from 'vscode';
 import type { ContentDomain, GenerateParams, GenerateResult, GeneratedImage, ProgressEvent } from '../../core/protocol';
 import { randomSeed } from '../../core/limits';
 import { cleanPromptText } from '../../core/sanitize';
-import { type DomainDeclaration, labelledAlt, looksMedical } from '../../core/domain';
+import { type DomainDeclaration, labelledAlt, looksMedical, templateDeclaration } from '../../core/domain';
 import { withoutLoraTags } from '../../core/loraTags';
 import { applyTemplate, findTemplate } from '../../core/templates';
 import { isCancelled, isEngineError } from '../engine/engineError';
@@ -100,7 +100,7 @@ export async function generateAndInsert(services: Services, request: GenerationR
     // Declared, never guessed: the document, its folder or workspace, the directive, the
     // template or the image itself (domain.ts). Words that look medical only make us ask.
     const document = await vscode.workspace.openTextDocument(req.document);
-    const label = jobLabel(document, [req.domain, template && template.domain !== 'general' ? { domain: template.domain, source: 'template' } : undefined]);
+    const label = jobLabel(document, [req.domain, templateDeclaration(template)]);
     const domain: ContentDomain = label.domain;
     if (domain !== 'medical' && looksMedical(prompt)) suggestMedical(services, document);
     // Resolve first: a bad destination fails before minutes of computing.

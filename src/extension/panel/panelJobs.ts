@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import type { GenerateParams, ProgressEvent } from '../../core/protocol';
 import type { PanelSettings, QueuedJob } from '../../core/webviewMessages';
+import { templateDeclaration } from '../../core/domain';
 import { findTemplate } from '../../core/templates';
 import { jobLabel } from '../generation/domainContext';
 import { finishParams } from '../generation/jobOptions';
@@ -66,20 +67,22 @@ export class PanelJobs {
         return;
       }
       this.modelPath = model;
-      if (settings.template && !findTemplate(settings.template, userTemplates())) {
+      const own = userTemplates();
+      const template = findTemplate(settings.template, own);
+      if (settings.template && !template) {
         view.post({ type: 'notice', level: 'error', message: vscode.l10n.t('The template "{0}" is not known (any more): choose another, or check .course-illustrator/templates.json.', settings.template) });
         return;
       }
+      // Checked before any folder is made: a refused job leaves nothing behind.
+      if (source && !fs.existsSync(source.image)) throw new Error(vscode.l10n.t('The image to redraw is gone ({0}); choose it again.', source.image));
       const seed = settings.seed ?? randomSeed();
       const dest = await this.destination(document ?? this.c.target.document(), settings.prompt, seed);
       // The engine writes into an existing folder only; the first image of a lesson creates it.
       const createdFolder = !fs.existsSync(dest.folder);
       await vscode.workspace.fs.createDirectory(vscode.Uri.file(dest.folder));
-      if (source && !fs.existsSync(source.image)) throw new Error(vscode.l10n.t('The image to redraw is gone ({0}); choose it again.', source.image));
-      const template = findTemplate(settings.template, userTemplates());
       const markdown = dest.document ? await vscode.workspace.openTextDocument(dest.document) : undefined;
-      const label = jobLabel(markdown, [template && template.domain !== 'general' ? { domain: template.domain, source: 'template' } : undefined]);
-      const asked = toGenerateParams(settings, model, seed, dest, services.config().previewEvery || 1, source, label.domain, userTemplates());
+      const label = jobLabel(markdown, [templateDeclaration(template)]);
+      const asked = toGenerateParams(settings, model, seed, dest, services.config().previewEvery || 1, source, label.domain, own);
       const params = await finishParams(asked, services.config(), dest.document, settings.fast === true);
       if (!params) {
         if (createdFolder) await fs.promises.rmdir(dest.folder).catch(() => undefined);

@@ -3,7 +3,7 @@
 // document version (documentStubs.ts), so large files stay cheap.
 
 import * as vscode from 'vscode';
-import { decideDomain } from '../../core/domain';
+import { decideDomain, templateDeclaration } from '../../core/domain';
 import { hasGenerationParameters } from '../../core/galleryIndex';
 import { isSourceImagePath } from '../../core/imageKind';
 import { findTemplate } from '../../core/templates';
@@ -60,7 +60,7 @@ export class StubCodeLensProvider extends Disposable implements vscode.CodeLensP
       const label = decideDomain([
         ...declared,
         stub.options.domain && { domain: stub.options.domain, source: 'directive' },
-        template && template.domain !== 'general' ? { domain: template.domain, source: 'template' } : undefined,
+        templateDeclaration(template),
       ]);
       const medical = label?.domain === 'medical';
       const tooltip = medical ? vscode.l10n.t('{0}\nLabelled "AI-generated teaching image — not for diagnosis" (declared by {1}).', stub.prompt, declarationName(label.source)) : stub.prompt;
