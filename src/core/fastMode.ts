@@ -9,7 +9,7 @@ export const FAST = {
   steps: 4,
   guidance: 1,
   scheduler: 'lcm',
-  /** The catalogue entry (src/engine/models/catalogue.json) and its one file. */
+  /** The catalogue entry (src/engine/hub/catalogue.json) and its one file. */
   loraModelId: 'lcm-lora-sdv1-5',
   loraFile: 'pytorch_lora_weights.safetensors',
 } as const;

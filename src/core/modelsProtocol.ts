@@ -14,7 +14,7 @@ export const DEFAULT_HUB_ENDPOINT = 'https://huggingface.co';
 /**
  * The hub endpoint in use: the setting (courseIllustrator.hubEndpoint, --endpoint), else
  * HF_ENDPOINT, else the Hugging Face hub; trimmed, without a trailing slash. Not checked here:
- * the engine refuses one that is not an http(s) URL (models/hub.ts resolveEndpoint).
+ * the engine refuses one that is not an http(s) URL (hub/hub.ts resolveEndpoint).
  */
 export function hubEndpoint(setting: string | undefined, envEndpoint: string | undefined): string {
   return (setting?.trim() || envEndpoint?.trim() || DEFAULT_HUB_ENDPOINT).replace(/\/+$/, '');

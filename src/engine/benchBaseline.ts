@@ -5,7 +5,7 @@
 
 import * as ort from 'onnxruntime-node';
 import { ModelSession } from './onnx/session';
-import { readModelFolder } from './model/modelFolder';
+import { readModelFolder } from './modelFolder/modelFolder';
 import { numberArg, parseArgs } from './cliArgs';
 import { badInput } from './errors';
 import { floatTensor, toFloat32 } from './pipeline/tensors';

@@ -46,7 +46,7 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
       case 'info':
         return await infoCommand(rest, io);
       case 'models': {
-        const { runModelsCommand } = await import('./models/cli');
+        const { runModelsCommand } = await import('./hub/cli');
         return await runModelsCommand(rest, io);
       }
       case 'bench': {

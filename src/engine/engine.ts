@@ -18,7 +18,7 @@ import { previewPng } from './image/latentPreview';
 import { extractLoraTags } from '../core/loraTags';
 import { promptChunks } from './pipeline/textEncoding';
 import { resolveProvider, physicalCoreCount } from './onnx/backend';
-import { inspectModel } from './model/modelFolder';
+import { inspectModel } from './modelFolder/modelFolder';
 import { readPngInfo } from './image/readImageInfo';
 import { makeThumbnail } from './image/thumbnail';
 import { checkOutputFolder } from './image/writeImage';

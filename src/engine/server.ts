@@ -14,11 +14,11 @@ import { ValidationError } from '../core/validate';
 import { Engine } from './engine';
 import { importImage } from './image/importImage';
 import { EngineError, errorCode } from './errors';
-import { handleModelsRequest } from './models/rpc';
+import { handleModelsRequest } from './hub/rpc';
 // Registers models/import here, in the engine process only: its check run loads onnxruntime,
-// which the extension bundle (it shares models/rpc.ts) must not pull in.
+// which the extension bundle (it shares hub/rpc.ts) must not pull in.
 import './checkpoint/rpc';
-import { ModelError } from './models/errors';
+import { ModelError } from './hub/errors';
 
 export function startServer(input: NodeJS.ReadableStream = process.stdin, output: NodeJS.WritableStream = process.stdout): MessageConnection {
   const connection = createMessageConnection(new StreamMessageReader(input), new StreamMessageWriter(output));

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { parseArgs } from '../../src/engine/cliArgs';
-import { runModelsCommand } from '../../src/engine/models/cli';
+import { runModelsCommand } from '../../src/engine/hub/cli';
 import { PassThrough } from 'node:stream';
 
 // One parser for every CLI command (generate, tokenize, info, bench, models).

@@ -5,7 +5,7 @@
 
 import { promises as fs } from 'node:fs';
 import { TensorInfo, checkHeader, headerLength, toFloat32 } from '../lora/safetensors';
-import { ModelError } from '../models/errors';
+import { ModelError } from '../hub/errors';
 
 /** Larger files are refused: an SD 1.x checkpoint is 2-7 GB (fp16 to fp32 with EMA weights). */
 export const MAX_CHECKPOINT_BYTES = 8 * 1024 ** 3;

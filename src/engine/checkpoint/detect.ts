@@ -2,7 +2,7 @@
 // but an SD 1.x checkpoint is refused with a message saying what it is and what to do.
 
 import type { TensorInfo } from '../lora/safetensors';
-import { ModelError } from '../models/errors';
+import { ModelError } from '../hub/errors';
 
 export const UNET_PREFIX = 'model.diffusion_model.';
 export const VAE_PREFIX = 'first_stage_model.';

@@ -12,7 +12,7 @@
 
 import { onnx } from 'onnx-proto';
 import { Node, OnnxGraph, intAttr } from '../onnx/graph/onnxGraph';
-import { ModelError } from '../models/errors';
+import { ModelError } from '../hub/errors';
 
 export interface ParamSlot {
   /** The initializer (after unsharing) that receives the parameter. */

@@ -15,11 +15,11 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { InstalledModel } from '../../core/modelsProtocol';
-import { readModelFolder } from '../model/modelFolder';
-import { externalDataRefs } from '../model/externalData';
-import { ModelError, isAbort } from '../models/errors';
-import { checkModelId } from '../models/paths';
-import { MANIFEST_NAME, ManifestFile, ModelManifest, acquireLock, hashFile, installedFromManifest, modelDir, readManifest, renameWithRetry, stagingPaths } from '../models/store';
+import { readModelFolder } from '../modelFolder/modelFolder';
+import { externalDataRefs } from '../modelFolder/externalData';
+import { ModelError, isAbort } from '../hub/errors';
+import { checkModelId } from '../hub/paths';
+import { MANIFEST_NAME, ManifestFile, ModelManifest, acquireLock, hashFile, installedFromManifest, modelDir, readManifest, renameWithRetry, stagingPaths } from '../hub/store';
 import { OnnxGraph } from '../onnx/graph/onnxGraph';
 import { CheckpointFile } from './checkpointFile';
 import { channelMismatch, detectCheckpoint } from './detect';

@@ -1,10 +1,10 @@
 // The models/import request handler (engine process only: the import's check run loads
 // onnxruntime). Importing this module registers it with the models/* handlers of
-// src/engine/models/rpc.ts; the engine's server imports it, the extension host never does.
+// src/engine/hub/rpc.ts; the engine's server imports it, the extension host never does.
 
 import { ModelsRequests } from '../../core/modelsProtocol';
-import { ModelError } from '../models/errors';
-import { registerModelsHandler, storeOf } from '../models/rpc';
+import { ModelError } from '../hub/errors';
+import { registerModelsHandler, storeOf } from '../hub/rpc';
 import { ImportProgress, importCheckpoint } from './importCheckpoint';
 import * as path from 'node:path';
 

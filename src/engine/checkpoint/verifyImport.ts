@@ -4,8 +4,8 @@
 // both ways), one session at a time so memory stays at one component's weights.
 
 import * as ort from 'onnxruntime-node';
-import type { ModelFolder } from '../model/modelFolder';
-import { ModelError } from '../models/errors';
+import type { ModelFolder } from '../modelFolder/modelFolder';
+import { ModelError } from '../hub/errors';
 import { ModelSession } from '../onnx/session';
 
 /** "a photo of a cat" as CLIP token ids, padded with the end token to 77. */

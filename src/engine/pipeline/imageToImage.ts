@@ -20,7 +20,7 @@
 import { existsSync, promises as fs } from 'fs';
 import * as path from 'path';
 import { EngineError } from '../errors';
-import { parsePythonJson } from '../model/pythonJson';
+import { parsePythonJson } from '../modelFolder/pythonJson';
 import { OnnxGraph } from '../onnx/graph/onnxGraph';
 import type { Scheduler } from '../schedulers/scheduler';
 import { SCHEDULER_ORDER } from '../schedulers/scheduler';

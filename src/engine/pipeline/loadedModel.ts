@@ -12,7 +12,7 @@
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { ModelFolder, readModelFolder } from '../model/modelFolder';
+import { ModelFolder, readModelFolder } from '../modelFolder/modelFolder';
 import { ModelSession } from '../onnx/session';
 import { ClipTokenizer } from '../tokenizer/clipTokenizer';
 import { ProviderName } from '../../core/protocol';

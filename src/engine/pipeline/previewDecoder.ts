@@ -13,7 +13,7 @@ import sharp from 'sharp';
 import type { ProgressEvent } from '../../core/protocol';
 import { EngineError } from '../errors';
 import { decodedToRgb } from '../image/latentPreview';
-import { parsePythonJson } from '../model/pythonJson';
+import { parsePythonJson } from '../modelFolder/pythonJson';
 import { ModelSession } from '../onnx/session';
 import type { RuntimeOptions } from './loadedModel';
 import { decodeLatents } from './vaeDecode';

@@ -12,7 +12,7 @@
 import { promises as fs } from 'fs';
 import * as path from 'path';
 import { EngineError } from '../errors';
-import type { ModelFolder } from '../model/modelFolder';
+import type { ModelFolder } from '../modelFolder/modelFolder';
 import { fuseAttention } from '../onnx/graph/fuseAttention';
 import { keepGraph } from '../onnx/graph/graphCache';
 import { OnnxGraph } from '../onnx/graph/onnxGraph';

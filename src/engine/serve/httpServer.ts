@@ -10,7 +10,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { Engine } from '../engine';
 import { EngineError } from '../errors';
-import { readModelFolder } from '../model/modelFolder';
+import { readModelFolder } from '../modelFolder/modelFolder';
 import { Credential, isAuthorized, loadCredentials } from './auth';
 import { HttpError, a1111Error } from './httpError';
 import { RequestQueue } from './requestQueue';

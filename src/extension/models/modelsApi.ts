@@ -2,7 +2,7 @@
 // (`engine.models(ModelsRequests.pull, params, { token, onProgress })`, replies and progress
 // validated there), like every other engine request. Only when the engine cannot run at all (it
 // dies before doing any of the work, e.g. a broken onnxruntime install) does the call run here
-// in the extension host, through the very same handlers (src/engine/models/rpc.ts:
+// in the extension host, through the very same handlers (src/engine/hub/rpc.ts:
 // node:http/https, fs and crypto, nothing native), so a broken engine never blocks getting or
 // removing a model.
 
@@ -20,7 +20,7 @@ import type {
 } from '../../core/modelsProtocol';
 import { MODEL_ERROR_CODES, ModelsRequests } from '../../core/modelsProtocol';
 import type { RequestType } from '../../core/rpc';
-import { handleModelsRequest } from '../../engine/models/rpc';
+import { handleModelsRequest } from '../../engine/hub/rpc';
 import type { CancelToken, EngineClient } from '../services';
 
 export interface ModelsCallOptions {

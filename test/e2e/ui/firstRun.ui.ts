@@ -43,7 +43,7 @@ interface CatalogueEntry {
   require: string[];
 }
 
-const CATALOGUE = path.resolve(__dirname, '../../../src/engine/models/catalogue.json');
+const CATALOGUE = path.resolve(__dirname, '../../../src/engine/hub/catalogue.json');
 const ENTRY: CatalogueEntry = (() => {
   const models = (JSON.parse(readFileSync(CATALOGUE, 'utf8')) as { models: CatalogueEntry[] }).models;
   const entry = models.find((m) => m.default);

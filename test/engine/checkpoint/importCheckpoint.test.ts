@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { Engine } from '../../../src/engine/engine';
 import { readNpy } from '../../../src/engine/image/npy';
 import { importCheckpoint } from '../../../src/engine/checkpoint/importCheckpoint';
-import { MANIFEST_NAME, verifyModel } from '../../../src/engine/models/store';
+import { MANIFEST_NAME, verifyModel } from '../../../src/engine/hub/store';
 import { toFloat16Bits, fromFloat16Bits } from '../../../src/engine/onnx/float16';
 import { copyFixture, TempModel } from '../../fixtures/tempCopy';
 import { ensureFixture } from '../../fixtures/tinyPipeline';

@@ -11,7 +11,7 @@ import { CancellationTokenSource } from 'vscode-jsonrpc/node';
 import type { ModelsProgress } from '../../../src/core/modelsProtocol';
 import { EngineClient, type EngineClientConfig } from '../../../src/extension/engine/engineClient';
 import { ModelsCallError, modelsApiFor } from '../../../src/extension/models/modelsApi';
-import { startHub, REPO } from '../../engine/models/helpers';
+import { startHub, REPO } from '../../engine/hub/helpers';
 import { engineBundle } from '../../support/engineProcess';
 import type { HubServer } from '../../support/hubServer';
 

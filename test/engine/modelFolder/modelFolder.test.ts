@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { readModelFolder } from '../../../src/engine/model/modelFolder';
+import { readModelFolder } from '../../../src/engine/modelFolder/modelFolder';
 import { ensureFixture } from '../../fixtures/tinyPipeline';
 import { copyFixture, TempModel } from '../../fixtures/tempCopy';
 

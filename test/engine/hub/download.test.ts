@@ -2,9 +2,9 @@ import * as assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { HubServer } from '../../support/hubServer';
-import { listInstalled, listPartial, MANIFEST_NAME } from '../../../src/engine/models/store';
+import { listInstalled, listPartial, MANIFEST_NAME } from '../../../src/engine/hub/store';
 import { FAST_RETRY, REPO, TARGET, client, fixtureBytes, fixtureDir, listFiles, pull, rejection, startHub, tempStore } from './helpers';
-import { pullModel, selectFiles } from '../../../src/engine/models/download';
+import { pullModel, selectFiles } from '../../../src/engine/hub/download';
 
 describe('models: pull from a hub (loopback server)', function () {
   let hub: HubServer;

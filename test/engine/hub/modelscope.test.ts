@@ -6,12 +6,12 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { Writable } from 'node:stream';
 import { ModelScopeServer } from '../../support/modelscopeServer';
-import { pullModel } from '../../../src/engine/models/download';
-import { ModelScopeClient, ModelScopeOptions, modelscopeRedirectPolicy } from '../../../src/engine/models/modelscope';
-import { resolveModelSpec } from '../../../src/engine/models/catalogue';
-import { runModelsCommand } from '../../../src/engine/models/cli';
-import { MANIFEST_NAME, listPartial, readManifest } from '../../../src/engine/models/store';
-import { sourceClient } from '../../../src/engine/models/sources';
+import { pullModel } from '../../../src/engine/hub/download';
+import { ModelScopeClient, ModelScopeOptions, modelscopeRedirectPolicy } from '../../../src/engine/hub/modelscope';
+import { resolveModelSpec } from '../../../src/engine/hub/catalogue';
+import { runModelsCommand } from '../../../src/engine/hub/cli';
+import { MANIFEST_NAME, listPartial, readManifest } from '../../../src/engine/hub/store';
+import { sourceClient } from '../../../src/engine/hub/sources';
 import { validateModelsPullParams } from '../../../src/core/modelsProtocol';
 import { FAST_RETRY, TARGET, fixtureDir, listFiles, rejection, tempStore } from './helpers';
 

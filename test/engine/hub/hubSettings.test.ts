@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { DEFAULT_HUB_ENDPOINT, hubEndpoint } from '../../../src/core/modelsProtocol';
-import { hubTokenFromEnv, resolveEndpoint } from '../../../src/engine/models/hub';
+import { hubTokenFromEnv, resolveEndpoint } from '../../../src/engine/hub/hub';
 
 // One default endpoint and one token lookup for the CLI, the engine (RPC) and the extension.
 describe('models: hub endpoint and token from settings and the environment', () => {

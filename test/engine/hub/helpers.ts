@@ -6,9 +6,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ensureFixture } from '../../fixtures/tinyPipeline';
 import { HubServer } from '../../support/hubServer';
-import type { PullTarget } from '../../../src/engine/models/catalogue';
-import { HubClient, HubOptions } from '../../../src/engine/models/hub';
-import { PullOptions, PullProgress, PullResult, pullModel } from '../../../src/engine/models/download';
+import type { PullTarget } from '../../../src/engine/hub/catalogue';
+import { HubClient, HubOptions } from '../../../src/engine/hub/hub';
+import { PullOptions, PullProgress, PullResult, pullModel } from '../../../src/engine/hub/download';
 
 export const REPO = 'test-org/tiny-sd-onnx';
 

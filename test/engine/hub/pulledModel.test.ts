@@ -6,7 +6,7 @@ import * as assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { HubServer } from '../../support/hubServer';
-import { readModelFolder } from '../../../src/engine/model/modelFolder';
+import { readModelFolder } from '../../../src/engine/modelFolder/modelFolder';
 import { REPO, pull, startHub, tempStore } from './helpers';
 import sharp from 'sharp';
 import { runCli } from '../../support/engineProcess';

@@ -7,7 +7,7 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { HubServer } from '../../support/hubServer';
-import { bypassesProxy, proxyFor } from '../../../src/engine/models/http';
+import { bypassesProxy, proxyFor } from '../../../src/engine/hub/http';
 import { REPO, fixtureDir, pull, rejection, startHub, tempStore } from './helpers';
 import { TEST_CERT, TEST_KEY } from './tlsCert';
 

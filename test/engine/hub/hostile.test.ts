@@ -10,11 +10,11 @@ import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { HubServer } from '../../support/hubServer';
-import { runModelsCommand } from '../../../src/engine/models/cli';
-import { printable, redact } from '../../../src/engine/models/errors';
-import { httpGet, proxyFor } from '../../../src/engine/models/http';
-import { HubClient } from '../../../src/engine/models/hub';
-import { listInstalled, listPartial, verifyModel } from '../../../src/engine/models/store';
+import { runModelsCommand } from '../../../src/engine/hub/cli';
+import { printable, redact } from '../../../src/engine/hub/errors';
+import { httpGet, proxyFor } from '../../../src/engine/hub/http';
+import { HubClient } from '../../../src/engine/hub/hub';
+import { listInstalled, listPartial, verifyModel } from '../../../src/engine/hub/store';
 import { FAST_RETRY, REPO, TARGET, fixtureDir, listFiles, pull, rejection, startHub, tempStore } from './helpers';
 
 const TOKEN = 'hf_abcdefghijklmnopqrstuvwxyz01234567';

@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { externalDataRefs } from '../../../src/engine/model/externalData';
+import { externalDataRefs } from '../../../src/engine/modelFolder/externalData';
 import { ensureFixture } from '../../fixtures/tinyPipeline';
 
 describe('externalDataRefs', () => {

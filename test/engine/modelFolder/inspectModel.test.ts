@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { inspectModel } from '../../../src/engine/model/modelFolder';
+import { inspectModel } from '../../../src/engine/modelFolder/modelFolder';
 import { ensureFixture } from '../../fixtures/tinyPipeline';
 import { copyFixture } from '../../fixtures/tempCopy';
 

@@ -1,5 +1,5 @@
 import * as assert from 'assert';
-import { parsePythonJson } from '../../../src/engine/model/pythonJson';
+import { parsePythonJson } from '../../../src/engine/modelFolder/pythonJson';
 
 describe('configs written by Python', () => {
   it('reads Infinity, -Infinity and NaN as numbers, like Python does', () => {
