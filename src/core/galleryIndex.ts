@@ -2,9 +2,8 @@
 // PNG metadata, newest first, searched by prompt text and served in pages so that 1,000+ images
 // stay cheap to show. Pure: the extension feeds it file facts; no fs, no vscode.
 
-import { resolveSchedulerName } from './schedulerNames';
-import { subjectOf } from './templates';
-import { LIMITS, PanelSettings, SchedulerChoice, sizeProblem } from './webviewMessages';
+import { settingsFromInfotext } from './generationSettings';
+import type { PanelSettings, SchedulerChoice } from './webviewMessages';
 
 export interface GalleryEntry {
   /** Stable handle derived from the path; the only thing a webview may name. */
@@ -132,51 +131,27 @@ export class GalleryIndex {
   }
 }
 
-function num(fields: Record<string, string>, key: string): number | undefined {
-  const v = fields[key];
-  if (v === undefined || v.trim() === '') return undefined;
-  const n = Number(v);
-  return Number.isFinite(n) ? n : undefined;
-}
-
-/** A1111 writes "Sampler: DPM++ 2M" and "Schedule type: Karras"; ours is one name. */
-export function schedulerFromFields(fields: Record<string, string>): SchedulerChoice {
-  const sampler = fields['Sampler'];
-  if (!sampler) return 'default';
-  const schedule = fields['Schedule type'];
-  return (schedule && resolveSchedulerName(`${sampler} ${schedule}`)) || resolveSchedulerName(sampler) || 'default';
-}
-
 /**
- * The panel settings that reproduce an image, from its metadata; anything missing or out of range
- * falls back to `defaults`, so a hand-edited PNG can never put an invalid value in the form.
+ * The panel settings that reproduce an image, from its metadata (generationSettings.ts's one
+ * reader): values outside the limits are brought within them, missing ones come from `defaults`.
  */
 export function settingsFromEntry(
   entry: Pick<GalleryEntry, 'prompt' | 'negativePrompt' | 'fields' | 'width' | 'height'>,
   defaults: PanelSettings,
 ): PanelSettings {
-  const f = entry.fields;
-  const size = /^(\d+)x(\d+)$/.exec(f['Size'] ?? '');
-  const width = size ? Number(size[1]) : entry.width;
-  const height = size ? Number(size[2]) : entry.height;
-  const steps = num(f, 'Steps');
-  const guidance = num(f, 'CFG scale');
-  const seed = num(f, 'Seed');
-  const okSize = !sizeProblem(width) && !sizeProblem(height);
-  // Made with a template: the form gets the subject back and the template chosen beside it.
-  const templated = subjectOf(entry.prompt, f['Template']);
+  const s = settingsFromInfotext(entry)?.settings;
   return {
-    prompt: templated?.subject ?? (entry.prompt || defaults.prompt),
+    prompt: s?.prompt ?? defaults.prompt,
     negativePrompt: entry.negativePrompt,
-    width: okSize ? width : defaults.width,
-    height: okSize ? height : defaults.height,
-    steps: steps !== undefined && Number.isInteger(steps) && steps >= 1 && steps <= LIMITS.maxSteps ? steps : defaults.steps,
-    guidance: guidance !== undefined && guidance >= 0 && guidance <= LIMITS.maxGuidance ? guidance : defaults.guidance,
-    scheduler: schedulerFromFields(f),
-    seed: seed !== undefined && Number.isInteger(seed) && seed >= 0 && seed <= LIMITS.maxSeed ? seed : undefined,
-    seedLocked: seed !== undefined,
+    width: s?.width ?? defaults.width,
+    height: s?.height ?? defaults.height,
+    steps: s?.steps ?? defaults.steps,
+    guidance: s?.guidance ?? defaults.guidance,
+    scheduler: (s?.scheduler as SchedulerChoice | undefined) ?? 'default',
+    seed: s?.seed,
+    seedLocked: s?.seed !== undefined,
     batch: 1,
-    ...(templated ? { template: templated.template.id } : {}),
+    ...(s?.template ? { template: s.template } : {}),
   };
 }
 
@@ -187,6 +162,8 @@ export interface PngFacts {
   prompt?: string;
   negativePrompt?: string;
   fields?: Record<string, string>;
+  /** The A1111 `parameters` text as written. */
+  parameters?: string;
   madeByCourseIllustrator: boolean;
 }
 

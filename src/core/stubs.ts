@@ -30,6 +30,7 @@ import { promptLanguageProblem } from './promptLanguage';
 import { CONTENT_TYPES, LEVELS, MODALITIES, SUBJECTS, VIEWS } from './templateData';
 import { type PromptTemplate, composeTemplateId, isTemplateId } from './templates';
 import type { ContentDomain } from './protocol';
+import type { GenerationSettings } from './generationSettings';
 
 export interface TextRange {
   line: number;
@@ -37,24 +38,15 @@ export interface TextRange {
   end: number;
 }
 
-export interface StubOptions {
-  seed?: number;
-  width?: number;
-  height?: number;
-  steps?: number;
-  guidance?: number;
-  negative?: string;
-  scheduler?: string;
+/**
+ * What a stub or directive asks for: the generation settings it may set (generationSettings.ts;
+ * `negative:` is negativePrompt, `prompt:` is modelPrompt) and what only a stub has.
+ */
+export interface StubOptions extends Pick<GenerationSettings, 'seed' | 'width' | 'height' | 'steps' | 'guidance' | 'negativePrompt' | 'scheduler' | 'modelPrompt' | 'template' | 'fast'> {
   /** Alt text when it should differ from the prompt. */
   alt?: string;
-  /** The prompt the model gets when the comment's text is the alt text (e.g. Chinese text, an English prompt). */
-  prompt?: string;
-  /** A template id from templates.ts. */
-  template?: string;
   /** A declared content domain (domain.ts): `domain: medical` labels the image. */
   domain?: ContentDomain;
-  /** `fast: yes` / `fast: no`: this image in fast mode (core/fastMode.ts) or not, whatever the setting says. */
-  fast?: boolean;
   /** `level:`, `subject:`, `type:` / `modality:`, `view:`: a composed template (templates.ts). */
   parts?: { level?: string; subject?: string; type?: string; modality?: string; view?: string };
 }
@@ -532,9 +524,9 @@ function parseDirective(body: string, range: TextRange, bodyStart: number, diagn
     else diagnostics.push({ range, message: l10n.t('type: needs subject: too (e.g. | level: high | subject: biology | type: labelled-diagram), or use template:.'), severity: 'warning' });
   }
   // With `prompt:` the comment's own text is what the reader sees (the alt text), in any language.
-  const modelPrompt = options.prompt ?? prompt;
+  const modelPrompt = options.modelPrompt ?? prompt;
   const language = promptLanguageProblem(modelPrompt);
-  if (language) diagnostics.push({ range: where(options.prompt ? body : parts[0], 0), message: language, severity: 'warning' });
+  if (language) diagnostics.push({ range: where(options.modelPrompt ? body : parts[0], 0), message: language, severity: 'warning' });
   return { kind: 'directive', range, prompt: modelPrompt, alt: options.alt ?? prompt, options };
 }
 
@@ -584,14 +576,14 @@ function applyOption(options: StubOptions, key: string, value: string, config: P
     case 'negative': {
       const tooLong = lengthProblem(value, NEGATIVE_PROMPT.maxChars);
       if (tooLong) return l10n.t('negative {0}; shorten it.', tooLong);
-      options.negative = value;
+      options.negativePrompt = value;
       return;
     }
     case 'prompt': {
       if (!value) return l10n.t('prompt must not be empty (leave it out to use the text before the first |).');
       const tooLong = lengthProblem(value, PROMPT.maxChars);
       if (tooLong) return l10n.t('prompt {0}; shorten it.', tooLong);
-      options.prompt = value;
+      options.modelPrompt = value;
       return;
     }
     case 'alt': {

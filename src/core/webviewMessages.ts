@@ -24,6 +24,7 @@ import {
   strengthProblem,
 } from './limits';
 import * as l10n from '@vscode/l10n';
+import type { GenerationSettings } from './generationSettings';
 import { cleanPromptText } from './sanitize';
 import { SCHEDULER_NAMES, SchedulerName } from './schedulerNames';
 import { TEMPLATE_IDS, type PromptTemplate, isTemplateId } from './templates';
@@ -63,37 +64,23 @@ export const SIZE_PRESETS: readonly { width: number; height: number }[] = [
   { width: 512, height: 768 },
 ];
 
-/** The form in the results panel; also what "Reuse these settings" fills in. */
-export interface PanelSettings {
-  prompt: string;
+/**
+ * The form in the results panel, also what "Reuse these settings" fills in: the generation
+ * settings (generationSettings.ts) with every field the form shows filled in, and the seed lock.
+ * `template` is applied to `prompt` when the job starts (the prompt stays the subject); '' is
+ * none. `strength` is used only while the panel has a source image; with `fast`, steps, guidance
+ * and scheduler are not used.
+ */
+export interface PanelSettings extends GenerationSettings {
   negativePrompt: string;
   width: number;
   height: number;
   steps: number;
   guidance: number;
   scheduler: SchedulerChoice;
-  /** Undefined: a random seed for each job. */
-  seed?: number;
   /** Locked: keep the seed between jobs; unlocked: the last job's seed is shown but a new one is drawn. */
   seedLocked: boolean;
   batch: number;
-  /**
-   * A template id from templates.ts, applied to `prompt` when the job starts (the prompt stays the
-   * subject: alt text and file name come from it). Undefined or '': none.
-   */
-  template?: string;
-  /**
-   * How much of the source image is changed, 0 to 1 (A1111's "Denoising strength"); used only
-   * while the panel has a source image (img2img, or inpainting with a painted mask).
-   */
-  strength?: number;
-  /** Fast mode (core/fastMode.ts): 4 steps, guidance 1, LCM; steps, guidance and scheduler are not used. */
-  fast?: boolean;
-  /**
-   * What the model reads when `prompt` is in a language it does not (Chinese): `prompt` stays the
-   * alt text and the file name. Empty or missing: `prompt` itself.
-   */
-  modelPrompt?: string;
 }
 
 /** The image the panel redraws (img2img) or repaints part of (inpainting); `uri` is a webview URI. */

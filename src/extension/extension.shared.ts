@@ -27,6 +27,7 @@ import { StubCodeLensProvider } from './stubs/stubCodeLens';
 import { forgetAllDocuments } from './stubs/documentStubs';
 import { UserTemplateStore } from './generation/userTemplateStore';
 import { DirectiveCompletionProvider } from './stubs/directiveCompletion';
+import { GenerationService } from './generation/generationService';
 import { LoraCompletionProvider } from './stubs/loraCompletion';
 import { StubDiagnostics } from './stubs/stubDiagnostics';
 
@@ -47,19 +48,20 @@ export function activateShared(context: vscode.ExtensionContext): CourseIllustra
   context.subscriptions.push(log);
   const services = new ServicesImpl(context, log);
   context.subscriptions.push(services);
-  const storage = context.globalStorageUri;
+  // The one way images are made (commands, lenses, panel, gallery, course queue).
+  const generation = new GenerationService(services, context.globalStorageUri);
 
   const images = new ImageInfoCache(services);
   context.subscriptions.push(images);
 
   const commands = new CommandManager();
   context.subscriptions.push(commands);
-  commands.register(new GenerateCommand(services, storage));
+  commands.register(new GenerateCommand(services, generation));
   commands.register(new InsertLastCommand(services));
   commands.register(new CancelCommand(services));
-  commands.register(new GenerateStubCommand(services, images, storage));
-  commands.register(new GenerateVariationsCommand(services, images, storage));
-  commands.register(new RegenerateCommand(services, images, storage));
+  commands.register(new GenerateStubCommand(services, images, generation));
+  commands.register(new GenerateVariationsCommand(services, images, generation));
+  commands.register(new RegenerateCommand(services, images, generation));
   commands.register(new ShowParametersCommand(services, images));
   commands.register(new RedrawImageCommand(services, images));
   commands.register(new ShowLogCommand(services));
@@ -85,10 +87,10 @@ export function activateShared(context: vscode.ExtensionContext): CourseIllustra
 
   // Before anything can generate: it hooks services.ensureModel to the first-run choice.
   context.subscriptions.push(registerModelCommands(context, services));
-  context.subscriptions.push(registerResultsPanel(context, services));
+  context.subscriptions.push(registerResultsPanel(context, services, generation));
   context.subscriptions.push(registerGallery(context, services));
   context.subscriptions.push(registerBackends(context, services));
-  context.subscriptions.push(registerCourse(context, services));
+  context.subscriptions.push(registerCourse(context, services, generation));
 
   const activationMs = performance.now() - started;
   log.info(`activated in ${activationMs.toFixed(1)} ms${vscode.workspace.isTrusted ? '' : ' (Restricted Mode: generation is off)'}`);

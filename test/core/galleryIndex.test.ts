@@ -1,10 +1,10 @@
+import { schedulerFromFields } from '../../src/core/generationSettings';
 import assert from 'node:assert/strict';
 import {
   GalleryEntry,
   GalleryIndex,
   entryFromPng,
   entryId,
-  schedulerFromFields,
   settingsFromEntry,
   thumbnailName,
 } from '../../src/core/galleryIndex';
@@ -97,7 +97,8 @@ describe('galleryIndex', () => {
       scheduler: 'dpmpp-2m-karras', seed: 1234, seedLocked: true, batch: 1,
     });
     assert.equal(schedulerFromFields({ Sampler: 'Euler a' }), 'euler-a');
-    assert.equal(schedulerFromFields({ Sampler: 'Nonsense' }), 'default');
+    assert.equal(schedulerFromFields({ Sampler: 'Nonsense' }), undefined);
+    assert.equal(settingsFromEntry(entry('/ws/a.png', 1, 'a cat', { Sampler: 'Nonsense' }), defaults).scheduler, 'default');
   });
 
   it('gives the form the subject and the template back for an image made with a template', () => {
@@ -110,14 +111,16 @@ describe('galleryIndex', () => {
     assert.equal(edited.template, undefined);
   });
 
-  it('falls back to defaults for missing or invalid metadata', () => {
+  it('brings untrusted metadata within the limits, as Regenerate does, and falls back to defaults for the rest', () => {
     const e = entry('/ws/a.png', 1, 'a cat', { Steps: '9999', 'CFG scale': 'x', Seed: '-3', Size: '500x500' });
     const s = settingsFromEntry({ ...e, width: 500, height: 500 }, defaults);
-    assert.equal(s.steps, 20);
+    assert.equal(s.steps, 150);
     assert.equal(s.guidance, 7.5);
     assert.equal(s.seed, undefined);
-    assert.equal(s.width, 512);
-    assert.equal(s.height, 512);
+    assert.equal(s.seedLocked, false);
+    assert.equal(s.width, 496);
+    assert.equal(s.height, 496);
+    assert.equal(settingsFromEntry(entry('/ws/b.png', 1, '', {}), defaults).prompt, defaults.prompt);
   });
 });
 

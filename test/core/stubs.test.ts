@@ -31,7 +31,7 @@ describe('core/stubs', () => {
     const s = r.stubs[0];
     assert.strictEqual(s.kind, 'directive');
     assert.strictEqual(s.prompt, 'a heart, cross-section');
-    assert.deepStrictEqual(s.options, { seed: 42, width: 768, height: 512, steps: 25, negative: 'text, blurry', scheduler: 'euler-a' });
+    assert.deepStrictEqual(s.options, { seed: 42, width: 768, height: 512, steps: 25, negativePrompt: 'text, blurry', scheduler: 'euler-a' });
     assert.strictEqual(s.range.end, text.indexOf('\n'));
     assert.strictEqual(s.image?.path, 'images/a/heart-42.png');
     assert.strictEqual(r.images.length, 1);

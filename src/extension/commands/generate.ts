@@ -7,6 +7,7 @@ import { SIZE_PRESETS, TEMPLATES } from '../../core/templates';
 import { userTemplates } from '../generation/userTemplateStore';
 import { parseSize } from '../config';
 import { generateAndInsert, type GenerationOutcome } from '../generation/generateAndInsert';
+import type { GenerationService } from '../generation/generationService';
 import { templateLabel } from '../../core/templateLabels';
 import { TrackedRange } from '../insert/trackedPosition';
 import type { ConfigSnapshot, Services } from '../services';
@@ -33,7 +34,7 @@ export class GenerateCommand implements Command {
 
   constructor(
     private readonly services: Services,
-    private readonly storage: vscode.Uri,
+    private readonly generation: GenerationService,
   ) {}
 
   async execute(arg?: GenerateArgs | vscode.Uri): Promise<GenerationOutcome | undefined> {
@@ -64,14 +65,12 @@ export class GenerateCommand implements Command {
     const negativePrompt = args.negativePrompt !== undefined || scripted ? args.negativePrompt : await askNegativePrompt(config);
     if (negativePrompt === null) return undefined;
     const { target, mode } = whereToInsert(uri, document, args.position, selection);
-    return generateAndInsert(
-      this.services,
-      {
-        document: uri,
-        target,
-        mode,
+    return generateAndInsert(this.generation, {
+      document: uri,
+      target,
+      mode,
+      settings: {
         prompt,
-        alt: prompt,
         negativePrompt: negativePrompt || undefined,
         seed: args.seed,
         steps: args.steps,
@@ -80,8 +79,8 @@ export class GenerateCommand implements Command {
         width: size?.width,
         height: size?.height,
       },
-      this.storage,
-    );
+      alt: prompt,
+    });
   }
 }
 

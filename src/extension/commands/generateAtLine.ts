@@ -1,8 +1,8 @@
 // What the CodeLens generate commands share: read the line arguments, open the document, turn
 // what is on that line into a request (each command its own way), then the one generation flow.
 
-import type * as vscode from 'vscode';
 import { generateAndInsert, type GenerationOutcome, type GenerationRequest } from '../generation/generateAndInsert';
+import type { GenerationService } from '../generation/generationService';
 import type { Services } from '../services';
 import type { ImageInfoCache } from '../stubs/imageInfo';
 import { lineTarget, type LineTarget } from './args';
@@ -14,13 +14,13 @@ export abstract class GenerateAtLineCommand implements Command {
   constructor(
     protected readonly services: Services,
     protected readonly images: ImageInfoCache,
-    private readonly storage: vscode.Uri,
+    private readonly generation: GenerationService,
   ) {}
 
   async execute(...raw: unknown[]): Promise<GenerationOutcome | undefined> {
     const at = await lineTarget(raw);
     const request = at && (await this.requestAt(at, raw));
-    return request && generateAndInsert(this.services, request, this.storage);
+    return request && generateAndInsert(this.generation, request);
   }
 
   /** The request for what is at `at`; undefined (after telling the user why) when nothing fits. */

@@ -5,6 +5,7 @@
 
 import * as vscode from 'vscode';
 import { type GenerationRequest, type JobRunner, generateAndInsert } from '../generation/generateAndInsert';
+import type { GenerationService } from '../generation/generationService';
 import { progressFraction, progressText } from '../generation/progressText';
 import type { Services } from '../services';
 import { stubsOf } from '../stubs/documentStubs';
@@ -40,7 +41,7 @@ export class CourseRunner {
   constructor(
     private readonly services: Services,
     private readonly state: vscode.Memento,
-    private readonly storage: vscode.Uri,
+    private readonly generation: GenerationService,
   ) {}
 
   get running(): boolean {
@@ -97,7 +98,7 @@ export class CourseRunner {
       const place = queue.total - items.length;
       const title = vscode.l10n.t('Illustrating {0} of {1}: {2}', place + 1, queue.total, shortPrompt(item.prompt));
       progress.report({ message: title });
-      const outcome = await this.runItem(item, queue.includeIllustrated, (r) => applyCourseStyle(r, styles(r.document) ?? {}, place), token, (e) => {
+      const outcome = await this.runItem(item, queue.includeIllustrated, (r) => ({ ...r, settings: applyCourseStyle(r.settings, styles(r.document) ?? {}, place) }), token, (e) => {
         const percent = ((i + progressFraction(e)) / thisRun) * 100;
         progress.report({ message: vscode.l10n.t('{0} — {1}', title, progressText(e)), increment: Math.max(0, percent - reported) });
         reported = Math.max(reported, percent);
@@ -148,7 +149,7 @@ export class CourseRunner {
     // link. One the teacher was editing (unsaved already) is left for them to save.
     const wasDirty = document.isDirty;
     try {
-      const outcome = await generateAndInsert(this.services, styled(requestForStub(document, stubs[index])), this.storage, { token: cancel.token, onProgress });
+      const outcome = await generateAndInsert(this.generation, styled(requestForStub(document, stubs[index])), { token: cancel.token, onProgress });
       if (outcome && !wasDirty && !(await document.save())) this.services.log.warn(`illustrate all: ${vscode.workspace.asRelativePath(document.uri)} could not be saved`);
       if (outcome) return 'done';
       return runToken.isCancellationRequested ? 'cancelled' : skipped ? 'skipped' : 'failed';

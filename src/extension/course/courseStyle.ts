@@ -11,6 +11,7 @@
 import * as l10n from '@vscode/l10n';
 import { NEGATIVE_PROMPT, PROMPT, SEED, lengthProblem, seedProblem, sizeProblem } from '../../core/limits';
 import { cleanPromptText } from '../../core/sanitize';
+import type { GenerationSettings } from '../../core/generationSettings';
 
 export const COURSE_FILE = '.course-illustrator/course.json';
 
@@ -25,15 +26,8 @@ export interface CourseStyle {
 
 const KEYS = ['style', 'negative', 'size', 'seedBase', 'fast'];
 
-/** What a course style changes in a stub's request (GenerationRequest's fields of the same names). */
-export interface StyledFields {
-  style?: string;
-  negativePrompt?: string;
-  width?: number;
-  height?: number;
-  seed?: number;
-  fast?: boolean;
-}
+/** What a course style changes in a job's settings. */
+export type StyledFields = Pick<GenerationSettings, 'style' | 'negativePrompt' | 'width' | 'height' | 'seed' | 'fast'>;
 
 /** The file's text checked: a style, or the problems (each a sentence naming the key). */
 export function parseCourseStyle(text: string): { style: CourseStyle; problems: string[] } {

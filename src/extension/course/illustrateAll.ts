@@ -5,6 +5,7 @@
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { restrictedMessage } from '../generation/generateAndInsert';
+import type { GenerationService } from '../generation/generationService';
 import type { Services } from '../services';
 import { type SavedQueue, estimateSeconds, estimateText } from './courseQueue';
 import { CourseRunner, type RunSummary } from './courseRun';
@@ -26,9 +27,9 @@ export interface IllustrateAllOptions {
   includeIllustrated?: boolean;
 }
 
-export function registerCourse(context: vscode.ExtensionContext, services: Services): vscode.Disposable {
+export function registerCourse(context: vscode.ExtensionContext, services: Services, generation: GenerationService): vscode.Disposable {
   const state = context.workspaceState;
-  const runner = new CourseRunner(services, state, context.globalStorageUri);
+  const runner = new CourseRunner(services, state, generation);
   const run = (scope: Scope | undefined, args: unknown[]) => scope && illustrate(services, runner, state, scope, optionsOf(args));
   const disposables = [
     trackSpeed(services, state),

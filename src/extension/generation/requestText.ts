@@ -1,32 +1,34 @@
 // The text of a generation request as it may go into a job, a PNG and the Markdown document:
-// prompt, negative prompt and alt text on one line, without control characters or bidi
+// prompts, negative prompt and alt text on one line, without control characters or bidi
 // overrides (src/core/sanitize.ts), and a prompt within the length limit. Every command and
 // CodeLens goes through generateAndInsert, which calls this first. Pure: no vscode.
 
+import type { GenerationSettings } from '../../core/generationSettings';
 import { NEGATIVE_PROMPT, PROMPT, lengthProblem } from '../../core/limits';
 import * as l10n from '@vscode/l10n';
 import { cleanPromptText } from '../../core/sanitize';
 
 export interface RequestText {
-  prompt: string;
+  settings: Pick<GenerationSettings, 'prompt' | 'negativePrompt' | 'modelPrompt'>;
   alt: string;
-  negativePrompt?: string;
-  /** The prompt already has its template's words (regenerating from a PNG's metadata). */
-  templateApplied?: boolean;
+  /** The prompt was read from an image: it may already have a template's words. */
+  fromImage?: boolean;
 }
 
 /** The request with its text cleaned; the other fields are kept as they are. */
 export function cleanRequestText<T extends RequestText>(req: T): T {
-  const out: T = { ...req, prompt: cleanPromptText(req.prompt), alt: cleanPromptText(req.alt) };
-  if (req.negativePrompt !== undefined) out.negativePrompt = cleanPromptText(req.negativePrompt);
-  return out;
+  const settings = { ...req.settings, prompt: cleanPromptText(req.settings.prompt) };
+  if (req.settings.negativePrompt !== undefined) settings.negativePrompt = cleanPromptText(req.settings.negativePrompt);
+  if (req.settings.modelPrompt !== undefined) settings.modelPrompt = cleanPromptText(req.settings.modelPrompt);
+  return { ...req, settings, alt: cleanPromptText(req.alt) };
 }
 
 /** Why the (cleaned) request can't be run, naming the limit; undefined when it can. */
 export function requestTextProblem(req: RequestText): string | undefined {
-  const prompt = lengthProblem(req.prompt, req.templateApplied ? PROMPT.maxWithTemplate : PROMPT.maxChars);
+  const limit = req.fromImage ? PROMPT.maxWithTemplate : PROMPT.maxChars;
+  const prompt = lengthProblem(req.settings.prompt, limit) ?? (req.settings.modelPrompt ? lengthProblem(req.settings.modelPrompt, limit) : undefined);
   if (prompt) return l10n.t('The prompt {0}; shorten it.', prompt);
-  const negative = req.negativePrompt === undefined ? undefined : lengthProblem(req.negativePrompt, NEGATIVE_PROMPT.maxChars);
+  const negative = req.settings.negativePrompt === undefined ? undefined : lengthProblem(req.settings.negativePrompt, NEGATIVE_PROMPT.maxChars);
   if (negative) return l10n.t('The negative prompt {0}; shorten it.', negative);
   return undefined;
 }

@@ -2,6 +2,7 @@
 
 import * as vscode from 'vscode';
 import { COMMAND_IDS } from '../commands/ids';
+import type { GenerationService } from '../generation/generationService';
 import type { Services } from '../services';
 import { isRecord } from '../../core/validate';
 import { prefillSettings } from './prefillSettings';
@@ -16,8 +17,8 @@ let current: ResultsPanelController | undefined;
  * Registers the panel's serializer (so it comes back after a reload) and the
  * courseIllustrator.openPanel command. Call once from activate().
  */
-export function registerResultsPanel(context: vscode.ExtensionContext, services: Services): vscode.Disposable {
-  const controller = new ResultsPanelController(context, services);
+export function registerResultsPanel(context: vscode.ExtensionContext, services: Services, generation: GenerationService): vscode.Disposable {
+  const controller = new ResultsPanelController(context, services, generation);
   current = controller;
   // Returns the prefill it applied, so a caller can see what the form was given.
   const command = vscode.commands.registerCommand(COMMAND_IDS.openPanel, (arg?: unknown): PanelPrefill => {

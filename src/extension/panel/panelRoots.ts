@@ -6,13 +6,18 @@ import * as vscode from 'vscode';
 import type { StoredResult } from './panelState';
 import { resourceRoots } from './webviewHtml';
 
-/** `otherFolders`: variations to choose from, the source image's folder. */
-export function panelRoots(extensionUri: vscode.Uri, results: readonly StoredResult[], otherFolders: Iterable<string>): vscode.Uri[] {
+/**
+ * `stagingRoot`: where results wait (one root for all of them, so a new job does not change the
+ * roots and reload the webview). `otherFolders`: variations to choose from, the source image's folder.
+ */
+export function panelRoots(extensionUri: vscode.Uri, results: readonly StoredResult[], stagingRoot: string, otherFolders: Iterable<string>): vscode.Uri[] {
   const folders = (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri);
-  const outside = new Set<string>();
+  const outside = new Set<string>([stagingRoot]);
   const add = (folder: string) => {
     const uri = vscode.Uri.file(folder);
-    if (!vscode.workspace.getWorkspaceFolder(uri)) outside.add(uri.fsPath);
+    const rel = path.relative(stagingRoot, uri.fsPath);
+    const staged = !rel.startsWith('..') && !path.isAbsolute(rel);
+    if (!staged && !vscode.workspace.getWorkspaceFolder(uri)) outside.add(uri.fsPath);
   };
   for (const r of results) {
     add(path.dirname(r.path));

@@ -7,6 +7,7 @@ import * as vscode from 'vscode';
 import { parseInfotext } from '../../core/infotext';
 import type { ImageAction } from '../../core/webviewMessages';
 import { altForImage } from '../generation/domainContext';
+import type { GenerationService } from '../generation/generationService';
 import type { InsertTarget, Services } from '../services';
 import { stubsOf, toRange } from '../stubs/documentStubs';
 import { altFromPrompt, markdownImage } from './markdownLink';
@@ -14,10 +15,11 @@ import type { PanelJobs } from './panelJobs';
 import type { StoredResult } from './panelState';
 import type { PanelTarget } from './panelTarget';
 import type { PanelView } from './panelView';
-import type { ResultStore } from './resultStore';
+import { type ResultStore, isInside } from './resultStore';
 
 export interface ResultActionsContext {
   services: Services;
+  generation: GenerationService;
   view: PanelView;
   results: ResultStore;
   target: PanelTarget;
@@ -78,19 +80,34 @@ export class ResultActions {
     // Opened on a stub: the image takes the stub's place (its alt text too), as the lens does.
     const stub = stubTarget(document, target.stubIn(doc));
     const alt = altForImage(stub?.alt ?? altFromPrompt(r.settings.prompt), parseInfotext(r.image.infotext).fields, document);
-    const done = await services.insertImage(stub?.target ?? { uri: doc, position: target.cursorIn(doc) }, r.path, alt);
+    const file = await this.inCourse(r, doc);
+    const done = await services.insertImage(stub?.target ?? { uri: doc, position: target.cursorIn(doc) }, file, alt);
     if (stub) target.clearStub();
     target.setCursor(doc, done.range.end);
-    services.setLastImage({ path: r.path, alt, image: r.image, params: { model: this.c.jobs.modelPath ?? '', prompt: r.settings.prompt } });
+    services.setLastImage({ path: file, alt, image: { ...r.image, path: file }, params: { model: this.c.jobs.modelPath ?? '', prompt: r.settings.prompt } });
     this.c.view.post({ type: 'notice', level: 'info', message: vscode.l10n.t('Inserted into {0}.', vscode.workspace.asRelativePath(doc, false)) });
   }
 
   private async copyMarkdown(r: StoredResult): Promise<void> {
     const doc = this.docFor(r);
     const ws = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+    // A link must point into the course: a staged image is kept next to the document first.
+    const file = doc && this.c.services.isTrusted() ? await this.inCourse(r, doc) : r.path;
     const alt = altForImage(altFromPrompt(r.settings.prompt), parseInfotext(r.image.infotext).fields, doc && (await vscode.workspace.openTextDocument(doc)));
-    await vscode.env.clipboard.writeText(markdownImage(doc?.fsPath, r.path, alt, ws));
+    await vscode.env.clipboard.writeText(markdownImage(doc?.fsPath, file, alt, ws));
     this.c.view.post({ type: 'notice', level: 'info', message: vscode.l10n.t('Markdown copied to the clipboard.') });
+  }
+
+  /**
+   * The result's file in the course: a staged result is copied next to `doc` the first time (its
+   * image folder, a name from the prompt and seed) and that copy is used from then on.
+   */
+  private async inCourse(r: StoredResult, doc: vscode.Uri): Promise<string> {
+    if (r.kept && fs.existsSync(r.kept)) return r.kept;
+    if (!isInside(r.path, this.c.generation.stagingRoot.fsPath)) return r.path;
+    const kept = await this.c.generation.keep(r.image, doc, r.settings.prompt);
+    this.c.results.update(r.id, { kept: kept.path });
+    return kept.path;
   }
 
   private async saveAs(r: StoredResult): Promise<void> {

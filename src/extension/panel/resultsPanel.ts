@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { isRecord } from '../../core/validate';
 import { FromPanel, PanelSettings, ToPanel, clampPanelPrefill, validateFromPanel, validatePanelSettings } from '../../core/webviewMessages';
+import type { GenerationService } from '../generation/generationService';
 import type { Services } from '../services';
 import { Disposable } from '../util/dispose';
 import { panelBody } from './panelHtml';
@@ -58,16 +59,17 @@ export class ResultsPanelController extends Disposable {
   constructor(
     private readonly context: vscode.ExtensionContext,
     private readonly services: Services,
+    private readonly generation: GenerationService,
   ) {
     super();
-    this.results = new ResultStore(context.workspaceState);
+    this.results = new ResultStore(context.workspaceState, generation.stagingRoot.fsPath);
     this.source = new PanelSource(path.join((context.storageUri ?? context.globalStorageUri).fsPath, 'panel-sources'));
     this.target = this._register(new PanelTarget(context.workspaceState));
     const widen = () => updateRoots(this.view.panel, () => this.roots());
-    this.jobs = new PanelJobs({ services, view: this.view, results: this.results, target: this.target, updateRoots: widen });
+    this.jobs = new PanelJobs({ services, generation, view: this.view, results: this.results, target: this.target, updateRoots: widen });
     this.chooser = new VariationChooser(services, this.view, widen);
     this.actions = new ResultActions({
-      services, view: this.view, results: this.results, target: this.target, jobs: this.jobs,
+      services, generation, view: this.view, results: this.results, target: this.target, jobs: this.jobs,
       redraw: (file) => this.setSource(() => this.source.setFile(file)),
     });
     this._register(
@@ -171,7 +173,7 @@ export class ResultsPanelController extends Disposable {
 
   private roots(): vscode.Uri[] {
     const s = this.source.get();
-    return panelRoots(this.context.extensionUri, this.results.all(), [...this.chooser.folders, this.source.folder, ...(s ? [path.dirname(s.path)] : [])]);
+    return panelRoots(this.context.extensionUri, this.results.all(), this.generation.stagingRoot.fsPath, [...this.chooser.folders, this.source.folder, ...(s ? [path.dirname(s.path)] : [])]);
   }
 
   /** Sets the source image with `set` (which throws a sentence for the user) and shows it. */

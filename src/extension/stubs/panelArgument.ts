@@ -4,12 +4,13 @@
 // them (src/extension/panel/prefillSettings.ts) and applies the template to the prompt.
 
 import type * as vscode from 'vscode';
+import type { GenerationSettings } from '../../core/generationSettings';
 import type { ImageStub } from '../../core/stubs';
 
 export interface OpenPanelArgument {
   document: vscode.Uri;
   prompt: string;
-  settings: { prompt: string; negativePrompt?: string; width?: number; height?: number; steps?: number; guidance?: number; seed?: number; scheduler?: string };
+  settings: Pick<GenerationSettings, 'prompt' | 'negativePrompt' | 'width' | 'height' | 'steps' | 'guidance' | 'seed' | 'scheduler'>;
   /** A template id (src/core/templates.ts) that wraps the prompt. */
   template?: string;
   /** The stub itself: an image inserted from the panel replaces it. */
@@ -17,17 +18,10 @@ export interface OpenPanelArgument {
 }
 
 export function openPanelArgument(document: vscode.Uri, stub: ImageStub): OpenPanelArgument {
-  const o = stub.options;
-  const settings: OpenPanelArgument['settings'] = { prompt: stub.prompt };
   // Only what the stub sets: the rest keeps the panel's own values.
-  if (o.negative !== undefined) settings.negativePrompt = o.negative;
-  if (o.width !== undefined) settings.width = o.width;
-  if (o.height !== undefined) settings.height = o.height;
-  if (o.steps !== undefined) settings.steps = o.steps;
-  if (o.guidance !== undefined) settings.guidance = o.guidance;
-  if (o.seed !== undefined) settings.seed = o.seed;
-  if (o.scheduler !== undefined) settings.scheduler = o.scheduler;
+  const { alt: _alt, domain: _domain, parts: _parts, modelPrompt: _english, template: _template, fast: _fast, ...set } = stub.options;
+  const settings: OpenPanelArgument['settings'] = { ...set, prompt: stub.prompt };
   const arg: OpenPanelArgument = { document, prompt: stub.prompt, settings, stub: { line: stub.range.line, prompt: stub.prompt } };
-  if (o.template !== undefined) arg.template = o.template;
+  if (stub.options.template !== undefined) arg.template = stub.options.template;
   return arg;
 }

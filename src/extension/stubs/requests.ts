@@ -1,14 +1,14 @@
 // Turns a stub or an existing image into a GenerationRequest.
 
 import * as vscode from 'vscode';
-import { hasGenerationParameters } from '../../core/galleryIndex';
-import type { PngInfoResult } from '../../core/protocol';
+import { type PngFacts, hasGenerationParameters } from '../../core/galleryIndex';
+import { settingsFromInfotext } from '../../core/generationSettings';
+import { cleanPromptText } from '../../core/sanitize';
 import type { ImageStub, MarkdownImage } from '../../core/stubs';
 import type { GenerationRequest } from '../generation/generateAndInsert';
 import { TrackedRange } from '../insert/trackedPosition';
 import { toRange } from './documentStubs';
 import type { ImageInfoCache } from './imageInfo';
-import { valuesFromMetadata } from './metadataRequest';
 
 export function requestForStub(document: vscode.TextDocument, stub: ImageStub, variations?: number): GenerationRequest {
   const o = stub.options;
@@ -24,24 +24,16 @@ export function requestForStub(document: vscode.TextDocument, stub: ImageStub, v
     target = new TrackedRange(document.uri, toRange(stub.range));
     mode = 'lineAfter';
   }
+  const { alt: _alt, domain, parts: _parts, modelPrompt: _english, ...settings } = o;
   return {
     document: document.uri,
     target,
     mode,
-    prompt: stub.prompt,
-    alt: stub.alt,
-    negativePrompt: o.negative,
+    // The stub's prompt is already what the model reads (its `prompt:` when it has one).
     // Variations are about new seeds; a fixed seed would make four times the same start.
-    seed: variations ? undefined : o.seed,
-    steps: o.steps,
-    guidance: o.guidance,
-    width: o.width,
-    height: o.height,
-    scheduler: o.scheduler && o.scheduler.toLowerCase() !== 'default' ? o.scheduler : undefined,
-    template: o.template,
-    domain: o.domain ? { domain: o.domain, source: 'directive' } : undefined,
-    fast: o.fast,
-    variations,
+    settings: { ...settings, prompt: stub.prompt, seed: variations ? undefined : o.seed, batch: variations },
+    alt: stub.alt,
+    domain: domain ? { domain, source: 'directive' } : undefined,
   };
 }
 
@@ -50,26 +42,21 @@ export function requestForStub(document: vscode.TextDocument, stub: ImageStub, v
  * is untrusted: its values are brought within the limits, and the request carries a warning for
  * each change (see metadataRequest.ts).
  */
-export function requestForImage(document: vscode.TextDocument, image: MarkdownImage, info: PngInfoResult, variations?: number): GenerationRequest | undefined {
-  const v = valuesFromMetadata(info, image.alt);
-  if (!v) return undefined;
+export function requestForImage(document: vscode.TextDocument, image: MarkdownImage, info: PngFacts, variations?: number): GenerationRequest | undefined {
+  // A new seed: Regenerate and Variations are about another picture of the same.
+  const { Seed: _seed, ...fields } = info.fields ?? {};
+  const read = settingsFromInfotext({ ...info, fields }, image.alt);
+  if (!read) return undefined;
+  const { strength: _strength, ...settings } = read.settings;
   return {
     document: document.uri,
     target: new TrackedRange(document.uri, toRange(image.range)),
     mode: 'replace',
-    prompt: v.prompt,
-    alt: v.alt,
-    negativePrompt: v.negativePrompt,
-    steps: v.steps,
-    guidance: v.guidance,
-    width: v.width,
-    height: v.height,
-    scheduler: v.scheduler,
-    template: v.template,
-    domain: v.domain,
-    templateApplied: true,
-    variations,
-    warnings: v.warnings,
+    settings: { ...settings, batch: variations },
+    alt: cleanPromptText(image.alt).trim() || read.settings.prompt,
+    domain: read.domain,
+    fromImage: true,
+    warnings: read.warnings,
   };
 }
 

@@ -102,10 +102,14 @@ describe('redraw and inpaint in VS Code (UI)', function () {
     await panel.locator('#strength input').fill('0.7');
     await panel.locator('#generate').click();
     await panel.locator('.result').first().waitFor({ timeout: 120_000 });
-    const made = await until('the redrawn file', () => {
+    // Results wait outside the course until one is chosen: nothing lands there unasked.
+    assert.deepEqual(resultsUnder(path.join(ws, 'course'), scan), [], 'the result is not in the course before Insert');
+    await panel.locator('.result').first().locator('[data-action="insert"]').click();
+    const made = await until('the inserted file', () => {
       const r = resultsUnder(path.join(ws, 'course'), scan);
       return r.length === 1 ? r : undefined;
     });
+    assert.match(made[0], /^images[\\/]/, 'kept in the document\'s image folder');
     const bytes = fs.readFileSync(path.join(ws, 'course', made[0])).toString('latin1');
     assert.match(bytes, /Denoising strength: 0\.7/, 'the PNG says it was redrawn, as A1111 writes it');
     assert.equal(sha(scan), scanHash, 'the original is never written');
@@ -131,8 +135,8 @@ describe('redraw and inpaint in VS Code (UI)', function () {
     assert.equal(await panel.locator('#mask-undo').evaluate((b) => (b as InPage).disabled), false, 'the stroke can be undone');
     await screenshot(page, 'redraw-3-mask');
     await panel.locator('#generate').click();
-    await until('the inpainted file', () => (resultsUnder(path.join(ws, 'course'), scan).length === 2 ? true : undefined), 120_000);
-    await panel.locator('.result .result-meta', { hasText: 'inpainted' }).first().waitFor();
+    await panel.locator('.result .result-meta', { hasText: 'inpainted' }).first().waitFor({ timeout: 120_000 });
+    assert.equal(resultsUnder(path.join(ws, 'course'), scan).length, 1, 'the inpainted result waits outside the course');
     assert.equal(sha(scan), scanHash, 'the original is never written');
     const inWorkspace = fs.readdirSync(ws, { recursive: true, encoding: 'utf8' }).filter((f) => /mask-/.test(f));
     assert.deepEqual(inWorkspace, [], 'the painted mask is kept in the extension storage, not in the course');
