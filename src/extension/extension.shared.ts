@@ -22,7 +22,7 @@ import { registerModelCommands } from './models';
 import { registerResultsPanel } from './panel';
 import type { Services } from './services';
 import { ServicesImpl } from './servicesImpl';
-import { ImageInfoCache } from './stubs/imageInfo';
+import { ImageMetadataStore } from './images/imageMetadata';
 import { StubCodeLensProvider } from './stubs/stubCodeLens';
 import { forgetAllDocuments } from './stubs/documentStubs';
 import { UserTemplateStore } from './generation/userTemplateStore';
@@ -51,7 +51,8 @@ export function activateShared(context: vscode.ExtensionContext): CourseIllustra
   // The one way images are made (commands, lenses, panel, gallery, course queue).
   const generation = new GenerationService(services, context.globalStorageUri);
 
-  const images = new ImageInfoCache(services);
+  // What each PNG says about how it was made, for lenses, commands and the gallery alike.
+  const images = new ImageMetadataStore(services, vscode.Uri.joinPath(context.storageUri ?? context.globalStorageUri, 'image-metadata.json').fsPath);
   context.subscriptions.push(images);
 
   const commands = new CommandManager();
@@ -79,16 +80,14 @@ export function activateShared(context: vscode.ExtensionContext): CourseIllustra
   context.subscriptions.push(vscode.languages.registerCompletionItemProvider({ language: 'markdown' }, new LoraCompletionProvider(services), ':'));
   context.subscriptions.push(vscode.languages.registerCompletionItemProvider({ language: 'markdown' }, new DirectiveCompletionProvider(), '|', ':', ' '));
   context.subscriptions.push(
-    services.onDidWriteImages(() => {
-      images.invalidate();
-      lenses.refresh();
-    }),
+    // The store enters new images from their results; the lenses of their documents are redrawn.
+    services.onDidWriteImages(() => lenses.refresh()),
   );
 
   // Before anything can generate: it hooks services.ensureModel to the first-run choice.
   context.subscriptions.push(registerModelCommands(context, services));
   context.subscriptions.push(registerResultsPanel(context, services, generation));
-  context.subscriptions.push(registerGallery(context, services));
+  context.subscriptions.push(registerGallery(context, services, images));
   context.subscriptions.push(registerBackends(context, services));
   context.subscriptions.push(registerCourse(context, services, generation));
 

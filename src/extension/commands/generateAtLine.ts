@@ -4,7 +4,7 @@
 import { generateAndInsert, type GenerationOutcome, type GenerationRequest } from '../generation/generateAndInsert';
 import type { GenerationService } from '../generation/generationService';
 import type { Services } from '../services';
-import type { ImageInfoCache } from '../stubs/imageInfo';
+import type { ImageMetadataStore } from '../images/imageMetadata';
 import { lineTarget, type LineTarget } from './args';
 import type { Command } from './commandManager';
 
@@ -13,7 +13,7 @@ export abstract class GenerateAtLineCommand implements Command {
 
   constructor(
     protected readonly services: Services,
-    protected readonly images: ImageInfoCache,
+    protected readonly images: ImageMetadataStore,
     private readonly generation: GenerationService,
   ) {}
 

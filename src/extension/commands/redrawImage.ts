@@ -11,7 +11,7 @@ import { openResultsPanel } from '../panel';
 import { defaultSettings } from '../panel/panelState';
 import type { Services } from '../services';
 import { imageAt, imageUri } from '../stubs/documentStubs';
-import type { ImageInfoCache } from '../stubs/imageInfo';
+import type { ImageMetadataStore } from '../images/imageMetadata';
 import { lineArgs, warnNothingOnLine } from './args';
 import type { Command } from './commandManager';
 import { COMMAND_IDS } from './ids';
@@ -21,7 +21,7 @@ export class RedrawImageCommand implements Command {
 
   constructor(
     private readonly services: Services,
-    private readonly images: ImageInfoCache,
+    private readonly images: ImageMetadataStore,
   ) {}
 
   /** Returns the image file the panel was opened on, or undefined. */
@@ -67,7 +67,7 @@ export class RedrawImageCommand implements Command {
   /** The form values an image of ours was made with (the prompt to start from), else none. */
   private async settingsOf(file: vscode.Uri): Promise<Partial<PanelSettings> | undefined> {
     if (!/\.png$/i.test(file.path)) return undefined;
-    const info = await this.images.get(file).catch(() => undefined);
+    const info = await this.images.get(file.fsPath).catch(() => undefined);
     if (!info?.parameters) return undefined;
     const settings = settingsFromEntry(
       { prompt: info.prompt ?? '', negativePrompt: info.negativePrompt ?? '', fields: info.fields ?? {}, width: info.width, height: info.height },

@@ -2,7 +2,7 @@
 
 import * as vscode from 'vscode';
 import type { Services } from '../services';
-import type { ImageInfoCache } from '../stubs/imageInfo';
+import type { ImageMetadataStore } from '../images/imageMetadata';
 import { lineArgs, warnNothingOnLine } from './args';
 import type { Command } from './commandManager';
 import { COMMAND_IDS } from './ids';
@@ -12,7 +12,7 @@ export class ShowParametersCommand implements Command {
 
   constructor(
     private readonly services: Services,
-    private readonly images: ImageInfoCache,
+    private readonly images: ImageMetadataStore,
   ) {}
 
   /** Returns the parameters text (the dialog is not awaited, so scripts do not block). */
@@ -25,7 +25,7 @@ export class ShowParametersCommand implements Command {
     }
     const document = await vscode.workspace.openTextDocument(args.uri);
     const found = await this.images.at(document, args.line, args.index);
-    const text = found?.info?.parameters;
+    const text = found?.facts?.parameters;
     if (!found || !text) return warnNothingOnLine(vscode.l10n.t('No generation parameters in the image on line {0}.', args.line + 1));
     const copy = vscode.l10n.t('Copy');
     void vscode.window

@@ -10,7 +10,6 @@ import * as vscode from 'vscode';
 import {
   GalleryEntry,
   GalleryIndex,
-  PngFacts,
   entryFromPng,
   settingsFromEntry,
   thumbnailName,
@@ -26,7 +25,7 @@ import { Disposable } from '../util/dispose';
 import { containedRegularFile, type ContainedFile } from '../insert/fsRealPath';
 import { galleryBody } from './galleryHtml';
 import { limiter } from './limit';
-import { MetadataCache } from './metadataCache';
+import type { ImageMetadataStore } from '../images/imageMetadata';
 
 export const GALLERY_VIEW_ID = 'courseIllustrator.gallery';
 const THUMB_PX = 256;
@@ -36,7 +35,6 @@ const MAX_FILES = 20000;
 export class GalleryViewProvider extends Disposable implements vscode.WebviewViewProvider {
   private view: vscode.WebviewView | undefined;
   private readonly index = new GalleryIndex();
-  private readonly cache: MetadataCache;
   private readonly thumbDir: vscode.Uri;
   private readonly infoLimit = limiter(4);
   private readonly thumbLimit = limiter(2);
@@ -49,17 +47,16 @@ export class GalleryViewProvider extends Disposable implements vscode.WebviewVie
   private pendingTimer: NodeJS.Timeout | undefined;
   private lastMarkdown: vscode.TextEditor | undefined;
   private infoFailures = 0;
-  private cacheHits = 0;
 
   constructor(
     private readonly context: vscode.ExtensionContext,
     private readonly services: Services,
+    /** What each PNG says; images we write are in it already, others are read once. */
+    private readonly metadata: ImageMetadataStore,
   ) {
     super();
     const storage = context.storageUri ?? context.globalStorageUri;
     this.thumbDir = vscode.Uri.joinPath(storage, 'thumbnails');
-    this.cache = new MetadataCache(vscode.Uri.joinPath(storage, 'gallery-metadata.json').fsPath);
-    this._register(this.cache);
     this._register(
       vscode.window.onDidChangeActiveTextEditor((e) => {
         if (e?.document.languageId === 'markdown') this.lastMarkdown = e;
@@ -136,9 +133,8 @@ export class GalleryViewProvider extends Disposable implements vscode.WebviewVie
     this.start();
     const generation = ++this.scanGeneration;
     const started = Date.now();
-    this.cacheHits = 0;
+    this.metadata.hits = 0;
     this.scanning = true;
-    this.cache.load();
     this.notifyChanged(true);
     try {
       const files = await vscode.workspace.findFiles('**/*.png', EXCLUDE, MAX_FILES);
@@ -147,12 +143,12 @@ export class GalleryViewProvider extends Disposable implements vscode.WebviewVie
       for (const e of [...this.index.all()]) if (!seen.has(e.path)) this.index.removePath(e.path);
       await Promise.all(files.map((f) => this.indexFile(f, generation)));
       if (generation !== this.scanGeneration) return;
-      this.cache.retainOnly(seen);
+      this.metadata.retainOnly(seen);
       this.scanned = true;
       void this.pruneThumbnails();
       this.services.log.info(
         `Gallery: ${this.index.size} of ${files.length} PNG files are Course Illustrator images ` +
-          `(${this.cacheHits} read from the metadata cache) in ${Date.now() - started} ms.`,
+          `(${this.metadata.hits} known without reading the file) in ${Date.now() - started} ms.`,
       );
     } catch (e) {
       this.services.log.error(`Gallery scan failed: ${(e as Error).message}`);
@@ -172,17 +168,12 @@ export class GalleryViewProvider extends Disposable implements vscode.WebviewVie
     const contained = await this.contained(p);
     if (!contained) {
       if (this.index.removePath(p)) this.notifyChanged();
-      this.cache.delete(p);
+      this.metadata.forget(p);
       return;
     }
     const st = contained.stat;
-    let facts = this.cache.get(p, st.mtimeMs, st.size);
-    if (facts) this.cacheHits++;
-    else {
-      facts = await this.infoLimit(() => this.readFacts(p));
-      if (!facts || generation !== this.scanGeneration) return;
-      this.cache.set(p, st.mtimeMs, st.size, facts);
-    }
+    const facts = await this.infoLimit(() => this.metadata.get(p, st));
+    if (!facts || generation !== this.scanGeneration) return;
     const entry = entryFromPng({ path: p, label: vscode.workspace.asRelativePath(uri, false), mtimeMs: st.mtimeMs, size: st.size }, facts);
     if (entry) this.index.upsert(entry);
     else this.index.removePath(p);
@@ -193,26 +184,6 @@ export class GalleryViewProvider extends Disposable implements vscode.WebviewVie
   private contained(p: string): Promise<ContainedFile | undefined> {
     const roots = (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath);
     return containedRegularFile(p, roots);
-  }
-
-  private async readFacts(p: string): Promise<PngFacts | undefined> {
-    if (!this.services.isTrusted()) return undefined;
-    try {
-      const info = await this.services.engine.info(p);
-      if (info.kind !== 'png') return undefined;
-      return {
-        width: info.width,
-        height: info.height,
-        prompt: info.prompt,
-        negativePrompt: info.negativePrompt,
-        fields: info.fields,
-        madeByCourseIllustrator: info.madeByCourseIllustrator,
-      };
-    } catch (e) {
-      // Not cached: a later scan retries. Log a few, not one line per file.
-      if (++this.infoFailures <= 3) this.services.log.warn(`Gallery could not read ${p}: ${(e as Error).message}`);
-      return undefined;
-    }
   }
 
   private queuePath(uri: vscode.Uri): void {
@@ -237,7 +208,7 @@ export class GalleryViewProvider extends Disposable implements vscode.WebviewVie
 
   private onDeleted(uri: vscode.Uri): void {
     const n = (this.index.removePath(uri.fsPath) ? 1 : 0) + this.index.removeUnder(uri.fsPath, path.sep);
-    this.cache.delete(uri.fsPath);
+    this.metadata.forget(uri.fsPath);
     if (n) this.notifyChanged();
   }
 

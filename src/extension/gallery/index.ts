@@ -1,14 +1,15 @@
 // Entry point of the gallery view for the extension's setup code.
 
 import * as vscode from 'vscode';
+import type { ImageMetadataStore } from '../images/imageMetadata';
 import type { Services } from '../services';
 import { GALLERY_VIEW_ID, GalleryViewProvider } from './galleryView';
 
 export { GALLERY_VIEW_ID } from './galleryView';
 
 /** Registers the gallery webview view and the courseIllustrator.refreshGallery command. Call once from activate(). */
-export function registerGallery(context: vscode.ExtensionContext, services: Services): vscode.Disposable {
-  const provider = new GalleryViewProvider(context, services);
+export function registerGallery(context: vscode.ExtensionContext, services: Services, metadata: ImageMetadataStore): vscode.Disposable {
+  const provider = new GalleryViewProvider(context, services, metadata);
   return vscode.Disposable.from(
     provider,
     vscode.window.registerWebviewViewProvider(GALLERY_VIEW_ID, provider),

@@ -8,7 +8,7 @@ import type { ImageStub, MarkdownImage } from '../../core/stubs';
 import type { GenerationRequest } from '../generation/generateAndInsert';
 import { TrackedRange } from '../insert/trackedPosition';
 import { toRange } from './documentStubs';
-import type { ImageInfoCache } from './imageInfo';
+import type { ImageMetadataStore } from '../images/imageMetadata';
 
 export function requestForStub(document: vscode.TextDocument, stub: ImageStub, variations?: number): GenerationRequest {
   const o = stub.options;
@@ -62,10 +62,10 @@ export function requestForImage(document: vscode.TextDocument, image: MarkdownIm
 
 /** requestForImage for the image on that line, when Course Illustrator made it. */
 export async function requestForImageAt(
-  images: ImageInfoCache,
+  images: ImageMetadataStore,
   at: { document: vscode.TextDocument; line: number; index: number },
   variations?: number,
 ): Promise<GenerationRequest | undefined> {
   const found = await images.at(at.document, at.line, at.index);
-  return found?.info && hasGenerationParameters(found.info) ? requestForImage(at.document, found.image, found.info, variations) : undefined;
+  return found?.facts && hasGenerationParameters(found.facts) ? requestForImage(at.document, found.image, found.facts, variations) : undefined;
 }

@@ -14,7 +14,7 @@ import type { Services } from '../services';
 import { Disposable } from '../util/dispose';
 import { imageUri, stubsOf, toRange } from './documentStubs';
 import { openPanelArgument } from './panelArgument';
-import type { ImageInfoCache } from './imageInfo';
+import type { ImageMetadataStore } from '../images/imageMetadata';
 
 export class StubCodeLensProvider extends Disposable implements vscode.CodeLensProvider {
   private readonly _onDidChange = this._register(new vscode.EventEmitter<void>());
@@ -22,7 +22,7 @@ export class StubCodeLensProvider extends Disposable implements vscode.CodeLensP
 
   constructor(
     private readonly services: Services,
-    private readonly images: ImageInfoCache,
+    private readonly images: ImageMetadataStore,
   ) {
     super();
     this._register(images.onDidLearn(() => this._onDidChange.fire()));

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { limiter } from '../../../src/extension/gallery/limit';
-import { MetadataCache } from '../../../src/extension/gallery/metadataCache';
+import { MetadataCache } from '../../../src/extension/images/metadataFile';
 
 describe('gallery metadata cache', () => {
   let dir: string;

@@ -13,7 +13,8 @@ export interface CachedFacts {
   facts: PngFacts;
 }
 
-const VERSION = 1;
+// 2: facts keep the whole `parameters` text (Show Parameters reads it from here too).
+const VERSION = 2;
 
 function validFacts(x: unknown): PngFacts | undefined {
   if (!isRecord(x) || typeof x.width !== 'number' || typeof x.height !== 'number' || typeof x.madeByCourseIllustrator !== 'boolean') return undefined;
@@ -25,6 +26,7 @@ function validFacts(x: unknown): PngFacts | undefined {
     prompt: typeof x.prompt === 'string' ? x.prompt : undefined,
     negativePrompt: typeof x.negativePrompt === 'string' ? x.negativePrompt : undefined,
     fields,
+    parameters: typeof x.parameters === 'string' ? x.parameters : undefined,
     madeByCourseIllustrator: x.madeByCourseIllustrator,
   };
 }
@@ -51,6 +53,10 @@ export class MetadataCache {
     } catch {
       // missing or corrupt cache: start empty, it is only a speed-up
     }
+  }
+
+  has(p: string): boolean {
+    return this.map.has(p);
   }
 
   get(p: string, mtimeMs: number, size: number): PngFacts | undefined {
