@@ -23,6 +23,8 @@ export interface SavedQueue {
   total: number;
   /** Directives that already have an image are made again too. */
   includeIllustrated: boolean;
+  /** Images wait in the Course Review view instead of going in at once (courseReview.ts). */
+  review?: boolean;
   /** Still to do, in order; the running one stays first until its link is in. */
   items: QueueItem[];
 }
@@ -76,7 +78,7 @@ export function parseSavedQueue(raw: unknown): SavedQueue | undefined {
       (i.kind === 'empty-link' || i.kind === 'directive'),
   );
   if (!items.length) return undefined;
-  return { version: 1, total: Math.max(q.total, items.length), includeIllustrated: q.includeIllustrated === true, items: items.map((i) => ({ uri: i.uri, line: i.line, prompt: i.prompt, kind: i.kind })) };
+  return { version: 1, total: Math.max(q.total, items.length), includeIllustrated: q.includeIllustrated === true, ...(q.review === true ? { review: true } : {}), items: items.map((i) => ({ uri: i.uri, line: i.line, prompt: i.prompt, kind: i.kind })) };
 }
 
 // ------------------------------------------------------------------ speed and estimate

@@ -4,13 +4,14 @@
 // window can resume (illustrateAll.ts offers it).
 
 import * as vscode from 'vscode';
-import { type GenerationRequest, type JobRunner, generateAndInsert } from '../generation/generateAndInsert';
+import { type GenerationRequest, type JobRunner, generateAndInsert, reportError } from '../generation/generateAndInsert';
 import type { GenerationService } from '../generation/generationService';
 import { progressFraction, progressText } from '../generation/progressText';
 import type { Services } from '../services';
 import { stubsOf } from '../stubs/documentStubs';
 import { requestForStub } from '../stubs/requests';
 import { type QueueItem, type SavedQueue, matchItem, parseSavedQueue } from './courseQueue';
+import type { CourseReview } from './courseReview';
 import { applyCourseStyle } from './courseStyle';
 import { currentStub } from './findCourseStubs';
 import { type CourseStyles, readCourseStyles } from './readCourseStyle';
@@ -42,6 +43,7 @@ export class CourseRunner {
     private readonly services: Services,
     private readonly state: vscode.Memento,
     private readonly generation: GenerationService,
+    private readonly review: CourseReview,
   ) {}
 
   get running(): boolean {
@@ -98,7 +100,7 @@ export class CourseRunner {
       const place = queue.total - items.length;
       const title = vscode.l10n.t('Illustrating {0} of {1}: {2}', place + 1, queue.total, shortPrompt(item.prompt));
       progress.report({ message: title });
-      const outcome = await this.runItem(item, queue.includeIllustrated, (r) => ({ ...r, settings: applyCourseStyle(r.settings, styles(r.document) ?? {}, place) }), token, (e) => {
+      const outcome = await this.runItem(item, queue, (r) => ({ ...r, settings: applyCourseStyle(r.settings, styles(r.document) ?? {}, place) }), token, (e) => {
         const percent = ((i + progressFraction(e)) / thisRun) * 100;
         progress.report({ message: vscode.l10n.t('{0} — {1}', title, progressText(e)), increment: Math.max(0, percent - reported) });
         reported = Math.max(reported, percent);
@@ -122,7 +124,7 @@ export class CourseRunner {
     return summary;
   }
 
-  private async runItem(item: QueueItem, includeIllustrated: boolean, styled: (r: GenerationRequest) => GenerationRequest, runToken: vscode.CancellationToken, onProgress: JobRunner['onProgress']): Promise<ItemOutcome> {
+  private async runItem(item: QueueItem, queue: SavedQueue, styled: (r: GenerationRequest) => GenerationRequest, runToken: vscode.CancellationToken, onProgress: JobRunner['onProgress']): Promise<ItemOutcome> {
     let document: vscode.TextDocument;
     try {
       document = await vscode.workspace.openTextDocument(vscode.Uri.parse(item.uri));
@@ -132,7 +134,7 @@ export class CourseRunner {
     }
     // Found again by its prompt: images inserted above it since it was queued moved it.
     const stubs = stubsOf(document).stubs;
-    const index = matchItem(item, stubs.map(currentStub), includeIllustrated);
+    const index = matchItem(item, stubs.map(currentStub), queue.includeIllustrated);
     if (index === undefined) {
       this.services.log.info(`illustrate all: "${item.prompt}" is no longer a stub in ${vscode.workspace.asRelativePath(document.uri)}; skipped`);
       return 'gone';
@@ -149,6 +151,20 @@ export class CourseRunner {
     // link. One the teacher was editing (unsaved already) is left for them to save.
     const wasDirty = document.isDirty;
     try {
+      if (queue.review) {
+        // Review first: the picture waits in the Course Review view; the stub stays as it is.
+        const request = styled(requestForStub(document, stubs[index]));
+        request.target.dispose();
+        try {
+          await this.review.stage(document, stubs[index], item, request.settings, { token: cancel.token, onProgress });
+          return 'done';
+        } catch (e) {
+          if (runToken.isCancellationRequested) return 'cancelled';
+          if (skipped) return 'skipped';
+          reportError(this.services, e);
+          return 'failed';
+        }
+      }
       const outcome = await generateAndInsert(this.generation, styled(requestForStub(document, stubs[index])), { token: cancel.token, onProgress });
       if (outcome && !wasDirty && !(await document.save())) this.services.log.warn(`illustrate all: ${vscode.workspace.asRelativePath(document.uri)} could not be saved`);
       if (outcome) return 'done';

@@ -8,6 +8,7 @@ import { restrictedMessage } from '../generation/generateAndInsert';
 import type { GenerationService } from '../generation/generationService';
 import type { Services } from '../services';
 import { type SavedQueue, estimateSeconds, estimateText } from './courseQueue';
+import { REVIEW_VIEW_ID, CourseReview } from './courseReview';
 import { CourseRunner, type RunSummary } from './courseRun';
 import { type FoundStubs, findCourseStubs, markdownFilesIn } from './findCourseStubs';
 import { readCourseStyles } from './readCourseStyle';
@@ -19,19 +20,34 @@ export const COURSE_COMMANDS = {
   workspace: 'courseIllustrator.illustrateAllInWorkspace',
   skip: 'courseIllustrator.skipCurrentStub',
   resume: 'courseIllustrator.resumeIllustrateAll',
+  reviewInsert: 'courseIllustrator.review.insert',
+  reviewInsertAll: 'courseIllustrator.review.insertAll',
+  reviewRegenerate: 'courseIllustrator.review.regenerate',
+  reviewVary: 'courseIllustrator.review.vary',
+  reviewDrop: 'courseIllustrator.review.drop',
 } as const;
 
 /** Last argument scripts and tests may pass: `ask: false` starts without the question. */
 export interface IllustrateAllOptions {
   ask?: boolean;
   includeIllustrated?: boolean;
+  /** The images wait in the Course Review view until inserted (the question's "Review First"). */
+  review?: boolean;
 }
 
 export function registerCourse(context: vscode.ExtensionContext, services: Services, generation: GenerationService): vscode.Disposable {
   const state = context.workspaceState;
-  const runner = new CourseRunner(services, state, generation);
+  const review = new CourseReview(generation, state);
+  const runner = new CourseRunner(services, state, generation, review);
   const run = (scope: Scope | undefined, args: unknown[]) => scope && illustrate(services, runner, state, scope, optionsOf(args));
   const disposables = [
+    review,
+    vscode.window.createTreeView(REVIEW_VIEW_ID, { treeDataProvider: review, showCollapseAll: false }),
+    vscode.commands.registerCommand(COURSE_COMMANDS.reviewInsert, (node?: unknown) => review.insert(documentOf(node))),
+    vscode.commands.registerCommand(COURSE_COMMANDS.reviewInsertAll, () => review.insert()),
+    vscode.commands.registerCommand(COURSE_COMMANDS.reviewRegenerate, (node?: unknown) => imageOf(node) && review.regenerate(imageOf(node)!)),
+    vscode.commands.registerCommand(COURSE_COMMANDS.reviewVary, (node?: unknown) => imageOf(node) && review.vary(imageOf(node)!)),
+    vscode.commands.registerCommand(COURSE_COMMANDS.reviewDrop, (node?: unknown) => imageOf(node) && review.drop(imageOf(node)!)),
     trackSpeed(services, state),
     vscode.commands.registerCommand(COURSE_COMMANDS.document, async (...args: unknown[]) => run(await documentScope(args[0]), args)),
     vscode.commands.registerCommand(COURSE_COMMANDS.folder, async (...args: unknown[]) => run(await folderScope(args[0]), args)),
@@ -53,7 +69,20 @@ interface Scope {
 
 function optionsOf(args: unknown[]): IllustrateAllOptions {
   const last = args[args.length - 1];
-  return last && typeof last === 'object' && !Array.isArray(last) && !(last instanceof vscode.Uri) && ('ask' in last || 'includeIllustrated' in last) ? (last as IllustrateAllOptions) : {};
+  return last && typeof last === 'object' && !Array.isArray(last) && !(last instanceof vscode.Uri) && ('ask' in last || 'includeIllustrated' in last || 'review' in last) ? (last as IllustrateAllOptions) : {};
+}
+
+/** A tree node or a script's argument: a document's node gives its uri, an image's its id. */
+function documentOf(node: unknown): string | undefined {
+  if (typeof node === 'string') return node;
+  return node && typeof node === 'object' && 'kind' in node && node.kind === 'document' && 'uri' in node && typeof node.uri === 'string' ? node.uri : undefined;
+}
+
+function imageOf(node: unknown): string | undefined {
+  if (typeof node === 'string') return node;
+  if (!node || typeof node !== 'object' || !('item' in node)) return undefined;
+  const item = node.item as { id?: unknown };
+  return typeof item.id === 'string' ? item.id : undefined;
 }
 
 function uriArg(a: unknown): vscode.Uri | undefined {
@@ -106,10 +135,12 @@ async function illustrate(services: Services, runner: CourseRunner, state: vscod
   const styles = await readCourseStyles(scope.documents);
   if (!styles) return undefined;
   let includeIllustrated = options.includeIllustrated === true;
+  let review = options.review === true;
   let found = await findCourseStubs(scope.documents, services.config(), includeIllustrated, styles);
   if (options.ask !== false) {
     const answer = await ask(found, scope, readSpeed(state));
     if (!answer) return undefined;
+    if (answer === 'review') review = true;
     if (answer === 'redo') {
       includeIllustrated = true;
       found = await findCourseStubs(scope.documents, services.config(), true, styles);
@@ -121,12 +152,26 @@ async function illustrate(services: Services, runner: CourseRunner, state: vscod
   }
   // Asked before the run, not at its first stub: the first-run model choice is a question of its own.
   if (!(await services.ensureModel())) return undefined;
-  const queue: SavedQueue = { version: 1, total: found.items.length, includeIllustrated, items: found.items };
-  return runner.run(queue);
+  const queue: SavedQueue = { version: 1, total: found.items.length, includeIllustrated, ...(review ? { review: true } : {}), items: found.items };
+  const summary = await runner.run(queue);
+  if (review && summary?.done) void showReview(summary.done);
+  return summary;
 }
 
-/** "Illustrate 23 stubs in 7 documents?" with the estimate; 'redo' also makes illustrated directives again. */
-async function ask(found: FoundStubs, scope: Scope, speed: ReturnType<typeof readSpeed>): Promise<'go' | 'redo' | undefined> {
+async function showReview(count: number): Promise<void> {
+  const show = vscode.l10n.t('Show Course Review');
+  const answer = await vscode.window.showInformationMessage(
+    count === 1 ? vscode.l10n.t('1 image waits in Course Review: insert, make again or vary it there.') : vscode.l10n.t('{0} images wait in Course Review: insert, make again or vary them there.', count),
+    show,
+  );
+  if (answer === show) await vscode.commands.executeCommand(`${REVIEW_VIEW_ID}.focus`);
+}
+
+/**
+ * "Illustrate 23 stubs in 7 documents?" with the estimate; 'redo' also makes illustrated
+ * directives again; 'review' keeps the images out of the lessons until accepted.
+ */
+async function ask(found: FoundStubs, scope: Scope, speed: ReturnType<typeof readSpeed>): Promise<'go' | 'review' | 'redo' | undefined> {
   const redo = found.illustrated ? vscode.l10n.t('Also Redo the {0} Illustrated', found.illustrated) : undefined;
   if (!found.items.length) {
     const message = vscode.l10n.t('No illustration stubs waiting in {0}.', scope.name);
@@ -148,8 +193,10 @@ async function ask(found: FoundStubs, scope: Scope, speed: ReturnType<typeof rea
   ];
   if (found.illustrated) lines.push(vscode.l10n.t('{0} directives already have an image under them and are left as they are.', found.illustrated));
   const go = vscode.l10n.t('Illustrate');
-  const answer = await vscode.window.showInformationMessage(question, { modal: true, detail: lines.join('\n') }, go, ...(redo ? [redo] : []));
-  return answer === go ? 'go' : answer && answer === redo ? 'redo' : undefined;
+  const reviewFirst = vscode.l10n.t('Review First');
+  lines.push(vscode.l10n.t("Review First: the images wait in the Course Review view, and each lesson's go in as one edit when you accept them."));
+  const answer = await vscode.window.showInformationMessage(question, { modal: true, detail: lines.join('\n') }, go, reviewFirst, ...(redo ? [redo] : []));
+  return answer === go ? 'go' : answer === reviewFirst ? 'review' : answer && answer === redo ? 'redo' : undefined;
 }
 
 function capitalised(s: string): string {

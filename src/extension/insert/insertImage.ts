@@ -44,11 +44,30 @@ export async function insertImage(
   });
 }
 
-function buildEdit(document: vscode.TextDocument, target: InsertTarget, imagePath: string, alt: string): { edit: vscode.WorkspaceEdit; result: InsertResult } {
+/**
+ * Several images into one document as ONE edit (one undo step): each target is read against the
+ * same version of the document, so targets must not overlap.
+ */
+export async function insertImages(
+  uri: vscode.Uri,
+  images: readonly { target: InsertTarget; imagePath: string; alt: string }[],
+  deps: InsertDeps = defaultInsertDeps,
+): Promise<InsertResult[]> {
+  return inDocumentQueue(uri.toString(), async () => {
+    for (let attempt = 1; ; attempt++) {
+      const document = await deps.openTextDocument(uri);
+      const edit = new vscode.WorkspaceEdit();
+      const results = images.map((i) => buildEdit(document, i.target, i.imagePath, i.alt, edit).result);
+      if (await deps.applyEdit(edit)) return results;
+      if (attempt === 2) throw new Error(vscode.l10n.t('Could not edit {0} (is it read-only?). The image is at {1}.', vscode.workspace.asRelativePath(uri), images[0]?.imagePath ?? ''));
+    }
+  });
+}
+
+function buildEdit(document: vscode.TextDocument, target: InsertTarget, imagePath: string, alt: string, edit = new vscode.WorkspaceEdit()): { edit: vscode.WorkspaceEdit; result: InsertResult } {
   const imagePosix = /^[a-z][a-z0-9+.-]+:/i.test(imagePath) && !/^[a-zA-Z]:[\\/]/.test(imagePath) ? vscode.Uri.parse(imagePath).path : toPosixPath(imagePath);
   const markdown = imageMarkdown(alt, relativeImageLink(document.uri.path, imagePosix));
   const eol = document.eol === vscode.EndOfLine.CRLF ? '\r\n' : '\n';
-  const edit = new vscode.WorkspaceEdit();
   let start: vscode.Position;
   if ('range' in target) {
     const range = document.validateRange(target.range);

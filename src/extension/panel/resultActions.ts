@@ -9,7 +9,8 @@ import type { ImageAction } from '../../core/webviewMessages';
 import { altForImage } from '../generation/domainContext';
 import type { GenerationService } from '../generation/generationService';
 import type { InsertTarget, Services } from '../services';
-import { stubsOf, toRange } from '../stubs/documentStubs';
+import { stubsOf } from '../stubs/documentStubs';
+import { stubInsertTarget } from '../stubs/stubTarget';
 import { altFromPrompt, markdownImage } from './markdownLink';
 import type { PanelJobs } from './panelJobs';
 import type { StoredResult } from './panelState';
@@ -145,8 +146,5 @@ function stubTarget(document: vscode.TextDocument, wanted: { line: number; promp
   const candidates = stubsOf(document).stubs.filter((s) => s.prompt === wanted.prompt);
   const stub = candidates.sort((a, b) => Math.abs(a.range.line - wanted.line) - Math.abs(b.range.line - wanted.line))[0];
   if (!stub) return undefined;
-  const uri = document.uri;
-  if (stub.kind === 'empty-link') return { target: { uri, range: toRange(stub.range) }, alt: stub.alt };
-  if (stub.image) return { target: { uri, range: toRange(stub.image.range) }, alt: stub.alt };
-  return { target: { uri, lineAfter: stub.range.line }, alt: stub.alt };
+  return { target: stubInsertTarget(document.uri, stub), alt: stub.alt };
 }

@@ -85,4 +85,27 @@ describe('Illustrate All Stubs', () => {
     assert.match(text, /^<!-- illustrate: a slow volcano \| size: 1024x1024 \| steps: 150 -->\n\n!\[a quick pebble\]\(images\/lesson\/a-quick-pebble-\d+\.png\)\n$/);
     assert.deepStrictEqual(listFiles(path.join(workspaceDir(), 'skip', 'images', 'lesson')).filter((f) => f.startsWith('a-slow')), [], 'the skipped image was never written');
   });
+
+  it('"Review First" keeps the images out of the lesson until accepted; Insert puts them in as one edit, one Undo takes them out', async () => {
+    const lesson = write('review/lesson.md', '# Review\n\n![a red apple]()\n\n<!-- illustrate: a pear | seed: 5 -->\n\n![a red apple]()\n');
+    const before = (await vscode.workspace.openTextDocument(lesson)).getText();
+    const summary = await vscode.commands.executeCommand<RunSummary>('courseIllustrator.illustrateAll', lesson, { ask: false, review: true });
+    assert.strictEqual(summary?.done, 3);
+    assert.strictEqual((await vscode.workspace.openTextDocument(lesson)).getText(), before, 'nothing in the lesson yet');
+    assert.ok(!fs.existsSync(path.join(workspaceDir(), 'review', 'images')), 'no image in the course yet');
+
+    await vscode.commands.executeCommand('courseIllustrator.review.insertAll');
+    const document = await vscode.workspace.openTextDocument(lesson);
+    const text = document.getText();
+    const apples = [...text.matchAll(/!\[a red apple\]\(images\/lesson\/(a-red-apple-\d+\.png)\)/g)];
+    assert.strictEqual(apples.length, 2, text);
+    assert.notStrictEqual(apples[0][1], apples[1][1], 'two stubs with the same prompt get their own images');
+    assert.match(text, /<!-- illustrate: a pear \| seed: 5 -->\n!\[a pear\]\(images\/lesson\/a-pear-5\.png\)\n/);
+    assert.deepStrictEqual(listFiles(path.join(workspaceDir(), 'review', 'images')).length, 3);
+
+    // One edit: one Undo brings every stub back.
+    await vscode.window.showTextDocument(document);
+    await vscode.commands.executeCommand('undo');
+    assert.strictEqual(document.getText(), before);
+  });
 });
