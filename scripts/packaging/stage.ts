@@ -86,6 +86,9 @@ export async function vscePackage(repo: string, dir: string, t: TargetInfo, out:
     await run(
       process.execPath,
       [vsce, 'package', '--target', t.target, '--out', out, '--no-yarn',
+        // The extension's page in VS Code is for teachers (media/details.md); the repository's
+        // README has the developers' part too.
+        '--readme-path', 'media/details.md',
         // README links are relative; vsce wants a base for them. Not a real address: the VSIX is
         // installed from a file, and the README shows in VS Code from inside it.
         '--baseContentUrl', 'https://example.invalid/course-illustrator', '--baseImagesUrl', 'https://example.invalid/course-illustrator'],

@@ -76,6 +76,10 @@ describe('packaging: a VSIX for each platform from one machine', function () {
       assert.equal(icon.readUInt32BE(16), 128); // PNG IHDR width
       assert.equal(icon.readUInt32BE(20), 128);
       assert.ok(!zip.entries.some((e) => /^extension\/(src|test)\//.test(e.name) || e.name.endsWith('.map')), `${p.target}: sources shipped`);
+      // The details page VS Code shows is the teachers' one, without the developers' part.
+      const readme = zip.read(zip.find('extension/readme.md') ?? zip.entries[0]).toString('utf8');
+      assert.match(readme, /Pictures for your lessons, made on your own computer/, `${p.target}: the details page is not media/details.md`);
+      assert.doesNotMatch(readme, /npm (test|ci|run)/, `${p.target}: developer commands on the details page`);
     }
   });
 
