@@ -36,7 +36,9 @@ const builds = [
     platform: 'node',
     format: 'cjs',
     target: 'node20',
-    external: ['onnxruntime-node', 'sharp'],
+    // @huggingface/transformers runs from its own Node build, which finds onnxruntime-node and
+    // sharp beside it in node_modules (one copy of each); only the translation model loads it.
+    external: ['onnxruntime-node', 'sharp', '@huggingface/transformers'],
     banner: { js: '#!/usr/bin/env node' },
   },
   ...['panel', 'gallery']

@@ -35,7 +35,7 @@ export const REQUIRED_FILES = [
 ];
 
 /** Packages the engine loads at run time (esbuild leaves them external): each with its "main" file. */
-export const RUNTIME_PACKAGES = ['onnxruntime-node', 'onnxruntime-common', 'sharp', 'detect-libc', 'semver'];
+export const RUNTIME_PACKAGES = ['onnxruntime-node', 'onnxruntime-common', 'sharp', 'detect-libc', 'semver', '@huggingface/transformers'];
 
 export async function checkVsix(file: string, t: TargetInfo): Promise<VsixReport> {
   const buf = await fs.readFile(file);

@@ -27,6 +27,8 @@ export interface GalleryQuery {
   text: string;
   offset: number;
   limit: number;
+  /** A filter applied with the search, before paging (the gallery's "not linked" view). */
+  only?: (entry: GalleryEntry) => boolean;
 }
 
 export interface GalleryPage {
@@ -124,7 +126,9 @@ export class GalleryIndex {
   }
 
   query(q: GalleryQuery): GalleryPage {
-    const list = q.text.trim() ? this.all().filter((e) => matchesQuery(e, q.text)) : this.all();
+    const only = q.only;
+    const text = q.text.trim();
+    const list = text || only ? this.all().filter((e) => (!only || only(e)) && (!text || matchesQuery(e, text))) : this.all();
     const offset = Math.max(0, Math.min(q.offset, list.length));
     const limit = Math.max(0, q.limit);
     return { total: list.length, offset, items: list.slice(offset, offset + limit) };

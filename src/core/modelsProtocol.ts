@@ -6,7 +6,7 @@
 
 import { formatBytes, formatDurationWords } from './format';
 import { notificationType, requestType } from './rpc';
-import { ValidationError, isRecord, optBoolean, optInteger, optString, reqString } from './validate';
+import { ValidationError, isOneOf, isRecord, optBoolean, optInteger, optString, reqString } from './validate';
 
 /** The Hugging Face hub, used when neither a setting nor HF_ENDPOINT names a mirror. */
 export const DEFAULT_HUB_ENDPOINT = 'https://huggingface.co';
@@ -48,8 +48,9 @@ export type ModelErrorCode = (typeof MODEL_ERROR_CODES)[number];
 /** JSON-RPC error code for models errors; `data: { code: ModelErrorCode }` says which. */
 export const MODELS_ERROR_CODE = 1010;
 
-/** A whole pipeline, a preview decoder (TAESD), or a LoRA (the fast mode's LCM-LoRA). */
-export type ModelKind = 'pipeline' | 'vae' | 'lora';
+/** A whole pipeline, a preview decoder (TAESD), a LoRA (the fast mode's LCM-LoRA), or a translation model (zh→en for prompts). */
+export type ModelKind = 'pipeline' | 'vae' | 'lora' | 'translation';
+export const MODEL_KINDS: readonly ModelKind[] = ['pipeline', 'vae', 'lora', 'translation'];
 
 /** One catalogue entry as the front ends show it. */
 export interface CatalogueSummary {
@@ -310,7 +311,7 @@ export function validateModelsProgress(x: unknown): ModelsProgress {
 
 function modelKind(o: Record<string, unknown>): ModelKind {
   const kind = reqString(o, 'kind');
-  if (kind !== 'pipeline' && kind !== 'vae' && kind !== 'lora') throw new ValidationError(`unknown model kind "${kind}"`);
+  if (!isOneOf(MODEL_KINDS, kind)) throw new ValidationError(`unknown model kind "${kind}"`);
   return kind;
 }
 

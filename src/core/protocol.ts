@@ -6,6 +6,7 @@
 
 import { BATCH, LORA, loraMultiplierProblem } from './limits';
 import { validateImportImageParams, validateImportImageResult } from './importProtocol';
+import { validateTranslateParams, validateTranslateResult } from './translateProtocol';
 import { notificationType, requestType } from './rpc';
 import { SchedulerName } from './schedulerNames';
 import {
@@ -577,6 +578,8 @@ export const EngineRequests = {
   shutdown: requestType('engine/shutdown', noParams, noResult),
   /** Writes an image made by a server with our metadata and labels (importProtocol.ts). */
   importImage: requestType('engine/import', validateImportImageParams, validateImportImageResult),
+  /** Chinese runs of a prompt in English, by a local Marian model (translateProtocol.ts). */
+  translate: requestType('engine/translate', validateTranslateParams, validateTranslateResult),
 };
 
 /** Engine -> client. */

@@ -28,6 +28,7 @@ import type { GenerationSettings } from './generationSettings';
 import { cleanPromptText } from './sanitize';
 import { SCHEDULER_NAMES, SchedulerName } from './schedulerNames';
 import { TEMPLATE_IDS, type PromptTemplate, isTemplateId } from './templates';
+import { TRANSLATE_MAX_CHARS } from './translateProtocol';
 import { USER_TEMPLATE_ID } from './userTemplates';
 import { ValidationError, isRecord, optBoolean, optInteger, optNumber, optString, reqString } from './validate';
 
@@ -127,6 +128,10 @@ export const IMAGE_ACTIONS: readonly ImageAction[] = ['insert', 'copyMarkdown', 
 export type GalleryAction = 'insert' | 'copyMarkdown' | 'reveal' | 'regenerate' | 'openInPanel' | 'redraw' | 'delete' | 'open';
 export const GALLERY_ACTIONS: readonly GalleryAction[] = ['insert', 'copyMarkdown', 'reveal', 'regenerate', 'openInPanel', 'redraw', 'delete', 'open'];
 
+/** Which images the gallery lists: all, or those no Markdown document links (core/imageLinks.ts). */
+export type GalleryFilter = 'all' | 'unlinked';
+export const GALLERY_FILTERS: readonly GalleryFilter[] = ['all', 'unlinked'];
+
 export interface GalleryCard {
   id: string;
   fileName: string;
@@ -140,6 +145,10 @@ export interface GalleryCard {
   imageUri: string;
   /** Webview URI of the cached thumbnail, when it exists already. */
   thumbUri?: string;
+  /** True when no Markdown document links it; missing until the documents were read. */
+  unlinked?: boolean;
+  /** Workspace-relative paths of (some of) the documents that link or name it. */
+  linkedFrom?: readonly string[];
 }
 
 // ---------------------------------------------------------------- panel
@@ -243,7 +252,14 @@ export namespace ToPanel {
     readonly type: 'source';
     readonly source?: SourceImage;
   }
-  export type Type = Init | Prefill | Tokens | Queue | Progress | Results | JobEnded | Target | Notice | Choose | ChooseEnded | Source | Label | Loras | Templates;
+  /** The answer to FromPanel.Translate: the English for the English prompt field, or why there is none. */
+  export interface Translated {
+    readonly type: 'translated';
+    readonly requestId: number;
+    readonly text?: string;
+    readonly error?: string;
+  }
+  export type Type = Init | Prefill | Tokens | Queue | Progress | Results | JobEnded | Target | Notice | Choose | ChooseEnded | Source | Label | Loras | Templates | Translated;
 }
 
 export namespace FromPanel {
@@ -307,7 +323,13 @@ export namespace FromPanel {
     /** Missing: none of them. */
     readonly imageId?: string;
   }
-  export type Type = Ready | Tokenize | Generate | Cancel | Action | ClearResults | Choice | PickSource | DropSource | DropUri | ClearSource | DeclareMedical;
+  /** "Translate": the prompt (with Chinese in it) to English, by the local translation model. */
+  export interface Translate {
+    readonly type: 'translate';
+    readonly requestId: number;
+    readonly text: string;
+  }
+  export type Type = Ready | Tokenize | Generate | Cancel | Action | ClearResults | Choice | PickSource | DropSource | DropUri | ClearSource | DeclareMedical | Translate;
 }
 
 // ---------------------------------------------------------------- gallery
@@ -351,6 +373,7 @@ export namespace FromGallery {
     readonly query: string;
     readonly offset: number;
     readonly limit: number;
+    readonly filter: GalleryFilter;
   }
   export interface Thumbs {
     readonly type: 'thumbs';
@@ -361,7 +384,11 @@ export namespace FromGallery {
     readonly action: GalleryAction;
     readonly id: string;
   }
-  export type Type = Ready | Query | Thumbs | Action;
+  /** The "Move Unlinked Images to Trash…" button (the extension asks first). */
+  export interface CleanUp {
+    readonly type: 'cleanUp';
+  }
+  export type Type = Ready | Query | Thumbs | Action | CleanUp;
 }
 
 // ---------------------------------------------------------------- validators (webview -> extension)
@@ -588,6 +615,11 @@ export function validateFromPanel(raw: unknown): FromPanel.Type {
       return { type, action: oneOf(x, 'action', IMAGE_ACTIONS), imageId: reqId(x, 'imageId') };
     case 'choice':
       return { type, requestId: requestIdOf(x), imageId: x.imageId === undefined || x.imageId === null ? undefined : reqId(x, 'imageId') };
+    case 'translate': {
+      const text = textField(x, 'text', TRANSLATE_MAX_CHARS);
+      if (text.trim() === '') throw new ValidationError('"text" must not be empty');
+      return { type, requestId: requestIdOf(x), text };
+    }
     default:
       throw unknownType(type, 'panel');
   }
@@ -605,6 +637,7 @@ export function validateFromGallery(raw: unknown): FromGallery.Type {
         query: (optString(x, 'query') ?? '').slice(0, 500),
         offset: optInteger(x, 'offset', 0, 1e9) ?? 0,
         limit: optInteger(x, 'limit', 1, MAX_PAGE) ?? 60,
+        filter: x.filter === undefined ? 'all' : oneOf(x, 'filter', GALLERY_FILTERS),
       };
     case 'thumbs': {
       const ids = x.ids;
@@ -615,6 +648,8 @@ export function validateFromGallery(raw: unknown): FromGallery.Type {
     }
     case 'action':
       return { type, action: oneOf(x, 'action', GALLERY_ACTIONS), id: reqId(x, 'id') };
+    case 'cleanUp':
+      return { type };
     default:
       throw unknownType(type, 'gallery');
   }

@@ -13,6 +13,7 @@ import type { NotificationType, RequestType } from '../core/rpc';
 import { ValidationError } from '../core/validate';
 import { Engine } from './engine';
 import { importImage } from './image/importImage';
+import { Translator } from './translate/translator';
 import { EngineError, errorCode } from './errors';
 import { handleModelsRequest } from './hub/rpc';
 // Registers models/import here, in the engine process only: its check run loads onnxruntime,
@@ -25,6 +26,9 @@ export function startServer(input: NodeJS.ReadableStream = process.stdin, output
   let engine: Engine | undefined;
   let options: EngineOptions = {};
   const getEngine = () => (engine ??= new Engine(options));
+  // The translation model lives beside the image model, with its own lifetime (translate/translator.ts).
+  let translator: Translator | undefined;
+  const getTranslator = () => (translator ??= new Translator({ threads: options.threads }));
   const notify = <P>(type: NotificationType<P>, params: P) => {
     void connection.sendNotification(type.method, params);
   };
@@ -64,12 +68,18 @@ export function startServer(input: NodeJS.ReadableStream = process.stdin, output
   handle(EngineRequests.tokenize, (p) => getEngine().tokenize(p));
   handle(EngineRequests.info, (p) => getEngine().info(p.path));
   handle(EngineRequests.thumbnail, (p) => getEngine().thumbnail(p));
-  handle(EngineRequests.status, () => getEngine().status());
+  handle(EngineRequests.status, () => {
+    const status = getEngine().status();
+    // The translation model's folder is open too ("Remove Model…" stops the engine before deleting it).
+    return translator?.loaded ? { ...status, loadedModels: [...status.loadedModels, translator.loaded] } : status;
+  });
   handle(EngineRequests.cancel, (p) => ({ cancelled: getEngine().cancel(p.jobId) }));
   // Images a server made, written as ours (metadata, labels); no model needed.
   handle(EngineRequests.importImage, (p) => importImage(p));
+  handle(EngineRequests.translate, (p) => getTranslator().translate(p));
   handle(EngineRequests.shutdown, async () => {
     await engine?.dispose();
+    await translator?.dispose();
     setImmediate(() => process.exit(0));
   });
 

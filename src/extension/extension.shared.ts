@@ -30,6 +30,7 @@ import { DirectiveCompletionProvider } from './stubs/directiveCompletion';
 import { GenerationService } from './generation/generationService';
 import { LoraCompletionProvider } from './stubs/loraCompletion';
 import { StubDiagnostics } from './stubs/stubDiagnostics';
+import { registerTranslation } from './translate';
 
 /** What activate() returns: used by the in-host tests (and usable by other extensions). */
 export interface CourseIllustratorApi {
@@ -86,6 +87,8 @@ export function activateShared(context: vscode.ExtensionContext): CourseIllustra
 
   // Before anything can generate: it hooks services.ensureModel to the first-run choice.
   context.subscriptions.push(registerModelCommands(context, services));
+  // Chinese prompts to English; downloads its model through the model commands' store.
+  context.subscriptions.push(registerTranslation(services));
   context.subscriptions.push(registerResultsPanel(context, services, generation));
   context.subscriptions.push(registerGallery(context, services, images));
   context.subscriptions.push(registerBackends(context, services));

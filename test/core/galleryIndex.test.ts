@@ -8,6 +8,7 @@ import {
   settingsFromEntry,
   thumbnailName,
 } from '../../src/core/galleryIndex';
+import { ImageLinkIndex } from '../../src/core/imageLinks';
 import { PanelSettings } from '../../src/core/webviewMessages';
 
 function entry(path: string, mtimeMs: number, prompt: string, fields: Record<string, string> = {}): GalleryEntry {
@@ -78,6 +79,27 @@ describe('galleryIndex', () => {
     assert.equal(idx.removePath('/ws/l0/img0.png'), false);
     assert.equal(idx.removeUnder('/ws/l1'), 120);
     assert.equal(idx.size, 1200 - 1 - 120);
+  });
+
+  it('filters to the images no document links, with search and paging on the filtered list', () => {
+    const idx = new GalleryIndex();
+    for (let i = 0; i < 300; i++) idx.upsert(entry(`/ws/l${i % 3}/img${i}.png`, i, i % 2 ? `a red cat ${i}` : `a blue dog ${i}`));
+    const links = new ImageLinkIndex();
+    // Every image whose number is not a multiple of 5 is linked from a lesson.
+    links.set({ path: '/ws/lesson.md', text: Array.from({ length: 300 }, (_, i) => (i % 5 ? `![x](l${i % 3}/img${i}.png)` : '')).join('\n\n'), root: '/ws' });
+    const only = (e: GalleryEntry) => links.isUnused(e.path);
+    const first = idx.query({ text: '', offset: 0, limit: 25, only });
+    assert.equal(first.total, 60);
+    assert.deepEqual(first.items.slice(0, 3).map((e) => e.fileName), ['img295.png', 'img290.png', 'img285.png']);
+    const second = idx.query({ text: '', offset: 25, limit: 25, only });
+    const third = idx.query({ text: '', offset: 50, limit: 25, only });
+    assert.equal(third.items.length, 10);
+    assert.equal(new Set([...first.items, ...second.items, ...third.items].map((e) => e.id)).size, 60, 'pages neither overlap nor skip');
+    const red = idx.query({ text: 'red cat', offset: 0, limit: 100, only });
+    assert.equal(red.total, 30, 'odd multiples of 5');
+    assert.ok(red.items.every((e) => e.prompt.includes('red cat') && Number(/\d+/.exec(e.fileName)?.[0]) % 5 === 0));
+    assert.equal(idx.query({ text: 'l1', offset: 0, limit: 100, only }).total, 20, 'the path is searched too');
+    assert.equal(idx.query({ text: '', offset: 0, limit: 100 }).total, 300, 'without the filter: all');
   });
 
   it('names thumbnails so a changed image gets a new one', () => {

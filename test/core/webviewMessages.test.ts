@@ -120,7 +120,10 @@ describe('webviewMessages', () => {
 
   it('validates gallery messages and bounds their sizes', () => {
     assert.deepEqual(validateFromGallery({ type: 'query', requestId: 1, query: 'cat', offset: 0, limit: 60 }),
-      { type: 'query', requestId: 1, query: 'cat', offset: 0, limit: 60 });
+      { type: 'query', requestId: 1, query: 'cat', offset: 0, limit: 60, filter: 'all' });
+    assert.equal((validateFromGallery({ type: 'query', filter: 'unlinked' }) as { filter: string }).filter, 'unlinked');
+    assert.throws(() => validateFromGallery({ type: 'query', filter: 'orphans' }), /"filter" must be one of all, unlinked/);
+    assert.deepEqual(validateFromGallery({ type: 'cleanUp' }), { type: 'cleanUp' });
     assert.throws(() => validateFromGallery({ type: 'query', limit: 100000 }), /limit/);
     assert.throws(() => validateFromGallery({ type: 'thumbs', ids: new Array(101).fill('a') }), /at most/);
     assert.throws(() => validateFromGallery({ type: 'thumbs', ids: ['/tmp/x'] }), /ids\[0\]/);

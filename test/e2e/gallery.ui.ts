@@ -200,6 +200,6 @@ describe('gallery with 1,000 images in VS Code (code-server)', function () {
     const logs = fs.readdirSync(path.join(wb.runDir, 'user-data', 'logs'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('Course Illustrator.log'));
     const scans = logs.flatMap((f) => fs.readFileSync(path.join(wb.runDir, 'user-data', 'logs', f), 'utf8').split('\n')).filter((l) => l.includes('Gallery:'));
     for (const l of scans) console.log(`      ${l.replace(/^.*\[info\] /, '')}`);
-    assert.ok(scans.some((l) => /\((\d+) read from the metadata cache\)/.test(l) && Number(/\((\d+) read/.exec(l)?.[1]) >= COUNT - 1), 'the reload used the cache');
+    assert.ok(scans.some((l) => /\((\d+) known without reading the file\)/.test(l) && Number(/\((\d+) known/.exec(l)?.[1]) >= COUNT - 1), 'the reload used the metadata store');
   });
 });

@@ -1,18 +1,23 @@
 // Gallery view, browser side: a search box and a grid of thumbnails, paged as the user scrolls.
 // Thumbnails are asked for only when a card comes near the viewport, so 1,000 images cost a few
-// dozen requests at a time. A preview pane shows one image with its actions.
+// dozen requests at a time. A preview pane shows one image with its actions. A filter shows only
+// the images no Markdown document links, each with a badge and a button to move it to the trash.
 
 // First: the translations must be loaded before any words are shown.
 import '../shared/l10n';
 import '@vscode-elements/elements/dist/vscode-button/index.js';
+import '@vscode-elements/elements/dist/vscode-option/index.js';
+import '@vscode-elements/elements/dist/vscode-single-select/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
+import type { VscodeSingleSelect } from '@vscode-elements/elements/dist/vscode-single-select/index.js';
 import type { VscodeTextfield } from '@vscode-elements/elements/dist/vscode-textfield/index.js';
-import { FromGallery, GalleryAction, GalleryCard, ToGallery } from '../../src/core/webviewMessages';
+import { FromGallery, GALLERY_FILTERS, GalleryAction, GalleryCard, GalleryFilter, ToGallery } from '../../src/core/webviewMessages';
 import * as l10n from '@vscode/l10n';
 import { byId, el, getVsCodeApi } from '../shared/vscodeApi';
 
 interface SavedState {
   query: string;
+  filter?: GalleryFilter;
 }
 
 const PAGE = 60;
@@ -20,6 +25,8 @@ const vscode = getVsCodeApi<FromGallery.Type, SavedState>();
 const post = (m: FromGallery.Type) => vscode.postMessage(m);
 
 const search = byId<VscodeTextfield>('search');
+const filterSelect = byId<VscodeSingleSelect>('filter');
+const cleanUp = byId('clean-up');
 const grid = byId('grid');
 const status = byId('status');
 const sentinel = byId('sentinel');
@@ -29,6 +36,8 @@ const previewPrompt = byId('preview-prompt');
 const previewName = byId('preview-name');
 
 let query = vscode.getState()?.query ?? '';
+const savedFilter = vscode.getState()?.filter;
+let filter: GalleryFilter = savedFilter && GALLERY_FILTERS.includes(savedFilter) ? savedFilter : 'all';
 let requestId = 0;
 let total = 0;
 let scanning = true;
@@ -43,7 +52,7 @@ let returnFocus: HTMLElement | undefined;
 
 function requestPage(offset: number, limit = PAGE): void {
   loading = true;
-  post({ type: 'query', requestId: ++requestId, query, offset, limit });
+  post({ type: 'query', requestId: ++requestId, query, offset, limit, filter });
 }
 
 function reload(): void {
@@ -78,12 +87,20 @@ function onPage(m: ToGallery.Page): void {
 }
 
 function updateStatus(): void {
-  const what = query.trim() ? l10n.t('{0} matching “{1}”', total, query.trim()) : total === 1 ? l10n.t('1 image') : l10n.t('{0} images', total);
+  const unlinked = filter === 'unlinked';
+  const what = query.trim()
+    ? l10n.t('{0} matching “{1}”', total, query.trim())
+    : unlinked
+      ? total === 1 ? l10n.t('1 image not linked from any document') : l10n.t('{0} images not linked from any document', total)
+      : total === 1 ? l10n.t('1 image') : l10n.t('{0} images', total);
   status.textContent = scanning ? l10n.t('{0} · scanning…', what) : what;
+  cleanUp.hidden = !unlinked || total === 0;
   byId('empty').hidden = total > 0 || scanning;
   byId('empty').textContent = query.trim()
     ? l10n.t('No image matches this search.')
-    : l10n.t('No illustrations yet. Generate one from a Markdown file (Course Illustrator: Generate Illustration).');
+    : unlinked
+      ? l10n.t('Every image is linked from a Markdown document.')
+      : l10n.t('No illustrations yet. Generate one from a Markdown file (Course Illustrator: Generate Illustration).');
 }
 
 function isNearViewport(node: HTMLElement): boolean {
@@ -123,18 +140,44 @@ const thumbObserver = new IntersectionObserver(
   { rootMargin: '300px' },
 );
 
+/** The tooltip's last line: which documents link the image, or that none does. */
+function linkLine(c: GalleryCard): string {
+  if (c.unlinked) return `\n${l10n.t('Not linked from any document')}`;
+  return c.linkedFrom?.length ? `\n${l10n.t('Linked from: {0}', c.linkedFrom.join(', '))}` : '';
+}
+
+const TRASH_ICON =
+  '<svg viewBox="0 0 16 16" width="14" height="14" aria-hidden="true" focusable="false"><path fill="currentColor" ' +
+  'd="M6 2h4v1h4v1H2V3h4V2zm-2 3h8l-.6 9H4.6L4 5zm2 1v7h1V6H6zm3 0v7h1V6H9z"/></svg>';
+
 function cardEl(c: GalleryCard): HTMLElement {
   const img = el('img', { attrs: { alt: c.prompt.slice(0, 160) || c.fileName, loading: 'lazy', decoding: 'async', draggable: 'false' } });
   const src = thumbs.get(c.id);
   if (src) img.src = src;
+  const thumb = el('div', { className: 'thumb' }, [img]);
+  const label = `${c.fileName}: ${c.prompt.slice(0, 160)}`;
   const node = el(
     'div',
     {
       className: 'card',
-      attrs: { role: 'listitem', tabindex: '0', 'data-id': c.id, title: `${c.label}\n${c.prompt}`, 'aria-label': `${c.fileName}: ${c.prompt.slice(0, 160)}` },
+      attrs: {
+        role: 'listitem', tabindex: '0', 'data-id': c.id, title: `${c.label}\n${c.prompt}${linkLine(c)}`,
+        'aria-label': c.unlinked ? `${label} (${l10n.t('not linked')})` : label,
+      },
     },
-    [el('div', { className: 'thumb' }, [img]), el('div', { className: 'caption', text: c.prompt || c.fileName })],
+    [thumb, el('div', { className: 'caption', text: c.prompt || c.fileName })],
   );
+  if (c.unlinked) {
+    node.classList.add('unlinked');
+    thumb.append(el('span', { className: 'badge', text: l10n.t('not linked'), attrs: { 'aria-hidden': 'true' } }));
+    const trash = el('button', { className: 'tile-trash', attrs: { type: 'button', title: l10n.t('Move to Trash…'), 'aria-label': l10n.t('Move {0} to the trash…', c.fileName) } });
+    trash.innerHTML = TRASH_ICON;
+    trash.addEventListener('click', (e) => {
+      e.stopPropagation();
+      post({ type: 'action', action: 'delete', id: c.id });
+    });
+    thumb.append(trash);
+  }
   if (!src) thumbObserver.observe(node);
   node.addEventListener('click', () => openPreview(c.id));
   return node;
@@ -237,10 +280,20 @@ search.addEventListener('input', () => {
   window.clearTimeout(searchTimer);
   searchTimer = window.setTimeout(() => {
     query = search.value;
-    vscode.setState({ query });
+    vscode.setState({ query, filter });
     requestPage(0);
   }, 150);
 });
+
+filterSelect.value = filter;
+filterSelect.addEventListener('change', () => {
+  const v = filterSelect.value as GalleryFilter;
+  filter = GALLERY_FILTERS.includes(v) ? v : 'all';
+  vscode.setState({ query, filter });
+  cleanUp.hidden = true;
+  requestPage(0);
+});
+cleanUp.addEventListener('click', () => post({ type: 'cleanUp' }));
 
 window.addEventListener('message', (event: MessageEvent<ToGallery.Type>) => {
   const m = event.data;

@@ -48,6 +48,8 @@ const post = (m: FromPanel.Type) => vscode.postMessage(m);
 const prompt = byId<VscodeTextarea>('prompt');
 const negative = byId<VscodeTextarea>('negative');
 const modelPrompt = byId<VscodeTextarea>('model-prompt');
+const translateButton = byId<HTMLElement & { disabled: boolean }>('model-prompt-translate');
+const translateStatus = byId('model-prompt-status');
 const size = byId<VscodeSingleSelect>('size');
 const width = byId<VscodeTextfield>('width');
 const height = byId<VscodeTextfield>('height');
@@ -123,6 +125,39 @@ function readSettings(): PanelSettings {
 /** The English prompt field: offered when the prompt is in a script the model does not read, or filled. */
 function showModelPrompt(): void {
   byId('model-prompt-field').hidden = !promptLanguageProblem(prompt.value) && modelPrompt.value.trim() === '';
+  // The local model translates Chinese; while it works the button waits for its answer.
+  translateButton.disabled = translating !== undefined || !HAN.test(prompt.value);
+}
+
+// ------------------------------------------------------------------ translation (local model, in the engine)
+
+const HAN = /\p{Script=Han}/u;
+let translateCounter = 0;
+/** The request whose answer is awaited, if any. */
+let translating: number | undefined;
+
+translateButton.addEventListener('click', () => {
+  if (translating !== undefined || !HAN.test(prompt.value)) return;
+  translating = ++translateCounter;
+  translateButton.disabled = true;
+  translateStatus.textContent = l10n.t('Translating…');
+  post({ type: 'translate', requestId: translating, text: prompt.value });
+});
+
+function showTranslation(m: ToPanel.Translated): void {
+  if (m.requestId !== translating) return; // an answer to an earlier page of this webview
+  translating = undefined;
+  if (m.text !== undefined) {
+    modelPrompt.value = m.text;
+    translateStatus.textContent = '';
+    // The counter and the warnings follow what the model reads now.
+    onTextChanged(prompt, 'prompt');
+    showTemplateHint();
+    save();
+  } else {
+    translateStatus.textContent = m.error ?? '';
+  }
+  showModelPrompt();
 }
 
 /** What the engine will be given for the prompt box: the prompt (or the English one) wrapped in the chosen template. */
@@ -672,6 +707,9 @@ window.addEventListener('message', (event: MessageEvent<ToPanel.Type>) => {
     case 'label':
       docLabel = { medical: m.medical, declaredBy: m.declaredBy, canDeclare: m.canDeclare };
       showLabel();
+      break;
+    case 'translated':
+      showTranslation(m);
       break;
   }
 });

@@ -6,7 +6,8 @@
 // their "notes"; their "main" branch is what we want. Every pull resolves the revision to a commit
 // and records it in the model's manifest, so what was actually installed is always known.
 
-import type { CatalogueSummary, ModelKind, ModelSourceName } from '../../core/modelsProtocol';
+import { MODEL_KINDS, type CatalogueSummary, type ModelKind, type ModelSourceName } from '../../core/modelsProtocol';
+import { isOneOf } from '../../core/validate';
 import { ModelError } from './errors';
 import { checkRepoName } from './hub';
 import { checkModelId } from './paths';
@@ -92,7 +93,7 @@ export function parseCatalogue(json: unknown): CatalogueEntry[] {
     const repo = str('repo');
     checkRepoName(repo);
     const kind = str('kind');
-    if (kind !== 'pipeline' && kind !== 'vae' && kind !== 'lora') throw new Error(`${where}: "kind" must be pipeline, vae or lora`);
+    if (!isOneOf(MODEL_KINDS, kind)) throw new Error(`${where}: "kind" must be one of ${MODEL_KINDS.join(', ')}`);
     const device = str('device');
     if (device !== 'cpu' && device !== 'gpu' && device !== 'any') throw new Error(`${where}: "device" must be cpu, gpu or any`);
     if (typeof o.approxBytes !== 'number' || !(o.approxBytes > 0)) throw new Error(`${where}: "approxBytes" must be a positive number`);

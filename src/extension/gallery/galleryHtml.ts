@@ -9,6 +9,13 @@ export function galleryBody(): string {
 <div id="ci-gallery">
   <div class="toolbar">
     <vscode-textfield id="search" type="search" placeholder="${escapeHtml(l10n.t('Search prompts'))}" aria-label="${escapeHtml(l10n.t('Search images by prompt or file name'))}"></vscode-textfield>
+    <div class="filter-row">
+      <vscode-single-select id="filter" aria-label="${escapeHtml(l10n.t('Which images to show'))}">
+        <vscode-option value="all">${escapeHtml(l10n.t('All images'))}</vscode-option>
+        <vscode-option value="unlinked">${escapeHtml(l10n.t('Not linked from any document'))}</vscode-option>
+      </vscode-single-select>
+      <vscode-button id="clean-up" secondary hidden title="${escapeHtml(l10n.t('Move every image that no Markdown document links to the trash (asks first)'))}">${escapeHtml(l10n.t('Move Unlinked Images to Trash…'))}</vscode-button>
+    </div>
     <div id="status" class="status" role="status" aria-live="polite">${escapeHtml(l10n.t('Scanning…'))}</div>
     <div id="notice" class="notice" role="status" hidden></div>
   </div>

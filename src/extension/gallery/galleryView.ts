@@ -2,7 +2,8 @@
 // through engine.info), newest first, with thumbnails made by the engine and cached outside the
 // workspace. The index is built lazily on first show and kept current by file watchers, which
 // also start on first show. Only regular files whose real path is inside the workspace are listed
-// (and so can be deleted).
+// (and so can be deleted). Which images the workspace's Markdown documents link is followed
+// beside it (documentLinks.ts), for the "not linked" filter, the tiles' badges and the clean-up.
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -23,13 +24,16 @@ import { resourceRoots, webviewHtml } from '../panel/webviewHtml';
 import type { Services } from '../services';
 import { Disposable } from '../util/dispose';
 import { containedRegularFile, type ContainedFile } from '../insert/fsRealPath';
+import { cleanUpUnlinkedImages } from './cleanUpCommand';
+import { DocumentLinks } from './documentLinks';
+import { GALLERY_EXCLUDE as EXCLUDE } from './exclude';
 import { galleryBody } from './galleryHtml';
 import { limiter } from './limit';
+import { moveToTrash } from './trash';
 import type { ImageMetadataStore } from '../images/imageMetadata';
 
 export const GALLERY_VIEW_ID = 'courseIllustrator.gallery';
 const THUMB_PX = 256;
-const EXCLUDE = '{**/node_modules/**,**/.git/**,**/out/**,**/.vscode-test/**}';
 const MAX_FILES = 20000;
 
 export class GalleryViewProvider extends Disposable implements vscode.WebviewViewProvider {
@@ -47,6 +51,9 @@ export class GalleryViewProvider extends Disposable implements vscode.WebviewVie
   private pendingTimer: NodeJS.Timeout | undefined;
   private lastMarkdown: vscode.TextEditor | undefined;
   private infoFailures = 0;
+  private scanDone: Promise<void> | undefined;
+  /** Which images the Markdown documents link; read from the first show on. */
+  private readonly links: DocumentLinks;
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -65,6 +72,8 @@ export class GalleryViewProvider extends Disposable implements vscode.WebviewVie
     const active = vscode.window.activeTextEditor;
     if (active?.document.languageId === 'markdown') this.lastMarkdown = active;
     this._register({ dispose: () => [this.changedTimer, this.pendingTimer].forEach((t) => t && clearTimeout(t)) });
+    this.links = this._register(new DocumentLinks(services.log));
+    this._register(this.links.onDidChange(() => this.notifyChanged()));
   }
 
   /**
@@ -75,6 +84,7 @@ export class GalleryViewProvider extends Disposable implements vscode.WebviewVie
   private start(): void {
     if (this.started) return;
     this.started = true;
+    void this.links.start();
     const watcher = this._register(vscode.workspace.createFileSystemWatcher('**/*.png'));
     this._register(watcher.onDidCreate((u) => this.queuePath(u)));
     this._register(watcher.onDidChange((u) => this.queuePath(u)));
@@ -129,7 +139,17 @@ export class GalleryViewProvider extends Disposable implements vscode.WebviewVie
   // ---------------------------------------------------------------- indexing
 
   /** Builds the index from scratch (refresh command, folder changes, first show). */
-  async rescan(): Promise<void> {
+  rescan(): Promise<void> {
+    return (this.scanDone = this.scan());
+  }
+
+  /** The index once a scan has finished (the clean-up must see every image, not the first ones found). */
+  private async scannedIndex(): Promise<GalleryIndex> {
+    if (!this.scanned || this.scanning) await (this.scanning && this.scanDone ? this.scanDone : this.rescan());
+    return this.index;
+  }
+
+  private async scan(): Promise<void> {
     this.start();
     const generation = ++this.scanGeneration;
     const started = Date.now();
@@ -235,11 +255,17 @@ export class GalleryViewProvider extends Disposable implements vscode.WebviewVie
         return this.sendThumbs(m.ids);
       case 'action':
         return this.action(m.action, m.id);
+      case 'cleanUp':
+        await vscode.commands.executeCommand('courseIllustrator.cleanUpUnlinkedImages');
+        return;
     }
   }
 
-  private sendPage(q: FromGallery.Query): void {
-    const page = this.index.query({ text: q.query, offset: q.offset, limit: q.limit });
+  private async sendPage(q: FromGallery.Query): Promise<void> {
+    // "Not linked" is only known once every document was read (a fraction of a second).
+    if (q.filter === 'unlinked') await this.links.start();
+    const only = q.filter === 'unlinked' ? (e: GalleryEntry) => this.links.isUnlinked(e.path) : undefined;
+    const page = this.index.query({ text: q.query, offset: q.offset, limit: q.limit, only });
     this.post({
       type: 'page',
       requestId: q.requestId,
@@ -265,7 +291,28 @@ export class GalleryViewProvider extends Disposable implements vscode.WebviewVie
       height: e.height,
       imageUri: webview ? webview.asWebviewUri(vscode.Uri.file(e.path)).with({ query: stamp }).toString() : '',
       thumbUri: webview && fs.existsSync(thumb) ? webview.asWebviewUri(vscode.Uri.file(thumb)).toString() : undefined,
+      ...this.linkFacts(e.path),
     };
+  }
+
+  /** The card's badge and tooltip: unlinked, or which documents link or name it (a few). */
+  private linkFacts(p: string): Pick<GalleryCard, 'unlinked' | 'linkedFrom'> {
+    if (!this.links.isLoaded) return {};
+    const use = this.links.use(p);
+    const docs = [...new Set([...use.linkedFrom, ...use.namedIn])];
+    if (docs.length === 0) return { unlinked: true };
+    return { unlinked: false, linkedFrom: docs.slice(0, 5).map((d) => vscode.workspace.asRelativePath(d, false)) };
+  }
+
+  /** The "Move Unlinked Images to Trash…" command; the moved files leave the index at once. */
+  async cleanUpUnlinked(): Promise<void> {
+    const result = await cleanUpUnlinkedImages(this.services, {
+      index: () => this.scannedIndex(),
+      links: this.links,
+      roots: () => (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath),
+    });
+    for (const f of result?.moved ?? []) this.onDeleted(vscode.Uri.file(f.path));
+    if (result) this.notifyChanged(true);
   }
 
   private async sendThumbs(ids: readonly string[]): Promise<void> {
@@ -330,7 +377,7 @@ export class GalleryViewProvider extends Disposable implements vscode.WebviewVie
           const editor = this.markdownEditor();
           if (!editor) throw new Error(vscode.l10n.t('Open a Markdown file and put the cursor where the image goes, then insert again.'));
           const r = await this.services.insertImage({ uri: editor.document.uri, position: editor.selection.active }, e.path, altForImage(altFromPrompt(e.prompt), e.fields, editor.document));
-          this.post({ type: 'notice', level: 'info', message: `Inserted ${r.markdown} into ${vscode.workspace.asRelativePath(editor.document.uri, false)}.` });
+          this.post({ type: 'notice', level: 'info', message: vscode.l10n.t('Inserted {0} into {1}.', r.markdown, vscode.workspace.asRelativePath(editor.document.uri, false)) });
           return;
         }
         case 'copyMarkdown': {
@@ -374,15 +421,15 @@ export class GalleryViewProvider extends Disposable implements vscode.WebviewVie
       this.notifyChanged(true);
       throw new Error(vscode.l10n.t('"{0}" is not a file inside the workspace (any more); nothing was deleted.', e.label));
     }
-    const moveToTrash = vscode.l10n.t('Move to Trash');
+    const trash = vscode.l10n.t('Move to Trash');
     const ok = await vscode.window.showWarningMessage(
       vscode.l10n.t('Move "{0}" to the trash?', e.label),
-      { modal: true, detail: vscode.l10n.t('Links to it in your Markdown files will break.') },
-      moveToTrash,
+      { modal: true, detail: this.deleteDetail(e.path) },
+      trash,
     );
-    if (ok !== moveToTrash) return;
+    if (ok !== trash) return;
     try {
-      await vscode.workspace.fs.delete(uri, { useTrash: true });
+      await moveToTrash(uri);
     } catch (err) {
       const deletePermanently = vscode.l10n.t('Delete Permanently');
       const again = await vscode.window.showWarningMessage(
@@ -395,5 +442,14 @@ export class GalleryViewProvider extends Disposable implements vscode.WebviewVie
     }
     this.onDeleted(uri);
     this.notifyChanged(true);
+  }
+
+  private deleteDetail(p: string): string {
+    if (!this.links.isLoaded) return vscode.l10n.t('Links to it in your Markdown files will break.');
+    const use = this.links.use(p);
+    const docs = [...new Set([...use.linkedFrom, ...use.namedIn])].map((d) => vscode.workspace.asRelativePath(d, false));
+    if (docs.length === 0) return vscode.l10n.t('No Markdown document links to it.');
+    const shown = docs.length > 3 ? [...docs.slice(0, 3), vscode.l10n.t('… and {0} more', docs.length - 3)] : docs;
+    return vscode.l10n.t('Links to it will break in: {0}', shown.join(', '));
   }
 }

@@ -7,12 +7,13 @@ import { GALLERY_VIEW_ID, GalleryViewProvider } from './galleryView';
 
 export { GALLERY_VIEW_ID } from './galleryView';
 
-/** Registers the gallery webview view and the courseIllustrator.refreshGallery command. Call once from activate(). */
+/** Registers the gallery webview view and its commands (refreshGallery, cleanUpUnlinkedImages). Call once from activate(). */
 export function registerGallery(context: vscode.ExtensionContext, services: Services, metadata: ImageMetadataStore): vscode.Disposable {
   const provider = new GalleryViewProvider(context, services, metadata);
   return vscode.Disposable.from(
     provider,
     vscode.window.registerWebviewViewProvider(GALLERY_VIEW_ID, provider),
     vscode.commands.registerCommand('courseIllustrator.refreshGallery', () => provider.rescan()),
+    vscode.commands.registerCommand('courseIllustrator.cleanUpUnlinkedImages', () => provider.cleanUpUnlinked()),
   );
 }

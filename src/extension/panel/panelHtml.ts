@@ -86,9 +86,13 @@ export function panelBody(): string {
     ${promptField('prompt', l10n.t('Prompt'), 4, 'a friendly heart diagram, flat illustration, soft colours')}
     <div id="model-prompt-field" class="field" hidden>
       <label for="model-prompt">${escapeHtml(l10n.t('English prompt (what the model reads)'))}</label>
-      <vscode-textarea id="model-prompt" rows="2" resize="vertical" aria-describedby="model-prompt-hint"
-        placeholder="labelled diagram of a plant cell"></vscode-textarea>
+      <div class="model-prompt-row">
+        <vscode-textarea id="model-prompt" rows="2" resize="vertical" aria-describedby="model-prompt-hint model-prompt-status"
+          placeholder="labelled diagram of a plant cell"></vscode-textarea>
+        <vscode-button id="model-prompt-translate" secondary title="${escapeHtml(l10n.t('Translate the Chinese of the prompt above to English on this computer (the model is downloaded once, after asking)'))}">${escapeHtml(l10n.t('Translate'))}</vscode-button>
+      </div>
       <span id="model-prompt-hint" class="hint">${escapeHtml(l10n.t('Stable Diffusion v1.5 reads English. Your text above stays the picture\'s description (alt text) and names the file.'))}</span>
+      <span id="model-prompt-status" class="hint" aria-live="polite"></span>
     </div>
     <div class="field">
       <label for="template">${escapeHtml(l10n.t('Template'))}</label>

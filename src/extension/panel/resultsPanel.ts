@@ -25,6 +25,7 @@ import { ResultActions } from './resultActions';
 import { toResultImage } from './resultImage';
 import { ResultStore } from './resultStore';
 import { countTokens } from './tokenCount';
+import { translateForPanel } from '../translate/panelTranslate';
 import { VariationChooser } from './variationChooser';
 import { webviewHtml } from './webviewHtml';
 
@@ -252,6 +253,9 @@ export class ResultsPanelController extends Disposable {
         break;
       case 'tokenize':
         void countTokens(this.services, this.view, this.jobs.modelPath, m);
+        break;
+      case 'translate':
+        void translateForPanel(this.services, this.view, m);
         break;
       case 'generate':
         void this.generateFrom(m);
