@@ -70,7 +70,9 @@ export async function packageTargets(o: PackageOptions): Promise<PackageResult> 
     const distFiles = (await fs.readdir(path.join(build, 'dist'), { recursive: true, withFileTypes: true }))
       .filter((e) => e.isFile())
       .map((e) => path.relative(build, path.join(e.parentPath, e.name)));
-    const files = await appFiles(REPO);
+    // The repository's README is the developers' front door; the VSIX's page is media/details.md
+    // (stage.ts vscePackage), and a VSIX may not hold README.md beside readme.md.
+    const files = (await appFiles(REPO)).filter((f) => f !== 'README.md');
     await fs.mkdir(outDir, { recursive: true });
     const packaged: Packaged[] = [];
     for (const target of o.targets) {
