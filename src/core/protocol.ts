@@ -5,9 +5,6 @@
 // validated on arrival: params by the engine, replies and notifications by the extension.
 
 import { BATCH, LORA, loraMultiplierProblem } from './limits';
-import { validateImportImageParams, validateImportImageResult } from './importProtocol';
-import { validateTranslateParams, validateTranslateResult } from './translateProtocol';
-import { notificationType, requestType } from './rpc';
 import { SchedulerName } from './schedulerNames';
 import {
   ValidationError,
@@ -395,7 +392,7 @@ export function validateCancelParams(x: unknown): CancelParams {
 }
 
 /** Requests without parameters accept whatever comes (vscode-jsonrpc may send none). */
-function noParams(): Record<string, never> {
+export function noParams(): Record<string, never> {
   return {};
 }
 
@@ -547,7 +544,7 @@ export function validateCancelResult(x: unknown): CancelResult {
 }
 
 /** engine/shutdown answers nothing (null on the wire). */
-function noResult(): void {
+export function noResult(): void {
   return undefined;
 }
 
@@ -562,29 +559,3 @@ export function validateLogEvent(x: unknown): LogEvent {
   const level = optString(o, 'level') ?? 'info';
   return { level: isOneOf(LOG_LEVELS, level) ? level : 'info', message: String(o.message ?? '') };
 }
-
-// ---- the engine/* requests and notifications, each defined once for both ends ----
-
-export const EngineRequests = {
-  /** Sent first, once per engine process; the engine options are fixed from then on. */
-  initialize: requestType('engine/initialize', validateEngineOptions, validateStatusResult),
-  generate: requestType('engine/generate', validateGenerateParams, validateGenerateResult),
-  tokenize: requestType('engine/tokenize', validateTokenizeParams, validateTokenizeResult),
-  info: requestType('engine/info', validateInfoParams, validateInfoResult),
-  thumbnail: requestType('engine/thumbnail', validateThumbnailParams, validateThumbnailResult),
-  status: requestType('engine/status', noParams, validateStatusResult),
-  /** Drops a queued job at once, or stops a running one before its next step. */
-  cancel: requestType('engine/cancel', validateCancelParams, validateCancelResult),
-  shutdown: requestType('engine/shutdown', noParams, noResult),
-  /** Writes an image made by a server with our metadata and labels (importProtocol.ts). */
-  importImage: requestType('engine/import', validateImportImageParams, validateImportImageResult),
-  /** Chinese runs of a prompt in English, by a local Marian model (translateProtocol.ts). */
-  translate: requestType('engine/translate', validateTranslateParams, validateTranslateResult),
-};
-
-/** Engine -> client. */
-export const EngineNotifications = {
-  progress: notificationType('engine/progress', validateProgressEvent),
-  queue: notificationType('engine/queue', validateQueueEvent),
-  log: notificationType('engine/log', validateLogEvent),
-};

@@ -9,7 +9,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { GenerateResult } from '../core/protocol';
-import { Io, engineFromArgs } from './cli';
+import { type Io, engineFromArgs } from './cliEngine';
 import { loraArgs, numberArg, parseArgs } from './cliArgs';
 import { badInput } from './errors';
 import type { BaselineReport } from './benchBaseline';

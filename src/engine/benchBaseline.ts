@@ -9,7 +9,7 @@ import { readModelFolder } from './modelFolder/modelFolder';
 import { numberArg, parseArgs } from './cliArgs';
 import { badInput } from './errors';
 import { floatTensor, toFloat32 } from './pipeline/tensors';
-import type { Io } from './cli';
+import type { Io } from './cliEngine';
 
 export interface BaselineReport {
   threads: number;

@@ -1,16 +1,13 @@
 // The `course-illustrator` command line. Progress goes to stderr, one JSON summary to stdout.
 
 import { formatDurationClock } from '../core/format';
-import { PROVIDER_NAMES, ProviderName, GenerateResult } from '../core/protocol';
+import type { GenerateResult } from '../core/protocol';
+import { type Io, engineFromArgs } from './cliEngine';
 import { Engine } from './engine';
 import { EngineError, badInput, exitCode } from './errors';
 import { ParsedArgs, loraArgs, numberArg, onOffArg, parseArgs } from './cliArgs';
 import { VERSION } from './version';
 
-export interface Io {
-  stdout: NodeJS.WritableStream;
-  stderr: NodeJS.WritableStream;
-}
 
 const USAGE = `course-illustrator ${VERSION}: Stable Diffusion v1.5 on onnxruntime-node
 
@@ -84,22 +81,6 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
     if (!(err instanceof EngineError) && err instanceof Error && err.stack) io.stderr.write(`${err.stack}\n`);
     return exitCode(err);
   }
-}
-
-export function engineFromArgs(args: ParsedArgs): Engine {
-  const provider = args.values.get('provider');
-  if (provider !== undefined && !(PROVIDER_NAMES as readonly string[]).includes(provider)) {
-    throw badInput(`--provider must be one of ${PROVIDER_NAMES.join(', ')}, got "${provider}".`);
-  }
-  const threads = numberArg(args, 'threads', true);
-  if (threads !== undefined && (threads < 1 || threads > 1024)) throw badInput(`--threads must be from 1 to 1024, got ${threads}.`);
-  return new Engine({
-    provider: provider as ProviderName | undefined,
-    threads,
-    lowMemory: args.flags.has('low-memory'),
-    keepSessions: args.flags.has('keep-sessions') ? true : undefined,
-    compact: args.flags.has('compact') ? true : undefined,
-  });
 }
 
 function requireModel(args: ParsedArgs): string {

@@ -7,7 +7,8 @@ import {
   createMessageConnection, StreamMessageReader, StreamMessageWriter, ResponseError,
   MessageConnection, CancellationToken,
 } from 'vscode-jsonrpc/node';
-import { EngineNotifications, EngineOptions, EngineRequests, ErrorCodes } from '../core/protocol';
+import { EngineOptions, ErrorCodes } from '../core/protocol';
+import { EngineNotifications, EngineRequests } from '../core/engineRequests';
 import { ModelsNotifications, ModelsRequests } from '../core/modelsProtocol';
 import type { NotificationType, RequestType } from '../core/rpc';
 import { ValidationError } from '../core/validate';

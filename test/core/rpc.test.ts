@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { ModelsNotifications, ModelsRequests } from '../../src/core/modelsProtocol';
-import { EngineNotifications, EngineRequests } from '../../src/core/protocol';
+import { EngineNotifications, EngineRequests } from '../../src/core/engineRequests';
 import { MalformedReplyError, checkReply } from '../../src/core/rpc';
 import { ValidationError } from '../../src/core/validate';
 

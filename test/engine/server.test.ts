@@ -9,7 +9,8 @@ import { CancellationTokenSource, ResponseError } from 'vscode-jsonrpc/node';
 import { ensureFixture } from '../fixtures/tinyPipeline';
 import { writeTinyTaesd } from '../fixtures/tinyTaesd';
 import { startServer, EngineServer } from '../support/engineProcess';
-import { EngineNotifications, EngineRequests, GenerateResult, ProgressEvent, QueueEvent, StatusResult, ErrorCodes } from '../../src/core/protocol';
+import { GenerateResult, ProgressEvent, QueueEvent, StatusResult, ErrorCodes } from '../../src/core/protocol';
+import { EngineNotifications, EngineRequests } from '../../src/core/engineRequests';
 
 describe('engine server (JSON-RPC over stdio)', function () {
   this.timeout(120000);

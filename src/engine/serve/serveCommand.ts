@@ -2,7 +2,7 @@
 // machine, until SIGINT or SIGTERM, then a clean stop (exit status 0).
 
 import * as path from 'path';
-import type { Io } from '../cli';
+import type { Io } from '../cliEngine';
 import { startHttpServer } from './httpServer';
 import { isLoopback, parseServeArgs } from './serveArgs';
 

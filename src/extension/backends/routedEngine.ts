@@ -7,7 +7,7 @@
 import { Emitter } from 'vscode-jsonrpc/node';
 import type { ImportImageParams } from '../../core/importProtocol';
 import type { GenerateParams, GenerateResult, GeneratedImage } from '../../core/protocol';
-import { EngineRequests } from '../../core/protocol';
+import { EngineRequests } from '../../core/engineRequests';
 import * as l10n from '@vscode/l10n';
 import { EngineError, fromReplyError, isEngineError } from '../engine/engineError';
 import type { CancelToken, EngineClient, GenerateOptions, JobEvent, Log } from '../services';

@@ -4,7 +4,7 @@
 
 import { type CancellationToken, ResponseError, type MessageConnection } from 'vscode-jsonrpc/node';
 import * as l10n from '@vscode/l10n';
-import { EngineRequests } from '../../core/protocol';
+import { EngineRequests } from '../../core/engineRequests';
 import { MalformedReplyError, checkReply, type RequestType } from '../../core/rpc';
 import { EngineError, fromReplyError } from './engineError';
 

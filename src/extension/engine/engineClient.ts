@@ -21,7 +21,7 @@ import type {
   TokenizeParams,
   TokenizeResult,
 } from '../../core/protocol';
-import { EngineRequests } from '../../core/protocol';
+import { EngineRequests } from '../../core/engineRequests';
 import type { ModelsProgress } from '../../core/modelsProtocol';
 import type { RequestType } from '../../core/rpc';
 import * as l10n from '@vscode/l10n';

@@ -2,7 +2,7 @@
 // operationId). Notifications find their work here, keep it alive, and reach its callbacks.
 
 import { type CancellationToken, CancellationTokenSource, type MessageConnection } from 'vscode-jsonrpc/node';
-import { EngineNotifications } from '../../core/protocol';
+import { EngineNotifications } from '../../core/engineRequests';
 import { ModelsNotifications, type ModelsProgress } from '../../core/modelsProtocol';
 import type { NotificationType } from '../../core/rpc';
 import { isRecord } from '../../core/validate';

@@ -2,7 +2,7 @@
 // (downloaded first if the user agrees), then engine/translate in the engine process.
 
 import * as vscode from 'vscode';
-import { EngineRequests } from '../../core/protocol';
+import { EngineRequests } from '../../core/engineRequests';
 import { fromReplyError } from '../engine/engineError';
 import type { Services } from '../services';
 import { ensureTranslationModel } from './translationModel';

@@ -4,7 +4,8 @@
 import * as assert from 'assert';
 import { PassThrough } from 'stream';
 import { CancellationTokenSource, ResponseError, StreamMessageReader, StreamMessageWriter, createMessageConnection, type MessageConnection } from 'vscode-jsonrpc/node';
-import { ErrorCodes, EngineRequests, type StatusResult } from '../../../src/core/protocol';
+import { ErrorCodes, type StatusResult } from '../../../src/core/protocol';
+import { EngineRequests } from '../../../src/core/engineRequests';
 import { call, type CallOptions } from '../../../src/extension/engine/engineCall';
 import { EngineError } from '../../../src/extension/engine/engineError';
 

@@ -5,7 +5,7 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { EngineRequests } from '../../../src/core/protocol';
+import { EngineRequests } from '../../../src/core/engineRequests';
 import { call } from '../../../src/extension/engine/engineCall';
 import type { EngineError } from '../../../src/extension/engine/engineError';
 import { EngineProcess, type EngineProcessConfig } from '../../../src/extension/engine/engineProcess';

@@ -2,7 +2,7 @@
 // jobs are cancelled by id and listed as active like local ones; the import request is checked.
 
 import * as assert from 'assert';
-import { EngineRequests } from '../../../../src/core/protocol';
+import { EngineRequests } from '../../../../src/core/engineRequests';
 import { RoutedEngineClient } from '../../../../src/extension/backends/routedEngine';
 import type { GenerationBackend } from '../../../../src/extension/backends/generationBackend';
 import { backendStatusText } from '../../../../src/extension/backends/backendStatusText';
