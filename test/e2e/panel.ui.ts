@@ -175,7 +175,7 @@ describe('results panel and gallery in VS Code (code-server)', function () {
     const previewWidth = await panel.evaluate(() => (globalThis as InPage).__firstPreviewWidth as number | undefined);
     assert.equal(previewWidth, 256, 'the preview came from the TAESD decoder (the approximation would be 128 wide)');
     fs.writeFileSync(path.join(OUTPUT_DIR, 'panel-first-preview-ms.txt'), `${ms.toFixed(0)}\n`);
-    assert.equal(pngsUnder(imagesDir()).length, 1, 'exactly one image file was written');
+    assert.equal(pngsUnder(imagesDir()).length, 0, 'the result waits outside the course until it is inserted');
     await shot(page, '2-panel-result');
   });
 
@@ -192,6 +192,7 @@ describe('results panel and gallery in VS Code (code-server)', function () {
     assert.ok(text.startsWith(INTRO_MD.trimEnd()), 'the original text is kept');
     const link = /!\[[^\]]*\]\((images\/[^)]+\.png)\)/.exec(text)?.[1] ?? '';
     assert.ok(fs.existsSync(path.join(workspace, 'course', decodeURI(link))), `the link ${link} points at the file`);
+    assert.equal(pngsUnder(imagesDir()).length, 1, 'Insert copied exactly that image into the course');
     await shot(page, '3-inserted');
   });
 
@@ -309,7 +310,7 @@ describe('results panel and gallery in VS Code (code-server)', function () {
     const warm = await firstPreviewMs(panel);
     console.log(`      time from Regenerate to first preview (warm engine, same model and size): ${warm.toFixed(0)} ms`);
     fs.writeFileSync(path.join(OUTPUT_DIR, 'panel-first-preview-warm-ms.txt'), `${warm.toFixed(0)}\n`);
-    assert.equal(pngsUnder(imagesDir()).length, 2);
+    assert.equal(pngsUnder(imagesDir()).length, 1, 'a regenerated result waits outside the course too');
     await shot(page, '13-regenerated');
   });
 
@@ -333,6 +334,9 @@ describe('results panel and gallery in VS Code (code-server)', function () {
     await panel.locator('#generate').click();
     await eventually('the templated result', async () => ((await panel.locator('.result').count()) === cards + 1 ? true : undefined), 60000);
     assert.match((await panel.locator('.result .result-meta').first().textContent()) ?? '', /Education · Primary school/);
+    // Copy Markdown keeps the result in the course (a link must point at a file there).
+    await panel.locator('.result').first().locator('[data-action="copyMarkdown"]').click();
+    await panel.locator('#notice', { hasText: 'Markdown copied' }).waitFor();
     const added = pngsUnder(imagesDir()).filter((f) => !before.has(f));
     assert.equal(added.length, 1, `one new image (${added.join(', ')})`);
     assert.match(path.basename(added[0]), /volcano/);
