@@ -1,9 +1,10 @@
 // The engine/* requests and notifications, each defined once for both ends (as
 // vscode-languageserver-node's RequestType): the method name with the validators of its params
 // and its reply. Kept apart from protocol.ts so that the shapes and the requests that use
-// them (importProtocol.ts, translateProtocol.ts) import no cycle.
+// them (importProtocol.ts, translateProtocol.ts, convertProtocol.ts) import no cycle.
 
 import { noParams, noResult, validateCancelParams, validateCancelResult, validateEngineOptions, validateGenerateParams, validateGenerateResult, validateInfoParams, validateInfoResult, validateLogEvent, validateProgressEvent, validateQueueEvent, validateStatusResult, validateThumbnailParams, validateThumbnailResult, validateTokenizeParams, validateTokenizeResult } from './protocol';
+import { validateConvertParams, validateConvertResult } from './convertProtocol';
 import { validateImportImageParams, validateImportImageResult } from './importProtocol';
 import { notificationType, requestType } from './rpc';
 import { validateTranslateParams, validateTranslateResult } from './translateProtocol';
@@ -23,6 +24,8 @@ export const EngineRequests = {
   importImage: requestType('engine/import', validateImportImageParams, validateImportImageResult),
   /** Chinese runs of a prompt in English, by a local Marian model (translateProtocol.ts). */
   translate: requestType('engine/translate', validateTranslateParams, validateTranslateResult),
+  /** A copy of an image as PNG, JPEG or WebP, its parameters and XMP label kept (convertProtocol.ts). */
+  convert: requestType('engine/convert', validateConvertParams, validateConvertResult),
 };
 
 /** Engine -> client. */

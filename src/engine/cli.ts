@@ -19,7 +19,9 @@ const USAGE = `course-illustrator ${VERSION}: Stable Diffusion v1.5 on onnxrunti
       [--init-image FILE [--strength F] [--mask FILE]]   (img2img; with a mask, inpainting: white repaints, black keeps)
       [--lora FILE.safetensors[:MULT]]... [--lora-dir DIR]...   (LoRAs; <lora:NAME:MULT> in the prompt finds NAME.safetensors in a --lora-dir)
   course-illustrator tokenize --model DIR [--prompt-weighting on|off] TEXT
-  course-illustrator info PATH            (a model folder or a PNG)
+  course-illustrator info PATH            (a model folder or an image: PNG, JPEG, WebP)
+  course-illustrator convert SOURCE DEST.{png,jpg,webp} [--quality N] [--lossless] [--overwrite]
+                                         (another format, the parameters and AI label kept)
   course-illustrator translate TEXT [--model DIR]   (Chinese in a prompt to English; default model: the store's opus-mt-zh-en-onnx)
   course-illustrator models list | pull <id-or-repo[@revision]> | verify <id> | remove <id>
   course-illustrator bench --model DIR [--steps N] [--width N] [--height N] [--threads N] [--provider NAME]
@@ -43,6 +45,10 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
         return await tokenizeCommand(rest, io);
       case 'info':
         return await infoCommand(rest, io);
+      case 'convert': {
+        const { runConvertCommand } = await import('./image/convertCommand');
+        return await runConvertCommand(rest, io);
+      }
       case 'translate': {
         const { runTranslateCommand } = await import('./translate/translateCommand');
         return await runTranslateCommand(rest, io);
@@ -73,7 +79,7 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
         io.stdout.write(`${VERSION}\n`);
         return 0;
       default:
-        throw badInput(`Unknown command "${command}". Commands: generate, tokenize, info, translate, models, bench, serve.`);
+        throw badInput(`Unknown command "${command}". Commands: generate, tokenize, info, convert, translate, models, bench, serve.`);
     }
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);

@@ -13,6 +13,7 @@ import { ModelsNotifications, ModelsRequests } from '../core/modelsProtocol';
 import type { NotificationType, RequestType } from '../core/rpc';
 import { ValidationError } from '../core/validate';
 import { Engine } from './engine';
+import { convertImage } from './image/convertImage';
 import { importImage } from './image/importImage';
 import { Translator } from './translate/translator';
 import { EngineError, errorCode } from './errors';
@@ -78,6 +79,8 @@ export function startServer(input: NodeJS.ReadableStream = process.stdin, output
   // Images a server made, written as ours (metadata, labels); no model needed.
   handle(EngineRequests.importImage, (p) => importImage(p));
   handle(EngineRequests.translate, (p) => getTranslator().translate(p));
+  // Save As JPEG/WebP: the parameters and XMP label go along; no model needed.
+  handle(EngineRequests.convert, (p) => convertImage(p));
   handle(EngineRequests.shutdown, async () => {
     await engine?.dispose();
     await translator?.dispose();

@@ -59,6 +59,15 @@ export async function openRegularFile(file: string): Promise<{ handle: fsp.FileH
 export async function readPngMetadataPrefix(file: string, cap = METADATA_CAP): Promise<PngPrefix> {
   const { handle, size, abs } = await openRegularFile(file);
   try {
+    return await readPngPrefixFrom(handle, size, abs, cap);
+  } finally {
+    await handle.close().catch(() => undefined);
+  }
+}
+
+/** readPngMetadataPrefix on a file already open (see openRegularFile); the caller closes it. */
+export async function readPngPrefixFrom(handle: fsp.FileHandle, size: number, abs: string, cap = METADATA_CAP): Promise<PngPrefix> {
+  try {
     let data = Buffer.alloc(0);
     let eof = false;
     for (;;) {
@@ -82,7 +91,5 @@ export async function readPngMetadataPrefix(file: string, cap = METADATA_CAP): P
   } catch (e) {
     if (e instanceof OutputError) throw e;
     throw new OutputError(`Cannot read ${abs}: ${e instanceof Error ? e.message : String(e)}`, abs, errCode(e));
-  } finally {
-    await handle.close().catch(() => undefined);
   }
 }

@@ -37,7 +37,7 @@ export async function makeThumbnail(source: string, dest: string, size: number):
   if (!Number.isInteger(size) || size < 1 || size > 4096) throw new Error(`thumbnail size must be an integer 1-4096, got ${size}`);
   const ext = path.extname(dest).toLowerCase();
   if (ext !== '.webp' && ext !== '.png') throw new Error(`thumbnail ${dest} must end in .webp or .png`);
-  const data = await readSource(source);
+  const data = await readImageFile(source);
   const abs = path.resolve(source);
   const fail = (e: unknown): never => {
     if (e instanceof OutputError) throw e;
@@ -60,7 +60,7 @@ export async function makeThumbnail(source: string, dest: string, size: number):
 }
 
 /** The whole source, read from one descriptor after checking it is a regular file of bounded size. */
-async function readSource(source: string): Promise<Buffer> {
+export async function readImageFile(source: string): Promise<Buffer> {
   const { handle, size, abs } = await openRegularFile(source);
   try {
     if (size > MAX_SOURCE_BYTES) {

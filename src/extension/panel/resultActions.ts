@@ -4,8 +4,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { formatOfFileName } from '../../core/convertProtocol';
+import { EngineRequests } from '../../core/engineRequests';
 import { parseInfotext } from '../../core/infotext';
 import type { ImageAction } from '../../core/webviewMessages';
+import { fromReplyError } from '../engine/engineError';
 import { altForImage } from '../generation/domainContext';
 import type { GenerationService } from '../generation/generationService';
 import type { InsertTarget, Services } from '../services';
@@ -111,18 +114,43 @@ export class ResultActions {
     return kept.path;
   }
 
+  /**
+   * A copy where the user chooses; its extension decides the format. PNG is a plain copy; JPEG
+   * and WebP are converted by the engine (engine/convert), which keeps the parameters (EXIF, as
+   * A1111 writes them) and the XMP AI label. Not confined to the workspace: the user picked the
+   * place in the dialog, which also asked before replacing a file.
+   */
   private async saveAs(r: StoredResult): Promise<void> {
     const dest = await vscode.window.showSaveDialog({
       defaultUri: vscode.Uri.file(r.path),
-      filters: { [vscode.l10n.t('PNG image')]: ['png'] },
+      filters: {
+        [vscode.l10n.t('PNG image')]: ['png'],
+        [vscode.l10n.t('JPEG image (smaller, for slides and uploads)')]: ['jpg', 'jpeg'],
+        [vscode.l10n.t('WebP image')]: ['webp'],
+      },
       title: vscode.l10n.t('Save a copy of the illustration'),
     });
     if (!dest) return;
     if (dest.fsPath === r.path) return;
-    // The dialog already asked before replacing a file; write through a temp file so a failure leaves no half file.
-    const tmp = vscode.Uri.file(`${dest.fsPath}.${process.pid}.tmp`);
-    await vscode.workspace.fs.copy(vscode.Uri.file(r.path), tmp, { overwrite: true });
-    await vscode.workspace.fs.rename(tmp, dest, { overwrite: true });
+    const format = formatOfFileName(dest.fsPath);
+    if (!format) throw new Error(vscode.l10n.t('Cannot save as {0}: choose a name ending in .png, .jpg or .webp.', path.basename(dest.fsPath)));
+    if (format === 'png') {
+      // Write through a temp file so a failure leaves no half file.
+      const tmp = vscode.Uri.file(`${dest.fsPath}.${process.pid}.tmp`);
+      await vscode.workspace.fs.copy(vscode.Uri.file(r.path), tmp, { overwrite: true });
+      await vscode.workspace.fs.rename(tmp, dest, { overwrite: true });
+    } else {
+      const { services } = this.c;
+      if (!services.isTrusted()) throw new Error(vscode.l10n.t('Saving as JPEG or WebP runs the engine, which is off in Restricted Mode. Trust this workspace, or save as PNG.'));
+      const params = { source: r.path, dest: dest.fsPath, format, overwrite: true };
+      await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: vscode.l10n.t('Saving {0}…', path.basename(dest.fsPath)) }, async () => {
+        try {
+          await services.engine.models(EngineRequests.convert, params);
+        } catch (e) {
+          throw fromReplyError(EngineRequests.convert.method, e);
+        }
+      });
+    }
     this.c.view.post({ type: 'notice', level: 'info', message: vscode.l10n.t('Saved {0}.', dest.fsPath) });
   }
 
