@@ -20,7 +20,16 @@ const NAMED: Record<string, () => string> = {
 
 /** `language`: VS Code's display language (vscode.env.language, a webview's <html lang>). */
 export function templateLabel(t: PromptTemplate, language = 'en'): string {
-  return NAMED[t.id]?.() ?? (language.toLowerCase().startsWith('zh') ? chineseLabel(t.id) : undefined) ?? t.label;
+  return NAMED[t.id]?.() ?? (isChinese(language) ? chineseLabel(t.id) : undefined) ?? t.label;
+}
+
+/** One part of a composed template (a school level, a subject…) as the user reads it. */
+export function choiceLabel(c: Choice, language = 'en'): string {
+  return isChinese(language) ? c.zh : c.label;
+}
+
+function isChinese(language: string): boolean {
+  return language.toLowerCase().startsWith('zh');
 }
 
 function zh(list: readonly Choice[], id: string | undefined): string | undefined {

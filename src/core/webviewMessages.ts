@@ -558,7 +558,9 @@ function templateField(o: Record<string, unknown>): { template?: string } {
   const v = optString(o, 'template');
   if (v === undefined || v === '') return {};
   if (!isTemplateId(v) && !USER_TEMPLATE_ID.test(v)) {
-    throw new ValidationError(`"template" must be empty or one of ${TEMPLATE_IDS.join(', ')}, got "${v.slice(0, 80)}"`);
+    throw new ValidationError(
+      `"template" must be empty, one of ${TEMPLATE_IDS.join(', ')}, a composed edu.LEVEL.SUBJECT.TYPE or med.MODALITY.VIEW whose parts exist, or the id of your own, got "${v.slice(0, 80)}"`,
+    );
   }
   return { template: v };
 }

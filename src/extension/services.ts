@@ -130,7 +130,7 @@ export interface LastImage {
   params: GenerateParams;
 }
 
-/** Shows several images and lets the user pick one (the results panel replaces the default quick pick). */
+/** Shows several images and lets the user pick one (the results panel, opened for it when closed). */
 export type ImageChooser = (images: GeneratedImage[], title: string) => Promise<GeneratedImage | undefined>;
 
 export interface Services {
@@ -164,7 +164,7 @@ export interface Services {
   fireImagesWritten(document: vscode.Uri | undefined, images: GeneratedImage[]): void;
   /** Replaces the built-in ensureModel (the models part's first-run choice hooks in here). */
   setModelProvider(provider: () => Promise<string | undefined>): void;
-  /** Lets the results panel take over choosing among variations; returns an undo. */
+  /** Sets who chooses among variations (the results panel, for the extension's lifetime; tests stand in front of it); returns an undo. */
   setImageChooser(chooser: ImageChooser): vscode.Disposable;
   chooseImage: ImageChooser;
 }

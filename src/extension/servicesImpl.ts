@@ -25,7 +25,8 @@ export class ServicesImpl extends Disposable implements Services {
   private readonly _onDidWriteImages = this._register(new vscode.EventEmitter<WrittenImages>());
   readonly onDidWriteImages = this._onDidWriteImages.event;
   private last: LastImage | undefined;
-  private chooser: ImageChooser | undefined;
+  /** Who chooses among variations, the latest last: the results panel, or a test's stand-in in front of it. */
+  private readonly choosers: ImageChooser[] = [];
   private modelProvider: (() => Promise<string | undefined>) | undefined;
 
   constructor(
@@ -149,43 +150,22 @@ export class ServicesImpl extends Disposable implements Services {
   }
 
   setImageChooser(chooser: ImageChooser): vscode.Disposable {
-    this.chooser = chooser;
+    this.choosers.push(chooser);
     return new vscode.Disposable(() => {
-      if (this.chooser === chooser) this.chooser = undefined;
+      const i = this.choosers.lastIndexOf(chooser);
+      if (i >= 0) this.choosers.splice(i, 1);
     });
   }
 
-  chooseImage: ImageChooser = (images, title) => (this.chooser ?? quickPickChooser)(images, title);
+  chooseImage: ImageChooser = async (images, title) => {
+    if (images.length <= 1) return images[0];
+    const chooser = this.choosers[this.choosers.length - 1];
+    if (chooser) return chooser(images, title);
+    // Only before the panel registers or after it is gone: nothing is chosen for the user.
+    this.log.warn(`No one to choose among ${images.length} variations ("${title}"): none is kept.`);
+    return undefined;
+  };
 }
-
-/** Default chooser: a quick pick; previews open beside while moving through the list. */
-const quickPickChooser: ImageChooser = async (images, title) => {
-  if (images.length <= 1) return images[0];
-  const items = images.map((image, i) => ({
-    label: vscode.l10n.t('$(file-media) Variation {0}', i + 1),
-    description: vscode.l10n.t('seed {0}', image.seed),
-    detail: path.basename(image.path),
-    image,
-  }));
-  const qp = vscode.window.createQuickPick<(typeof items)[number]>();
-  qp.title = title;
-  qp.placeholder = vscode.l10n.t('Pick the variation to insert (the preview opens beside)');
-  qp.items = items;
-  return new Promise((resolve) => {
-    qp.onDidChangeActive(([item]) => {
-      if (item) void vscode.commands.executeCommand('vscode.open', vscode.Uri.file(item.image.path), { viewColumn: vscode.ViewColumn.Beside, preview: true, preserveFocus: true });
-    });
-    qp.onDidAccept(() => {
-      resolve(qp.selectedItems[0]?.image);
-      qp.hide();
-    });
-    qp.onDidHide(() => {
-      resolve(undefined);
-      qp.dispose();
-    });
-    qp.show();
-  });
-};
 
 /** Tests shorten the timeouts through the environment of the extension host. */
 function testTimeouts(): Partial<Record<'start' | 'request' | 'generateStall' | 'cancelGrace', number>> | undefined {

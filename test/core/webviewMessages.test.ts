@@ -59,10 +59,15 @@ describe('webviewMessages', () => {
   it('accepts a known template, treats an empty one as none, and names the known ones for an unknown one', () => {
     assert.equal(validatePanelSettings({ ...good, template: 'education-primary' }).template, 'education-primary');
     assert.equal('template' in validatePanelSettings({ ...good, template: '' }), false);
-    assert.throws(() => validatePanelSettings({ ...good, template: 'Medical X-ray!' }), /"template" must be empty or one of education-primary, .*medical-anatomy/);
+    assert.throws(() => validatePanelSettings({ ...good, template: 'Medical X-ray!' }), /"template" must be empty, one of education-primary, .*medical-anatomy/);
     // Composed ones, and ids shaped like a teacher's own (the extension looks those up).
     assert.equal(validatePanelSettings({ ...good, template: 'edu.high.biology.labelled-diagram' }).template, 'edu.high.biology.labelled-diagram');
     assert.equal(validatePanelSettings({ ...good, template: 'my-plates' }).template, 'my-plates');
+    // What the panel's part selects make: partial ids too, and medical ones.
+    for (const id of ['edu.primary', 'edu.high.biology', 'med.ct.axial', 'med.x-ray']) assert.equal(validatePanelSettings({ ...good, template: id }).template, id);
+    for (const id of ['edu.high.alchemy', 'edu.high.biology.comic', 'med.x-ray.upside-down', 'compose:edu']) {
+      assert.throws(() => validatePanelSettings({ ...good, template: id }), /"template" must be empty, .*a composed edu\.LEVEL\.SUBJECT\.TYPE/, id);
+    }
     assert.throws(() => validatePanelSettings({ ...good, template: 7 }), /template/);
   });
 

@@ -212,6 +212,50 @@ describe('webviews in Chromium', function () {
     await page.close();
   });
 
+  it('panel: composes a template from its parts, shows what is sent, and brings the parts back', async () => {
+    const page = await open('panel', 'light');
+    const pick = (id: string, value: string) =>
+      page.evaluate(([i, v]) => {
+        const w: InPage = globalThis;
+        const s = w.document.getElementById(i);
+        s.value = v;
+        s.dispatchEvent(new w.Event('change'));
+      }, [id, value] as const);
+    const value = (id: string) => page.evaluate((i) => (globalThis as InPage).document.getElementById(i).value as string, id);
+    await deliver(page, { type: 'templates', templates: [] });
+    await deliver(page, { type: 'init', settings: { ...settings, negativePrompt: '' }, prefilled: false, results: [], queue: [], target: 'course/intro.md', trusted: true });
+    assert.equal(await page.locator('#template-edu').isHidden(), true, 'no part selects before composing');
+    await page.locator('#prompt textarea').fill('a plant cell');
+    await pick('template', 'compose:edu');
+    await page.locator('#template-edu').waitFor();
+    assert.equal(await value('template-level'), 'middle', 'starts at the directives\' default level');
+    await pick('template-level', 'high');
+    await pick('template-subject', 'biology');
+    await pick('template-type', 'labelled-diagram');
+    await page.locator('#template-hint', { hasText: 'Sent as “high school biology labelled diagram, a plant cell, clean detailed textbook illustration' }).waitFor();
+    assert.match(await page.locator('#negative textarea').inputValue(), /^text, letters, watermark/, 'the composed template\'s negative prompt fills the empty box');
+    await page.screenshot({ path: path.join(OUT, 'panel-composed-template.png') });
+    await page.locator('#prompt textarea').press('Control+Enter');
+    const gen = await waitForSent(page, 'generate');
+    assert.equal((gen.settings as Record<string, unknown>).template, 'edu.high.biology.labelled-diagram');
+
+    // No subject: the type cannot be said in the id, so it is cleared and disabled.
+    await pick('template-subject', '');
+    assert.equal(await value('template-type'), '');
+    assert.equal(await page.locator('#template-type').evaluate((s) => (s as InPage).disabled as boolean), true);
+
+    // Reuse settings / Open in panel: the parts come back from the id.
+    await deliver(page, { type: 'prefill', settings: { template: 'med.ct.axial' } });
+    await page.locator('#template-med').waitFor();
+    assert.equal(await page.locator('#template-edu').isHidden(), true);
+    assert.deepEqual([await value('template'), await value('template-modality'), await value('template-view')], ['compose:med', 'ct', 'axial']);
+    await page.locator('#label-status', { hasText: 'Medical label on' }).waitFor();
+    await deliver(page, { type: 'prefill', settings: { template: 'education-primary' } });
+    await page.locator('#template-med').waitFor({ state: 'hidden' });
+    assert.equal(await value('template'), 'education-primary');
+    await page.close();
+  });
+
   it('gallery: pages 1,000 images, lazy thumbnails, search, keyboard preview and insert', async () => {
     const page = await open('gallery', 'dark', { width: 360, height: 800 });
     const all: GalleryCard[] = Array.from({ length: 1000 }, (_, i) => ({

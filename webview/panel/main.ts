@@ -18,7 +18,7 @@ import { validateEmphasis } from '../../src/core/emphasis';
 import { looksMedical } from '../../src/core/domain';
 import { promptLanguageProblem } from '../../src/core/promptLanguage';
 import { templateLabel } from '../../src/core/templateLabels';
-import { type PromptTemplate, applyTemplate, findTemplate } from '../../src/core/templates';
+import { applyTemplate } from '../../src/core/templates';
 import { formatDurationWords } from '../../src/core/format';
 import { SIZE, randomSeed } from '../../src/core/limits';
 import {
@@ -37,6 +37,7 @@ import * as l10n from '@vscode/l10n';
 import { byId, el, getVsCodeApi, pngBlobUrl } from '../shared/vscodeApi';
 import { compareView } from './compare';
 import { SourceControls } from './sourceImage';
+import { TemplatePicker } from './templatePicker';
 
 interface SavedState {
   settings: PanelSettings;
@@ -57,9 +58,7 @@ const customSize = byId('custom-size');
 const steps = byId<VscodeTextfield>('steps');
 const guidance = byId<VscodeTextfield>('guidance');
 const scheduler = byId<VscodeSingleSelect>('scheduler');
-const template = byId<VscodeSingleSelect>('template');
-/** The teacher's own templates, after the built-in ones (the extension sends them). */
-let ownTemplates: readonly PromptTemplate[] = [];
+const templates = new TemplatePicker(templateChanged);
 const seed = byId<VscodeTextfield>('seed');
 const seedLock = byId<VscodeCheckbox>('seed-lock');
 const batch = byId<VscodeTextfield>('batch');
@@ -115,7 +114,7 @@ function readSettings(): PanelSettings {
     seed: seedText === '' ? undefined : Number(seedText),
     seedLocked: seedLock.checked,
     batch: num(batch),
-    template: findTemplate(template.value, ownTemplates)?.id,
+    template: templates.id() || undefined,
     ...(source.active ? { strength: source.strengthValue() } : {}),
     fast: fast.checked,
     ...(modelPrompt.value.trim() ? { modelPrompt: modelPrompt.value } : {}),
@@ -162,13 +161,13 @@ function showTranslation(m: ToPanel.Translated): void {
 
 /** What the engine will be given for the prompt box: the prompt (or the English one) wrapped in the chosen template. */
 function promptAsSent(): string {
-  const t = findTemplate(template.value, ownTemplates);
+  const t = templates.template();
   const text = modelPrompt.value.trim() ? modelPrompt.value : prompt.value;
   return t && text.trim() !== '' ? applyTemplate(t, text) : text;
 }
 
 function showTemplateHint(): void {
-  const t = findTemplate(template.value, ownTemplates);
+  const t = templates.template();
   const hint = byId('template-hint');
   if (!t) {
     hint.textContent = l10n.t('The prompt is used as written.');
@@ -188,7 +187,7 @@ const labelDeclare = byId('label-declare');
 
 /** Says whether the next image carries the medical label and who declared it; words only suggest. */
 function showLabel(): void {
-  const t = findTemplate(template.value, ownTemplates);
+  const t = templates.template();
   const by = docLabel.medical ? docLabel.declaredBy : t?.domain === 'medical' ? l10n.t('the template') : undefined;
   if (by) {
     labelStatus.textContent = l10n.t('Medical label on (declared by {0}): "AI-generated teaching image — not for diagnosis".', by);
@@ -201,17 +200,6 @@ function showLabel(): void {
 }
 
 labelDeclare.addEventListener('click', () => post({ type: 'declareMedical' }));
-
-// ------------------------------------------------------------------ the teacher's own templates
-
-function showOwnTemplates(list: readonly PromptTemplate[]): void {
-  const chosen = template.value;
-  ownTemplates = list;
-  for (const o of [...template.querySelectorAll('vscode-option[data-own]')]) o.remove();
-  for (const t of list) template.append(el('vscode-option', { text: t.label, attrs: { value: t.id, 'data-own': '' } }));
-  template.value = chosen;
-  showTemplateHint();
-}
 
 // ------------------------------------------------------------------ LoRAs
 
@@ -250,12 +238,14 @@ function writeSettings(s: Partial<PanelSettings>): void {
   if ('seed' in s) seed.value = s.seed === undefined ? '' : String(s.seed);
   if (s.seedLocked !== undefined) seedLock.checked = s.seedLocked;
   if (s.batch !== undefined) batch.value = String(s.batch);
-  if ('template' in s) template.value = findTemplate(s.template, ownTemplates)?.id ?? '';
+  if ('template' in s) templates.set(s.template);
   source.setStrength(s.strength);
   showModelPrompt();
   if (s.fast !== undefined) fast.checked = s.fast;
   showFast();
   showTemplateHint();
+  // A template brought in (Reuse settings, Open in panel) may be a medical one.
+  showLabel();
   syncSizePreset();
   onTextChanged(prompt, 'prompt');
   onTextChanged(negative, 'negativePrompt');
@@ -460,7 +450,7 @@ function imageActions(): { action: ImageAction; label: string; title: string }[]
 
 /** The card's facts after its file name: seed, size, template, how it was made from an image. */
 function resultMeta(r: ResultImage): string {
-  const t = findTemplate(r.settings.template, ownTemplates);
+  const t = templates.find(r.settings.template);
   const from = r.settings.strength !== undefined && r.sourceUri ? (r.inpainted ? l10n.t('inpainted, strength {0}', r.settings.strength) : l10n.t('redrawn, strength {0}', r.settings.strength)) : undefined;
   const parts = [l10n.t('seed {0}', r.seed), `${r.width}×${r.height}`, t && templateLabel(t, document.documentElement.lang), from].filter((p): p is string => !!p);
   return parts.map((p) => ` · ${p}`).join('');
@@ -593,9 +583,10 @@ size.addEventListener('change', () => {
   save();
 });
 scheduler.addEventListener('change', save);
-template.addEventListener('change', () => {
+/** The template or one of a composed template's parts was changed by the user. */
+function templateChanged(): void {
   // The template's negative prompt is shown (and can be edited) instead of being added unseen.
-  const t = findTemplate(template.value, ownTemplates);
+  const t = templates.template();
   if (t?.negative && negative.value.trim() === '') {
     negative.value = t.negative;
     onTextChanged(negative, 'negativePrompt');
@@ -604,7 +595,7 @@ template.addEventListener('change', () => {
   showLabel();
   onTextChanged(prompt, 'prompt');
   save();
-});
+}
 seedLock.addEventListener('change', save);
 fast.addEventListener('change', () => {
   showFast();
@@ -702,7 +693,8 @@ window.addEventListener('message', (event: MessageEvent<ToPanel.Type>) => {
       showLoras(m.names);
       break;
     case 'templates':
-      showOwnTemplates(m.templates);
+      templates.setOwn(m.templates);
+      showTemplateHint();
       break;
     case 'label':
       docLabel = { medical: m.medical, declaredBy: m.declaredBy, canDeclare: m.canDeclare };

@@ -9,6 +9,7 @@ import { parseSize } from '../config';
 import { generateAndInsert, type GenerationOutcome } from '../generation/generateAndInsert';
 import type { GenerationService } from '../generation/generationService';
 import { templateLabel } from '../../core/templateLabels';
+import { askComposedTemplate } from './composeTemplate';
 import { TrackedRange } from '../insert/trackedPosition';
 import type { ConfigSnapshot, Services } from '../services';
 import type { Command } from './commandManager';
@@ -105,14 +106,21 @@ async function askPrompt(selected: string): Promise<string | undefined> {
 }
 
 async function askTemplate(): Promise<string | undefined | null> {
-  const items = [
+  const title = vscode.l10n.t('Generate Illustration (2/4): template');
+  const items: { label: string; description?: string; id: string; compose?: 'edu' | 'med'; kind?: vscode.QuickPickItemKind }[] = [
     { label: vscode.l10n.t('No template'), description: vscode.l10n.t('use the prompt as written'), id: '' },
     ...TEMPLATES.map((t) => ({ label: templateLabel(t, vscode.env.language), description: t.domain === 'medical' ? vscode.l10n.t('adds a visible "AI-generated" label') : '', id: t.id })),
     // The teacher's own (.course-illustrator/templates.json, courseIllustrator.templates).
     ...userTemplates().map((t) => ({ label: t.label, description: t.domain === 'medical' ? vscode.l10n.t('your template; adds a visible "AI-generated" label') : vscode.l10n.t('your template'), id: t.id })),
+    // A template made of parts, as the directives' level:/subject:/type: and modality:/view: make it.
+    { label: '', id: '', kind: vscode.QuickPickItemKind.Separator },
+    { label: vscode.l10n.t('Compose: school level, subject, type…'), id: '', compose: 'edu' },
+    { label: vscode.l10n.t('Compose: medical modality and view…'), description: vscode.l10n.t('adds a visible "AI-generated" label'), id: '', compose: 'med' },
   ];
-  const pick = await vscode.window.showQuickPick(items, { title: vscode.l10n.t('Generate Illustration (2/4): template'), ignoreFocusOut: true });
-  return pick ? pick.id || undefined : null;
+  const pick = await vscode.window.showQuickPick(items, { title, ignoreFocusOut: true });
+  if (!pick) return null;
+  if (pick.compose) return askComposedTemplate(pick.compose, (part) => vscode.l10n.t('Generate Illustration (2/4): template · {0}', part));
+  return pick.id || undefined;
 }
 
 async function askSize(config: ConfigSnapshot): Promise<{ width: number; height: number } | null> {

@@ -5,7 +5,9 @@
 import { TEMPLATES } from '../../core/templates';
 import { LIMITS, SCHEDULER_CHOICES, SIZE_PRESETS } from '../../core/webviewMessages';
 import * as l10n from '@vscode/l10n';
-import { templateLabel } from '../../core/templateLabels';
+import { choiceLabel, templateLabel } from '../../core/templateLabels';
+import { COMPOSE_CHOICE, PART_CHOICES } from '../../core/templateParts';
+import type { Choice } from '../../core/templateData';
 import { escapeHtml } from './html';
 
 const SCHEDULER_LABELS: Record<string, string> = {
@@ -75,10 +77,43 @@ function sourceSection(): string {
     </section>`;
 }
 
-export function panelBody(): string {
+/** One small select of a composed template's part; `any` labels the option that leaves it open. */
+function partSelect(id: string, label: string, choices: readonly Choice[], language: string, any?: string): string {
+  const options = (any ? option('', any) : '') + choices.map((c) => option(c.id, choiceLabel(c, language))).join('');
+  return `<div class="field"><label for="${id}">${escapeHtml(label)}</label>
+        <vscode-single-select id="${id}" aria-label="${escapeHtml(label)}">${options}</vscode-single-select></div>`;
+}
+
+/**
+ * The template select, and the part selects a composed template is made of (templateParts.ts):
+ * shown while a "Compose:" entry is chosen. Parts are labelled in `language`.
+ */
+function templateField(language: string): string {
+  const templates =
+    option('', l10n.t('No template')) +
+    TEMPLATES.map((t) => option(t.id, templateLabel(t))).join('') +
+    option(COMPOSE_CHOICE.edu, l10n.t('Compose: school level, subject, type…')) +
+    option(COMPOSE_CHOICE.med, l10n.t('Compose: medical modality and view…'));
+  return `<div class="field">
+      <label for="template">${escapeHtml(l10n.t('Template'))}</label>
+      <vscode-single-select id="template" aria-label="${escapeHtml(l10n.t('Template: wraps the prompt for a grade level or a medical view'))}" aria-describedby="template-hint">${templates}</vscode-single-select>
+      <div id="template-edu" class="row parts" role="group" aria-label="${escapeHtml(l10n.t('Composed template: school level, subject, type'))}" hidden>
+        ${partSelect('template-level', l10n.t('School level'), PART_CHOICES.level, language)}
+        ${partSelect('template-subject', l10n.t('Subject'), PART_CHOICES.subject, language, l10n.t('Any subject'))}
+        ${partSelect('template-type', l10n.t('Content type'), PART_CHOICES.type, language, l10n.t('Any content type'))}
+      </div>
+      <div id="template-med" class="row parts" role="group" aria-label="${escapeHtml(l10n.t('Composed template: medical modality and view'))}" hidden>
+        ${partSelect('template-modality', l10n.t('Modality'), PART_CHOICES.modality, language)}
+        ${partSelect('template-view', l10n.t('View'), PART_CHOICES.view, language)}
+      </div>
+      <span id="template-hint" class="hint" aria-live="polite"></span>
+    </div>`;
+}
+
+/** `language`: VS Code's display language, for the words that are data (template parts). */
+export function panelBody(language = 'en'): string {
   const sizes = SIZE_PRESETS.map((s) => option(`${s.width}x${s.height}`, `${s.width} × ${s.height}`)).join('') + option('custom', l10n.t('Custom…'));
   const schedulers = SCHEDULER_CHOICES.map((s) => option(s, s === 'default' ? l10n.t("Model's default") : (SCHEDULER_LABELS[s] ?? s))).join('');
-  const templates = option('', l10n.t('No template')) + TEMPLATES.map((t) => option(t.id, templateLabel(t))).join('');
   return `
 <main id="ci-panel" class="layout">
   <section class="form" aria-labelledby="form-title">
@@ -94,11 +129,7 @@ export function panelBody(): string {
       <span id="model-prompt-hint" class="hint">${escapeHtml(l10n.t('Stable Diffusion v1.5 reads English. Your text above stays the picture\'s description (alt text) and names the file.'))}</span>
       <span id="model-prompt-status" class="hint" aria-live="polite"></span>
     </div>
-    <div class="field">
-      <label for="template">${escapeHtml(l10n.t('Template'))}</label>
-      <vscode-single-select id="template" aria-label="${escapeHtml(l10n.t('Template: wraps the prompt for a grade level or a medical view'))}" aria-describedby="template-hint">${templates}</vscode-single-select>
-      <span id="template-hint" class="hint" aria-live="polite"></span>
-    </div>
+    ${templateField(language)}
     <div id="lora-field" class="field" hidden>
       <label for="lora-add">LoRA</label>
       <vscode-single-select id="lora-add" aria-label="${escapeHtml(l10n.t('Add a LoRA to the prompt'))}" aria-describedby="lora-hint"></vscode-single-select>

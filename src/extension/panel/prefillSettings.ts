@@ -51,7 +51,7 @@ export function prefillSettings(arg: Record<string, unknown>, configNegative: st
   if (templateArg !== undefined && templateArg !== '') {
     const template = findTemplate(templateArg);
     if (!template) {
-      problems.push(`template: unknown template "${templateArg}" (known: ${TEMPLATE_IDS.join(', ')}); no template is chosen.`);
+      problems.push(`template: unknown template "${templateArg}" (known: ${TEMPLATE_IDS.join(', ')}, or a composed edu.LEVEL.SUBJECT.TYPE or med.MODALITY.VIEW); no template is chosen.`);
       if (isRecord(arg.settings)) settings = { ...settings, template: '' };
     } else {
       // The form keeps the subject and shows the template beside it; the job applies it.

@@ -1,7 +1,8 @@
 // The results panel controller: one WebviewPanel, restored after a reload by its serializer.
 // It owns the panel's lifetime and routes the webview's messages to the parts that handle them:
 // jobs (panelJobs), actions on finished images (resultActions), choosing among variations
-// (variationChooser), token counts (tokenCount). The webview names images only by result ids.
+// (variationChooser: for the extension's lifetime, opening the panel when needed), token counts
+// (tokenCount). The webview names images only by result ids.
 
 import * as path from 'node:path';
 import * as vscode from 'vscode';
@@ -54,8 +55,6 @@ export class ResultsPanelController extends Disposable {
   private readonly chooser: VariationChooser;
   private readonly actions: ResultActions;
   private readonly source: PanelSource;
-  /** While the panel is open it chooses among variations made by commands (else: a quick pick). */
-  private chooserRegistration: vscode.Disposable | undefined;
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -68,7 +67,9 @@ export class ResultsPanelController extends Disposable {
     this.target = this._register(new PanelTarget(context.workspaceState));
     const widen = () => updateRoots(this.view.panel, () => this.roots());
     this.jobs = new PanelJobs({ services, generation, view: this.view, results: this.results, target: this.target, updateRoots: widen });
-    this.chooser = new VariationChooser(services, this.view, widen);
+    this.chooser = new VariationChooser(services, this.view, widen, () => this.show());
+    // The panel is where variations made by commands are chosen, open or not: it opens for them.
+    this._register(services.setImageChooser((images, title) => this.chooser.choose(images, title)));
     this.actions = new ResultActions({
       services, generation, view: this.view, results: this.results, target: this.target, jobs: this.jobs,
       redraw: (file) => this.setSource(() => this.source.setFile(file)),
@@ -121,11 +122,28 @@ export class ResultsPanelController extends Disposable {
       return;
     }
     this.pendingPrefill = prefill;
+    this.create();
+  }
+
+  /**
+   * The panel, opened or revealed as it is: its form, its Markdown file and the stub it works
+   * for stay (a variation chosen here goes where the command that made it says, not there).
+   */
+  private show(): vscode.WebviewPanel {
+    if (this.view.panel) {
+      this.view.panel.reveal(undefined, false);
+      return this.view.panel;
+    }
+    return this.create();
+  }
+
+  private create(): vscode.WebviewPanel {
     const panel = vscode.window.createWebviewPanel(PANEL_VIEW_TYPE, vscode.l10n.t('Illustrations'), vscode.ViewColumn.Beside, {
       enableScripts: true,
       localResourceRoots: this.roots(),
     });
     this.attach(panel);
+    return panel;
   }
 
   private restore(panel: vscode.WebviewPanel, state: unknown): void {
@@ -149,15 +167,14 @@ export class ResultsPanelController extends Disposable {
     this.view.panel = panel;
     this.view.ready = false;
     panel.iconPath = vscode.Uri.joinPath(this.context.extensionUri, 'media', 'icon.svg');
-    panel.webview.html = webviewHtml(panel.webview, this.context.extensionUri, { name: 'panel', title: vscode.l10n.t('Illustrations'), body: panelBody() });
-    this.chooserRegistration = this.services.setImageChooser((images, title) => this.chooser.choose(images, title));
+    panel.webview.html = webviewHtml(panel.webview, this.context.extensionUri, { name: 'panel', title: vscode.l10n.t('Illustrations'), body: panelBody(vscode.env.language) });
     this.panelDisposables.push(
       panel.webview.onDidReceiveMessage((m: unknown) => this.onMessage(m)),
       panel.onDidDispose(() => {
-        this.chooserRegistration?.dispose();
-        this.chooserRegistration = undefined;
-        this.chooser.end(undefined);
+        // First: nothing may be posted to the disposed webview (postMessage would throw).
         this.view.detach();
+        // Closing the panel while it asks is choosing none.
+        this.chooser.end(undefined);
         vscode.Disposable.from(...this.panelDisposables.splice(0)).dispose();
       }),
       panel.onDidChangeViewState((e) => {

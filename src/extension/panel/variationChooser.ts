@@ -1,9 +1,11 @@
-// While the panel is open, the variations commands let the user choose among their images here
-// instead of in a quick pick. One request at a time; a newer one replaces an unanswered one.
+// The one place variations made by commands (the "Generate 4 variations" lens, "Variations" on
+// an image, Course Review) are chosen: the panel, opened for it when it is closed. One request at
+// a time; a newer one replaces an unanswered one; closing the panel answers none.
 
 import * as path from 'node:path';
 import { settingsFromEntry } from '../../core/galleryIndex';
 import { parseInfotext } from '../../core/infotext';
+import type * as vscode from 'vscode';
 import type { GeneratedImage } from '../../core/protocol';
 import type { ToPanel } from '../../core/webviewMessages';
 import type { Services } from '../services';
@@ -26,27 +28,29 @@ export class VariationChooser {
     private readonly services: Services,
     private readonly view: PanelView,
     private readonly updateRoots: () => void,
+    /** Opens the panel (or reveals it) without changing what it works for. */
+    private readonly show: () => vscode.WebviewPanel,
   ) {}
 
-  /** The ImageChooser the variations commands call while the panel is open. */
+  /** The ImageChooser the variations commands call (services.chooseImage). */
   choose(images: GeneratedImage[], title: string): Promise<GeneratedImage | undefined> {
-    const panel = this.view.panel;
-    if (images.length <= 1 || !panel) return Promise.resolve(images[0]);
+    if (images.length <= 1) return Promise.resolve(images[0]);
     this.end(undefined); // a newer request replaces an unanswered one
+    // Before the panel opens: a panel made now may load images from these folders from the start.
+    for (const image of images) this.folders.add(path.dirname(image.path));
+    const panel = this.show();
     const requestId = this.view.nextNumber();
     const map = new Map<string, GeneratedImage>();
     const defaults = defaultSettings(this.services.config());
     const cards = images.map((image, i) => {
       const id = `var-${requestId}-${i}`;
       map.set(id, image);
-      this.folders.add(path.dirname(image.path));
       const info = parseInfotext(image.infotext);
       const settings = settingsFromEntry({ ...info, width: image.width, height: image.height }, defaults);
       return toResultImage({ id, path: image.path, image, settings }, panel.webview);
     });
     const message: ToPanel.Choose = { type: 'choose', requestId, title, images: cards };
     this.updateRoots();
-    panel.reveal(undefined, false);
     return new Promise((resolve) => {
       this.choosing = { message, images: map, resolve };
       this.view.post(message);

@@ -62,6 +62,10 @@ describe('Chinese interface in VS Code (UI)', function () {
     assert.equal(await frame.locator('#fast').getAttribute('label'), '快速（4 步）');
     // Words the webview script writes itself come from the bundle the extension rendered in.
     await frame.locator('#template-hint', { hasText: '提示词按原样使用。' }).waitFor({ timeout: 30_000 });
+    // A composed template's parts are data (templateData.ts): labelled in the display language too.
+    assert.equal((await frame.locator('label[for="template-level"]').textContent())?.trim(), '学段');
+    assert.equal((await frame.locator('#template-level vscode-option[value="high"]').textContent())?.trim(), '高中');
+    assert.equal((await frame.locator('#template-subject vscode-option[value="biology"]').textContent())?.trim(), '生物');
     await screenshot(page, 'chinese-panel');
   });
 });

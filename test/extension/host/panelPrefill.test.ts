@@ -41,6 +41,19 @@ describe('"Open in panel" with a scheduler and a template', () => {
     await vscode.window.tabGroups.close(tab);
   });
 
+  it('brings a directive\'s level, subject and type to the panel as the composed template', async () => {
+    const editor = await freshMarkdown('course/panel-composed.md', 'Intro\n<!-- illustrate: a plant cell | level: high | subject: biology | type: labelled-diagram | size: 64x64 -->\n');
+    for (const t of panelTabs()) await vscode.window.tabGroups.close(t);
+    const all = (await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', editor.document.uri, 100)) ?? [];
+    const lens = all.find((l) => l.command?.title === 'Open in panel');
+    assert.ok(lens?.command);
+    const prefill = await vscode.commands.executeCommand<PanelPrefill>(lens.command.command, ...(lens.command.arguments ?? []));
+    assert.strictEqual(prefill.settings?.template, 'edu.high.biology.labelled-diagram');
+    assert.strictEqual(prefill.settings?.prompt, 'a plant cell', 'the form keeps the subject; the parts show beside it');
+    const tab = await waitFor('the results panel tab', () => panelTabs()[0], 10_000);
+    await vscode.window.tabGroups.close(tab);
+  });
+
   it('opens the panel without an unknown scheduler or template instead of failing', async () => {
     for (const t of panelTabs()) await vscode.window.tabGroups.close(t);
     const prefill = await vscode.commands.executeCommand<PanelPrefill>('courseIllustrator.openPanel', {

@@ -57,9 +57,17 @@ describe('panel prefill from a command argument', () => {
   it('chooses no template for an unknown one, and says which exist', () => {
     const unknown = prefillSettings({ prompt: 'a cat', template: 'medical-xray-vision' }, '');
     assert.deepEqual(unknown.settings, { prompt: 'a cat' });
-    assert.match(unknown.problems[0], /^template: unknown template "medical-xray-vision" \(known: education-primary, .*medical-cross-section.*\); no template is chosen\.$/);
+    assert.match(unknown.problems[0], /^template: unknown template "medical-xray-vision" \(known: education-primary, .*medical-cross-section.*, or a composed edu\.LEVEL\.SUBJECT\.TYPE or med\.MODALITY\.VIEW\); no template is chosen\.$/);
     const inSettings = prefillSettings({ settings: { prompt: 'a cat', template: 'nope' } }, '');
     assert.deepEqual(inSettings.settings, { prompt: 'a cat', template: '' });
     assert.equal(inSettings.problems.length, 1);
+  });
+
+  it('chooses a composed template (a directive\'s level, subject and type; a PNG\'s Template:) with its negative prompt', () => {
+    const composed = prefillSettings({ settings: { prompt: 'a plant cell', template: 'edu.high.biology.labelled-diagram' } }, '');
+    assert.deepEqual(composed.problems, []);
+    assert.equal(composed.settings?.template, 'edu.high.biology.labelled-diagram');
+    assert.match(composed.settings?.negativePrompt ?? '', /^text, letters, watermark/);
+    assert.equal(prefillSettings({ prompt: 'a knee', template: 'med.mri.sagittal' }, 'blurry').settings?.template, 'med.mri.sagittal');
   });
 });
