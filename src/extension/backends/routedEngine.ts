@@ -95,12 +95,15 @@ export class RoutedEngineClient implements EngineClient {
       });
       log.info(`[${jobId}] done on ${backend.url} in ${Date.now() - started} ms -> ${result.images.map((i) => i.path).join(', ')}`);
       for (const w of result.warnings) log.warn(`[${jobId}] ${w}`);
+      // Out of activeJobs() before listeners hear it ended (the status bar counts what is left).
+      this.remote.delete(jobId);
       this._onJob.fire({ kind: 'finished', jobId, result });
       return result;
     } catch (e) {
       const error = isEngineError(e) ? e : new EngineError('internal', l10n.t('The job on {0} failed: {1}', backend.url, e instanceof Error ? e.message : String(e)));
       if (error.kind === 'cancelled') log.info(`[${jobId}] cancelled after ${Date.now() - started} ms`);
       else log.error(`[${jobId}] failed: ${error.message}`);
+      this.remote.delete(jobId);
       this._onJob.fire({ kind: 'failed', jobId, error });
       throw error;
     } finally {

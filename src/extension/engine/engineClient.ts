@@ -65,6 +65,13 @@ export class EngineClient implements EngineClientApi {
     if (this.jobs.has(jobId)) throw new EngineError('badInput', `A job with id ${jobId} is already running.`);
     if (options.token?.isCancellationRequested) throw new EngineError('cancelled', l10n.t('Generation cancelled.'));
     const work = this.jobs.addJob(jobId, options);
+    // Out of activeJobs() before 'finished' or 'failed' fires: a listener counting the jobs
+    // left (the status bar) must not count this one.
+    let ended = false;
+    const end = () => {
+      if (!ended) work.dispose();
+      ended = true;
+    };
     this._onJob.fire({ kind: 'started', jobId, params });
     const started = Date.now();
     try {
@@ -77,16 +84,18 @@ export class EngineClient implements EngineClientApi {
           `${t.unetStepMs.length} steps avg ${steps}, vae ${t.vaeMs.toFixed(0)}, save ${t.saveMs.toFixed(0)}) -> ${result.images.map((i) => i.path).join(', ')}`,
       );
       for (const w of result.warnings) this.config.log.warn(`[${jobId}] ${w}`);
+      end();
       this._onJob.fire({ kind: 'finished', jobId, result });
       return result;
     } catch (e) {
+      end();
       const error = fromReplyError(EngineRequests.generate.method, e);
       if (error.kind === 'cancelled') this.config.log.info(`[${jobId}] cancelled after ${Date.now() - started} ms`);
       else this.config.log.error(`[${jobId}] failed: ${error.message}`);
       this._onJob.fire({ kind: 'failed', jobId, error });
       throw error;
     } finally {
-      work.dispose();
+      end();
     }
   }
 

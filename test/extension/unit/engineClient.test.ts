@@ -53,6 +53,9 @@ describe('extension/engineClient', function () {
   it('starts the engine on first use, reports progress and returns validated results', async () => {
     const c = client();
     assert.strictEqual(c.pid, undefined);
+    // A listener that counts the jobs left when one ends (the status bar) must not count it.
+    const leftWhenEnded: number[] = [];
+    c.onJob((e) => e.kind === 'finished' && leftWhenEnded.push(c.activeJobs().length));
     const steps: number[] = [];
     const file = path.join(out, 'first.png');
     const r = await c.generate({ model, prompt: 'a cat', seed: 4, steps: 3, width: 64, height: 64, outFile: file }, { onProgress: (e) => e.stage === 'denoise' && steps.push(e.step) });
@@ -62,6 +65,7 @@ describe('extension/engineClient', function () {
     assert.ok(fs.existsSync(file));
     assert.ok(steps.length >= 3 && steps[steps.length - 1] === steps.length, `steps ${steps}`);
     assert.deepStrictEqual(c.activeJobs(), []);
+    assert.deepStrictEqual(leftWhenEnded, [0]);
   });
 
   it('cancels through the token and keeps the engine for the next job', async () => {
