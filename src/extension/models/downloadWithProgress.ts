@@ -4,7 +4,7 @@
 
 import { randomBytes } from 'crypto';
 import * as vscode from 'vscode';
-import type { InstalledModel, ModelsProgress } from '../../core/modelsProtocol';
+import type { InstalledModel, ModelSourceName, ModelsProgress } from '../../core/modelsProtocol';
 import { formatBytes } from '../../core/format';
 import { formatProgress, hubEndpoint } from '../../core/modelsProtocol';
 import { ModelsCallError } from './modelsApi';
@@ -93,10 +93,12 @@ async function offerFix(m: ModelContext, err: ModelsCallError, repo: string | un
  * Downloads `model` (catalogue id or repo) with a progress notification; returns the installed
  * model, or undefined when it failed or was cancelled (the user was told which and why).
  */
-export async function downloadWithProgress(m: ModelContext, model: string, title: string, repo?: string): Promise<InstalledModel | undefined> {
+export async function downloadWithProgress(m: ModelContext, model: string, title: string, repo?: string, source: ModelSourceName = 'huggingface'): Promise<InstalledModel | undefined> {
   // Bounded: a retry only follows an explicit "Retry" or a newly entered token.
   for (let attempt = 0; attempt < 5; attempt++) {
-    const settings = await pullSettings(m);
+    const hf = await pullSettings(m);
+    // The hub endpoint and token are Hugging Face's: ModelScope gets neither.
+    const settings = source === 'modelscope' ? { ...hf, endpoint: undefined, token: undefined, source } : hf;
     const endpoint = hubEndpoint(settings.endpoint, process.env.HF_ENDPOINT);
     try {
       const result = await vscode.window.withProgress(
