@@ -128,6 +128,10 @@ export const IMAGE_ACTIONS: readonly ImageAction[] = ['insert', 'copyMarkdown', 
 export type GalleryAction = 'insert' | 'copyMarkdown' | 'reveal' | 'regenerate' | 'openInPanel' | 'redraw' | 'delete' | 'open';
 export const GALLERY_ACTIONS: readonly GalleryAction[] = ['insert', 'copyMarkdown', 'reveal', 'regenerate', 'openInPanel', 'redraw', 'delete', 'open'];
 
+/** What the empty gallery offers to start with. */
+export type GalleryStart = 'generate' | 'openPanel' | 'illustrateAll' | 'walkthrough';
+export const GALLERY_STARTS: readonly GalleryStart[] = ['generate', 'openPanel', 'illustrateAll', 'walkthrough'];
+
 /** Which images the gallery lists: all, or those no Markdown document links (core/imageLinks.ts). */
 export type GalleryFilter = 'all' | 'unlinked';
 export const GALLERY_FILTERS: readonly GalleryFilter[] = ['all', 'unlinked'];
@@ -388,7 +392,12 @@ export namespace FromGallery {
   export interface CleanUp {
     readonly type: 'cleanUp';
   }
-  export type Type = Ready | Query | Thumbs | Action | CleanUp;
+  /** A button of the empty gallery: one of a few fixed starting points, never a command id. */
+  export interface Start {
+    readonly type: 'start';
+    readonly what: GalleryStart;
+  }
+  export type Type = Ready | Query | Thumbs | Action | CleanUp | Start;
 }
 
 // ---------------------------------------------------------------- validators (webview -> extension)
@@ -652,6 +661,8 @@ export function validateFromGallery(raw: unknown): FromGallery.Type {
       return { type, action: oneOf(x, 'action', GALLERY_ACTIONS), id: reqId(x, 'id') };
     case 'cleanUp':
       return { type };
+    case 'start':
+      return { type, what: oneOf(x, 'what', GALLERY_STARTS) };
     default:
       throw unknownType(type, 'gallery');
   }

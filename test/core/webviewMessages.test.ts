@@ -129,6 +129,8 @@ describe('webviewMessages', () => {
     assert.equal((validateFromGallery({ type: 'query', filter: 'unlinked' }) as { filter: string }).filter, 'unlinked');
     assert.throws(() => validateFromGallery({ type: 'query', filter: 'orphans' }), /"filter" must be one of all, unlinked/);
     assert.deepEqual(validateFromGallery({ type: 'cleanUp' }), { type: 'cleanUp' });
+    assert.deepEqual(validateFromGallery({ type: 'start', what: 'openPanel' }), { type: 'start', what: 'openPanel' });
+    assert.throws(() => validateFromGallery({ type: 'start', what: 'workbench.action.terminal.new' }), /"what" must be one of/, 'the empty gallery names a starting point, never a command');
     assert.throws(() => validateFromGallery({ type: 'query', limit: 100000 }), /limit/);
     assert.throws(() => validateFromGallery({ type: 'thumbs', ids: new Array(101).fill('a') }), /at most/);
     assert.throws(() => validateFromGallery({ type: 'thumbs', ids: ['/tmp/x'] }), /ids\[0\]/);

@@ -316,6 +316,18 @@ describe('webviews in Chromium', function () {
     await page.close();
   });
 
+  it('gallery: an empty gallery says where to start, and its buttons name a starting point', async () => {
+    const page = await open('gallery', 'light', { width: 360, height: 600 });
+    const q = await waitForSent(page, 'query');
+    await deliver(page, { type: 'page', requestId: q.requestId as number, query: '', offset: 0, total: 0, items: [], scanning: false });
+    await page.locator('#empty', { hasText: 'No illustrations yet' }).waitFor();
+    assert.equal(await page.locator('#start vscode-button').count(), 4);
+    await page.screenshot({ path: path.join(OUT, 'gallery-light-empty.png') });
+    await page.locator('#start [data-start="openPanel"]').click();
+    assert.equal((await waitForSent(page, 'start')).what, 'openPanel');
+    await page.close();
+  });
+
   for (const theme of ['light', 'high-contrast'] as const) {
     it(`gallery renders in the ${theme} theme`, async () => {
       const page = await open('gallery', theme, { width: 360, height: 600 });

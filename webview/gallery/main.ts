@@ -95,7 +95,9 @@ function updateStatus(): void {
       : total === 1 ? l10n.t('1 image') : l10n.t('{0} images', total);
   status.textContent = scanning ? l10n.t('{0} · scanning…', what) : what;
   cleanUp.hidden = !unlinked || total === 0;
-  byId('empty').hidden = total > 0 || scanning;
+  byId('empty-box').hidden = total > 0 || scanning;
+  // A gallery with nothing in it at all says where to start; an empty search or filter does not.
+  byId('start').hidden = !!query.trim() || unlinked;
   byId('empty').textContent = query.trim()
     ? l10n.t('No image matches this search.')
     : unlinked
@@ -294,6 +296,9 @@ filterSelect.addEventListener('change', () => {
   requestPage(0);
 });
 cleanUp.addEventListener('click', () => post({ type: 'cleanUp' }));
+for (const b of document.querySelectorAll<HTMLElement>('#start [data-start]')) {
+  b.addEventListener('click', () => post({ type: 'start', what: b.dataset.start as FromGallery.Start['what'] }));
+}
 
 window.addEventListener('message', (event: MessageEvent<ToGallery.Type>) => {
   const m = event.data;

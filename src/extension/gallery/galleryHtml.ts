@@ -19,7 +19,15 @@ export function galleryBody(): string {
     <div id="status" class="status" role="status" aria-live="polite">${escapeHtml(l10n.t('Scanning…'))}</div>
     <div id="notice" class="notice" role="status" hidden></div>
   </div>
-  <p id="empty" class="empty" hidden></p>
+  <div id="empty-box" class="empty" hidden>
+    <p id="empty"></p>
+    <div id="start" class="start" hidden>
+      <vscode-button data-start="generate">${escapeHtml(l10n.t('Generate Illustration…'))}</vscode-button>
+      <vscode-button secondary data-start="openPanel">${escapeHtml(l10n.t('Open Illustration Panel'))}</vscode-button>
+      <vscode-button secondary data-start="illustrateAll" title="${escapeHtml(l10n.t('Make every missing picture of the open lesson'))}">${escapeHtml(l10n.t('Illustrate All Stubs'))}</vscode-button>
+      <vscode-button secondary data-start="walkthrough">${escapeHtml(l10n.t('Getting Started'))}</vscode-button>
+    </div>
+  </div>
   <div id="grid" class="grid" role="list" aria-label="${escapeHtml(l10n.t('Generated images, newest first. Arrow keys move, Enter opens, Delete moves to the trash.'))}"></div>
   <div id="sentinel" class="sentinel" aria-hidden="true"></div>
   <section id="preview" class="preview" role="dialog" aria-modal="true" aria-labelledby="preview-prompt" hidden>

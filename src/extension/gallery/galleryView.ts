@@ -15,7 +15,7 @@ import {
   settingsFromEntry,
   thumbnailName,
 } from '../../core/galleryIndex';
-import { FromGallery, GalleryAction, GalleryCard, ToGallery, validateFromGallery } from '../../core/webviewMessages';
+import { FromGallery, GalleryAction, GalleryCard, type GalleryStart, ToGallery, validateFromGallery } from '../../core/webviewMessages';
 import { openResultsPanel } from '../panel';
 import { altForImage } from '../generation/domainContext';
 import { altFromPrompt, markdownImage } from '../panel/markdownLink';
@@ -35,6 +35,14 @@ import type { ImageMetadataStore } from '../images/imageMetadata';
 export const GALLERY_VIEW_ID = 'courseIllustrator.gallery';
 const THUMB_PX = 256;
 const MAX_FILES = 20000;
+
+/** The empty gallery's buttons: the commands they run (the webview only names one of these). */
+const START_COMMANDS: Record<GalleryStart, [string, ...unknown[]]> = {
+  generate: ['courseIllustrator.generate'],
+  openPanel: ['courseIllustrator.openPanel'],
+  illustrateAll: ['courseIllustrator.illustrateAll'],
+  walkthrough: ['workbench.action.openWalkthrough', 'course-illustrator.course-illustrator#courseIllustrator.gettingStarted', false],
+};
 
 export class GalleryViewProvider extends Disposable implements vscode.WebviewViewProvider {
   private view: vscode.WebviewView | undefined;
@@ -257,6 +265,9 @@ export class GalleryViewProvider extends Disposable implements vscode.WebviewVie
         return this.action(m.action, m.id);
       case 'cleanUp':
         await vscode.commands.executeCommand('courseIllustrator.cleanUpUnlinkedImages');
+        return;
+      case 'start':
+        await vscode.commands.executeCommand(...START_COMMANDS[m.what]);
         return;
     }
   }
