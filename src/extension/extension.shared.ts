@@ -29,6 +29,7 @@ import { UserTemplateStore } from './generation/userTemplateStore';
 import { DirectiveCompletionProvider } from './stubs/directiveCompletion';
 import { GenerationService } from './generation/generationService';
 import { LoraCompletionProvider } from './stubs/loraCompletion';
+import { DirectiveQuickFixes } from './stubs/directiveQuickFixes';
 import { StubDiagnostics } from './stubs/stubDiagnostics';
 import { registerTranslation } from './translate';
 
@@ -78,6 +79,7 @@ export function activateShared(context: vscode.ExtensionContext): CourseIllustra
   }));
   context.subscriptions.push(lenses, vscode.languages.registerCodeLensProvider({ language: 'markdown' }, lenses));
   context.subscriptions.push(new StubDiagnostics());
+  context.subscriptions.push(vscode.languages.registerCodeActionsProvider({ language: 'markdown' }, new DirectiveQuickFixes(), DirectiveQuickFixes.metadata));
   context.subscriptions.push(vscode.languages.registerCompletionItemProvider({ language: 'markdown' }, new LoraCompletionProvider(services), ':'));
   context.subscriptions.push(vscode.languages.registerCompletionItemProvider({ language: 'markdown' }, new DirectiveCompletionProvider(), '|', ':', ' '));
   context.subscriptions.push(

@@ -75,6 +75,24 @@ describe('stubs and CodeLenses', () => {
     assert.ok(diags.some((d) => d.message.includes('steps must be')));
   });
 
+  it('offers quick fixes for a misspelt scheduler and a size the model cannot take; applying them clears the problems', async () => {
+    const editor = await freshMarkdown('course/fixes.md', '<!-- illustrate: a cat | scheduler: eulr-a | size: 500x300 -->\n');
+    const uri = editor.document.uri;
+    const problems = () => vscode.languages.getDiagnostics(uri).filter((x) => x.source === 'Course Illustrator');
+    await waitFor('diagnostics', () => (problems().length === 2 ? true : undefined));
+    // One at a time: after an edit the problems are found again, with their new ranges.
+    for (const [topic, want, left] of [['scheduler', 'Change to "euler-a"', 1], ['size', 'Change to "504x304"', 0]] as const) {
+      const d = problems().find((x) => x.message.includes(topic));
+      assert.ok(d, `a diagnostic about ${topic}`);
+      const actions = (await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', uri, d.range)) ?? [];
+      const action = actions.find((a) => a.title === want);
+      assert.ok(action?.edit, `"${want}" among ${actions.map((a) => a.title).join(', ')}`);
+      assert.ok(await vscode.workspace.applyEdit(action.edit));
+      await waitFor(`${left} problems left`, () => (problems().length === left ? true : undefined));
+    }
+    assert.strictEqual(editor.document.getText(), '<!-- illustrate: a cat | scheduler: euler-a | size: 504x304 -->\n');
+  });
+
   it('opens the results panel from the "Open in panel" lens, with the stub\'s prompt and options', async () => {
     const editor = await freshMarkdown('course/panel-lens.md', 'Intro\n<!-- illustrate: a lighthouse at dusk | seed: 9 | steps: 3 | size: 64x64 -->\n');
     const panelTabs = () =>
