@@ -161,4 +161,22 @@ describe('redraw and inpaint in VS Code (UI)', function () {
     await panel.locator('#source-remove').click();
     await panel.locator('#source-editor').waitFor({ state: 'hidden' });
   });
+
+  it('Save As… a JPEG for slides keeps the parameters (where A1111 reads them) and the AI label', async () => {
+    const jpeg = path.join(ws, 'course', 'handout.jpg');
+    const redrawn = panel.locator('.result', { hasText: 'redrawn' }).first();
+    await redrawn.locator('[data-action="saveAs"]').click();
+    // code-server's save dialog is VS Code's own: a path in a quick input, and its OK button.
+    const dialog = wb.page.locator('.quick-input-widget', { hasText: 'Save a copy of the illustration' });
+    await dialog.locator('input').first().fill(jpeg);
+    await dialog.locator('.monaco-button', { hasText: /^OK$/ }).click();
+    await panel.locator('#notice', { hasText: 'Saved' }).waitFor({ timeout: 60_000 });
+    const bytes = fs.readFileSync(jpeg);
+    assert.equal(bytes.readUInt16BE(0), 0xffd8, 'a JPEG');
+    // EXIF UserComment: "UNICODE\0" then UTF-16BE, as A1111 writes it.
+    const utf16be = (t: string) => Buffer.from(t, 'utf16le').swap16();
+    assert.ok(bytes.includes(Buffer.concat([Buffer.from('UNICODE\0'), utf16be('a plant cell')])), 'the prompt in EXIF UserComment');
+    assert.ok(bytes.includes(utf16be('Denoising strength: 0.7')), 'the parameters came along');
+    assert.ok(bytes.includes(Buffer.from('trainedAlgorithmicMedia')), 'the XMP AI label came along');
+  });
 });
