@@ -29,10 +29,10 @@ function resultsUnder(dir: string, except: string): string[] {
   return fs.readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.png') && path.join(dir, f) !== except).sort();
 }
 
-async function until<T>(what: string, check: () => T | undefined, timeoutMs = 60_000): Promise<T> {
+async function until<T>(what: string, check: () => T | undefined | Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const v = check();
+    const v = await check();
     if (v !== undefined) return v;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
@@ -168,7 +168,12 @@ describe('redraw and inpaint in VS Code (UI)', function () {
     await redrawn.locator('[data-action="saveAs"]').click();
     // code-server's save dialog is VS Code's own: a path in a quick input, and its OK button.
     const dialog = wb.page.locator('.quick-input-widget', { hasText: 'Save a copy of the illustration' });
-    await dialog.locator('input').first().fill(jpeg);
+    const input = dialog.locator('input').first();
+    // The dialog fills in its default (the result's own file) a moment after it shows: typed
+    // before that, the path would be replaced and the default saved.
+    await until('the dialog\'s default path', async () => ((await input.inputValue()).endsWith('.png') ? true : undefined));
+    await input.fill(jpeg);
+    await until('the typed path', async () => ((await input.inputValue()) === jpeg ? true : undefined));
     await dialog.locator('.monaco-button', { hasText: /^OK$/ }).click();
     await panel.locator('#notice', { hasText: 'Saved' }).waitFor({ timeout: 60_000 });
     const bytes = fs.readFileSync(jpeg);
