@@ -10,7 +10,7 @@ import { NEGATIVE_PROMPT, PROMPT, STRENGTH, clampGenerationValues, clampLength }
 import type { ContentDomain, GenerateParams } from './protocol';
 import { cleanPromptText } from './sanitize';
 import { resolveSchedulerName } from './schedulerNames';
-import { type PromptTemplate, applyTemplate, findTemplate, subjectOf } from './templates';
+import { type PromptTemplate, applyTemplate, subjectOf } from './templates';
 
 export interface GenerationSettings {
   /** The subject as written: the alt text and the file name come from it; a template wraps it. */
@@ -171,11 +171,12 @@ export function settingsFromInfotext(
   const strength = num('Denoising strength');
   const templated = subjectOf(whole.text, f['Template']);
   const domain = domainFromFields(f);
+  const scheduler = schedulerFromFields(f);
   const settings: GenerationSettings = {
     prompt: templated?.subject ?? whole.text,
     ...(negativePrompt !== undefined ? { negativePrompt } : {}),
     ...clamped.values,
-    ...(schedulerFromFields(f) ? { scheduler: schedulerFromFields(f) } : {}),
+    ...(scheduler ? { scheduler } : {}),
     ...(templated ? { template: templated.template.id } : {}),
     ...(strength !== undefined && strength >= STRENGTH.min && strength <= STRENGTH.max ? { strength } : {}),
   };
@@ -188,11 +189,6 @@ export function schedulerFromFields(fields: Record<string, string>): string | un
   if (!sampler) return undefined;
   const schedule = fields['Schedule type'];
   return (schedule && resolveSchedulerName(`${sampler} ${schedule}`)) || resolveSchedulerName(sampler) || undefined;
-}
-
-/** The template a job names, among the built-in and the user's own; undefined for none or an unknown id. */
-export function templateFor(s: Pick<GenerationSettings, 'template'>, userTemplates: readonly PromptTemplate[]): PromptTemplate | undefined {
-  return findTemplate(s.template, userTemplates);
 }
 
 function capitalized(text: string): string {

@@ -17,7 +17,7 @@ import { progressText } from '../generation/progressText';
 import { insertImages } from '../insert/insertImage';
 import { stubsOf } from '../stubs/documentStubs';
 import { stubInsertTarget } from '../stubs/stubTarget';
-import { isInside } from '../panel/resultStore';
+import { isInside } from '../util/paths';
 import { Disposable } from '../util/dispose';
 import { type QueueItem, matchItem } from './courseQueue';
 import { currentStub } from './findCourseStubs';

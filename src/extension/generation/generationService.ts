@@ -9,7 +9,7 @@ import { toEngineParams, type GenerationSettings } from '../../core/generationSe
 import { randomSeed } from '../../core/limits';
 import type { GenerateParams, GenerateResult, GeneratedImage, ProgressEvent, QueueEvent } from '../../core/protocol';
 import { findTemplate } from '../../core/templates';
-import { createFolder, removeIfEmpty } from '../insert/jobFolder';
+import { createFolder, exists, removeIfEmpty } from '../insert/jobFolder';
 import { previewDecoderPath } from '../models/previewDecoder';
 import type { CancelToken, Services } from '../services';
 import { type JobLabel, jobLabel } from './domainContext';
@@ -153,14 +153,5 @@ export class GenerationService {
     }
     const folder = vscode.Uri.joinPath(this.stagingRoot, `${Date.now().toString(36)}-${seed}`);
     return { folder, params: { outDir: folder.fsPath } };
-  }
-}
-
-async function exists(u: vscode.Uri): Promise<boolean> {
-  try {
-    await vscode.workspace.fs.stat(u);
-    return true;
-  } catch {
-    return false;
   }
 }

@@ -15,7 +15,8 @@ export async function createFolder(folder: vscode.Uri): Promise<vscode.Uri | und
   return top;
 }
 
-async function exists(u: vscode.Uri): Promise<boolean> {
+/** True when something is at `u` (file or folder). */
+export async function exists(u: vscode.Uri): Promise<boolean> {
   try {
     await vscode.workspace.fs.stat(u);
     return true;

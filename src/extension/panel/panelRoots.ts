@@ -4,6 +4,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { StoredResult } from './panelState';
+import { isInside } from '../util/paths';
 import { resourceRoots } from './webviewHtml';
 
 /**
@@ -15,9 +16,7 @@ export function panelRoots(extensionUri: vscode.Uri, results: readonly StoredRes
   const outside = new Set<string>([stagingRoot]);
   const add = (folder: string) => {
     const uri = vscode.Uri.file(folder);
-    const rel = path.relative(stagingRoot, uri.fsPath);
-    const staged = !rel.startsWith('..') && !path.isAbsolute(rel);
-    if (!staged && !vscode.workspace.getWorkspaceFolder(uri)) outside.add(uri.fsPath);
+    if (!isInside(uri.fsPath, stagingRoot) && !vscode.workspace.getWorkspaceFolder(uri)) outside.add(uri.fsPath);
   };
   for (const r of results) {
     add(path.dirname(r.path));

@@ -19,7 +19,8 @@ import type { PanelJobs } from './panelJobs';
 import type { StoredResult } from './panelState';
 import type { PanelTarget } from './panelTarget';
 import type { PanelView } from './panelView';
-import { type ResultStore, isInside } from './resultStore';
+import { isInside } from '../util/paths';
+import type { ResultStore } from './resultStore';
 
 export interface ResultActionsContext {
   services: Services;

@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type * as vscode from 'vscode';
+import { isInside } from '../util/paths';
 import { MAX_STORED_RESULTS, StoredResult, restoreResults } from './panelState';
 
 const RESULTS_KEY = 'courseIllustrator.panel.results';
@@ -67,11 +68,6 @@ export class ResultStore {
   private async save(): Promise<void> {
     await this.state.update(RESULTS_KEY, this.results);
   }
-}
-
-export function isInside(file: string, folder: string): boolean {
-  const rel = path.relative(folder, file);
-  return !!rel && !rel.startsWith('..') && !path.isAbsolute(rel);
 }
 
 async function removeOldJobs(root: string, before: number): Promise<void> {

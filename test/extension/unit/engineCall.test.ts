@@ -2,22 +2,15 @@
 // what restarts it, cancellation confirmed or not, an engine that goes away, and error mapping.
 
 import * as assert from 'assert';
-import { PassThrough } from 'stream';
-import { CancellationTokenSource, ResponseError, StreamMessageReader, StreamMessageWriter, createMessageConnection, type MessageConnection } from 'vscode-jsonrpc/node';
+import { CancellationTokenSource, ResponseError, type MessageConnection } from 'vscode-jsonrpc/node';
 import { ErrorCodes, type StatusResult } from '../../../src/core/protocol';
 import { EngineRequests } from '../../../src/core/engineRequests';
 import { call, type CallOptions } from '../../../src/extension/engine/engineCall';
 import { EngineError } from '../../../src/extension/engine/engineError';
+import { connectionPair } from '../../support/waitUntil';
 
 const STATUS: StatusResult = { pid: 42, protocolVersion: 1, loadedModels: [], queued: 0, provider: 'cpu', threads: 1 };
 
-function connectionPair(): { client: MessageConnection; server: MessageConnection } {
-  const up = new PassThrough();
-  const down = new PassThrough();
-  const client = createMessageConnection(new StreamMessageReader(down), new StreamMessageWriter(up));
-  const server = createMessageConnection(new StreamMessageReader(up), new StreamMessageWriter(down));
-  return { client, server };
-}
 
 function delay(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));

@@ -11,24 +11,11 @@ import type { EngineError } from '../../../src/extension/engine/engineError';
 import { ModelsRequests } from '../../../src/core/modelsProtocol';
 import { ModelsCallError, modelsApiFor } from '../../../src/extension/models/modelsApi';
 import { ensureFixture } from '../../fixtures/tinyPipeline';
+import { memoryLog } from '../../support/backendDeps';
 import { engineBundle } from '../../support/engineProcess';
+import { until } from '../../support/waitUntil';
 
-function memoryLog() {
-  const lines: string[] = [];
-  return { lines, info: (m: string) => lines.push(`I ${m}`), warn: (m: string) => lines.push(`W ${m}`), error: (m: string) => lines.push(`E ${m}`), show() {} };
-}
 
-function until(what: string, fn: () => boolean, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  return new Promise((resolve, reject) => {
-    const tick = (): void => {
-      if (fn()) resolve();
-      else if (Date.now() > deadline) reject(new Error(`timed out waiting for ${what}`));
-      else setTimeout(tick, 25);
-    };
-    tick();
-  });
-}
 
 describe('extension/engineClient', function () {
   this.timeout(120_000);

@@ -9,18 +9,8 @@ import { EngineRequests } from '../../../src/core/engineRequests';
 import { call } from '../../../src/extension/engine/engineCall';
 import type { EngineError } from '../../../src/extension/engine/engineError';
 import { EngineProcess, type EngineProcessConfig } from '../../../src/extension/engine/engineProcess';
+import { until } from '../../support/waitUntil';
 
-function until(what: string, fn: () => boolean, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  return new Promise((resolve, reject) => {
-    const tick = (): void => {
-      if (fn()) resolve();
-      else if (Date.now() > deadline) reject(new Error(`timed out waiting for ${what}`));
-      else setTimeout(tick, 25);
-    };
-    tick();
-  });
-}
 
 describe('extension/engine/engineProcess', function () {
   this.timeout(30_000);

@@ -2,32 +2,14 @@
 // operation, keep work alive, and malformed ones are dropped with a warning; cancel by id.
 
 import * as assert from 'assert';
-import { PassThrough } from 'stream';
-import { CancellationTokenSource, StreamMessageReader, StreamMessageWriter, createMessageConnection, type MessageConnection } from 'vscode-jsonrpc/node';
+import { CancellationTokenSource, type MessageConnection } from 'vscode-jsonrpc/node';
 import type { ProgressEvent, QueueEvent } from '../../../src/core/protocol';
 import type { ModelsProgress } from '../../../src/core/modelsProtocol';
 import { JobRegistry, newJobId } from '../../../src/extension/engine/jobRegistry';
 import type { JobEvent } from '../../../src/extension/services';
+import { connectionPair, until } from '../../support/waitUntil';
 
-function connectionPair(): { client: MessageConnection; server: MessageConnection } {
-  const up = new PassThrough();
-  const down = new PassThrough();
-  const client = createMessageConnection(new StreamMessageReader(down), new StreamMessageWriter(up));
-  const server = createMessageConnection(new StreamMessageReader(up), new StreamMessageWriter(down));
-  return { client, server };
-}
 
-function until(what: string, fn: () => boolean, ms = 2000): Promise<void> {
-  const deadline = Date.now() + ms;
-  return new Promise((resolve, reject) => {
-    const tick = (): void => {
-      if (fn()) resolve();
-      else if (Date.now() > deadline) reject(new Error(`timed out waiting for ${what}`));
-      else setTimeout(tick, 5);
-    };
-    tick();
-  });
-}
 
 const progress = (jobId: string, step = 1) => ({ jobId, image: 0, images: 1, step, total: 10, elapsedMs: 0, etaMs: 0, stage: 'denoise' });
 const modelsProgress = (operationId: string) => ({ operationId, id: 'repo/model', phase: 'downloading', filesDone: 0, filesTotal: 2, bytesDone: 10, bytesTotal: 100, bytesPerSecond: 5, etaSeconds: 18 });
