@@ -17,7 +17,7 @@ import type { BaselineReport } from './benchBaseline';
 export async function runBench(argv: string[], io: Io): Promise<number> {
   const args = parseArgs(argv, {
     values: ['model', 'steps', 'width', 'height', 'scheduler', 'guidance', 'threads', 'provider', 'runs', 'prompt', 'preview-every', 'preview-decoder', 'lora'],
-    flags: ['low-memory', 'keep-sessions', 'compact', 'json', 'baseline', 'fast', 'draft'],
+    flags: ['low-memory', 'keep-sessions', 'compact', 'int8', 'json', 'baseline', 'fast', 'draft'],
   }, 'bench');
   const fast = args.flags.has('fast');
   const model = args.values.get('model');
@@ -61,7 +61,7 @@ export async function runBench(argv: string[], io: Io): Promise<number> {
   const baseline = args.flags.has('baseline')
     ? await runBaselineChild(model, {
       steps: 3, width: numberArg(args, 'width', true), height: numberArg(args, 'height', true),
-      threads: engine.runtime.threads, batch: guidance > 1 ? 2 : 1,
+      threads: engine.runtime.threads, batch: guidance > 1 ? 2 : 1, unetWeights: engine.runtime.unetWeights,
     }, io)
     : undefined;
   const previewEvery = numberArg(args, 'preview-every', true) ?? 0;
@@ -116,8 +116,9 @@ function summarise(results: { wallMs: number; result: GenerateResult }[], runtim
   };
 }
 
-async function runBaselineChild(model: string, o: { steps: number; width?: number; height?: number; threads: number; batch: number }, io: Io): Promise<BaselineReport> {
+async function runBaselineChild(model: string, o: { steps: number; width?: number; height?: number; threads: number; batch: number; unetWeights?: string }, io: Io): Promise<BaselineReport> {
   const argv = [process.argv[1], 'bench-baseline', '--model', model, '--steps', String(o.steps), '--threads', String(o.threads), '--batch', String(o.batch)];
+  if (o.unetWeights) argv.push('--unet-weights', o.unetWeights);
   if (o.width) argv.push('--width', String(o.width));
   if (o.height) argv.push('--height', String(o.height));
   io.stderr.write(`baseline: raw onnxruntime in a child process (${o.steps} UNet steps, 2 VAE decodes)...\n`);
@@ -173,5 +174,6 @@ function renderBaseline(b: ReturnType<typeof withRatios>): string {
     `runs ${b.vaeDecode.runSeconds.map(f).join(', ')} s; peak RSS ${b.peakRssMiB.toFixed(0)} MiB\n` +
     `engine / raw (warm): UNet step ${b.ratios.unetStep.toFixed(2)}, VAE decode ${b.ratios.vaeDecode.toFixed(2)}, ` +
     `whole image ${b.ratios.image.toFixed(2)} (raw image = ${f(b.rawImageSeconds)} s); ` +
-    `engine UNet vs raw on the same inputs: max relative error ${b.unetRelativeError.toExponential(2)}\n`;
+    `engine UNet${b.unetWeights && b.unetWeights !== 'full' ? ` (${b.unetWeights})` : ''} vs raw on the same inputs: ` +
+    `max relative error ${b.unetRelativeError.toExponential(2)}, relative L2 ${b.unetRelativeL2?.toExponential(2)}\n`;
 }

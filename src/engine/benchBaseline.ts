@@ -1,10 +1,14 @@
 // `bench --baseline`: the same UNet and VAE decoder run by raw onnxruntime with its default
 // session options on the model's own files, in a child process of its own (so its memory does not
 // count against the engine's peak), then one step of the engine's own UNet session on the same
-// inputs, to report how far the engine's rewritten graph is from the original.
+// inputs (its 8-bit variant with --unet-weights), to report how far it is from the original.
 
 import * as ort from 'onnxruntime-node';
+import { UNET_WEIGHTS, type UnetWeights } from '../core/protocol';
 import { ModelSession } from './onnx/session';
+import { LoadedModel } from './pipeline/loadedModel';
+import { Embeddings, encodeChunks, promptChunks } from './pipeline/textEncoding';
+import { TorchGenerator } from './rng/torchGenerator';
 import { readModelFolder } from './modelFolder/modelFolder';
 import { numberArg, parseArgs } from './cliArgs';
 import { badInput } from './errors';
@@ -18,10 +22,13 @@ export interface BaselineReport {
   peakRssMiB: number;
   /** max |engine - raw| / max |raw| over one UNet output on the same inputs. */
   unetRelativeError: number;
+  /** ‖engine - raw‖ / ‖raw‖ (L2) over the same output. */
+  unetRelativeL2: number;
+  unetWeights: UnetWeights;
 }
 
 export async function runBaseline(argv: string[], io: Io): Promise<number> {
-  const args = parseArgs(argv, { values: ['model', 'steps', 'width', 'height', 'threads', 'batch'], flags: [] }, 'bench-baseline');
+  const args = parseArgs(argv, { values: ['model', 'steps', 'width', 'height', 'threads', 'batch', 'unet-weights'], flags: [] }, 'bench-baseline');
   const dir = args.values.get('model');
   if (!dir) throw badInput('--model DIR is required.');
   const folder = await readModelFolder(dir);
@@ -31,17 +38,27 @@ export async function runBaseline(argv: string[], io: Io): Promise<number> {
   const steps = Math.max(2, numberArg(args, 'steps', true) ?? 3);
   const threads = numberArg(args, 'threads', true) ?? 0;
   const batch = numberArg(args, 'batch', true) ?? 2;
+  const unetWeights = args.values.get('unet-weights') ?? 'full';
+  if (!(UNET_WEIGHTS as readonly string[]).includes(unetWeights)) throw badInput(`--unet-weights must be one of ${UNET_WEIGHTS.join(', ')}.`);
   const h = height / factor;
   const w = width / factor;
   // Raw onnxruntime: its defaults, with only the thread count made equal to the engine's.
   const rawOptions: ort.InferenceSession.SessionOptions = { executionProviders: ['cpu'], ...(threads > 0 ? { intraOpNumThreads: threads } : {}) };
 
   const unetFile = folder.unet;
+  // Inputs as a job gives them (the 8-bit variants are only accurate there): the model's own
+  // text encoder on a prompt and the empty one, Gaussian latents.
+  const model = await LoadedModel.load(dir, { provider: 'cpu', threads, lowMemory: false, unetWeights: unetWeights as UnetWeights });
+  const { value: texts } = await model.use('textEncoder', async (s) => {
+    const encode = (text: string) => encodeChunks(s, promptChunks(model.tokenizer, text, false).chunks);
+    return [await encode(''), await encode(HELD_OUT_PROMPT)];
+  });
+  await model.dispose();
   let t = performance.now();
   const unet = await ort.InferenceSession.create(unetFile, rawOptions);
   const unetCreate = seconds(t);
   const probe = await ModelSession.create(unetFile, { provider: 'cpu', threads, label: 'unet', rewrite: false, inspectOnly: true });
-  const feeds = unetFeeds(probe, batch, h, w);
+  const feeds = unetFeeds(probe, texts.slice(2 - batch), h, w);
   await probe.dispose();
   const stepSeconds: number[] = [];
   let rawOut: Float32Array | undefined;
@@ -69,10 +86,9 @@ export async function runBaseline(argv: string[], io: Io): Promise<number> {
   }
   await vae.release();
 
-  // The engine's session (rewritten graph, engine options) on the same inputs.
-  const engineUnet = await ModelSession.create(unetFile, { provider: 'cpu', threads, label: 'unet' });
-  const mine = toFloat32((await engineUnet.run(feeds))[engineUnet.outputs[0].name]);
-  await engineUnet.dispose();
+  // The engine's session (rewritten graph, engine options, its weights variant) on the same inputs.
+  const { value: mine } = await model.use('unet', async (s) => toFloat32((await s.run(feeds))[s.outputs[0].name]));
+  await model.dispose();
 
   const report: BaselineReport = {
     threads,
@@ -80,23 +96,32 @@ export async function runBaseline(argv: string[], io: Io): Promise<number> {
     vaeDecode: { createSeconds: vaeCreate, runSeconds },
     peakRssMiB: process.resourceUsage().maxRSS / 1024,
     unetRelativeError: relativeError(mine, rawOut!),
+    unetRelativeL2: relativeL2(mine, rawOut!),
+    unetWeights: unetWeights as UnetWeights,
   };
   io.stdout.write(JSON.stringify(report) + '\n');
   return 0;
 }
 
-function unetFeeds(s: ModelSession, batch: number, h: number, w: number): Record<string, ort.Tensor> {
+/** Not one of the int8 calibration's prompts (pipeline/unetCalibration.ts). */
+const HELD_OUT_PROMPT = 'the water cycle, labelled diagram for a geography lesson';
+
+function unetFeeds(s: ModelSession, texts: Embeddings[], h: number, w: number): Record<string, ort.Tensor> {
+  const batch = texts.length;
   const feeds: Record<string, ort.Tensor> = {};
   const type = (t: string) => t as Parameters<typeof floatTensor>[0];
   const fixed = (d: number | string | undefined, or: number) => (typeof d === 'number' && d > 0 ? d : or);
   for (const io of s.inputs) {
     if (io.dims.length === 4) {
       const c = fixed(io.dims[1], 4);
-      feeds[io.name] = floatTensor(type(io.type), noise(batch * c * h * w, 1), [batch, c, h, w]);
-    }
-    else if (io.dims.length === 3) {
-      const hidden = fixed(io.dims[2], 768);
-      feeds[io.name] = floatTensor(type(io.type), noise(batch * 77 * hidden, 2), [batch, 77, hidden]);
+      const one = new TorchGenerator(1).randn(c * h * w);
+      const sample = new Float32Array(batch * one.length);
+      for (let b = 0; b < batch; b++) sample.set(one, b * one.length);
+      feeds[io.name] = floatTensor(type(io.type), sample, [batch, c, h, w]);
+    } else if (io.dims.length === 3) {
+      const hidden = new Float32Array(texts.reduce((n, e) => n + e.data.length, 0));
+      texts.forEach((e, b) => hidden.set(e.data, b * e.data.length));
+      feeds[io.name] = floatTensor(type(io.type), hidden, [batch, texts[0].seq, texts[0].hidden]);
     } else if (io.dims.length === 2) {
       const width = fixed(io.dims[1], 256);
       feeds[io.name] = floatTensor(type(io.type), noise(batch * width, 3), [batch, width]);
@@ -128,6 +153,16 @@ function relativeError(a: Float32Array, b: Float32Array): number {
     scale = Math.max(scale, Math.abs(b[i]));
   }
   return scale > 0 ? diff / scale : diff;
+}
+
+function relativeL2(a: Float32Array, b: Float32Array): number {
+  let diff = 0;
+  let norm = 0;
+  for (let i = 0; i < b.length; i++) {
+    diff += (a[i] - b[i]) ** 2;
+    norm += b[i] ** 2;
+  }
+  return norm > 0 ? Math.sqrt(diff / norm) : Math.sqrt(diff);
 }
 
 function seconds(t0: number): number {

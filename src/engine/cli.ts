@@ -14,7 +14,7 @@ const USAGE = `course-illustrator ${VERSION}: Stable Diffusion v1.5 on onnxrunti
   course-illustrator generate --model DIR --prompt TEXT [--negative-prompt TEXT] [--seed N]
       [--steps N] [--guidance F] [--width N] [--height N] [--scheduler NAME] [--batch N]
       [--prompt-weighting on|off] [--out FILE.png | --out-dir DIR] [--overwrite] [--threads N]
-      [--provider cpu|webgpu|cuda|dml|coreml] [--low-memory | --keep-sessions] [--compact] [--save-latents FILE.npy] [--domain medical [--label-language en|zh]]
+      [--provider cpu|webgpu|cuda|dml|coreml] [--low-memory | --keep-sessions] [--compact | --int8] [--save-latents FILE.npy] [--domain medical [--label-language en|zh]]
       [--preview-decoder TAESD_DIR [--draft]]
       [--init-image FILE [--strength F] [--mask FILE]]   (img2img; with a mask, inpainting: white repaints, black keeps)
       [--lora FILE.safetensors[:MULT]]... [--lora-dir DIR]...   (LoRAs; <lora:NAME:MULT> in the prompt finds NAME.safetensors in a --lora-dir)
@@ -25,10 +25,10 @@ const USAGE = `course-illustrator ${VERSION}: Stable Diffusion v1.5 on onnxrunti
   course-illustrator translate TEXT [--model DIR]   (Chinese in a prompt to English; default model: the store's opus-mt-zh-en-onnx)
   course-illustrator models list | pull <id-or-repo[@revision]> | verify <id> | remove <id>
   course-illustrator bench --model DIR [--steps N] [--width N] [--height N] [--threads N] [--provider NAME]
-                           [--baseline] [--fast] [--low-memory | --keep-sessions] [--compact] [--draft]
+                           [--baseline] [--fast] [--low-memory | --keep-sessions] [--compact | --int8] [--draft]
                            [--preview-every N [--preview-decoder TAESD_DIR]]
   course-illustrator serve --model DIR [--listen 127.0.0.1:7860] [--api-auth FILE] [--max-queue N]
-      [--cors-origin ORIGIN] [--request-timeout S] [--lora-dir DIR]... [--provider NAME] [--threads N] [--low-memory] [--compact]
+      [--cors-origin ORIGIN] [--request-timeout S] [--lora-dir DIR]... [--provider NAME] [--threads N] [--low-memory] [--compact | --int8]
                                          (AUTOMATIC1111's web API, /sdapi/v1/, for a school's machine)
   course-illustrator serve --stdio       (JSON-RPC over stdio, used by the VS Code extension)
 `;
@@ -99,7 +99,7 @@ async function generateCommand(argv: string[], io: Io): Promise<number> {
   const args = parseArgs(argv, {
     values: ['model', 'prompt', 'negative-prompt', 'seed', 'steps', 'guidance', 'width', 'height', 'scheduler', 'batch',
       'prompt-weighting', 'out', 'out-dir', 'save-latents', 'domain', 'preview-every', 'preview-decoder', 'init-image', 'strength', 'mask', 'lora', 'lora-dir', 'label-language', ...RUNTIME_VALUES],
-    flags: ['low-memory', 'keep-sessions', 'compact', 'draft', 'overwrite'],
+    flags: ['low-memory', 'keep-sessions', 'compact', 'int8', 'draft', 'overwrite'],
   }, 'generate');
   const model = requireModel(args);
   const prompt = args.values.get('prompt');

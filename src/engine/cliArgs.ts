@@ -3,6 +3,7 @@
 // with a dash. Unknown options, `-x` included, are errors that list the known ones, so typos
 // never pass silently.
 
+import type { UnetWeights } from '../core/protocol';
 import { badInput } from './errors';
 
 export interface ArgSpec {
@@ -83,4 +84,9 @@ export function loraArgs(args: ParsedArgs): { path: string; multiplier: number }
     if (!file.trim()) throw badInput(`--lora ${raw}: give a .safetensors file, optionally with a multiplier (--lora style.safetensors:0.8).`);
     return { path: file, multiplier: m ? Number(m[2]) : 1 };
   });
+}
+
+/** --int8 (which includes the compact MatMul weights) or --compact; undefined: the full weights. */
+export function unetWeightsFromFlags(flags: ReadonlySet<string>): UnetWeights | undefined {
+  return flags.has('int8') ? 'int8' : flags.has('compact') ? 'compact' : undefined;
 }

@@ -3,7 +3,7 @@
 // subcommands, so that none of them imports it back.
 
 import { PROVIDER_NAMES, type ProviderName } from '../core/protocol';
-import { type ParsedArgs, numberArg } from './cliArgs';
+import { type ParsedArgs, numberArg, unetWeightsFromFlags } from './cliArgs';
 import { Engine } from './engine';
 import { badInput } from './errors';
 
@@ -24,6 +24,7 @@ export function engineFromArgs(args: ParsedArgs): Engine {
     threads,
     lowMemory: args.flags.has('low-memory'),
     keepSessions: args.flags.has('keep-sessions') ? true : undefined,
-    compact: args.flags.has('compact') ? true : undefined,
+    unetWeights: unetWeightsFromFlags(args.flags),
   });
 }
+

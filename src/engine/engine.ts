@@ -55,7 +55,8 @@ export class Engine {
       // On a GPU the weights live in its memory; on the CPU, machines of 32 GB and more have
       // room for every session (about 5 GB for SD v1.5) and skip re-creating them.
       keepSessions: !options.lowMemory && (options.keepSessions ?? (chosen.provider !== 'cpu' || os.totalmem() >= 32 * 2 ** 30)),
-      compact: options.compact === true && chosen.provider === 'cpu',
+      // The 8-bit variants are made for onnxruntime's CPU kernels.
+      unetWeights: chosen.provider === 'cpu' ? options.unetWeights ?? 'full' : 'full',
     };
   }
 

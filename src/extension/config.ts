@@ -3,8 +3,8 @@
 
 import type { NameScript } from '../core/fileNames';
 import { DEFAULTS, GUIDANCE, STEPS, sizeProblem } from '../core/limits';
-import type { ProviderName } from '../core/protocol';
-import { PROVIDER_NAMES } from '../core/protocol';
+import type { ProviderName, UnetWeights } from '../core/protocol';
+import { PROVIDER_NAMES, UNET_WEIGHTS } from '../core/protocol';
 import { isOneOf } from '../core/validate';
 
 export interface ConfigSnapshot {
@@ -23,7 +23,7 @@ export interface ConfigSnapshot {
   readonly negativePrompt: string;
   readonly imageFolder: string;
   readonly lowMemory: boolean;
-  readonly compactWeights: boolean;
+  readonly unetWeights: UnetWeights;
   /** Seconds; 0: never shut the idle engine down. */
   readonly engineIdleTimeout: number;
   readonly previewEvery: number;
@@ -101,7 +101,7 @@ export function readConfig(own: ConfigSource, markdown?: ConfigSource): ConfigSn
     negativePrompt: str(own.get('negativePrompt'), ''),
     imageFolder: str(own.get('imageFolder'), 'images/${documentBaseName}/') || 'images/${documentBaseName}/',
     lowMemory: own.get('lowMemory') === true,
-    compactWeights: own.get('compactWeights') === true,
+    unetWeights: unetWeights(own.get('unetWeights'), own.get('compactWeights')),
     engineIdleTimeout: Math.round(num(own.get('engineIdleTimeout'), 300, 0, 86400)),
     previewEvery: Math.round(num(own.get('previewEvery'), 2, 0, 50)),
     livePreview: own.get('livePreview') === 'approximate' ? 'approximate' : 'auto',
@@ -118,5 +118,11 @@ export function readConfig(own: ConfigSource, markdown?: ConfigSource): ConfigSn
 
 /** Settings whose change needs a new engine process (they are fixed per process). */
 export function engineOptionsChanged(a: ConfigSnapshot, b: ConfigSnapshot): boolean {
-  return a.provider !== b.provider || a.threads !== b.threads || a.lowMemory !== b.lowMemory || a.compactWeights !== b.compactWeights;
+  return a.provider !== b.provider || a.threads !== b.threads || a.lowMemory !== b.lowMemory || a.unetWeights !== b.unetWeights;
+}
+
+/** The setting, else the deprecated compactWeights: true as 'compact'. */
+function unetWeights(value: unknown, compactWeights: unknown): UnetWeights {
+  if (typeof value === 'string' && isOneOf(UNET_WEIGHTS, value) && value !== 'full') return value;
+  return compactWeights === true ? 'compact' : 'full';
 }

@@ -39,7 +39,7 @@ export class ServicesImpl extends Disposable implements Services {
         enginePath: path.join(context.extensionPath, 'dist', 'engine.js'),
         engineOptions: () => {
           const c = this.config();
-          return { provider: c.provider, threads: c.threads > 0 ? c.threads : undefined, lowMemory: c.lowMemory, compact: c.compactWeights };
+          return { provider: c.provider, threads: c.threads > 0 ? c.threads : undefined, lowMemory: c.lowMemory, unetWeights: c.unetWeights };
         },
         idleTimeoutMs: () => this.config().engineIdleTimeout * 1000,
         log,
@@ -64,7 +64,7 @@ export class ServicesImpl extends Disposable implements Services {
         this.snapshot = undefined;
         const after = this.config();
         if (engineOptionsChanged(before, after)) {
-          log.info(`engine settings changed (provider ${after.provider}, threads ${after.threads || 'auto'}, lowMemory ${after.lowMemory}, compact ${after.compactWeights})`);
+          log.info(`engine settings changed (provider ${after.provider}, threads ${after.threads || 'auto'}, lowMemory ${after.lowMemory}, UNet weights ${after.unetWeights})`);
           this.localEngine.restartWhenIdleAgain();
         }
         this._onDidChangeConfig.fire(after);

@@ -53,4 +53,16 @@ describe('CLI bench', function () {
     assert.ok(b.unetRelativeError < 1e-5, `the engine's UNet vs the raw graph: ${b.unetRelativeError}`);
     assert.ok(b.peakRssMiB > 10);
   });
+
+  it('--int8 --baseline: the int8 UNet made (calibrated) on first use, and its error against the raw graph reported', async () => {
+    const env = { COURSE_ILLUSTRATOR_CACHE: path.join(tmp, 'cache') };
+    const r = await runCli(['bench', '--model', model, '--int8', '--baseline', '--steps', '2', '--width', '64', '--height', '64', '--threads', '1', '--json'], { env });
+    assert.strictEqual(r.code, 0, r.stderr);
+    const report = JSON.parse(r.stdout);
+    assert.strictEqual(report.runtime.unetWeights, 'int8');
+    assert.ok(report.graphs.unet.some((n: string) => /convolutions in 8 bits/.test(n)), report.graphs.unet.join('; '));
+    const b = report.baseline;
+    assert.strictEqual(b.unetWeights, 'int8');
+    assert.ok(b.unetRelativeL2 > 0 && b.unetRelativeL2 < 0.05, `the int8 UNet vs the raw graph: ${b.unetRelativeL2}`);
+  });
 });

@@ -1,10 +1,22 @@
 import * as assert from 'node:assert/strict';
-import { parseArgs } from '../../src/engine/cliArgs';
+import { validateEngineOptions } from '../../src/core/protocol';
+import { parseArgs, unetWeightsFromFlags } from '../../src/engine/cliArgs';
 import { runModelsCommand } from '../../src/engine/hub/cli';
 import { PassThrough } from 'node:stream';
 
 // One parser for every CLI command (generate, tokenize, info, bench, models).
 describe('CLI argument parser', () => {
+  it('--int8 (which includes the compact MatMul weights) over --compact, else the full weights', () => {
+    assert.equal(unetWeightsFromFlags(new Set(['int8', 'compact'])), 'int8');
+    assert.equal(unetWeightsFromFlags(new Set(['compact'])), 'compact');
+    assert.equal(unetWeightsFromFlags(new Set(['low-memory'])), undefined);
+  });
+
+  it('the engine options say which UNet weights exist', () => {
+    assert.equal(validateEngineOptions({ unetWeights: 'int8' }).unetWeights, 'int8');
+    assert.throws(() => validateEngineOptions({ unetWeights: 'int4' }), /unetWeights must be one of full, compact, int8, got "int4"/);
+  });
+
   const spec = { values: ['model', 'include'], flags: ['overwrite'] };
 
   it('reads --name value, --name=value, flags and positionals; a later value wins, every one is kept', () => {

@@ -7,7 +7,7 @@ import type { ProviderName } from '../../core/protocol';
 import { EngineError } from '../errors';
 import { PROVIDER_HINT, PROVIDER_LABEL, ResolvedProvider, resolveProvider, sessionOptions } from './backend';
 import * as path from 'path';
-import { compactGraph } from './graph/compactGraph';
+import { compactGraph, CompactOptions } from './graph/compactGraph';
 import { PreparedGraph, prepareGraph } from './graph/prepareGraph';
 
 /** An input or output as the model declares it. dims: numbers are fixed, strings symbolic ("batch"), '?' unknown. */
@@ -28,8 +28,8 @@ export interface ModelSessionOptions {
   inspectOnly?: boolean;
   /** False: run the file's graph as it is, without the rewrites of graph/prepareGraph. */
   rewrite?: boolean;
-  /** The compact variant (8-bit MatMul weights, graph/compactGraph), on the CPU. */
-  compact?: boolean;
+  /** An 8-bit variant (graph/compactGraph: 'compact' MatMul weights, or 'int8' convolutions too), on the CPU. */
+  compact?: CompactOptions;
   /** Small weights (the VAE's): optimised fully on the CPU too (backend.sessionOptions). */
   smallWeights?: boolean;
   /** A rewrite of the file's graph made by its caller (the VAE encoder's), run instead of it, weights from the file's folder. */
@@ -100,11 +100,12 @@ export class ModelSession {
   private static async open(file: string, resolved: ResolvedProvider, opts: ModelSessionOptions, warning: string | undefined): Promise<ModelSession> {
     const options = sessionOptions(resolved, opts.threads, opts.label, { optimize: !opts.inspectOnly, smallWeights: opts.smallWeights });
     let prepared: PreparedGraph | undefined = opts.graph && { ...opts.graph, externalDataFolder: path.dirname(path.resolve(file)) };
-    if (!prepared && !opts.inspectOnly && opts.compact && resolved.provider === 'cpu') {
-      prepared = await compactGraph(file).then(
+    const variant = opts.compact;
+    if (!prepared && !opts.inspectOnly && variant && resolved.provider === 'cpu') {
+      prepared = await compactGraph(file, variant).then(
         (c) => c && { bytes: c.file, externalDataFolder: path.dirname(path.resolve(file)), notes: c.notes },
         (err: unknown) => {
-          warning = [warning, `The compact variant of ${opts.label} could not be made (${firstLine(err)}); it runs at full precision.`].filter(Boolean).join(' ');
+          warning = [warning, `The ${variant.level ?? 'compact'} variant of ${opts.label} could not be made (${firstLine(err)}); it runs at full precision.`].filter(Boolean).join(' ');
           return undefined;
         },
       );
@@ -148,6 +149,15 @@ export class ModelSession {
    * fixed dims); `outputNames` limits the outputs computed.
    */
   async run(feeds: Record<string, ort.Tensor>, outputNames?: string[]): Promise<Record<string, ort.Tensor>> {
+    const out = await this.runChecked(feeds, outputNames);
+    this.onOutputs?.(out);
+    return out;
+  }
+
+  /** Sees every run's outputs, those its caller does not take included (the int8 variant's calibration). */
+  onOutputs: ((out: Record<string, ort.Tensor>) => void) | undefined;
+
+  private async runChecked(feeds: Record<string, ort.Tensor>, outputNames?: string[]): Promise<Record<string, ort.Tensor>> {
     const session = this.session;
     if (!session) throw new Error(`${this.label} session (${this.file}) was already disposed`);
     const problems = this.check(feeds);

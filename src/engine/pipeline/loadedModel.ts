@@ -15,10 +15,12 @@ import * as path from 'path';
 import { ModelFolder, readModelFolder } from '../modelFolder/modelFolder';
 import { ModelSession } from '../onnx/session';
 import { ClipTokenizer } from '../tokenizer/clipTokenizer';
-import { ProviderName } from '../../core/protocol';
+import { ProviderName, UnetWeights } from '../../core/protocol';
 import { EngineError } from '../errors';
 import { vaeEncoderGraph } from './vaeEncoder';
 import { LoraRequest, LoraSet, loraSet } from '../lora/loraSet';
+import type { CompactOptions } from '../onnx/graph/compactGraph';
+import { unetCalibration } from './unetCalibration';
 
 export interface RuntimeOptions {
   provider: ProviderName;
@@ -26,8 +28,8 @@ export interface RuntimeOptions {
   lowMemory: boolean;
   /** Keep every session between stages and jobs (GPU providers; more memory on the CPU). */
   keepSessions?: boolean;
-  /** The UNet's compact variant: 8-bit MatMul weights (CPU only; images differ slightly). */
-  compact?: boolean;
+  /** The UNet's weights: 'compact' and 'int8' are 8-bit variants (CPU only; images differ). */
+  unetWeights?: UnetWeights;
 }
 
 export type Component = 'textEncoder' | 'unet' | 'vaeDecoder' | 'vaeEncoder';
@@ -41,6 +43,8 @@ export class LoadedModel {
   private pending: string[] = [];
   /** How each component's graph was rewritten (graph/prepareGraph), for the benchmark. */
   readonly notes = new Map<Component, string[]>();
+  /** Passes on, while a job runs, what it should hear at once (not after the stage, as drainWarnings). */
+  notice: ((message: string) => void) | undefined;
   /** The LoRAs the UNet and text encoder sessions run with (lora/loraSet.ts); undefined: none. */
   private loras: LoraSet | undefined;
 
@@ -101,7 +105,7 @@ export class LoadedModel {
       await this.release('unet');
       await this.release('textEncoder');
       // The 8-bit variant is made from the file's graph; the LoRA graph runs at full precision.
-      if (set?.graphs.unet && this.runtime.compact) this.pending.push('The compact (8-bit) UNet is not used with LoRAs: this job runs the UNet at full precision.');
+      if (set?.graphs.unet && (this.runtime.unetWeights ?? 'full') !== 'full') this.pending.push('The 8-bit UNet is not used with LoRAs: this job runs the UNet at full precision.');
     }
     this.loras = set;
     return set;
@@ -157,7 +161,7 @@ export class LoadedModel {
       provider: this.runtime.provider,
       threads: this.runtime.threads,
       label: component,
-      compact: component === 'unet' && this.runtime.compact,
+      compact: component === 'unet' ? this.unetVariant() : undefined,
       smallWeights: component === 'vaeDecoder' || component === 'vaeEncoder',
     });
     this.notes.set(component, session.notes);
@@ -167,6 +171,12 @@ export class LoadedModel {
       this.pending.push(session.warning);
     }
     return session;
+  }
+
+  private unetVariant(): CompactOptions | undefined {
+    const level = this.runtime.unetWeights ?? 'full';
+    if (level === 'full') return undefined;
+    return { level, calibration: level === 'int8' ? unetCalibration(this, this.runtime.threads, (m) => (this.notice ?? ((w) => this.pending.push(w)))(m)) : undefined };
   }
 
   /** Warnings from session creation not yet passed on to a job. */

@@ -65,6 +65,7 @@ export async function txt2img(model: LoadedModel, jobIn: JobSpec, hooks: JobHook
     if (hooks.cancelled()) throw new CancelledError();
   };
 
+  model.notice = hooks.warn;
   try {
     checkCancel();
     // img2img / inpainting: the images are read and checked before any model runs, so a wrong
@@ -277,6 +278,8 @@ export async function txt2img(model: LoadedModel, jobIn: JobSpec, hooks: JobHook
     // Cancelled or failed: leave no file of this job behind.
     for (const f of written) fs.rmSync(f, { force: true });
     throw err;
+  } finally {
+    model.notice = undefined;
   }
   timings.totalMs = performance.now() - t0;
   timings.sessionRunMs = model.sessionRunMs - runBefore;
@@ -368,7 +371,7 @@ function makeInfotext(model: LoadedModel, job: JobSpec, seed: number, width: num
     extra: {
       ...(job.promptWeighting ? {} : { 'Prompt weighting': 'off' }),
       // Not diffusers' exact numbers: whoever reuses the parameters should know.
-      ...(model.notes.get('unet')?.some((n) => n.includes('8-bit')) ? { Weights: 'UNet MatMul 8-bit (compact)' } : {}),
+      ...weightsInfotext(model.notes.get('unet') ?? []),
       // A1111 names the VAE it decoded with; a draft's is the preview decoder.
       ...(draftBy ? { VAE: `${draftBy} (draft)` } : {}),
       ...job.extraParameters,
@@ -376,4 +379,11 @@ function makeInfotext(model: LoadedModel, job: JobSpec, seed: number, width: num
       ...aiLabelsFor(job.domain).infotext,
     },
   });
+}
+
+/** The 8-bit variants as the PNG's parameters name them (the notes of onnx/graph/compactGraph). */
+function weightsInfotext(notes: string[]): Record<string, string> {
+  if (notes.some((n) => n.includes('convolutions in 8 bits'))) return { Weights: 'UNet int8 (MatMul and convolutions)' };
+  if (notes.some((n) => n.includes('8-bit'))) return { Weights: 'UNet MatMul 8-bit (compact)' };
+  return {};
 }

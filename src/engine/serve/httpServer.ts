@@ -46,7 +46,7 @@ export async function startHttpServer(o: StartOptions): Promise<ServeServer> {
     throw new EngineError('modelError', err instanceof Error ? err.message : String(err));
   }
   const credentials: Credential[] | undefined = o.authFile ? await loadCredentials(o.authFile) : undefined;
-  const engine = o.engine ?? new Engine({ provider: o.provider, threads: o.threads, lowMemory: o.lowMemory, compact: o.compact });
+  const engine = o.engine ?? new Engine({ provider: o.provider, threads: o.threads, lowMemory: o.lowMemory, unetWeights: o.unetWeights });
   for (const w of engine.warnings) log(`warning: ${w}`);
   // mkdtemp makes it 0700: other users of the machine cannot read uploads or images.
   const tempRoot = await fs.mkdtemp(path.join(os.tmpdir(), 'course-illustrator-serve-'));

@@ -2,8 +2,8 @@
 // Parsed with the CLI's own parser, so unknown options are errors that list the known ones.
 
 import * as path from 'path';
-import { PROVIDER_NAMES, ProviderName } from '../../core/protocol';
-import { numberArg, parseArgs } from '../cliArgs';
+import { PROVIDER_NAMES, ProviderName, type UnetWeights } from '../../core/protocol';
+import { numberArg, parseArgs, unetWeightsFromFlags } from '../cliArgs';
 import { badInput } from '../errors';
 
 export interface ServeOptions {
@@ -21,7 +21,7 @@ export interface ServeOptions {
   /** Longest a request may wait and run, queue included. */
   requestTimeoutMs: number;
   lowMemory: boolean;
-  compact: boolean;
+  unetWeights?: UnetWeights;
   /** Folders where `<lora:NAME>` in a prompt finds NAME.safetensors (the server's, never a client's). */
   loraDirs?: string[];
 }
@@ -34,7 +34,7 @@ export const DEFAULT_REQUEST_TIMEOUT_S = 3600;
 export function parseServeArgs(argv: string[]): ServeOptions {
   const args = parseArgs(argv, {
     values: ['model', 'listen', 'api-auth', 'max-queue', 'cors-origin', 'provider', 'threads', 'request-timeout', 'lora-dir'],
-    flags: ['low-memory', 'compact'],
+    flags: ['low-memory', 'compact', 'int8'],
   }, 'serve');
   const model = args.values.get('model');
   if (!model) throw badInput('serve needs --model DIR: a Stable Diffusion folder in the diffusers ONNX layout (see "course-illustrator models list").');
@@ -66,7 +66,7 @@ export function parseServeArgs(argv: string[]): ServeOptions {
     threads,
     requestTimeoutMs: Math.round(timeoutS * 1000),
     lowMemory: args.flags.has('low-memory'),
-    compact: args.flags.has('compact'),
+    unetWeights: unetWeightsFromFlags(args.flags),
     loraDirs: args.lists.get('lora-dir')?.map((d) => path.resolve(d)),
   };
 }

@@ -61,7 +61,7 @@ export function call<P, R>(engine: CallTarget, type: RequestType<P, R>, params: 
         new EngineError(
           'timeout',
           isGenerate
-            ? l10n.t('The engine sent no progress for {0} s and was restarted. If the machine is short of memory, try courseIllustrator.compactWeights.', Math.round(limit / 1000))
+            ? l10n.t('The engine sent no progress for {0} s and was restarted. If the machine is short of memory, try courseIllustrator.unetWeights.', Math.round(limit / 1000))
             : l10n.t('The engine did not answer {0} within {1} s and was restarted.', method, Math.round(limit / 1000)),
         ),
       );

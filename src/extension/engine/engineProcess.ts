@@ -246,7 +246,7 @@ export class EngineProcess {
             );
           }
           log.info(
-            `engine ${status.pid} ready in ${Date.now() - started} ms (provider ${status.provider}, ${status.threads} threads${options.lowMemory ? ', low memory' : ''}${options.compact ? ', compact UNet' : ''})`,
+            `engine ${status.pid} ready in ${Date.now() - started} ms (provider ${status.provider}, ${status.threads} threads${options.lowMemory ? ', low memory' : ''}${options.unetWeights && options.unetWeights !== 'full' ? `, ${options.unetWeights} UNet` : ''})`,
           );
           resolve(status);
         })

@@ -30,7 +30,7 @@ describe('a school server as the backend in VS Code (UI)', function () {
     const modelDir = await ensureFixture('tiny-a');
     server = await startHttpServer({
       model: modelDir, host: '127.0.0.1', port: 0, maxQueue: 4, requestTimeoutMs: 120_000, threads: 1,
-      lowMemory: false, compact: false, log: (line) => served.push(line),
+      lowMemory: false, log: (line) => served.push(line),
     });
     ws = makeWorkspace(path.join(OUTPUT_DIR, 'workspaces', RUN), { modelDir });
     // Machine settings, as a school sets them: a workspace (a course someone shares) cannot send

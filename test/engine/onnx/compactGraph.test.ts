@@ -50,18 +50,18 @@ describe('compact variant (8-bit MatMul weights)', () => {
   });
 
   it('is made once, cached, and runs close to the float32 graph with its other weights read from the model folder', async () => {
-    const made = await compactGraph(file, cache);
+    const made = await compactGraph(file, { cacheDir: cache });
     assert.ok(made);
     assert.deepEqual(made.notes, ['1 MatMul weights as 8-bit blocks (0.00 GB -> 0.00 GB)']);
     const cachedFiles = (await fs.readdir(cache)).sort();
     assert.equal(cachedFiles.length, 2, cachedFiles.join(', '));
     const stamp = (await fs.stat(made.file)).mtimeMs;
-    const again = await compactGraph(file, cache);
+    const again = await compactGraph(file, { cacheDir: cache });
     assert.ok(again && again.file === made.file && (await fs.stat(again.file)).mtimeMs === stamp, 'read from the cache, not made again');
 
     const run = async (s: ModelSession) => (await s.run({ hidden_states: new ort.Tensor('float32', x, [2, 3, K]) })).out.data as Float32Array;
     const full = await ModelSession.create(file, { provider: 'cpu', threads: 1, label: 'unet' });
-    const compact = await ModelSession.create(file, { provider: 'cpu', threads: 1, label: 'unet', compact: true });
+    const compact = await ModelSession.create(file, { provider: 'cpu', threads: 1, label: 'unet', compact: { level: 'compact', cacheDir: cache } });
     try {
       assert.deepEqual(compact.notes, made.notes);
       const a = await run(full);
@@ -82,14 +82,14 @@ describe('compact variant (8-bit MatMul weights)', () => {
   });
 
   it('a changed weights file makes a new variant, never the stale one', async () => {
-    const before = await compactGraph(file, cache);
+    const before = await compactGraph(file, { cacheDir: cache });
     const beforeBytes = before && (await fs.readFile(before.file));
     const weights = path.join(dir, 'weights.pb');
     const bytes = await fs.readFile(weights);
     bytes.writeFloatLE(3.5, 0);
     await fs.writeFile(weights, bytes);
     await fs.utimes(weights, new Date(), new Date(Date.now() + 5000));
-    const after = await compactGraph(file, cache);
+    const after = await compactGraph(file, { cacheDir: cache });
     assert.ok(beforeBytes && after && after.file !== before.file && !(await fs.readFile(after.file)).equals(beforeBytes));
   });
 });

@@ -17,7 +17,7 @@ const quiet = () => undefined;
 async function serve(model: string, extra: Partial<Parameters<typeof startHttpServer>[0]> = {}): Promise<ServeServer> {
   return startHttpServer({
     model, host: '127.0.0.1', port: 0, maxQueue: 2, requestTimeoutMs: 60_000, threads: 1,
-    lowMemory: false, compact: false, log: quiet, ...extra,
+    lowMemory: false, log: quiet, ...extra,
   });
 }
 

@@ -13,7 +13,7 @@ describe('serve: load (20 concurrent clients, tiny model)', function () {
     const model = await ensureFixture('tiny-a');
     const server = await startHttpServer({
       model, host: '127.0.0.1', port: 0, maxQueue: 8, requestTimeoutMs: 120_000, threads: 1,
-      lowMemory: false, compact: false, log: () => undefined,
+      lowMemory: false, log: () => undefined,
     });
     try {
       const clients = 20;

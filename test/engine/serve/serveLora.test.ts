@@ -22,7 +22,7 @@ describe('serve: LoRAs (tiny model with LoRA-targetable layers)', function () {
     const rnd = new WeightRandom(11);
     await writeSafetensors(path.join(dir, 'line-art.safetensors'), kohyaTensors({ 'down_blocks.0.attentions.0.transformer_blocks.0.attn2.to_q': randomModule(rnd, 4, 16, 16, [], 4) }, 'lora_unet_'));
     fs.writeFileSync(path.join(dir, 'readme.txt'), 'not a LoRA');
-    server = await startHttpServer({ model, host: '127.0.0.1', port: 0, maxQueue: 2, requestTimeoutMs: 60_000, threads: 1, lowMemory: false, compact: false, log: () => undefined, loraDirs: [dir] });
+    server = await startHttpServer({ model, host: '127.0.0.1', port: 0, maxQueue: 2, requestTimeoutMs: 60_000, threads: 1, lowMemory: false, log: () => undefined, loraDirs: [dir] });
   });
 
   after(async () => {

@@ -25,8 +25,19 @@ describe('extension/progressText and config', () => {
     assert.ok(Object.isFrozen(c));
     assert.strictEqual(parseSize('500x500'), undefined, 'multiples of 8 only');
     assert.ok(engineOptionsChanged(c, { ...c, lowMemory: true }));
-    assert.strictEqual(c.compactWeights, false);
-    assert.ok(engineOptionsChanged(c, { ...c, compactWeights: true }), 'the engine restarts with the compact UNet');
+    assert.strictEqual(c.unetWeights, 'full');
+    assert.ok(engineOptionsChanged(c, { ...c, unetWeights: 'compact' }), 'the engine restarts with the compact UNet');
+    assert.ok(engineOptionsChanged(c, { ...c, unetWeights: 'int8' }), 'and with the int8 UNet');
     assert.ok(!engineOptionsChanged(c, { ...c, steps: 3 }));
+  });
+
+  it('reads the UNet weights setting, and the deprecated compactWeights: true as "compact"', () => {
+    const src = (o: Record<string, unknown>) => ({ get: <T>(k: string) => o[k] as T });
+    const weights = (o: Record<string, unknown>) => readConfig(src(o), src({})).unetWeights;
+    assert.strictEqual(weights({ unetWeights: 'int8' }), 'int8');
+    assert.strictEqual(weights({ unetWeights: 'int8', compactWeights: true }), 'int8');
+    assert.strictEqual(weights({ unetWeights: 'full', compactWeights: true }), 'compact');
+    assert.strictEqual(weights({ compactWeights: true }), 'compact');
+    assert.strictEqual(weights({ unetWeights: 'int4' }), 'full');
   });
 });

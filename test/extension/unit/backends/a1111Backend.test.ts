@@ -24,7 +24,7 @@ const quiet = () => undefined;
 const AI = 'trainedAlgorithmicMedia';
 
 async function serve(model: string, extra: Partial<Parameters<typeof startHttpServer>[0]> = {}): Promise<ServeServer> {
-  return startHttpServer({ model, host: '127.0.0.1', port: 0, maxQueue: 2, requestTimeoutMs: 60_000, threads: 1, lowMemory: false, compact: false, log: quiet, ...extra });
+  return startHttpServer({ model, host: '127.0.0.1', port: 0, maxQueue: 2, requestTimeoutMs: 60_000, threads: 1, lowMemory: false, log: quiet, ...extra });
 }
 
 async function rejects(p: Promise<unknown>): Promise<EngineError> {

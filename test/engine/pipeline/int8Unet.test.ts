@@ -1,0 +1,57 @@
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import sharp from 'sharp';
+import { Engine } from '../../../src/engine/engine';
+import { readPngInfo } from '../../../src/engine/image/readImageInfo';
+import { ensureFixture } from '../../fixtures/tinyPipeline';
+
+// --int8 (courseIllustrator.unetWeights "int8"): the UNet's convolutions in 8 bits, their
+// activation ranges measured by short DDIM runs of the model itself (pipeline/unetCalibration.ts).
+describe('int8 UNet through the pipeline', () => {
+  let tmp: string;
+  let cacheBefore: string | undefined;
+  before(() => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ci-int8-unet-'));
+    cacheBefore = process.env.COURSE_ILLUSTRATOR_CACHE;
+    process.env.COURSE_ILLUSTRATOR_CACHE = path.join(tmp, 'cache');
+  });
+  after(() => {
+    if (cacheBefore === undefined) delete process.env.COURSE_ILLUSTRATOR_CACHE;
+    else process.env.COURSE_ILLUSTRATOR_CACHE = cacheBefore;
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('calibrates on the model, makes a close image, and the parameters say so', async () => {
+    const model = await ensureFixture('tiny-b');
+    const job = { model, prompt: 'a plant cell', seed: 5, steps: 4, width: 64, height: 64 };
+    const full = new Engine({ provider: 'cpu', threads: 1 });
+    const int8 = new Engine({ provider: 'cpu', threads: 1, unetWeights: 'int8' });
+    try {
+      const a = await full.generate({ ...job, outFile: path.join(tmp, 'full.png') });
+      const heard: string[] = [];
+      const b = await int8.generate({ ...job, outFile: path.join(tmp, 'int8.png') }, { warn: (m) => heard.push(m) });
+      assert.ok(heard.some((m) => /Making the int8 UNet for this model/.test(m)), 'the teacher hears why the first image takes longer');
+      assert.match(b.images[0].infotext, /Weights: UNet int8 \(MatMul and convolutions\)/);
+      assert.doesNotMatch(a.images[0].infotext, /Weights:/);
+      assert.match((await readPngInfo(b.images[0].path)).parameters ?? '', /Weights: UNet int8/);
+      const [pa, pb] = await Promise.all([a, b].map((r) => sharp(r.images[0].path).raw().toBuffer()));
+      let sum = 0;
+      for (let i = 0; i < pa.length; i++) sum += Math.abs(pa[i] - pb[i]);
+      const mean = sum / pa.length;
+      console.log(`      · int8 vs float32 image: mean absolute difference ${mean.toFixed(2)} of 255`);
+      assert.ok(mean < 8, `mean difference ${mean}`);
+      // Made once: the cache holds the variant, and a second job does not calibrate again.
+      const files = fs.readdirSync(path.join(tmp, 'cache', 'compact'));
+      assert.equal(files.filter((f) => f.endsWith('.onnx')).length, 1, files.join(', '));
+      heard.length = 0;
+      const again = await int8.generate({ ...job, seed: 6, outFile: path.join(tmp, 'again.png') }, { warn: (m) => heard.push(m) });
+      assert.ok(!heard.some((m) => /Making the int8 UNet/.test(m)), heard.join('; '));
+      assert.match(again.images[0].infotext, /Weights: UNet int8/);
+    } finally {
+      await full.dispose();
+      await int8.dispose();
+    }
+  });
+});
