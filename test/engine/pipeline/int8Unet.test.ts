@@ -54,4 +54,24 @@ describe('int8 UNet through the pipeline', () => {
       await int8.dispose();
     }
   });
+
+  it('calibrates a 9-channel inpainting UNet too (mask and masked-image channels fed), and inpaints with it', async () => {
+    const model = await ensureFixture('tiny-inpaint');
+    const W = 64;
+    const H = 48;
+    const init = path.join(tmp, 'init.png');
+    const mask = path.join(tmp, 'mask.png');
+    await sharp(Buffer.alloc(W * H * 3, 90), { raw: { width: W, height: H, channels: 3 } }).png().toFile(init);
+    const m = Buffer.alloc(W * H);
+    for (let y = 8; y < 40; y++) m.fill(255, y * W + 16, y * W + 48);
+    await sharp(m, { raw: { width: W, height: H, channels: 1 } }).png().toFile(mask);
+    const engine = new Engine({ provider: 'cpu', threads: 1, unetWeights: 'int8' });
+    try {
+      const r = await engine.generate({ model, prompt: 'a red blood cell', seed: 2, steps: 3, initImage: init, mask, strength: 1, outFile: path.join(tmp, 'inpaint.png') });
+      assert.match(r.images[0].infotext, /Weights: UNet int8/);
+      assert.deepEqual([r.images[0].width, r.images[0].height], [W, H]);
+    } finally {
+      await engine.dispose();
+    }
+  });
 });
