@@ -155,7 +155,7 @@ async function generateCommand(argv: string[], io: Io): Promise<number> {
         if (e.stage === 'denoise') {
           const img = e.images > 1 ? `image ${e.image + 1}/${e.images} · ` : '';
           io.stderr.write(`${img}step ${e.step}/${e.total} · ETA ${formatDurationClock(e.etaMs)}\n`);
-        } else if (e.stage === 'load') io.stderr.write('loading model…\n');
+        } else if (e.stage === 'load') io.stderr.write(e.total > 0 ? `preparing the model for this computer… ${e.step}/${e.total}\n` : 'loading model…\n');
         else if (e.stage === 'decode') io.stderr.write('decoding…\n');
       },
     });

@@ -350,7 +350,9 @@ function showProgress(m: ToPanel.Progress): void {
   if (runningJob !== m.jobId) setRunning(m.jobId);
   progressBox.hidden = false;
   const ofImage = (text: string) => (m.images > 1 ? l10n.t('Image {0}/{1} · {2}', m.image + 1, m.images, text) : text);
-  const stage = m.stage === 'denoise' ? l10n.t('Step {0}/{1}', m.step, m.total) : stageName(m.stage);
+  const stage = m.stage === 'denoise' ? l10n.t('Step {0}/{1}', m.step, m.total)
+    : m.stage === 'load' && m.total > 0 ? l10n.t('Preparing the model for this computer… {0}/{1}', m.step, m.total)
+    : stageName(m.stage);
   progressText.textContent = ofImage(m.etaMs > 0 ? l10n.t('{0} · about {1} left', stage, formatDurationWords(m.etaMs)) : stage);
   // Screen readers hear stage changes and every quarter, not every step.
   const quarter = m.stage === 'denoise' && m.total > 0 ? Math.floor((4 * m.step) / m.total) : -1;

@@ -20,7 +20,7 @@ import { EngineError } from '../errors';
 import { vaeEncoderGraph } from './vaeEncoder';
 import { LoraRequest, LoraSet, loraSet } from '../lora/loraSet';
 import type { CompactOptions } from '../onnx/graph/compactGraph';
-import { unetCalibration } from './unetCalibration';
+import { CalibrationReport, unetCalibration } from './unetCalibration';
 
 export interface RuntimeOptions {
   provider: ProviderName;
@@ -43,8 +43,8 @@ export class LoadedModel {
   private pending: string[] = [];
   /** How each component's graph was rewritten (graph/prepareGraph), for the benchmark. */
   readonly notes = new Map<Component, string[]>();
-  /** Passes on, while a job runs, what it should hear at once (not after the stage, as drainWarnings). */
-  notice: ((message: string) => void) | undefined;
+  /** While a job runs, where news of preparing a model (the int8 UNet's measuring) goes at once, not after the stage as drainWarnings. */
+  preparing: CalibrationReport | undefined;
   /** The LoRAs the UNet and text encoder sessions run with (lora/loraSet.ts); undefined: none. */
   private loras: LoraSet | undefined;
 
@@ -176,7 +176,11 @@ export class LoadedModel {
   private unetVariant(): CompactOptions | undefined {
     const level = this.runtime.unetWeights ?? 'full';
     if (level === 'full') return undefined;
-    return { level, calibration: level === 'int8' ? unetCalibration(this, this.runtime.threads, (m) => (this.notice ?? ((w) => this.pending.push(w)))(m)) : undefined };
+    const report: CalibrationReport = {
+      notice: (m) => (this.preparing ? this.preparing.notice(m) : this.pending.push(m)),
+      progress: (done, total) => this.preparing?.progress(done, total),
+    };
+    return { level, calibration: level === 'int8' ? unetCalibration(this, this.runtime.threads, report) : undefined };
   }
 
   /** Warnings from session creation not yet passed on to a job. */

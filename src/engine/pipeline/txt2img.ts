@@ -65,7 +65,11 @@ export async function txt2img(model: LoadedModel, jobIn: JobSpec, hooks: JobHook
     if (hooks.cancelled()) throw new CancelledError();
   };
 
-  model.notice = hooks.warn;
+  // A model being prepared for this machine (the int8 UNet, once) reports as loading, step by step.
+  model.preparing = {
+    notice: hooks.warn,
+    progress: (step, total) => hooks.progress({ image: 0, images: job.seeds.length, step, total, elapsedMs: performance.now() - t0, etaMs: 0, stage: 'load' }),
+  };
   try {
     checkCancel();
     // img2img / inpainting: the images are read and checked before any model runs, so a wrong
@@ -279,7 +283,7 @@ export async function txt2img(model: LoadedModel, jobIn: JobSpec, hooks: JobHook
     for (const f of written) fs.rmSync(f, { force: true });
     throw err;
   } finally {
-    model.notice = undefined;
+    model.preparing = undefined;
   }
   timings.totalMs = performance.now() - t0;
   timings.sessionRunMs = model.sessionRunMs - runBefore;

@@ -35,19 +35,25 @@ export interface CalibrationModel {
   dispose(): Promise<void>;
 }
 
-/** `notice` is told when the measuring starts, which a teacher waits for once per model. */
-export function unetCalibration(model: CalibrationModel, threads: number, notice: (message: string) => void): Calibration {
+/** What a teacher waiting for the measuring (once per model) is told. */
+export interface CalibrationReport {
+  notice(message: string): void;
+  /** After each of the `total` UNet calls: progress news, which also keeps the extension's stall timer from firing. */
+  progress(done: number, total: number): void;
+}
+
+export function unetCalibration(model: CalibrationModel, threads: number, report: CalibrationReport): Calibration {
   return {
     id: `ddim${STEPS}-cfg${GUIDANCE}-${PROMPTS.length}prompts-v1`,
     run: (graph, tensors) => {
-      notice(`Making the int8 UNet for this model: measuring it on ${PROMPTS.length} sample images first (once per model; ` +
+      report.notice(`Making the int8 UNet for this model: measuring it on ${PROMPTS.length} sample images first (once per model; ` +
         `about 3 minutes for SD v1.5 on two cores, with the full UNet's memory).`);
-      return calibrate(model, threads, graph, tensors);
+      return calibrate(model, threads, graph, tensors, report);
     },
   };
 }
 
-async function calibrate(model: CalibrationModel, threads: number, graph: Uint8Array, tensors: readonly string[]): Promise<Ranges> {
+async function calibrate(model: CalibrationModel, threads: number, graph: Uint8Array, tensors: readonly string[], report: CalibrationReport): Promise<Ranges> {
   const tok = model.tokenizer;
   const encode = (s: ModelSession, text: string) => encodeChunks(s, promptChunks(tok, text, false).chunks);
   const { value: texts } = await model.use('textEncoder', async (s) => {
@@ -78,6 +84,9 @@ async function calibrate(model: CalibrationModel, threads: number, graph: Uint8A
     const extraChannels = (unet.inputChannels ?? c) - c;
     const extra = extraChannels > 0 ? new Float32Array(extraChannels * plane).fill(1, 0, plane) : undefined;
     const timeCond = unet.timeCondDim ? guidanceEmbedding(GUIDANCE, unet.timeCondDim) : undefined;
+    const total = texts.length * STEPS;
+    let done = 0;
+    report.progress(done, total);
     for (let p = 0; p < texts.length; p++) {
       const scheduler = createScheduler('ddim', model.folder.schedulerConfig);
       scheduler.setTimesteps(STEPS);
@@ -95,6 +104,7 @@ async function calibrate(model: CalibrationModel, threads: number, graph: Uint8A
           extra,
         });
         latents = scheduler.step(noise, t, latents, generator).prevSample;
+        report.progress(++done, total);
       }
     }
   } finally {

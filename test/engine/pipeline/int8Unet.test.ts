@@ -31,8 +31,14 @@ describe('int8 UNet through the pipeline', () => {
     try {
       const a = await full.generate({ ...job, outFile: path.join(tmp, 'full.png') });
       const heard: string[] = [];
-      const b = await int8.generate({ ...job, outFile: path.join(tmp, 'int8.png') }, { warn: (m) => heard.push(m) });
+      const loading: string[] = [];
+      const b = await int8.generate({ ...job, outFile: path.join(tmp, 'int8.png') }, {
+        warn: (m) => heard.push(m),
+        progress: (e) => e.stage === 'load' && e.total > 0 && loading.push(`${e.step}/${e.total}`),
+      });
       assert.ok(heard.some((m) => /Making the int8 UNet for this model/.test(m)), 'the teacher hears why the first image takes longer');
+      // 3 prompts x 5 steps, each reported: news that also keeps the extension's stall timer quiet.
+      assert.deepEqual(loading, Array.from({ length: 16 }, (_, i) => `${i}/15`));
       assert.match(b.images[0].infotext, /Weights: UNet int8 \(MatMul and convolutions\)/);
       assert.doesNotMatch(a.images[0].infotext, /Weights:/);
       assert.match((await readPngInfo(b.images[0].path)).parameters ?? '', /Weights: UNet int8/);

@@ -9,7 +9,8 @@ describe('extension/progressText and config', () => {
   it('shows "step 7/20 · ETA 0:42" while denoising', () => {
     assert.strictEqual(progressText(ev({ step: 7, etaMs: 42_000 })), 'step 7/20 · ETA 0:42');
     assert.strictEqual(progressText(ev({ step: 2, etaMs: 3_725_000, image: 1, images: 4 })), 'image 2/4 · step 2/20 · ETA 1:02:05');
-    assert.strictEqual(progressText(ev({ stage: 'load' })), 'loading the model…');
+    assert.strictEqual(progressText(ev({ stage: 'load', total: 0 })), 'loading the model…');
+    assert.strictEqual(progressText(ev({ stage: 'load', step: 4, total: 15 })), 'preparing the model for this computer… 4/15');
   });
 
   it('counts progress over all images of a batch', () => {

@@ -68,7 +68,7 @@ export async function quantizeConvolutions(g: OnnxGraph, o: ConvQuantizeOptions)
   const used = new Map<string, number>();
   for (const n of g.nodes) for (const i of n.input ?? []) if (i) used.set(i, (used.get(i) ?? 0) + 1);
   // One QuantizeLinear per activation, however many convolutions read it.
-  const quantized = new Map<string, string>();  // activation -> the prefix of its QuantizeLinear
+  const quantized = new Map<string, string>(); // activation -> the prefix of its QuantizeLinear
   for (const n of quantizableConvs(g)) {
     const [x, wName, bName] = n.input as string[];
     const y = n.output![0];
@@ -100,7 +100,8 @@ export async function quantizeConvolutions(g: OnnxGraph, o: ConvQuantizeOptions)
     add('y_scale', T.FLOAT, [], Float32Array.of(yq.scale));
     add('y_zero_point', T.UINT8, [], Uint8Array.of(yq.zeroPoint));
     // The bias in the accumulator's units (x scale times each channel's weight scale), as QLinearConv wants it.
-    add('b', T.INT32, [M], Int32Array.from(bias, (v, m) => Math.round(v / (xq.scale * q.scales[m]))));
+    // (Clamped: a near-constant input's tiny scale must not wrap a large bias around.)
+    add('b', T.INT32, [M], Int32Array.from(bias, (v, m) => Math.max(-(2 ** 31), Math.min(2 ** 31 - 1, Math.round(v / (xq.scale * q.scales[m]))))));
     g.removeInitializer(wName);
     if (bName) g.removeInitializer(bName);
     replaced.add(n);
