@@ -191,6 +191,25 @@ describe('webviews in Chromium', function () {
     });
   }
 
+  it('panel: what a teacher types before the extension\'s first message is kept; the rest of the form is filled', async () => {
+    const page = await open('panel', 'dark');
+    await page.locator('#prompt textarea').fill('a plant cell, labelled');
+    await page.locator('#steps input').fill('12');
+    await page.locator('#steps input').blur();
+    await deliver(page, { type: 'init', settings: { ...settings, prompt: '', steps: 30, guidance: 9 }, prefilled: false, results: [], queue: [], target: 'course/intro.md', trusted: true });
+    await page.locator('#target', { hasText: 'course/intro.md' }).waitFor();
+    assert.equal(await page.locator('#prompt textarea').inputValue(), 'a plant cell, labelled');
+    assert.equal(await page.locator('#steps input').inputValue(), '12');
+    assert.equal(await page.locator('#guidance input').inputValue(), '9', 'fields not typed in come from init');
+    // Later messages (a prefill from Reuse) fill the form as before.
+    await deliver(page, { type: 'prefill', settings: { ...settings, prompt: 'a volcano', steps: 25 } });
+    await page.waitForFunction(() => {
+      const d = (globalThis as InPage).document;
+      return d.querySelector('#prompt')?.value === 'a volcano' && d.querySelector('#steps')?.value === '25';
+    });
+    await page.close();
+  });
+
   it('panel: offers the teacher\'s own templates and shows a template\'s negative prompt for editing', async () => {
     const page = await open('panel', 'light');
     const own = { id: 'my-plates', label: 'My anatomy plates', prompt: '{subject}, copper engraving, sepia', negative: 'colour, photo', domain: 'medical' as const };

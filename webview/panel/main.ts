@@ -76,6 +76,12 @@ const resultsEmpty = byId('results-empty');
 const target = byId('target');
 
 const saved = vscode.getState();
+/**
+ * Fields typed in before the extension's first message (`init`) arrives: init fills the whole
+ * form, and what a teacher typed in the panel's first moments must not be wiped by it.
+ */
+let initialised = false;
+const typedEarly = new Set<keyof PanelSettings>();
 const source = new SourceControls({
   post,
   sized: (w, h) => {
@@ -251,6 +257,16 @@ function writeSettings(s: Partial<PanelSettings>): void {
   onTextChanged(negative, 'negativePrompt');
   validateForm();
   save();
+}
+
+/** `s` less the fields the teacher typed in before the first init (see typedEarly). */
+function withoutTypedEarly(s: PanelSettings): Partial<PanelSettings> {
+  if (initialised || typedEarly.size === 0) return s;
+  const kept: Partial<PanelSettings> = { ...s };
+  for (const key of typedEarly) delete kept[key];
+  // The English prompt goes with the prompt it was written for.
+  if (typedEarly.has('prompt') && !typedEarly.has('modelPrompt')) delete kept.modelPrompt;
+  return kept;
 }
 
 function syncSizePreset(): void {
@@ -548,6 +564,16 @@ function generate(): void {
   post(from ? { type: 'generate', settings, source: from } : { type: 'generate', settings });
 }
 
+const fieldKeys = new Map<HTMLElement, keyof PanelSettings>([
+  [prompt, 'prompt'], [negative, 'negativePrompt'], [modelPrompt, 'modelPrompt'], [width, 'width'], [height, 'height'],
+  [steps, 'steps'], [guidance, 'guidance'], [seed, 'seed'], [batch, 'batch'],
+]);
+for (const [field, key] of fieldKeys) {
+  field.addEventListener('input', () => {
+    if (!initialised) typedEarly.add(key);
+  });
+}
+
 prompt.addEventListener('input', () => {
   onTextChanged(prompt, 'prompt');
   showModelPrompt();
@@ -640,7 +666,8 @@ window.addEventListener('message', (event: MessageEvent<ToPanel.Type>) => {
       resultsGrid.replaceChildren();
       addResults(m.results, false);
       // After a reload the form the user was editing wins, unless the panel was opened with a prefill.
-      writeSettings(!m.prefilled && saved?.settings ? saved.settings : m.settings);
+      writeSettings(withoutTypedEarly(!m.prefilled && saved?.settings ? saved.settings : m.settings));
+      initialised = true;
       showQueue(m.queue);
       showTarget(m.target);
       if (!trusted) showNotice('error', l10n.t('This workspace is in Restricted Mode: nothing can be generated or written.'));

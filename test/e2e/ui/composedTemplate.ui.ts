@@ -147,7 +147,7 @@ describe('the panel chooses variations and composes templates (UI)', function ()
     await cursorToEnd(page);
     await runCommand(page, 'Course Illustrator: Open Illustration Panel');
     const panel = await webviewFrame(page, '#ci-panel');
-    // The panel's first message fills the whole form: typing before it arrives would be lost.
+    // The panel's first message fills the form (all but what was typed before it) and sets the target.
     await panel.locator('#target', { hasText: 'intro.md' }).waitFor();
     await panel.locator('#prompt textarea').fill('a plant cell');
     await choose(panel, 'template', 'compose:edu');
