@@ -2,7 +2,8 @@
 // PNG metadata, newest first, searched by prompt text and served in pages so that 1,000+ images
 // stay cheap to show. Pure: the extension feeds it file facts; no fs, no vscode.
 
-import { settingsFromInfotext } from './generationSettings';
+import { modelPromptFor, settingsFromInfotext } from './generationSettings';
+import { findTemplate } from './templates';
 import type { PanelSettings, SchedulerChoice } from './webviewMessages';
 
 export interface GalleryEntry {
@@ -143,7 +144,10 @@ export function settingsFromEntry(
   entry: Pick<GalleryEntry, 'prompt' | 'negativePrompt' | 'fields' | 'width' | 'height'>,
   defaults: PanelSettings,
 ): PanelSettings {
-  const s = settingsFromInfotext(entry)?.settings;
+  const read = settingsFromInfotext(entry)?.settings;
+  // The panel has no field for a course's style: its words stay in the prompt, as the model read
+  // them (and the template, which they follow, stays in the text too).
+  const s = read?.style ? { ...read, prompt: modelPromptFor(read, findTemplate(read.template)), template: undefined } : read;
   return {
     prompt: s?.prompt ?? defaults.prompt,
     negativePrompt: entry.negativePrompt,

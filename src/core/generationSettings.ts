@@ -107,12 +107,21 @@ export function toEngineParams(s: GenerationSettings, job: EngineJob): GenerateP
     // Medical images (declared, or from a medical template) get the visible AI label.
     domain: job.domain ?? template?.domain ?? 'general',
     labelLanguage: job.labelLanguage,
-    extraParameters: template ? { Template: template.id } : undefined,
+    extraParameters: extraParameters(template, s.style),
     ...(job.source
       ? { initImage: job.source.image, mask: job.source.mask, strength: s.strength ?? (job.source.mask ? STRENGTH.inpaintDefault : STRENGTH.default) }
       : {}),
   };
 }
+
+/** The PNG's own fields that bring a prompt's parts back (settingsFromInfotext): its template and course style. */
+function extraParameters(template: PromptTemplate | undefined, style: string | undefined): Record<string, string> | undefined {
+  const words = cleanPromptText(style ?? '').trim();
+  const fields = { ...(template ? { Template: template.id } : {}), ...(words ? { [STYLE_FIELD]: words } : {}) };
+  return Object.keys(fields).length ? fields : undefined;
+}
+
+const STYLE_FIELD = 'Course style';
 
 /** What a PNG's parameters describe, as settings; `warnings` says what was brought within the limits. */
 export interface SettingsFromImage {
@@ -169,11 +178,17 @@ export function settingsFromInfotext(
   );
   warnings.push(...clamped.warnings);
   const strength = num('Denoising strength');
-  const templated = subjectOf(whole.text, f['Template']);
+  // A course's style came last (modelPromptFor): taken off, the template's wording is found again.
+  const styleWords = f[STYLE_FIELD]?.trim();
+  // (No longer than a course style may be: the field is untrusted, and goes back into the next PNG.)
+  const style = styleWords && styleWords.length <= PROMPT.maxWithTemplate - PROMPT.maxChars && whole.text.endsWith(`, ${styleWords}`) ? styleWords : undefined;
+  const text = style ? whole.text.slice(0, whole.text.length - style.length - 2) : whole.text;
+  const templated = subjectOf(text, f['Template']);
   const domain = domainFromFields(f);
   const scheduler = schedulerFromFields(f);
   const settings: GenerationSettings = {
-    prompt: templated?.subject ?? whole.text,
+    prompt: templated?.subject ?? text,
+    ...(style ? { style } : {}),
     ...(negativePrompt !== undefined ? { negativePrompt } : {}),
     ...clamped.values,
     ...(scheduler ? { scheduler } : {}),

@@ -133,6 +133,13 @@ describe('galleryIndex', () => {
     assert.equal(edited.template, undefined);
   });
 
+  it('keeps a course style\'s words in the form\'s prompt, which has no field for them, so the model reads the same', () => {
+    const whole = 'a volcano, simple friendly flat illustration, bright colours, clear shapes, flat textbook look';
+    const s = settingsFromEntry(entry('/ws/a.png', 1, whole, { Template: 'education-primary', 'Course style': 'flat textbook look' }), defaults);
+    assert.equal(s.prompt, whole);
+    assert.equal(s.template, undefined);
+  });
+
   it('brings untrusted metadata within the limits, as Regenerate does, and falls back to defaults for the rest', () => {
     const e = entry('/ws/a.png', 1, 'a cat', { Steps: '9999', 'CFG scale': 'x', Seed: '-3', Size: '500x500' });
     const s = settingsFromEntry({ ...e, width: 500, height: 500 }, defaults);

@@ -48,7 +48,7 @@ describe('generation settings → engine parameters (every front end)', () => {
     assert.equal(edu.prompt, 'a volcano, simple friendly flat illustration, bright colours, clear shapes, flat textbook look');
     assert.equal(edu.negativePrompt, findTemplate('education-primary')?.negative);
     assert.equal(edu.domain, 'education');
-    assert.deepEqual(edu.extraParameters, { Template: 'education-primary' });
+    assert.deepEqual(edu.extraParameters, { Template: 'education-primary', 'Course style': 'flat textbook look' });
     const none = params({ prompt: ' a volcano ' });
     assert.equal(none.prompt, ' a volcano ', 'no template: the prompt as written');
     assert.equal(none.extraParameters, undefined);
@@ -116,6 +116,21 @@ describe('settings from an image\'s parameters (Regenerate, Variations, the gall
     assert.deepEqual([edited?.settings.prompt, edited?.settings.template], ['a volcano at night', undefined]);
     // Made again, either gives the same prompt to the model.
     assert.equal(params(made!.settings).prompt, 'a volcano, simple friendly flat illustration, bright colours, clear shapes');
+  });
+
+  it('takes a course style off the end, so a styled, templated prompt gives back its subject, template and style', () => {
+    const first = params({ prompt: 'a volcano', template: 'education-primary', style: 'flat textbook look' });
+    const back = settingsFromInfotext({ prompt: first.prompt, fields: first.extraParameters });
+    assert.deepEqual([back?.settings.prompt, back?.settings.template, back?.settings.style], ['a volcano', 'education-primary', 'flat textbook look']);
+    assert.equal(params(back!.settings).prompt, first.prompt, 'made again: the same prompt for the model');
+    // A style field the prompt does not end with (edited in another tool) is not taken off.
+    const edited = settingsFromInfotext({ prompt: 'a volcano, watercolour', fields: { 'Course style': 'flat textbook look' } });
+    assert.deepEqual([edited?.settings.prompt, edited?.settings.style], ['a volcano, watercolour', undefined]);
+    const plain = settingsFromInfotext({ prompt: 'a volcano, flat textbook look', fields: { 'Course style': 'flat textbook look' } });
+    assert.deepEqual([plain?.settings.prompt, plain?.settings.style], ['a volcano', 'flat textbook look']);
+    const long = 'w'.repeat(501);
+    const tooLong = settingsFromInfotext({ prompt: `a volcano, ${long}`, fields: { 'Course style': long } });
+    assert.equal(tooLong?.settings.style, undefined, 'longer than a course style may be: left in the prompt');
   });
 
   it('cuts an overlong prompt to the limit of a whole prompt, and says so', () => {
