@@ -4,7 +4,7 @@
 import { promises as fs, readFileSync } from 'fs';
 import * as ort from 'onnxruntime-node';
 import type { ProviderName } from '../../core/protocol';
-import { EngineError } from '../errors';
+import { CancelledError, EngineError } from '../errors';
 import { PROVIDER_HINT, PROVIDER_LABEL, ResolvedProvider, resolveProvider, sessionOptions } from './backend';
 import * as path from 'path';
 import { compactGraph, CompactOptions } from './graph/compactGraph';
@@ -80,6 +80,7 @@ export class ModelSession {
       try {
         return await ModelSession.open(file, resolved, opts, warning);
       } catch (err) {
+        if (err instanceof CancelledError) throw err;
         if (resolved.provider === 'cpu' || isFileProblem(err)) throw loadError(file, size, err);
         // The provider exists but would not start (no adapter, driver, library): the CPU always can.
         warning =
@@ -92,6 +93,7 @@ export class ModelSession {
     try {
       return await ModelSession.open(file, { provider: 'cpu', executionProviders: ['cpu'] }, opts, warning);
     } catch (err) {
+      if (err instanceof CancelledError) throw err;
       throw loadError(file, size, err);
     }
   }
@@ -105,6 +107,8 @@ export class ModelSession {
       prepared = await compactGraph(file, variant).then(
         (c) => c && { bytes: c.file, externalDataFolder: path.dirname(path.resolve(file)), notes: c.notes },
         (err: unknown) => {
+          // A job cancelled while the variant was being made is cancelled, not run at full precision.
+          if (err instanceof CancelledError) throw err;
           warning = [warning, `The ${variant.level ?? 'compact'} variant of ${opts.label} could not be made (${firstLine(err)}); it runs at full precision.`].filter(Boolean).join(' ');
           return undefined;
         },

@@ -179,6 +179,7 @@ export class LoadedModel {
     const report: CalibrationReport = {
       notice: (m) => (this.preparing ? this.preparing.notice(m) : this.pending.push(m)),
       progress: (done, total) => this.preparing?.progress(done, total),
+      cancelled: () => this.preparing?.cancelled() ?? false,
     };
     return { level, calibration: level === 'int8' ? unetCalibration(this, this.runtime.threads, report) : undefined };
   }

@@ -69,6 +69,7 @@ export async function txt2img(model: LoadedModel, jobIn: JobSpec, hooks: JobHook
   model.preparing = {
     notice: hooks.warn,
     progress: (step, total) => hooks.progress({ image: 0, images: job.seeds.length, step, total, elapsedMs: performance.now() - t0, etaMs: 0, stage: 'load' }),
+    cancelled: hooks.cancelled,
   };
   try {
     checkCancel();

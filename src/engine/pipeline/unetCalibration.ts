@@ -5,6 +5,7 @@
 // noisy first ones. Made once per model (the variant is cached); about 3 minutes for SD v1.5 on
 // two cores, with the full UNet's memory.
 
+import { CancelledError } from '../errors';
 import { ModelSession } from '../onnx/session';
 import type { Calibration } from '../onnx/graph/compactGraph';
 import { rangeOutput, Ranges } from '../onnx/graph/quantizeConv';
@@ -40,6 +41,8 @@ export interface CalibrationReport {
   notice(message: string): void;
   /** After each of the `total` UNet calls: progress news, which also keeps the extension's stall timer from firing. */
   progress(done: number, total: number): void;
+  /** Checked between calls: a cancelled job does not wait for the measuring to end. */
+  cancelled(): boolean;
 }
 
 export function unetCalibration(model: CalibrationModel, threads: number, report: CalibrationReport): Calibration {
@@ -105,6 +108,7 @@ async function calibrate(model: CalibrationModel, threads: number, graph: Uint8A
         });
         latents = scheduler.step(noise, t, latents, generator).prevSample;
         report.progress(++done, total);
+        if (report.cancelled()) throw new CancelledError();
       }
     }
   } finally {

@@ -61,6 +61,31 @@ describe('int8 UNet through the pipeline', () => {
     }
   });
 
+  it('a job cancelled while the model is measured ends cancelled at once, and nothing is cached', async () => {
+    const model = await ensureFixture('tiny-a');
+    const engine = new Engine({ provider: 'cpu', threads: 1, unetWeights: 'int8' });
+    const out = path.join(tmp, 'cancelled.png');
+    let loads = 0;
+    const warned: string[] = [];
+    try {
+      await assert.rejects(
+        engine.generate({ model, prompt: 'a plant cell', seed: 1, steps: 3, width: 64, height: 64, outFile: out }, {
+          progress: (e) => { if (e.stage === 'load' && e.total > 0) loads += 1; },
+          cancelled: () => loads >= 3,
+          warn: (m) => warned.push(m),
+        }),
+        (err: Error) => err.name === 'CancelledError' || /cancel/i.test(err.message),
+      );
+      assert.equal(loads, 3, 'stopped after the call that saw the cancel');
+      assert.ok(!warned.some((m) => /could not be made/.test(m)), `cancelled, not a failed variant: ${warned.join('; ')}`);
+      assert.equal(fs.existsSync(out), false);
+      const cached = fs.readdirSync(path.join(tmp, 'cache', 'compact')).filter((f) => f.endsWith('.onnx'));
+      assert.equal(cached.length, 1, `only tiny-b's variant from the first test: ${cached.join(', ')}`);
+    } finally {
+      await engine.dispose();
+    }
+  });
+
   it('calibrates a 9-channel inpainting UNet too (mask and masked-image channels fed), and inpaints with it', async () => {
     const model = await ensureFixture('tiny-inpaint');
     const W = 64;
