@@ -19,7 +19,8 @@ describe('serve: options, credentials, sampler names', () => {
 
   it('has safe defaults and refuses bad options with what to do', () => {
     const o = parseServeArgs(['--model', 'm']);
-    assert.deepStrictEqual([o.host, o.port, o.maxQueue, o.corsOrigin, o.authFile], ['127.0.0.1', 7860, 16, undefined, undefined]);
+    assert.deepStrictEqual([o.host, o.port, o.maxQueue, o.corsOrigin, o.authFile, o.unetWeights], ['127.0.0.1', 7860, 16, undefined, undefined, undefined]);
+    assert.equal(parseServeArgs(['--model', 'm', '--int8']).unetWeights, 'int8', 'a CPU-only school server can use the int8 UNet');
     assert.throws(() => parseServeArgs([]), /--model DIR/);
     assert.throws(() => parseServeArgs(['--model', 'm', '--max-queue', '-1']), /--max-queue/);
     assert.throws(() => parseServeArgs(['--model', 'm', '--cors-origin', 'https://a.example/path']), /--cors-origin/);
