@@ -389,6 +389,7 @@ function makeInfotext(model: LoadedModel, job: JobSpec, seed: number, width: num
 /** The 8-bit variants as the PNG's parameters name them (the notes of onnx/graph/compactGraph). */
 function weightsInfotext(notes: string[]): Record<string, string> {
   if (notes.some((n) => n.includes('convolutions in 8 bits'))) return { Weights: 'UNet int8 (MatMul and convolutions)' };
+  if (notes.some((n) => n.includes('8 bits per column'))) return { Weights: 'UNet MatMul int8' };
   if (notes.some((n) => n.includes('8-bit'))) return { Weights: 'UNet MatMul 8-bit (compact)' };
   return {};
 }

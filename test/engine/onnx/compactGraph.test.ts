@@ -4,7 +4,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { compactGraph } from '../../../src/engine/onnx/graph/compactGraph';
-import { quantizeBlocks } from '../../../src/engine/onnx/graph/quantizeMatMul';
+import { quantizeBlocks, quantizeColumns } from '../../../src/engine/onnx/graph/quantizeMatMul';
+import { OnnxGraph } from '../../../src/engine/onnx/graph/onnxGraph';
 import { ModelSession } from '../../../src/engine/onnx/session';
 import { GraphBuilder } from '../../fixtures/onnx/graph';
 import { WeightRandom } from '../../fixtures/onnx/random';
@@ -78,6 +79,36 @@ describe('compact variant (8-bit MatMul weights)', () => {
     } finally {
       await full.dispose();
       await compact.dispose();
+    }
+  });
+
+  it('int8 level: every MatMul weight in 8 bits per column (DynamicQuantizeMatMul), K = 48 too, close to float32', async () => {
+    const w = rnd.normals(K * N, 1);
+    const q = quantizeColumns(w, K, N);
+    for (let i = 0; i < w.length; i++) assert.ok(Math.abs(q.weights[i] * q.scales[i % N] - w[i]) <= q.scales[i % N] / 2 + 1e-6, `weight ${i}`);
+    const never = { id: 'unused', run: async () => { throw new Error('no convolution: nothing to calibrate'); } };
+    const made = await compactGraph(file, { level: 'int8', calibration: never, cacheDir: cache });
+    assert.ok(made);
+    assert.deepEqual(made.notes, ['2 MatMul weights in 8 bits per column (0.00 GB -> 0.00 GB)']);
+    const ops = new OnnxGraph(await fs.readFile(made.file)).nodes.map((n) => n.opType);
+    assert.deepEqual(ops, ['DynamicQuantizeMatMul', 'DynamicQuantizeMatMul']);
+    const input = { hidden_states: new ort.Tensor('float32', x, [2, 3, K]) };
+    const full = await ModelSession.create(file, { provider: 'cpu', threads: 1, label: 'unet' });
+    const int8 = await ModelSession.create(file, { provider: 'cpu', threads: 1, label: 'unet', compact: { level: 'int8', calibration: never, cacheDir: cache } });
+    try {
+      const a = (await full.run(input)).out.data as Float32Array;
+      const b = (await int8.run(input)).out.data as Float32Array;
+      let err = 0;
+      let norm = 0;
+      for (let i = 0; i < a.length; i++) {
+        err += (a[i] - b[i]) ** 2;
+        norm += a[i] ** 2;
+      }
+      console.log(`      · int8 MatMul vs float32: relative L2 error ${Math.sqrt(err / norm).toExponential(2)}`);
+      assert.ok(Math.sqrt(err / norm) < 3e-2 && err > 0);
+    } finally {
+      await full.dispose();
+      await int8.dispose();
     }
   });
 

@@ -3,9 +3,10 @@
 // - compact: attention fused as always, the MatMul weights as 8-bit blocks (quantizeMatMul.ts);
 //   about 8 s for SD v1.5's UNet, a 280 MB graph whose convolution weights are still read from
 //   the model folder;
-// - int8: that, and the convolutions on 8-bit activations and weights (quantizeConv.ts), whose
-//   activation ranges come from running the float graph on real inputs (`calibrate`, given by
-//   the pipeline, which knows how to make them); an 870 MB graph holding all its weights.
+// - int8: the MatMul weights in 8 bits per column (DynamicQuantizeMatMul, faster than the
+//   blocks), and the convolutions on 8-bit activations and weights (quantizeConv.ts), whose
+//   activation ranges come from running the float graph on real inputs (`calibration`, given by
+//   the pipeline, which knows how to make them); an 830 MB graph holding its 8-bit weights.
 
 import * as crypto from 'crypto';
 import { promises as fs } from 'fs';
@@ -20,7 +21,7 @@ import { quantizeMatMulWeights } from './quantizeMatMul';
 
 /** Changes whenever the way the variant is made changes, so an old cached file is never used. */
 const RECIPE = 'mha+q8-block32-asym-level4-v1';
-const INT8_RECIPE = 'conv-int8-perchannel-minmax-v1';
+const INT8_RECIPE = 'conv-int8-perchannel-minmax+matmul-dynamic-percolumn-v2';
 const BLOCK = 32;
 const ACCURACY_LEVEL = 4;
 
@@ -102,12 +103,12 @@ async function findOrMake(abs: string, cacheDir: string, level: CompactLevel, ca
   }
   const handles = new Map<string, fs.FileHandle>();
   try {
-    const q = await quantizeAsync(g, path.dirname(abs), handles);
+    const q = await quantizeAsync(g, path.dirname(abs), handles, level === 'int8');
     const c = ranges ? await quantizeConvolutions(g, { ranges, read: (t) => readFloats(t, path.dirname(abs), handles) }) : undefined;
     if (q.matmuls === 0 && !c?.convs) return undefined;
     const notes = [
       ...(fused.fused ? [`${fused.fused} attention blocks as MultiHeadAttention`] : []),
-      ...(q.matmuls ? [`${q.matmuls} MatMul weights as 8-bit blocks (${mb(q.floatBytes)} -> ${mb(q.quantizedBytes)})`] : []),
+      ...(q.matmuls ? [`${q.matmuls} MatMul weights ${level === 'int8' ? 'in 8 bits per column' : 'as 8-bit blocks'} (${mb(q.floatBytes)} -> ${mb(q.quantizedBytes)})`] : []),
       ...(c?.convs ? [`${c.convs} convolutions in 8 bits (${mb(c.floatBytes)} -> ${mb(c.quantizedBytes)})`] : []),
     ];
     const out = g.encode();
@@ -121,8 +122,8 @@ async function findOrMake(abs: string, cacheDir: string, level: CompactLevel, ca
   }
 }
 
-function quantizeAsync(g: OnnxGraph, folder: string, handles: Map<string, fs.FileHandle>) {
-  return quantizeMatMulWeights(g, { blockSize: BLOCK, accuracyLevel: ACCURACY_LEVEL, read: (t) => readFloats(t, folder, handles) });
+function quantizeAsync(g: OnnxGraph, folder: string, handles: Map<string, fs.FileHandle>, perColumn: boolean) {
+  return quantizeMatMulWeights(g, { blockSize: BLOCK, accuracyLevel: ACCURACY_LEVEL, perColumn, read: (t) => readFloats(t, folder, handles) });
 }
 
 async function readFloats(t: onnx.ITensorProto, folder: string, handles: Map<string, fs.FileHandle>): Promise<Float32Array> {
