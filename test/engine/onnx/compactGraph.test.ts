@@ -9,6 +9,7 @@ import { OnnxGraph } from '../../../src/engine/onnx/graph/onnxGraph';
 import { ModelSession } from '../../../src/engine/onnx/session';
 import { GraphBuilder } from '../../fixtures/onnx/graph';
 import { WeightRandom } from '../../fixtures/onnx/random';
+import { relativeL2 } from '../../support/relativeL2';
 
 const K = 64;
 const N = 48;
@@ -98,14 +99,9 @@ describe('compact variant (8-bit MatMul weights)', () => {
     try {
       const a = (await full.run(input)).out.data as Float32Array;
       const b = (await int8.run(input)).out.data as Float32Array;
-      let err = 0;
-      let norm = 0;
-      for (let i = 0; i < a.length; i++) {
-        err += (a[i] - b[i]) ** 2;
-        norm += a[i] ** 2;
-      }
-      console.log(`      · int8 MatMul vs float32: relative L2 error ${Math.sqrt(err / norm).toExponential(2)}`);
-      assert.ok(Math.sqrt(err / norm) < 3e-2 && err > 0);
+      const rel = relativeL2(a, b);
+      console.log(`      · int8 MatMul vs float32: relative L2 error ${rel.toExponential(2)}`);
+      assert.ok(rel < 3e-2 && rel > 0);
     } finally {
       await full.dispose();
       await int8.dispose();

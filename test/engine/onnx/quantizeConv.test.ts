@@ -9,6 +9,7 @@ import { asymmetric, quantizableConvs, quantizePerChannel, rangeOutput } from '.
 import { ModelSession } from '../../../src/engine/onnx/session';
 import { GraphBuilder } from '../../fixtures/onnx/graph';
 import { WeightRandom } from '../../fixtures/onnx/random';
+import { relativeL2 } from '../../support/relativeL2';
 
 const C = 8;
 const H = 12;
@@ -108,13 +109,7 @@ describe('int8 variant (8-bit convolutions, calibrated activations)', () => {
       assert.deepEqual(int8.notes, made.notes);
       const a = (await full.run(input)).out_sample.data as Float32Array;
       const b = (await int8.run(input)).out_sample.data as Float32Array;
-      let err = 0;
-      let norm = 0;
-      for (let i = 0; i < a.length; i++) {
-        err += (a[i] - b[i]) ** 2;
-        norm += a[i] ** 2;
-      }
-      const rel = Math.sqrt(err / norm);
+      const rel = relativeL2(a, b);
       console.log(`      · int8 vs float32: relative L2 error ${rel.toExponential(2)}`);
       assert.ok(rel < 3e-2, `relative error ${rel}`);
       assert.ok(rel > 0, 'the convolutions really are 8-bit');

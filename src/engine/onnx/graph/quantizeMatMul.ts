@@ -40,56 +40,65 @@ export async function quantizeMatMulWeights(g: OnnxGraph, o: QuantizeOptions): P
     if ((!o.perColumn && K % o.blockSize !== 0) || used.get(wName!) !== 1) continue;
     // One weight in memory at a time: all of SD v1.5's at once would be another 0.97 GB.
     const values = await o.read(w);
-    if (o.perColumn) {
-      const q = quantizeColumns(values, K, N);
-      const base = `${wName}_int8`;
-      g.addInitializer({ name: `${base}_weight`, dataType: onnx.TensorProto.DataType.INT8, dims: [K, N], rawData: new Uint8Array(q.weights.buffer) });
-      g.addInitializer({ name: `${base}_scales`, dataType: onnx.TensorProto.DataType.FLOAT, dims: [N], rawData: new Uint8Array(q.scales.buffer) });
-      g.addInitializer({ name: `${base}_zero_points`, dataType: onnx.TensorProto.DataType.INT8, dims: [N], rawData: new Uint8Array(N) });
-      g.removeInitializer(wName!);
-      replaced.add(n);
-      added.push({
-        opType: 'DynamicQuantizeMatMul',
-        domain: 'com.microsoft',
-        name: `${n.name ?? wName}_int8`,
-        input: [n.input![0], `${base}_weight`, `${base}_scales`, `${base}_zero_points`],
-        output: n.output,
-      });
-      result.matmuls += 1;
-      result.floatBytes += K * N * 4;
-      result.quantizedBytes += K * N + N * 5;
-      continue;
-    }
-    const q = quantizeBlocks(values, K, N, o.blockSize);
-    const base = `${wName}_q8`;
-    g.addInitializer({ name: `${base}_weight`, dataType: onnx.TensorProto.DataType.UINT8, dims: [N, K / o.blockSize, o.blockSize], rawData: q.weights });
-    g.addInitializer({ name: `${base}_scales`, dataType: onnx.TensorProto.DataType.FLOAT, dims: [N * (K / o.blockSize)], rawData: new Uint8Array(q.scales.buffer) });
-    g.addInitializer({ name: `${base}_zero_points`, dataType: onnx.TensorProto.DataType.UINT8, dims: [N * (K / o.blockSize)], rawData: q.zeroPoints });
+    const T = onnx.TensorProto.DataType;
+    // The weight's replacement: three initializers (weight, scales, zero points) and the op reading them.
+    const q = o.perColumn ? perColumnOp(values, K, N) : blockOp(values, K, N, o);
+    const base = `${wName}_${q.suffix}`;
+    const names = ['weight', 'scales', 'zero_points'].map((part) => `${base}_${part}`);
+    q.tensors.forEach((t, k) => g.addInitializer({ name: names[k], dataType: T[t.type], dims: t.dims, rawData: new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength) }));
     g.removeInitializer(wName!);
     replaced.add(n);
-    added.push({
-      opType: 'MatMulNBits',
-      domain: 'com.microsoft',
-      name: `${n.name ?? wName}_q8`,
-      input: [n.input![0], `${base}_weight`, `${base}_scales`, `${base}_zero_points`],
-      output: n.output,
-      attribute: [
-        { name: 'K', type: 2, i: K },
-        { name: 'N', type: 2, i: N },
-        { name: 'bits', type: 2, i: 8 },
-        { name: 'block_size', type: 2, i: o.blockSize },
-        { name: 'accuracy_level', type: 2, i: o.accuracyLevel },
-      ],
-    });
+    added.push({ opType: q.opType, domain: 'com.microsoft', name: `${n.name ?? wName}_${q.suffix}`, input: [n.input![0], ...names], output: n.output, attribute: q.attribute });
     result.matmuls += 1;
     result.floatBytes += K * N * 4;
-    result.quantizedBytes += q.weights.length + q.scales.byteLength + q.zeroPoints.length;
+    result.quantizedBytes += q.tensors.reduce((sum, t) => sum + t.data.byteLength, 0);
   }
   if (result.matmuls === 0) return result;
   g.replaceNodes(replaced, added);
   g.useOpset('com.microsoft', 1);
   g.sortNodes();
   return result;
+}
+
+interface QuantizedOp {
+  opType: string;
+  suffix: string;
+  tensors: { type: 'UINT8' | 'INT8' | 'FLOAT'; dims: number[]; data: ArrayBufferView }[];
+  attribute?: onnx.IAttributeProto[];
+}
+
+function blockOp(values: Float32Array, K: number, N: number, o: QuantizeOptions): QuantizedOp {
+  const q = quantizeBlocks(values, K, N, o.blockSize);
+  const blocks = K / o.blockSize;
+  return {
+    opType: 'MatMulNBits',
+    suffix: 'q8',
+    tensors: [
+      { type: 'UINT8', dims: [N, blocks, o.blockSize], data: q.weights },
+      { type: 'FLOAT', dims: [N * blocks], data: q.scales },
+      { type: 'UINT8', dims: [N * blocks], data: q.zeroPoints },
+    ],
+    attribute: [
+      { name: 'K', type: 2, i: K },
+      { name: 'N', type: 2, i: N },
+      { name: 'bits', type: 2, i: 8 },
+      { name: 'block_size', type: 2, i: o.blockSize },
+      { name: 'accuracy_level', type: 2, i: o.accuracyLevel },
+    ],
+  };
+}
+
+function perColumnOp(values: Float32Array, K: number, N: number): QuantizedOp {
+  const q = quantizeColumns(values, K, N);
+  return {
+    opType: 'DynamicQuantizeMatMul',
+    suffix: 'int8',
+    tensors: [
+      { type: 'INT8', dims: [K, N], data: q.weights },
+      { type: 'FLOAT', dims: [N], data: q.scales },
+      { type: 'INT8', dims: [N], data: new Int8Array(N) },
+    ],
+  };
 }
 
 /** W [K, N] row-major -> int8 in the same layout, symmetric, one scale (max |w| / 127) per column n. */
