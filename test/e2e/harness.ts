@@ -14,7 +14,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { chromium, type BrowserContext, type Frame, type Locator, type Page } from 'playwright-core';
 import { REPO_ROOT, USER_SETTINGS_MARK, runEnv, startCodeServer, type CodeServer } from './codeServer';
-import type { PageImage } from './pageTypes';
+import type { InPage, PageImage } from './pageTypes';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const OUTPUT_DIR = path.join(REPO_ROOT, 'test-output');
@@ -187,6 +187,26 @@ export async function editorText(page: Page): Promise<string> {
   const editor = page.locator('.editor-group-container.active .monaco-editor .view-lines').first();
   const text = (await editor.textContent({ timeout: 5_000 }).catch(() => '')) ?? '';
   return text.replace(/\u00a0/g, ' ');
+}
+
+/** Picks `value` in the vscode-single-select `#id`, as a click on the option does. */
+export async function choose(frame: Frame, id: string, value: string): Promise<void> {
+  await frame.locator(`#${id}`).evaluate((s, v) => {
+    const w: InPage = globalThis;
+    (s as InPage).value = v;
+    s.dispatchEvent(new w.Event('change'));
+  }, value);
+}
+
+/** Polls until `check` returns a value (not undefined) and returns it, or fails naming `what`. */
+export async function eventually<T>(what: string, check: () => T | undefined | Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 /** Waits until the visible editor text contains `text`; returns that text. */

@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import type { Frame, Page } from 'playwright-core';
 import { ensureFixture } from '../fixtures/tinyPipeline';
 import { writeTinyTaesd } from '../fixtures/tinyTaesd';
-import { OUTPUT_DIR, clickCodeLens, cursorToEnd, decodedWidth, launchWorkbench, openActivity, openFile, reloadWindow, runCommand, screenshot, waitForEditorText, webviewFrame, type Workbench } from './harness';
+import { OUTPUT_DIR, clickCodeLens, cursorToEnd, choose, decodedWidth, eventually, launchWorkbench, openActivity, openFile, reloadWindow, runCommand, screenshot, waitForEditorText, webviewFrame, type Workbench } from './harness';
 import type { InPage, PageImage } from './pageTypes';
 import { prepare } from './runHost';
 import { INTRO_MD, makeWorkspace } from './workspace';
@@ -32,26 +32,6 @@ async function shot(page: Page, name: string): Promise<string> {
 
 async function setField(frame: Frame, id: string, value: string): Promise<void> {
   await frame.locator(`#${id} input`).fill(value);
-}
-
-/** Picks `value` in the vscode-single-select `#id`, as a click on the option does. */
-async function choose(frame: Frame, id: string, value: string): Promise<void> {
-  await frame.locator(`#${id}`).evaluate((s, v) => {
-    const w: InPage = globalThis;
-    (s as InPage).value = v;
-    s.dispatchEvent(new w.Event('change'));
-  }, value);
-}
-
-/** Polls until `check` returns a value (not undefined), or fails naming `what`. */
-async function eventually<T>(what: string, check: () => T | undefined | Promise<T | undefined>, timeoutMs = 20000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 /** Records, inside the panel, when a button is pressed and when the first live preview appears. */

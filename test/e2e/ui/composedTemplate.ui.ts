@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Frame, Page } from 'playwright-core';
 import { ensureFixture } from '../../fixtures/tinyPipeline';
-import { OUTPUT_DIR, answerQuickInput, clickCodeLens, cursorToEnd, launchWorkbench, openFile, runCommand, screenshot, webviewFrame, type Workbench } from '../harness';
+import { OUTPUT_DIR, answerQuickInput, choose, clickCodeLens, cursorToEnd, eventually, launchWorkbench, openFile, runCommand, screenshot, webviewFrame, type Workbench } from '../harness';
 import type { InPage, PageImage } from '../pageTypes';
 import { prepare } from '../runHost';
 import { makeWorkspace } from '../workspace';
@@ -28,25 +28,6 @@ function parametersOf(file: string): string {
   const png = fs.readFileSync(file).toString('latin1');
   const at = png.indexOf('parameters\0') + 'parameters\0'.length;
   return png.slice(at, png.indexOf('Version:', at));
-}
-
-async function eventually<T>(what: string, check: () => T | undefined | Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-/** Picks `value` in the vscode-single-select `#id`, as a click on the option does. */
-async function choose(frame: Frame, id: string, value: string): Promise<void> {
-  await frame.locator(`#${id}`).evaluate((s, v) => {
-    const w: InPage = globalThis;
-    (s as InPage).value = v;
-    s.dispatchEvent(new w.Event('change'));
-  }, value);
 }
 
 async function selected(frame: Frame, id: string): Promise<string> {

@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import type { Frame } from 'playwright-core';
 import sharp from 'sharp';
 import { ensureFixture } from '../../fixtures/tinyPipeline';
-import { OUTPUT_DIR, clickCodeLens, launchWorkbench, openFile, screenshot, webviewFrame, type Workbench } from '../harness';
+import { OUTPUT_DIR, clickCodeLens, eventually, launchWorkbench, openFile, screenshot, webviewFrame, type Workbench } from '../harness';
 import type { InPage } from '../pageTypes';
 import { prepare } from '../runHost';
 import { makeWorkspace } from '../workspace';
@@ -27,16 +27,6 @@ function sha(file: string): string {
 /** PNG files under `dir` other than `except`, relative paths. */
 function resultsUnder(dir: string, except: string): string[] {
   return fs.readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.png') && path.join(dir, f) !== except).sort();
-}
-
-async function until<T>(what: string, check: () => T | undefined | Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 async function fieldValue(frame: Frame, id: string): Promise<string> {
@@ -105,10 +95,10 @@ describe('redraw and inpaint in VS Code (UI)', function () {
     // Results wait outside the course until one is chosen: nothing lands there unasked.
     assert.deepEqual(resultsUnder(path.join(ws, 'course'), scan), [], 'the result is not in the course before Insert');
     await panel.locator('.result').first().locator('[data-action="insert"]').click();
-    const made = await until('the inserted file', () => {
+    const made = await eventually('the inserted file', () => {
       const r = resultsUnder(path.join(ws, 'course'), scan);
       return r.length === 1 ? r : undefined;
-    });
+    }, 60_000);
     assert.match(made[0], /^images[\\/]/, 'kept in the document\'s image folder');
     const bytes = fs.readFileSync(path.join(ws, 'course', made[0])).toString('latin1');
     assert.match(bytes, /Denoising strength: 0\.7/, 'the PNG says it was redrawn, as A1111 writes it');
@@ -171,9 +161,9 @@ describe('redraw and inpaint in VS Code (UI)', function () {
     const input = dialog.locator('input').first();
     // The dialog fills in its default (the result's own file) a moment after it shows: typed
     // before that, the path would be replaced and the default saved.
-    await until('the dialog\'s default path', async () => ((await input.inputValue()).endsWith('.png') ? true : undefined));
+    await eventually('the dialog\'s default path', async () => ((await input.inputValue()).endsWith('.png') ? true : undefined), 60_000);
     await input.fill(jpeg);
-    await until('the typed path', async () => ((await input.inputValue()) === jpeg ? true : undefined));
+    await eventually('the typed path', async () => ((await input.inputValue()) === jpeg ? true : undefined), 60_000);
     await dialog.locator('.monaco-button', { hasText: /^OK$/ }).click();
     await panel.locator('#notice', { hasText: 'Saved' }).waitFor({ timeout: 60_000 });
     const bytes = fs.readFileSync(jpeg);

@@ -102,9 +102,10 @@ async function findOrMake(abs: string, cacheDir: string, level: CompactLevel, ca
     }
   }
   const handles = new Map<string, fs.FileHandle>();
+  const read = (t: onnx.ITensorProto) => readFloats(t, path.dirname(abs), handles);
   try {
-    const q = await quantizeAsync(g, path.dirname(abs), handles, level === 'int8');
-    const c = ranges ? await quantizeConvolutions(g, { ranges, read: (t) => readFloats(t, path.dirname(abs), handles) }) : undefined;
+    const q = await quantizeMatMulWeights(g, { blockSize: BLOCK, accuracyLevel: ACCURACY_LEVEL, perColumn: level === 'int8', read });
+    const c = ranges ? await quantizeConvolutions(g, { ranges, read }) : undefined;
     if (q.matmuls === 0 && !c?.convs) return undefined;
     const notes = [
       ...(fused.fused ? [`${fused.fused} attention blocks as MultiHeadAttention`] : []),
@@ -120,10 +121,6 @@ async function findOrMake(abs: string, cacheDir: string, level: CompactLevel, ca
   } finally {
     for (const h of handles.values()) await h.close();
   }
-}
-
-function quantizeAsync(g: OnnxGraph, folder: string, handles: Map<string, fs.FileHandle>, perColumn: boolean) {
-  return quantizeMatMulWeights(g, { blockSize: BLOCK, accuracyLevel: ACCURACY_LEVEL, perColumn, read: (t) => readFloats(t, folder, handles) });
 }
 
 async function readFloats(t: onnx.ITensorProto, folder: string, handles: Map<string, fs.FileHandle>): Promise<Float32Array> {
