@@ -1,0 +1,220 @@
+// 3×3 convolutions by Winograd's minimal filtering (Lavin & Gray, "Fast Algorithms for
+// Convolutional Neural Networks", 2015), written as plain ONNX ops so onnxruntime's CPU kernels
+// run it: the input cut into overlapping a×a tiles and transformed (one Conv with a fixed
+// kernel), one batched MatMul per tile position against the transformed weights, and the
+// inverse transform (a MatMul) put back in place by DepthToSpace. F(4×4, 3×3) needs 36
+// multiplications for 16 outputs where the direct convolution needs 144: on SD v1.5's shapes
+// (2 cores) one convolution took 0.3-0.5 of onnxruntime's own Conv, at 2-3e-6 relative error.
+// The transforms cost a pass over memory each, so the gain shrinks with fewer channels.
+//
+// The cost is memory: the transformed weights are (a/3)² times the originals (4× for F(4×4),
+// 1.8× for F(2×2)). The graph computes them from the original weights with constant nodes,
+// which onnxruntime folds when it creates the session, so the rewritten graph stays small and
+// the model's files are not read to make it. Only the convolutions with the smallest weights
+// are rewritten, within a budget of extra bytes: in UNets and VAEs those are the ones at the
+// largest spatial sizes, where the work is.
+
+import { onnx } from 'onnx-proto';
+import { intAttr, intsAttr, Node, OnnxGraph } from './onnxGraph';
+
+const T = onnx.TensorProto.DataType;
+
+interface Transform {
+  /** Output tile size m; input tiles are a = m + 2. */
+  m: number;
+  BT: number[][];
+  G: number[][];
+  AT: number[][];
+}
+
+/** F(2×2, 3×3). */
+const F2: Transform = {
+  m: 2,
+  BT: [[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]],
+  G: [[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]],
+  AT: [[1, 1, 1, 0], [0, 1, -1, -1]],
+};
+
+/** F(4×4, 3×3), points 0, ±1, ±2. */
+const F4: Transform = {
+  m: 4,
+  BT: [[4, 0, -5, 0, 1, 0], [0, -4, -4, 1, 1, 0], [0, 4, -4, -1, 1, 0], [0, -2, -1, 2, 1, 0], [0, 2, -1, -2, 1, 0], [0, 4, 0, -5, 0, 1]],
+  G: [[1 / 4, 0, 0], [-1 / 6, -1 / 6, -1 / 6], [-1 / 6, 1 / 6, -1 / 6], [1 / 24, 1 / 12, 1 / 6], [1 / 24, -1 / 12, 1 / 6], [0, 0, 1]],
+  AT: [[1, 1, 1, 1, 1, 0], [0, 1, -1, 2, -2, 0], [0, 1, 1, 4, 4, 0], [0, 1, -1, 8, -8, 1]],
+};
+
+export interface WinogradOptions {
+  /** Bytes the transformed weights may add to the graph's, spent on the smallest weights first. */
+  budgetBytes: number;
+  /**
+   * Fewest input and output channels for F(4×4); F(2×2), whose transforms cost more per
+   * multiplication saved, needs twice as many. Measured on 2 cores: F(4×4) still pays at 128
+   * channels (0.75-0.9 of Conv at 512×512), F(2×2) not at 128 (1.05-1.2).
+   */
+  minChannels: number;
+}
+
+export interface WinogradResult {
+  /** Convolutions rewritten as F(4×4) and as F(2×2). */
+  f4: number;
+  f2: number;
+  /** Their weights before and after. */
+  floatBytes: number;
+  transformedBytes: number;
+}
+
+interface Candidate {
+  node: Node;
+  K: number;
+  C: number;
+  bytes: number;
+}
+
+/** Conv nodes this rewrite can take: 3×3, stride 1, padding 1, no dilation or groups, a constant float32 weight used once. */
+export function winogradCandidates(g: OnnxGraph): Node[] {
+  if (opset(g) < 13) return [];
+  const used = new Map<string, number>();
+  for (const n of g.nodes) for (const i of n.input ?? []) if (i) used.set(i, (used.get(i) ?? 0) + 1);
+  const ones = (v: number[] | undefined, length: number) => !v || (v.length === length && v.every((x) => x === 1));
+  return g.nodes.filter((n) => {
+    if (n.opType !== 'Conv' || (n.domain ?? '') !== '') return false;
+    const [, wName, bName] = n.input ?? [];
+    const w = g.initializer(wName ?? '');
+    if (!w || w.dataType !== T.FLOAT || used.get(wName) !== 1) return false;
+    const dims = w.dims?.map(Number) ?? [];
+    if (dims.length !== 4 || dims[2] !== 3 || dims[3] !== 3) return false;
+    if (bName && (g.initializer(bName)?.dataType !== T.FLOAT || used.get(bName) !== 1)) return false;
+    const autoPad = n.attribute?.find((a) => a.name === 'auto_pad')?.s;
+    if (autoPad && autoPad.length && Buffer.from(autoPad).toString() !== 'NOTSET') return false;
+    const pads = intsAttr(n, 'pads');
+    return (intAttr(n, 'group') ?? 1) === 1 && ones(intsAttr(n, 'strides'), 2) && ones(intsAttr(n, 'dilations'), 2)
+      && pads?.length === 4 && pads.every((p) => p === 1);
+  });
+}
+
+export function winogradConvolutions(g: OnnxGraph, o: WinogradOptions): WinogradResult {
+  const result: WinogradResult = { f4: 0, f2: 0, floatBytes: 0, transformedBytes: 0 };
+  const candidates: Candidate[] = winogradCandidates(g).map((node) => {
+    const dims = g.initializer(node.input![1])!.dims!.map(Number);
+    return { node, K: dims[0], C: dims[1], bytes: dims[0] * dims[1] * 36 };
+  });
+  // Smallest weights first (stable: graph order among equals).
+  candidates.sort((x, y) => x.bytes - y.bytes);
+  let extra = 0;
+  const replaced = new Set<Node>();
+  const added: Node[] = [];
+  for (const c of candidates) {
+    const channels = Math.min(c.C, c.K);
+    const choice = [F4, F2].find((f) => {
+      const a = f.m + 2;
+      return channels >= (f === F4 ? 1 : 2) * o.minChannels && extra + c.bytes * (a * a / 9 - 1) <= o.budgetBytes;
+    });
+    if (!choice) continue;
+    const a = choice.m + 2;
+    extra += c.bytes * (a * a / 9 - 1);
+    added.push(...rewrite(g, c, choice));
+    replaced.add(c.node);
+    if (choice === F4) result.f4 += 1;
+    else result.f2 += 1;
+    result.floatBytes += c.bytes;
+    result.transformedBytes += c.bytes * (a * a) / 9;
+  }
+  if (replaced.size === 0) return result;
+  g.replaceNodes(replaced, added);
+  g.sortNodes();
+  return result;
+}
+
+/** The nodes that compute `c.node`'s output by `f`, from its own weight and bias. */
+function rewrite(g: OnnxGraph, c: Candidate, f: Transform): Node[] {
+  const n = c.node;
+  const [x, wName, bName] = n.input as string[];
+  const y = n.output![0];
+  const { m } = f;
+  const a = m + 2;
+  const A2 = a * a;
+  const p = `${n.name || y}_winograd`;
+  const float = (name: string, dims: number[], data: Float32Array) =>
+    g.addInitializer({ name: `${p}_${name}`, dataType: T.FLOAT, dims, rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) });
+  const int64 = (name: string, values: number[]) => {
+    const data = BigInt64Array.from(values.map(BigInt));
+    g.addInitializer({ name: `${p}_${name}`, dataType: T.INT64, dims: [values.length], rawData: new Uint8Array(data.buffer) });
+    return `${p}_${name}`;
+  };
+  float('input_transform', [A2, 1, 1, a, a], inputTransform(f));
+  float('output_transform', [m * m, A2], outputTransform(f));
+  float('GG', [A2, 9], weightTransform(f));
+  const v = (name: string) => `${p}_${name}`;
+  const out: Node[] = [];
+  /** Adds a node whose output is `${p}_${name}` (or `y`, for the last) and returns that name. */
+  const node = (opType: string, input: string[], name: string, attribute: onnx.IAttributeProto[] = [], output = v(name)): string => {
+    out.push({ opType, name: v(name), input, output: [output], attribute });
+    return output;
+  };
+  const ints = (name: string, values: number[]): onnx.IAttributeProto => ({ name, type: onnx.AttributeProto.AttributeType.INTS, ints: values });
+  const int = (name: string, value: number): onnx.IAttributeProto => ({ name, type: onnx.AttributeProto.AttributeType.INT, i: value });
+  const str = (name: string, value: string): onnx.IAttributeProto => ({ name, type: onnx.AttributeProto.AttributeType.STRING, s: Buffer.from(value) });
+  // Tiles per side, ceil(size / m), and the padding that makes the last tile whole.
+  const size = node('Slice', [node('Shape', [x], 'shape'), int64('two', [2]), int64('four', [4])], 'size');
+  const tiles = node('Div', [node('Add', [size, int64('m_minus_1', [m - 1])], 'size_up'), int64('m', [m])], 'tiles');
+  const padEnd = node('Sub', [node('Add', [node('Mul', [tiles, v('m')], 'covered'), int64('one', [1])], 'covered_1'), size], 'pad_end');
+  const pads = node('Concat', [int64('pad_begin', [0, 0, 0, 1, 1]), int64('zeros', [0, 0, 0]), padEnd], 'pads', [int('axis', 0)]);
+  // [N, C, H, W] as [N, 1, C, H, W]: the transform (a Conv over H and W, channels as depth)
+  // then gives the tile position as the second axis, the order the batched MatMul wants.
+  const padded = node('Pad', [node('Unsqueeze', [x, int64('axis_1', [1])], 'x5'), pads], 'padded');
+  // The weights as G w Gᵀ, [A2, K, C]. Computed from the model's own weight, which stays where it
+  // is (mapped from the model's file): onnxruntime folds these constant nodes once, when the
+  // session is created, so the cached graph carries no weights and is made without reading them.
+  // One product, U = (G ⊗ G) w, rather than K·C small ones (seconds to fold) or several steps
+  // (each folded result another copy).
+  const flatW = node('Reshape', [wName, int64('w_flat_shape', [c.K * c.C, 9])], 'w_flat');
+  const u = node('Gemm', [v('GG'), flatW], 'u', [int('transB', 1)]); // [A2, K·C]
+  const weights = node('Reshape', [u, int64('u_shape', [A2, c.K, c.C])], 'weights');
+  const tilesIn = node('Conv', [padded, v('input_transform')], 'tiles_in', [ints('kernel_shape', [1, a, a]), ints('strides', [1, m, m])]);
+  const flat = node('Reshape', [tilesIn, int64('flat_tiles', [0, 0, 0, -1])], 'tiles_flat'); // [N, A2, C, tiles]
+  const products = node('MatMul', [weights, flat], 'products'); // [N, A2, K, tiles]
+  const productsFlat = node('Reshape', [products, int64('flat_products', [0, 0, -1])], 'products_flat');
+  const tilesOut = node('MatMul', [v('output_transform'), productsFlat], 'tiles_out'); // [N, m·m, K·tiles]
+  const outShape = node('Concat', [int64('depth', [0, m * m * c.K]), tiles], 'out_shape', [int('axis', 0)]);
+  // Channel (i·m + j)·K + k is output k at (i, j) of its tile: DepthToSpace's DCR order.
+  const whole = node('DepthToSpace', [node('Reshape', [tilesOut, outShape], 'tiles_4d')], 'whole', [int('blocksize', m), str('mode', 'DCR')]);
+  const biased = bName ? node('Add', [whole, node('Reshape', [bName, int64('bias_shape', [1, c.K, 1, 1])], 'bias')], 'biased') : whole;
+  node('Slice', [biased, int64('origin', [0, 0]), size, int64('axes_hw', [2, 3])], 'crop', [], y);
+  return out;
+}
+
+function opset(g: OnnxGraph): number {
+  return Number(g.model.opsetImport.find((x) => (x.domain ?? '') === '')?.version ?? 0);
+}
+
+/** Kernel [i·a + j][u][v] = Bᵀ[i][u] · Bᵀ[j][v]: tile d to Bᵀ d B. */
+function inputTransform(f: Transform): Float32Array {
+  const a = f.m + 2;
+  const k = new Float32Array(a ** 4);
+  for (let i = 0; i < a; i++) for (let j = 0; j < a; j++) for (let u = 0; u < a; u++) for (let v = 0; v < a; v++) {
+    k[((i * a + j) * a + u) * a + v] = f.BT[i][u] * f.BT[j][v];
+  }
+  return k;
+}
+
+/** Row (i·a + j), column (u·3 + v) = G[i][u] · G[j][v]: a 3×3 weight to G w Gᵀ. */
+function weightTransform(f: Transform): Float32Array {
+  const a = f.m + 2;
+  const t = new Float32Array(a * a * 9);
+  for (let i = 0; i < a; i++) for (let j = 0; j < a; j++) for (let u = 0; u < 3; u++) for (let v = 0; v < 3; v++) {
+    t[(i * a + j) * 9 + u * 3 + v] = f.G[i][u] * f.G[j][v];
+  }
+  return t;
+}
+
+/** Row (p·m + q), column (i·a + j) = Aᵀ[p][i] · Aᵀ[q][j]: products to Aᵀ M A. */
+function outputTransform(f: Transform): Float32Array {
+  const a = f.m + 2;
+  const t = new Float32Array(f.m * f.m * a * a);
+  for (let p = 0; p < f.m; p++) for (let q = 0; q < f.m; q++) for (let i = 0; i < a; i++) for (let j = 0; j < a; j++) {
+    t[(p * f.m + q) * a * a + i * a + j] = f.AT[p][i] * f.AT[q][j];
+  }
+  return t;
+}
+
+export const WINOGRAD_TRANSFORMS = { F2, F4 } as const;

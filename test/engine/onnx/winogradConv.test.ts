@@ -1,0 +1,175 @@
+import * as assert from 'node:assert/strict';
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { onnx } from 'onnx-proto';
+import { OnnxGraph } from '../../../src/engine/onnx/graph/onnxGraph';
+import { ModelSession } from '../../../src/engine/onnx/session';
+import { winogradCandidates, winogradConvolutions, WinogradOptions } from '../../../src/engine/onnx/graph/winogradConv';
+import { GraphBuilder } from '../../fixtures/onnx/graph';
+import { WeightRandom } from '../../fixtures/onnx/random';
+import { relativeL2 } from '../../support/relativeL2';
+
+const options = (o: Partial<WinogradOptions> = {}): WinogradOptions => ({ budgetBytes: 1e9, minChannels: 4, ...o });
+
+/** Runs a model on `x` ([N, C, H, W]) and returns its output. */
+async function run(model: Uint8Array, x: Float32Array, dims: number[]): Promise<Float32Array> {
+  const s = await ort.InferenceSession.create(model, { intraOpNumThreads: 1, graphOptimizationLevel: 'extended' });
+  try {
+    return (await s.run({ x: new ort.Tensor('float32', x, dims) })).y.data as Float32Array;
+  } finally {
+    await s.release();
+  }
+}
+
+/** A graph of one or more convolutions from `x` to `y`, any batch and size. */
+function convs(build: (g: GraphBuilder, x: string, rnd: WeightRandom) => void, cin = 8, opset?: number): Uint8Array {
+  const g = new GraphBuilder('convs');
+  const x = g.input('x', 'float32', ['batch', cin, 'height', 'width']);
+  build(g, x, new WeightRandom(5));
+  g.output('y', 'float32', ['batch', '?', 'height', 'width']);
+  const model = onnx.ModelProto.decode(g.build().model);
+  if (opset) model.opsetImport = [{ domain: '', version: opset }];
+  return onnx.ModelProto.encode(model).finish();
+}
+
+function conv3(g: GraphBuilder, input: string, rnd: WeightRandom, cin: number, cout: number, o: { bias?: boolean; out?: string; attrs?: Record<string, number[] | number> } = {}): string {
+  const w = g.weight('w', rnd.normals(cout * cin * 9, 1 / Math.sqrt(cin * 9)), [cout, cin, 3, 3]);
+  const inputs = o.bias === false ? [input, w] : [input, w, g.weight('b', rnd.normals(cout, 0.5), [cout])];
+  return g.op('Conv', inputs, { kernel_shape: [3, 3], pads: [1, 1, 1, 1], ...o.attrs }, o.out);
+}
+
+function rewritten(model: Uint8Array, o: WinogradOptions) {
+  const g = new OnnxGraph(model);
+  const result = winogradConvolutions(g, o);
+  return { model: g.encode(), result, ops: g.nodes.map((n) => n.opType) };
+}
+
+describe('Winograd convolutions (3×3 convolutions as F(4×4, 3×3) and F(2×2, 3×3))', () => {
+  const cases: [string, number[]][] = [
+    ['a batch of 2 at 16×16', [2, 8, 16, 16]],
+    ['a size no tile divides (13×10)', [1, 8, 13, 10]],
+    ['one tile (3×5)', [1, 8, 3, 5]],
+  ];
+  for (const [name, dims] of cases) {
+    for (const min of [4, 2]) {
+      const form = min === 4 ? 'F(4×4)' : 'F(2×2)';
+      it(`${form} gives onnxruntime's Conv output on ${name}, bias or not`, async () => {
+        const model = convs((g, x, rnd) => conv3(g, conv3(g, x, rnd, 8, 12), rnd, 12, 8, { bias: false, out: 'y' }));
+        // min 2 with a budget too small for F(4×4) (4× the weights) but not for F(2×2) (16/9).
+        const o = min === 4 ? options() : options({ minChannels: 2, budgetBytes: 8 * 12 * 36 * 2 });
+        const r = rewritten(model, o);
+        assert.deepEqual([r.result.f4, r.result.f2], min === 4 ? [2, 0] : [0, 2]);
+        assert.ok(!r.ops.includes('Conv') || r.ops.filter((op) => op === 'Conv').length === 2, 'each Conv became a transform Conv');
+        const x = new WeightRandom(9).normals(dims.reduce((p, d) => p * d), 1);
+        const want = await run(model, x, dims);
+        const got = await run(r.model, x, dims);
+        assert.equal(got.length, want.length);
+        const err = relativeL2(want, got);
+        assert.ok(err < (min === 4 ? 1e-5 : 2e-6), `relative L2 ${err.toExponential(2)}`);
+      });
+    }
+  }
+
+  it('runs one rewritten session at several image sizes, as the UNet is run', async () => {
+    const model = convs((g, x, rnd) => conv3(g, x, rnd, 8, 8, { out: 'y' }));
+    const r = rewritten(model, options());
+    const s = await ort.InferenceSession.create(r.model, { intraOpNumThreads: 1 });
+    try {
+      for (const dims of [[2, 8, 8, 8], [2, 8, 12, 20], [1, 8, 7, 9]]) {
+        const x = new WeightRandom(dims[3]).normals(dims.reduce((p, d) => p * d), 1);
+        const got = (await s.run({ x: new ort.Tensor('float32', x, dims) })).y;
+        assert.deepEqual(got.dims, dims);
+        assert.ok(relativeL2(await run(model, x, dims), got.data as Float32Array) < 1e-5, dims.join('×'));
+      }
+    } finally {
+      await s.release();
+    }
+  });
+
+  it('keeps the weights where they are: the rewritten graph computes G w Gᵀ from them', () => {
+    const model = convs((g, x, rnd) => conv3(g, conv3(g, x, rnd, 8, 16), rnd, 16, 8, { out: 'y' }));
+    const before = new OnnxGraph(model);
+    const weights = before.graph.initializer.filter((t) => t.dims?.length === 4 && t.dims[2] === 3).map((t) => t.name);
+    const r = rewritten(model, options());
+    const after = new OnnxGraph(r.model);
+    for (const name of weights) assert.deepEqual(after.initializer(name!)?.rawData, before.initializer(name!)?.rawData, name!);
+    // Only the transforms are new (6×6 tiles: 36 rows), never a transformed weight, [36, K, C].
+    const added = after.graph.initializer.filter((t) => !before.initializer(t.name!));
+    assert.ok(added.length > 0);
+    for (const t of added) assert.ok(!(t.dims?.length === 3 && Number(t.dims[0]) === 36), `${t.name} [${t.dims?.join(', ')}]`);
+  });
+
+  it('leaves alone convolutions it cannot take: strided, grouped, dilated, 1×1, unpadded, a shared weight', () => {
+    const model = convs((g, x, rnd) => {
+      const a = conv3(g, x, rnd, 8, 8, { attrs: { strides: [2, 2] } });
+      const b = conv3(g, a, rnd, 8, 8, { attrs: { group: 2 } }); // (weights for 8 in-channels: invalid, never run)
+      const c = conv3(g, b, rnd, 8, 8, { attrs: { dilations: [2, 2], pads: [2, 2, 2, 2] } });
+      const d = conv3(g, c, rnd, 8, 8, { attrs: { pads: [0, 0, 0, 0] } });
+      const e = g.op('Conv', [d, g.weight('w1', rnd.normals(64, 0.3), [8, 8, 1, 1])], { kernel_shape: [1, 1] });
+      const shared = g.weight('shared', rnd.normals(8 * 8 * 9, 0.1), [8, 8, 3, 3]);
+      const f = g.op('Conv', [e, shared], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] });
+      g.op('Conv', [f, shared], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] }, 'y');
+    });
+    assert.equal(winogradCandidates(new OnnxGraph(model)).length, 0);
+  });
+
+  it('needs opset 13 (Unsqueeze with axes as an input)', () => {
+    const build = (g: GraphBuilder, x: string, rnd: WeightRandom) => void conv3(g, x, rnd, 8, 8, { out: 'y' });
+    assert.equal(winogradCandidates(new OnnxGraph(convs(build, 8, 12))).length, 0);
+    assert.equal(winogradCandidates(new OnnxGraph(convs(build, 8, 13))).length, 1);
+  });
+
+  it('spends the memory budget on the smallest weights first, then F(2×2), and skips too few channels', async () => {
+    // Weights: 4→4 (144 floats), 4→16 (576), 16→16 (2304), 16→32 (4608) and back to 4 (1152).
+    const model = convs((g, x, rnd) => {
+      const a = conv3(g, x, rnd, 4, 4);
+      const b = conv3(g, a, rnd, 4, 16);
+      const c = conv3(g, b, rnd, 16, 16);
+      const d = conv3(g, c, rnd, 16, 32);
+      conv3(g, d, rnd, 32, 4, { out: 'y' });
+    }, 4);
+    // In bytes, F(4×4) adds 3× a weight, F(2×2) 7/9 of it; with minChannels 4, F(2×2) needs 8.
+    // 4→4: F(4×4), +1728. 4→16: F(4×4), +6912 (8640). 32→4: F(4×4) would pass the budget and
+    // 4 channels are too few for F(2×2): left. 16→16: F(2×2), +7168 (15808). 16→32: nothing fits.
+    const r = rewritten(model, options({ budgetBytes: 20000 }));
+    assert.deepEqual([r.result.f4, r.result.f2], [2, 1]);
+    assert.equal(r.result.floatBytes, (144 + 576 + 2304) * 4);
+    assert.equal(r.ops.filter((op) => op === 'DepthToSpace').length, 3);
+    const dims = [1, 4, 9, 11];
+    const x = new WeightRandom(3).normals(dims.reduce((p, d) => p * d), 1);
+    assert.ok(relativeL2(await run(model, x, dims), await run(r.model, x, dims)) < 1e-5);
+  });
+
+  it('runs in ModelSession on the CPU when asked, the weights still read from the model folder', async () => {
+    // 320 channels: the fewest prepareGraph rewrites. Weights in weights.pb, as large exports keep them.
+    const g = new GraphBuilder('convs');
+    const x = g.input('x', 'float32', ['batch', 320, 'height', 'width']);
+    conv3(g, x, new WeightRandom(2), 320, 320, { out: 'y' });
+    g.output('y', 'float32', ['batch', 320, 'height', 'width']);
+    const { model, external } = g.build('weights.pb');
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ci-winograd-'));
+    try {
+      const file = path.join(dir, 'model.onnx');
+      await fs.writeFile(file, model);
+      await fs.writeFile(path.join(dir, 'weights.pb'), external!);
+      const fast = await ModelSession.create(file, { provider: 'cpu', threads: 1, label: 'unet', winograd: true });
+      const plain = await ModelSession.create(file, { provider: 'cpu', threads: 1, label: 'unet' });
+      try {
+        assert.deepEqual(fast.notes, ['1 convolution by Winograd (1 F(4x4), 0 F(2x2); weights 0.00 -> 0.01 GB when loaded)']);
+        assert.deepEqual(plain.notes, []);
+        const dims = [1, 320, 12, 12];
+        const feeds = { x: new ort.Tensor('float32', new WeightRandom(4).normals(dims.reduce((p, d) => p * d), 1), dims) };
+        const a = (await fast.run(feeds)).y.data as Float32Array;
+        const b = (await plain.run(feeds)).y.data as Float32Array;
+        assert.ok(relativeL2(b, a) < 1e-5, `relative L2 ${relativeL2(b, a).toExponential(2)}`);
+      } finally {
+        await fast.dispose();
+        await plain.dispose();
+      }
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  });
+});
