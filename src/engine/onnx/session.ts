@@ -30,6 +30,8 @@ export interface ModelSessionOptions {
   rewrite?: boolean;
   /** An 8-bit variant (graph/compactGraph: 'compact' MatMul weights, or 'int8' convolutions too), on the CPU. */
   compact?: CompactOptions;
+  /** 3×3 convolutions by Winograd on the CPU (graph/winogradConv.ts): faster, for up to 0.5 GB more memory while the session lives. */
+  winograd?: boolean;
   /** Small weights (the VAE's): optimised fully on the CPU too (backend.sessionOptions). */
   smallWeights?: boolean;
   /** A rewrite of the file's graph made by its caller (the VAE encoder's), run instead of it, weights from the file's folder. */
@@ -114,7 +116,7 @@ export class ModelSession {
         },
       );
     }
-    if (!prepared && !opts.inspectOnly && opts.rewrite !== false) prepared = await prepareGraph(file, resolved.provider).catch(() => undefined);
+    if (!prepared && !opts.inspectOnly && opts.rewrite !== false) prepared = await prepareGraph(file, resolved.provider, { winograd: opts.winograd }).catch(() => undefined);
     if (prepared) {
       try {
         const extra = { ...(options.extra as Record<string, string>), 'session.model_external_initializers_file_folder_path': prepared.externalDataFolder };

@@ -99,7 +99,7 @@ export class LoadedModel {
    */
   async useLoras(requests: LoraRequest[]): Promise<LoraSet | undefined> {
     const set = requests.length
-      ? await loraSet({ unet: this.folder.unet, textEncoder: this.folder.textEncoder }, this.runtime.provider, requests)
+      ? await loraSet({ unet: this.folder.unet, textEncoder: this.folder.textEncoder }, this.runtime.provider, requests, { winograd: this.winograd })
       : undefined;
     if (set?.key !== this.loras?.key) {
       await this.release('unet');
@@ -163,6 +163,7 @@ export class LoadedModel {
       label: component,
       compact: component === 'unet' ? this.unetVariant() : undefined,
       smallWeights: component === 'vaeDecoder' || component === 'vaeEncoder',
+      winograd: this.winograd && (component === 'unet' || component === 'vaeDecoder'),
     });
     this.notes.set(component, session.notes);
     // E.g. "WebGPU could not start (no adapter); using the CPU": said once per model, not per job.
@@ -171,6 +172,11 @@ export class LoadedModel {
       this.pending.push(session.warning);
     }
     return session;
+  }
+
+  /** Faster convolutions, except where memory comes first (their transformed weights add up to 0.5 GB to the UNet). */
+  private get winograd(): boolean {
+    return !this.runtime.lowMemory;
   }
 
   private unetVariant(): CompactOptions | undefined {
