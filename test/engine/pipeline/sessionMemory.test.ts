@@ -66,3 +66,39 @@ describe('sessions alive per stage (memory)', () => {
     r.pixels.forEach((p, i) => assert.ok(p.equals(normal.pixels[i]), `image ${i} differs`));
   });
 });
+
+// Winograd's transformed weights cost up to 0.5 GB per session: the default mode spends it, the
+// modes chosen for memory do not.
+describe('Winograd convolutions per mode (a UNet with 320 channels)', () => {
+  let dir: string;
+  let cache: string;
+  const saved = process.env.COURSE_ILLUSTRATOR_CACHE;
+  before(async () => {
+    dir = await ensureFixture('bench-xl');
+    cache = fs.mkdtempSync(path.join(os.tmpdir(), 'ci-winograd-cache-'));
+    process.env.COURSE_ILLUSTRATOR_CACHE = cache;
+  });
+  after(() => {
+    if (saved === undefined) delete process.env.COURSE_ILLUSTRATOR_CACHE;
+    else process.env.COURSE_ILLUSTRATOR_CACHE = saved;
+    fs.rmSync(cache, { recursive: true, force: true });
+  });
+
+  async function unetNotes(runtime: Omit<RuntimeOptions, 'provider' | 'threads'>): Promise<string[]> {
+    const model = await LoadedModel.load(dir, { provider: 'cpu', threads: 1, ...runtime });
+    try {
+      return (await model.use('unet', async (s) => s.notes)).value;
+    } finally {
+      await model.dispose();
+    }
+  }
+
+  it('the default mode rewrites them; low-memory mode and the compact UNet keep onnxruntime\'s Conv', async () => {
+    const winograd = (notes: string[]) => notes.filter((n) => /Winograd/.test(n));
+    assert.deepEqual(winograd(await unetNotes({ lowMemory: false })), ['6 convolutions by Winograd (6 F(4x4), 0 F(2x2); weights 0.02 -> 0.09 GB when loaded)']);
+    assert.deepEqual(winograd(await unetNotes({ lowMemory: true })), []);
+    const compact = await unetNotes({ lowMemory: false, unetWeights: 'compact' });
+    assert.ok(compact.some((n) => /8-bit blocks/.test(n)), compact.join('; '));
+    assert.deepEqual(winograd(compact), []);
+  });
+});
