@@ -32,6 +32,9 @@ describe('CLI bench', function () {
       assert.strictEqual(job.unetStepSeconds.count, 3);
       assert.ok(job.sessionRunSeconds > 0 && job.sessionRunSeconds <= job.wallSeconds, JSON.stringify(job));
       assert.ok(job.overheadRatio >= 0 && job.overheadRatio < 1, JSON.stringify(job));
+      // Each stage counted once: the decoder's session creation is load, not decode.
+      const stages = job.loadSeconds + job.textEncoderSeconds + job.unetStepSeconds.mean * job.unetStepSeconds.count + job.vaeDecodeSeconds + job.saveSeconds;
+      assert.ok(stages <= job.wallSeconds, JSON.stringify(job));
     }
     assert.ok(report.firstJob.loadSeconds > 0);
     assert.ok(report.peakRssMiB > 10);

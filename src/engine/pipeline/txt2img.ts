@@ -262,7 +262,8 @@ export async function txt2img(model: LoadedModel, jobIn: JobSpec, hooks: JobHook
       timings.loadMs += decoded.loadMs;
       const rgb = decodedToRgb(decoded.value.data, decoded.value.height, decoded.value.width);
       const decodeMs = performance.now() - d0;
-      timings.vaeMs += decodeMs;
+      // The decoder's session creation is load time, counted there once (the estimate keeps it).
+      timings.vaeMs += decodeMs - decoded.loadMs;
       checkCancel();
       const s0 = performance.now();
       const infotext = makeInfotext(model, job, seed, decoded.value.width, decoded.value.height, appliedLoras, decoded.draftBy);
