@@ -11,7 +11,7 @@ import type { ProviderName } from '../../core/protocol';
 import { EngineError, badInput } from '../errors';
 import { keepGraph } from '../onnx/graph/graphCache';
 import { OnnxGraph } from '../onnx/graph/onnxGraph';
-import { rewriteForProvider, RewriteOptions } from '../onnx/graph/prepareGraph';
+import { rewriteForProvider } from '../onnx/graph/prepareGraph';
 import { LoraComponent, LoraFile, readLoraFile } from './loraFile';
 import { BranchPart, addLoraBranches, loraScale } from './loraGraph';
 import { addnetHash, loraShortHash } from './loraHash';
@@ -58,14 +58,14 @@ const hashes = new Map<string, FileHash>();
 const sets: LoraSet[] = [];
 const KEEP_SETS = 2;
 
-export async function loraSet(graphFiles: Record<LoraComponent, string>, provider: ProviderName, requests: LoraRequest[], rewrite: RewriteOptions = {}): Promise<LoraSet> {
+export async function loraSet(graphFiles: Record<LoraComponent, string>, provider: ProviderName, requests: LoraRequest[]): Promise<LoraSet> {
   const t0 = performance.now();
   const stamps = await Promise.all(requests.map((r) => stamp(r.path)));
   // The set's key, from hashes remembered per file stamp; a file not hashed yet is read below anyway.
   const known = requests.map((r, i) => hashes.get(r.path)?.stamp === stamps[i] ? hashes.get(r.path) : undefined);
   const graphStamps = await Promise.all(Object.values(graphFiles).map((f) => stamp(f)));
   const keyOf = (h: (FileHash | undefined)[]) =>
-    JSON.stringify([provider, rewrite.winograd === true, graphStamps, Object.values(graphFiles), requests.map((r, i) => [h[i]?.hash, r.multiplier, r.name])]);
+    JSON.stringify([provider, graphStamps, Object.values(graphFiles), requests.map((r, i) => [h[i]?.hash, r.multiplier, r.name])]);
   if (known.every(Boolean)) {
     const hit = sets.find((s) => s.key === keyOf(known));
     if (hit) return { ...hit, ms: 0 };
@@ -111,8 +111,10 @@ export async function loraSet(graphFiles: Record<LoraComponent, string>, provide
     const stats = addLoraBranches(g, parts);
     if (stats.modules === 0) continue;
     const notes = [`${stats.modules} LoRA branch${stats.modules === 1 ? '' : 'es'} (${(stats.floats * 4 / 1e6).toFixed(1)} MB)`];
-    notes.push(...rewriteForProvider(g, provider, rewrite));
-    graphs[component] = { bytes: await keepGraph(g.encode(), `lora-v1${rewrite.winograd ? ';winograd-v1' : ''}:${component}:${key}`), notes };
+    // Attention fused; no Winograd convolutions: the branches already add up to 1.2 GB (the
+    // LCM-LoRA), and Winograd's 0.5 GB on top would take the peak past 5 GB.
+    notes.push(...rewriteForProvider(g, provider));
+    graphs[component] = { bytes: await keepGraph(g.encode(), `lora-v1:${component}:${key}`), notes };
   }
 
   const warnings: string[] = [];

@@ -99,7 +99,7 @@ export class LoadedModel {
    */
   async useLoras(requests: LoraRequest[]): Promise<LoraSet | undefined> {
     const set = requests.length
-      ? await loraSet({ unet: this.folder.unet, textEncoder: this.folder.textEncoder }, this.runtime.provider, requests, { winograd: this.winograd })
+      ? await loraSet({ unet: this.folder.unet, textEncoder: this.folder.textEncoder }, this.runtime.provider, requests)
       : undefined;
     if (set?.key !== this.loras?.key) {
       await this.release('unet');
