@@ -162,11 +162,11 @@ function rewrite(g: OnnxGraph, c: Candidate, f: Transform): Node[] {
   // [N, C, H, W] as [N, 1, C, H, W]: the transform (a Conv over H and W, channels as depth)
   // then gives the tile position as the second axis, the order the batched MatMul wants.
   const padded = node('Pad', [node('Unsqueeze', [x, int64('axis_1', [1])], 'x5'), pads], 'padded');
-  // The weights as G w Gᵀ, [A2, K, C]. Computed from the model's own weight, which stays where it
+  // The weights as G w Gᵀ, [A2, K, C], computed from the model's own weight, which stays where it
   // is (mapped from the model's file): onnxruntime folds these constant nodes once, when the
-  // session is created, so the cached graph carries no weights and is made without reading them.
-  // One product, U = (G ⊗ G) w, rather than K·C small ones (seconds to fold) or several steps
-  // (each folded result another copy).
+  // session is created, so the rewritten graph carries no weights and is made without reading
+  // them. One product, U = (G ⊗ G) w, rather than K·C small ones (seconds to fold) or several
+  // steps (each folded result another copy).
   const flatW = node('Reshape', [wName, int64('w_flat_shape', [c.K * c.C, 9])], 'w_flat');
   const u = node('Gemm', [v('GG'), flatW], 'u', [int('transB', 1)]); // [A2, K·C]
   const weights = node('Reshape', [u, int64('u_shape', [A2, c.K, c.C])], 'weights');
