@@ -1,6 +1,7 @@
 // The graph a session runs: the model's own file, or that graph rewritten in memory where a
 // rewrite makes it cheaper to run with the same results: attention fused (fuseAttention) and, on
-// the CPU, 3×3 convolutions by Winograd's algorithm (winogradConv). The weights are never copied: the rewritten graph still points at the model's external data files, which
+// the CPU, 3×3 convolutions by Winograd's algorithm (winogradConv). The weights are never
+// copied: the rewritten graph still points at the model's external data files, which
 // onnxruntime maps from the model's folder (session.model_external_initializers_file_folder_path).
 
 import { promises as fs } from 'fs';
@@ -54,7 +55,7 @@ export async function prepareGraph(file: string, provider: ProviderName, o: Rewr
   const st = await fs.stat(file);
   if (!st.isFile() || st.size > MAX_REWRITE_BYTES) return undefined;
   const key = `${st.size}:${st.mtimeMs}`;
-  const slot = `${provider}:${o.winograd === true}:${path.resolve(file)}`;
+  const slot = `${provider}:${winogradOn(provider, o)}:${path.resolve(file)}`;
   const hit = cache.get(slot);
   if (hit?.key === key) return hit.prepared;
   const prepared = await rewrite(await fs.readFile(file), path.resolve(file), key, provider, o);
@@ -72,12 +73,17 @@ export function rewriteForProvider(g: OnnxGraph, provider: ProviderName, o: Rewr
     const fusion = fuseAttention(g);
     if (fusion.fused) notes.push(`${fusion.fused} attention block${fusion.fused === 1 ? '' : 's'} as MultiHeadAttention`);
   }
-  if (provider === 'cpu' && o.winograd) {
+  if (winogradOn(provider, o)) {
     const w = winogradConvolutions(g, WINOGRAD);
     const n = w.f4 + w.f2;
     if (n) notes.push(`${n} convolution${n === 1 ? '' : 's'} by Winograd (${w.f4} F(4x4), ${w.f2} F(2x2); weights ${gb(w.floatBytes)} -> ${gb(w.transformedBytes)} GB when loaded)`);
   }
   return notes;
+}
+
+/** Winograd's graphs are for onnxruntime's CPU kernels; other providers have their own convolutions. */
+function winogradOn(provider: ProviderName, o: RewriteOptions): boolean {
+  return provider === 'cpu' && o.winograd === true;
 }
 
 function gb(bytes: number): string {
@@ -86,7 +92,7 @@ function gb(bytes: number): string {
 
 async function rewrite(bytes: Buffer, file: string, key: string, provider: ProviderName, o: RewriteOptions): Promise<PreparedGraph | undefined> {
   // Cheap test first: nothing to fuse or to rewrite (tiny fixtures, a graph with neither).
-  if (bytes.indexOf('Softmax') < 0 && !(provider === 'cpu' && o.winograd && bytes.indexOf('Conv') >= 0)) return undefined;
+  if (bytes.indexOf('Softmax') < 0 && !(winogradOn(provider, o) && bytes.indexOf('Conv') >= 0)) return undefined;
   let g: OnnxGraph;
   try {
     g = new OnnxGraph(bytes);
@@ -97,7 +103,7 @@ async function rewrite(bytes: Buffer, file: string, key: string, provider: Provi
   const notes = rewriteForProvider(g, provider, o);
   if (notes.length === 0) return undefined;
   return {
-    bytes: await keepGraph(g.encode(), `mha-v2${o.winograd ? `;${WINOGRAD_RECIPE}` : ''}:${provider}:${file}:${key}`),
+    bytes: await keepGraph(g.encode(), `mha-v2${winogradOn(provider, o) ? `;${WINOGRAD_RECIPE}` : ''}:${provider}:${file}:${key}`),
     externalDataFolder: path.dirname(file),
     notes,
   };

@@ -103,21 +103,19 @@ export function winogradConvolutions(g: OnnxGraph, o: WinogradOptions): Winograd
   let extra = 0;
   const replaced = new Set<Node>();
   const added: Node[] = [];
+  // A transformed weight has a² values where the original has 9.
+  const scale = (f: Transform) => (f.m + 2) ** 2 / 9;
   for (const c of candidates) {
     const channels = Math.min(c.C, c.K);
-    const choice = [F4, F2].find((f) => {
-      const a = f.m + 2;
-      return channels >= (f === F4 ? 1 : 2) * o.minChannels && extra + c.bytes * (a * a / 9 - 1) <= o.budgetBytes;
-    });
+    const choice = [F4, F2].find((f) => channels >= (f === F4 ? 1 : 2) * o.minChannels && extra + c.bytes * (scale(f) - 1) <= o.budgetBytes);
     if (!choice) continue;
-    const a = choice.m + 2;
-    extra += c.bytes * (a * a / 9 - 1);
+    extra += c.bytes * (scale(choice) - 1);
     added.push(...rewrite(g, c, choice));
     replaced.add(c.node);
     if (choice === F4) result.f4 += 1;
     else result.f2 += 1;
     result.floatBytes += c.bytes;
-    result.transformedBytes += c.bytes * (a * a) / 9;
+    result.transformedBytes += c.bytes * scale(choice);
   }
   if (replaced.size === 0) return result;
   g.replaceNodes(replaced, added);
@@ -217,4 +215,3 @@ function outputTransform(f: Transform): Float32Array {
   return t;
 }
 
-export const WINOGRAD_TRANSFORMS = { F2, F4 } as const;
