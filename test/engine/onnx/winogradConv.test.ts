@@ -6,7 +6,7 @@ import * as ort from 'onnxruntime-node';
 import { onnx } from 'onnx-proto';
 import { OnnxGraph } from '../../../src/engine/onnx/graph/onnxGraph';
 import { ModelSession } from '../../../src/engine/onnx/session';
-import { winogradCandidates, winogradConvolutions, WinogradOptions } from '../../../src/engine/onnx/graph/winogradConv';
+import { plain3x3Convolutions, winogradConvolutions, WinogradOptions } from '../../../src/engine/onnx/graph/winogradConv';
 import { GraphBuilder } from '../../fixtures/onnx/graph';
 import { WeightRandom } from '../../fixtures/onnx/random';
 import { relativeL2 } from '../../support/relativeL2';
@@ -112,13 +112,13 @@ describe('Winograd convolutions (3×3 convolutions as F(4×4, 3×3) and F(2×2, 
       const f = g.op('Conv', [e, shared], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] });
       g.op('Conv', [f, shared], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] }, 'y');
     });
-    assert.equal(winogradCandidates(new OnnxGraph(model)).length, 0);
+    assert.equal(plain3x3Convolutions(new OnnxGraph(model)).length, 0);
   });
 
   it('needs opset 13 (Unsqueeze with axes as an input)', () => {
     const build = (g: GraphBuilder, x: string, rnd: WeightRandom) => void conv3(g, x, rnd, 8, 8, { out: 'y' });
-    assert.equal(winogradCandidates(new OnnxGraph(convs(build, 8, 12))).length, 0);
-    assert.equal(winogradCandidates(new OnnxGraph(convs(build, 8, 13))).length, 1);
+    assert.equal(plain3x3Convolutions(new OnnxGraph(convs(build, 8, 12))).length, 0);
+    assert.equal(plain3x3Convolutions(new OnnxGraph(convs(build, 8, 13))).length, 1);
   });
 
   it('spends the memory budget on the smallest weights first, then F(2×2), and skips too few channels', async () => {
@@ -154,7 +154,7 @@ describe('Winograd convolutions (3×3 convolutions as F(4×4, 3×3) and F(2×2, 
       const file = path.join(dir, 'model.onnx');
       await fs.writeFile(file, model);
       await fs.writeFile(path.join(dir, 'weights.pb'), external!);
-      const fast = await ModelSession.create(file, { provider: 'cpu', threads: 1, label: 'unet', winograd: true });
+      const fast = await ModelSession.create(file, { provider: 'cpu', threads: 1, label: 'unet', convolutions: 'unet' });
       const plain = await ModelSession.create(file, { provider: 'cpu', threads: 1, label: 'unet' });
       try {
         assert.deepEqual(fast.notes, ['1 convolution by Winograd (1 F(4x4), 0 F(2x2); weights 0.00 -> 0.01 GB when loaded)']);

@@ -70,8 +70,11 @@ interface Candidate {
   bytes: number;
 }
 
-/** Conv nodes this rewrite can take: 3×3, stride 1, padding 1, no dilation or groups, a constant float32 weight used once. */
-export function winogradCandidates(g: OnnxGraph): Node[] {
+/**
+ * Conv nodes this rewrite (and upsampleConv.ts) can take: 3×3, stride 1, padding 1, no dilation
+ * or groups, a constant float32 weight used once; opset 13 or later.
+ */
+export function plain3x3Convolutions(g: OnnxGraph): Node[] {
   if (opset(g) < 13) return [];
   const used = new Map<string, number>();
   for (const n of g.nodes) for (const i of n.input ?? []) if (i) used.set(i, (used.get(i) ?? 0) + 1);
@@ -94,7 +97,7 @@ export function winogradCandidates(g: OnnxGraph): Node[] {
 
 export function winogradConvolutions(g: OnnxGraph, o: WinogradOptions): WinogradResult {
   const result: WinogradResult = { f4: 0, f2: 0, floatBytes: 0, transformedBytes: 0 };
-  const candidates: Candidate[] = winogradCandidates(g).map((node) => {
+  const candidates: Candidate[] = plain3x3Convolutions(g).map((node) => {
     const dims = g.initializer(node.input![1])!.dims!.map(Number);
     return { node, K: dims[0], C: dims[1], bytes: dims[0] * dims[1] * 36 };
   });
