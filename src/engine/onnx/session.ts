@@ -8,7 +8,7 @@ import { CancelledError, EngineError } from '../errors';
 import { PROVIDER_HINT, PROVIDER_LABEL, ResolvedProvider, resolveProvider, sessionOptions } from './backend';
 import * as path from 'path';
 import { compactGraph, CompactOptions } from './graph/compactGraph';
-import { PreparedGraph, prepareGraph } from './graph/prepareGraph';
+import { ConvolutionPlanName, PreparedGraph, prepareGraph } from './graph/prepareGraph';
 
 /** An input or output as the model declares it. dims: numbers are fixed, strings symbolic ("batch"), '?' unknown. */
 export interface IoInfo {
@@ -30,8 +30,8 @@ export interface ModelSessionOptions {
   rewrite?: boolean;
   /** An 8-bit variant (graph/compactGraph: 'compact' MatMul weights, or 'int8' convolutions too), on the CPU. */
   compact?: CompactOptions;
-  /** 3×3 convolutions by Winograd on the CPU (graph/winogradConv.ts): faster, for up to 0.5 GB more memory while the session lives. */
-  winograd?: boolean;
+  /** Faster convolutions on the CPU, as graph/prepareGraph.ts plans them for this graph: up to 0.6 GB more memory while the session lives. */
+  convolutions?: ConvolutionPlanName;
   /** Small weights (the VAE's): optimised fully on the CPU too (backend.sessionOptions). */
   smallWeights?: boolean;
   /** A rewrite of the file's graph made by its caller (the VAE encoder's), run instead of it, weights from the file's folder. */
@@ -116,7 +116,7 @@ export class ModelSession {
         },
       );
     }
-    if (!prepared && !opts.inspectOnly && opts.rewrite !== false) prepared = await prepareGraph(file, resolved.provider, { winograd: opts.winograd }).catch(() => undefined);
+    if (!prepared && !opts.inspectOnly && opts.rewrite !== false) prepared = await prepareGraph(file, resolved.provider, { convolutions: opts.convolutions }).catch(() => undefined);
     if (prepared) {
       try {
         const extra = { ...(options.extra as Record<string, string>), 'session.model_external_initializers_file_folder_path': prepared.externalDataFolder };

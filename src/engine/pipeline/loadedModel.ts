@@ -163,7 +163,7 @@ export class LoadedModel {
       label: component,
       compact: component === 'unet' ? this.unetVariant() : undefined,
       smallWeights: component === 'vaeDecoder' || component === 'vaeEncoder',
-      winograd: this.winograd && (component === 'unet' || component === 'vaeDecoder'),
+      convolutions: this.fastConvolutions && (component === 'unet' || component === 'vaeDecoder') ? component : undefined,
     });
     this.notes.set(component, session.notes);
     // E.g. "WebGPU could not start (no adapter); using the CPU": said once per model, not per job.
@@ -176,10 +176,10 @@ export class LoadedModel {
 
   /**
    * Faster convolutions in the default mode only: low-memory mode and the 8-bit UNets are chosen
-   * for memory, and Winograd adds 0.5 GB to the UNet (its transformed weights) and 0.5-0.9 GB to
-   * the VAE decode (with --int8 a peak of 2357 MiB instead of 1885, for a decode 0.8 s shorter).
+   * for memory, and Winograd adds 0.5 GB to the UNet (its transformed weights) and 0.6-1.5 GB to
+   * the VAE decode (with --int8 its phase, 1.9 GB, would become the peak).
    */
-  private get winograd(): boolean {
+  private get fastConvolutions(): boolean {
     return !this.runtime.lowMemory && (this.runtime.unetWeights ?? 'full') === 'full';
   }
 

@@ -111,7 +111,7 @@ describe('Upsamples folded into their convolution (nearest 2× then 3×3 as one 
 
   it('takes the scales from a Constant node, as torch exports them, and drops it', async () => {
     const before = onnx.ModelProto.decode(model((g, x, rnd) => upsample(g, x, rnd, { coordinates: 'asymmetric', nearest: 'floor' }, 'y')));
-    const graph = before.graph!;
+    const graph = before.graph as onnx.GraphProto;
     const resize = graph.node.find((n) => n.opType === 'Resize')!;
     const scales = graph.initializer.find((t) => t.name === resize.input![2])!;
     graph.initializer = graph.initializer.filter((t) => t !== scales);
@@ -138,8 +138,9 @@ describe('Upsamples folded into their convolution (nearest 2× then 3×3 as one 
     }
     // The upsampled image also feeds an Add: folding it away would leave the Add without input.
     const shared = onnx.ModelProto.decode(model((g, x, rnd) => void upsample(g, x, rnd, {}, 'conv_y')));
-    const resize = shared.graph!.node.find((n) => n.opType === 'Resize')!;
-    shared.graph!.node.push({ opType: 'Add', name: 'also', input: ['conv_y', resize.output![0]], output: ['y'] });
+    const sharedGraph = shared.graph as onnx.GraphProto;
+    const resize = sharedGraph.node.find((n) => n.opType === 'Resize')!;
+    sharedGraph.node.push({ opType: 'Add', name: 'also', input: ['conv_y', resize.output![0]], output: ['y'] });
     assert.equal(upsampleConvPairs(new OnnxGraph(onnx.ModelProto.encode(shared).finish())).length, 0, 'used twice');
   });
 

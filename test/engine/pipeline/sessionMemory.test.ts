@@ -7,6 +7,9 @@ import { resolveJob } from '../../../src/engine/pipeline/jobParams';
 import { txt2img } from '../../../src/engine/pipeline/txt2img';
 import sharp from 'sharp';
 import { ensureFixture } from '../../fixtures/tinyPipeline';
+import { copyFixture } from '../../fixtures/tempCopy';
+import { GraphBuilder } from '../../fixtures/onnx/graph';
+import { WeightRandom } from '../../fixtures/onnx/random';
 
 // Which sessions are alive at each stage decides the engine's peak memory: at full size the UNet
 // maps 3.4 GB of weights and the VAE decode needs about 1.2 GB of activations.
@@ -69,7 +72,7 @@ describe('sessions alive per stage (memory)', () => {
 
 // Winograd's transformed weights cost up to 0.5 GB per session: the default mode spends it, the
 // modes chosen for memory do not.
-describe('Winograd convolutions per mode (a UNet with 320 channels)', () => {
+describe('Winograd convolutions and folded upsamples per mode (a UNet with 320 channels)', () => {
   let dir: string;
   let cache: string;
   const saved = process.env.COURSE_ILLUSTRATOR_CACHE;
@@ -100,5 +103,36 @@ describe('Winograd convolutions per mode (a UNet with 320 channels)', () => {
     const compact = await unetNotes({ lowMemory: false, unetWeights: 'compact' });
     assert.ok(compact.some((n) => /8-bit blocks/.test(n)), compact.join('; '));
     assert.deepEqual(winograd(compact), []);
+  });
+  it('the default mode plans the VAE decoder\'s too (an upsample at 128 channels); low-memory mode does not', async () => {
+    // A decoder of the layers the plan looks for: conv 4→128, nearest 2× upsample and 3×3 conv
+    // (folded), 3×3 conv at 128 channels (Winograd), 1×1 conv to RGB.
+    const copy = await copyFixture('bench-xl');
+    try {
+      const g = new GraphBuilder('decoder');
+      const rnd = new WeightRandom(11);
+      const z = g.input('latent_sample', 'float32', ['batch', 4, 'latent_height', 'latent_width']);
+      const conv = (x: string, cin: number, cout: number, k: number) => g.op('Conv', [x, g.weight('w', rnd.normals(cout * cin * k * k, 0.05), [cout, cin, k, k]), g.weight('b', rnd.normals(cout, 0.1), [cout])], { kernel_shape: [k, k], pads: k === 3 ? [1, 1, 1, 1] : [0, 0, 0, 0] });
+      const h = conv(z, 4, 128, 3);
+      const up = g.op('Resize', [h, '', g.floatConst('scales', [1, 1, 2, 2])], { mode: 'nearest', coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor' });
+      g.op('Tanh', [conv(conv(conv(up, 128, 128, 3), 128, 128, 3), 128, 3, 1)], {}, 'sample');
+      g.output('sample', 'float32', ['batch', 3, 'height', 'width']);
+      fs.writeFileSync(path.join(copy.dir, 'vae_decoder', 'model.onnx'), g.build().model);
+      const notes = async (lowMemory: boolean) => {
+        const model = await LoadedModel.load(copy.dir, { provider: 'cpu', threads: 1, lowMemory });
+        try {
+          return (await model.use('vaeDecoder', async (s) => s.notes)).value;
+        } finally {
+          await model.dispose();
+        }
+      };
+      assert.deepEqual(await notes(false), [
+        '1 upsample folded into its convolution (weights 0.00 GB when loaded)',
+        '1 convolution by Winograd (1 F(4x4), 0 F(2x2); weights 0.00 -> 0.00 GB when loaded)',
+      ]);
+      assert.deepEqual(await notes(true), []);
+    } finally {
+      await copy.remove();
+    }
   });
 });

@@ -1,6 +1,7 @@
 // The graph a session runs: the model's own file, or that graph rewritten in memory where a
 // rewrite makes it cheaper to run with the same results: attention fused (fuseAttention) and, on
-// the CPU, 3×3 convolutions by Winograd's algorithm (winogradConv). The weights are never
+// the CPU, upsamples folded into their convolution (upsampleConv) and 3×3 convolutions by
+// Winograd's algorithm (winogradConv). The weights are never
 // copied: the rewritten graph still points at the model's external data files, which
 // onnxruntime maps from the model's folder (session.model_external_initializers_file_folder_path).
 
@@ -10,6 +11,7 @@ import type { ProviderName } from '../../../core/protocol';
 import { fuseAttention } from './fuseAttention';
 import { keepGraph } from './graphCache';
 import { OnnxGraph } from './onnxGraph';
+import { upsampleConvolutions } from './upsampleConv';
 import { winogradConvolutions, WinogradOptions } from './winogradConv';
 
 export interface PreparedGraph {
@@ -26,23 +28,39 @@ const MAX_REWRITE_BYTES = 256 * 1024 * 1024;
 /** Providers with a com.microsoft MultiHeadAttention kernel. */
 const HAS_MHA: ReadonlySet<ProviderName> = new Set(['cpu', 'webgpu', 'cuda', 'dml']);
 
-/** Changes whenever the Winograd rewrite does, so a cached graph of an older one is never used. */
-const WINOGRAD_RECIPE = 'winograd-v1';
 /**
- * Which convolutions go by Winograd on the CPU. The budget is what their transformed weights,
- * folded from the model's own when the session is created, may add to it: on SD v1.5 that is
- * the UNet's 320- and most 640-channel convolutions and the VAE decoder's 512-channel ones,
- * 0.5 GB each. 320 channels at least: the decoder's 256-channel ones (at 256×256) saved 0.8 s of
- * a warm decode but their tiles took 0.9 GB more, and as the decoder is created for each image,
- * its first run, which maps that memory, lost as much (12.0 s instead of 11.3).
+ * How a graph's convolutions are rewritten on the CPU: which 3×3 ones go by Winograd, and how many
+ * bytes of weights the upsamples folded into their convolution may take (upsampleConv).
  */
-const WINOGRAD: WinogradOptions = { budgetBytes: 512e6, minChannels: 320 };
+interface ConvolutionPlan {
+  winograd: WinogradOptions;
+  upsampleBudgetBytes: number;
+}
+export type ConvolutionPlanName = 'unet' | 'vaeDecoder';
+
+/**
+ * Measured on SD v1.5 (2 cores). The budgets are what the weights folded from the model's own
+ * when the session is created may add to it.
+ * - UNet: the 320- and most 640-channel convolutions by Winograd, 0.5 GB, the most its phase,
+ *   the engine's peak (4.25 GB), can take under 4.5 GB. Its upsamples stay: 105 MB a 1280-channel one.
+ * - VAE decoder: all its 3×3 convolutions by Winograd, 128 channels and up (0.57 GB), and its
+ *   three upsamples folded (38 MB). Its phase stays under the UNet's (3.5 GB in the engine). A
+ *   decode on a fresh session took 8.7-9.4 s by itself and 10 s in the engine, where onnxruntime's
+ *   own took 14.2-14.9 and Winograd on the 512-channel convolutions only, 10.4 by itself. The
+ *   upsample at 256 channels is the one to fold: Winograd's tiles at 512×512 took 0.6 GB more and 1 s longer.
+ */
+const PLANS: Record<ConvolutionPlanName, ConvolutionPlan> = {
+  unet: { winograd: { budgetBytes: 512e6, minChannels: 320 }, upsampleBudgetBytes: 0 },
+  vaeDecoder: { winograd: { budgetBytes: 640e6, minChannels: 128 }, upsampleBudgetBytes: 64e6 },
+};
+/** Changes whenever the rewrites do, so a cached graph of older ones is never used. */
+const CONVOLUTION_RECIPE = 'winograd-v1;upsample-v1';
 
 const cache = new Map<string, { key: string; prepared: PreparedGraph | undefined }>();
 
 export interface RewriteOptions {
-  /** 3×3 convolutions by Winograd on the CPU: faster, for up to WINOGRAD.budgetBytes more memory while the session lives. */
-  winograd?: boolean;
+  /** Faster convolutions on the CPU, planned for this graph (PLANS): for up to 0.6 GB more memory while the session lives. */
+  convolutions?: ConvolutionPlanName;
 }
 
 /**
@@ -55,7 +73,7 @@ export async function prepareGraph(file: string, provider: ProviderName, o: Rewr
   const st = await fs.stat(file);
   if (!st.isFile() || st.size > MAX_REWRITE_BYTES) return undefined;
   const key = `${st.size}:${st.mtimeMs}`;
-  const slot = `${provider}:${winogradOn(provider, o)}:${path.resolve(file)}`;
+  const slot = `${provider}:${planFor(provider, o) ?? ''}:${path.resolve(file)}`;
   const hit = cache.get(slot);
   if (hit?.key === key) return hit.prepared;
   const prepared = await rewrite(await fs.readFile(file), path.resolve(file), key, provider, o);
@@ -73,17 +91,20 @@ export function rewriteForProvider(g: OnnxGraph, provider: ProviderName, o: Rewr
     const fusion = fuseAttention(g);
     if (fusion.fused) notes.push(`${fusion.fused} attention block${fusion.fused === 1 ? '' : 's'} as MultiHeadAttention`);
   }
-  if (winogradOn(provider, o)) {
-    const w = winogradConvolutions(g, WINOGRAD);
+  const plan = planFor(provider, o);
+  if (plan) {
+    const up = upsampleConvolutions(g, { budgetBytes: PLANS[plan].upsampleBudgetBytes });
+    if (up.rewritten) notes.push(`${up.rewritten} upsample${up.rewritten === 1 ? '' : 's'} folded into ${up.rewritten === 1 ? 'its convolution' : 'their convolutions'} (weights ${gb(up.weightBytes)} GB when loaded)`);
+    const w = winogradConvolutions(g, PLANS[plan].winograd);
     const n = w.f4 + w.f2;
     if (n) notes.push(`${n} convolution${n === 1 ? '' : 's'} by Winograd (${w.f4} F(4x4), ${w.f2} F(2x2); weights ${gb(w.floatBytes)} -> ${gb(w.transformedBytes)} GB when loaded)`);
   }
   return notes;
 }
 
-/** Winograd's graphs are for onnxruntime's CPU kernels; other providers have their own convolutions. */
-function winogradOn(provider: ProviderName, o: RewriteOptions): boolean {
-  return provider === 'cpu' && o.winograd === true;
+/** These graphs are for onnxruntime's CPU kernels; other providers have their own convolutions. */
+function planFor(provider: ProviderName, o: RewriteOptions): ConvolutionPlanName | undefined {
+  return provider === 'cpu' ? o.convolutions : undefined;
 }
 
 function gb(bytes: number): string {
@@ -92,7 +113,8 @@ function gb(bytes: number): string {
 
 async function rewrite(bytes: Buffer, file: string, key: string, provider: ProviderName, o: RewriteOptions): Promise<PreparedGraph | undefined> {
   // Cheap test first: nothing to fuse or to rewrite (tiny fixtures, a graph with neither).
-  if (bytes.indexOf('Softmax') < 0 && !(winogradOn(provider, o) && bytes.indexOf('Conv') >= 0)) return undefined;
+  const plan = planFor(provider, o);
+  if (bytes.indexOf('Softmax') < 0 && !(plan && bytes.indexOf('Conv') >= 0)) return undefined;
   let g: OnnxGraph;
   try {
     g = new OnnxGraph(bytes);
@@ -103,7 +125,7 @@ async function rewrite(bytes: Buffer, file: string, key: string, provider: Provi
   const notes = rewriteForProvider(g, provider, o);
   if (notes.length === 0) return undefined;
   return {
-    bytes: await keepGraph(g.encode(), `mha-v2${winogradOn(provider, o) ? `;${WINOGRAD_RECIPE}` : ''}:${provider}:${file}:${key}`),
+    bytes: await keepGraph(g.encode(), `mha-v2${plan ? `;${CONVOLUTION_RECIPE}:${JSON.stringify(PLANS[plan])}` : ''}:${provider}:${file}:${key}`),
     externalDataFolder: path.dirname(file),
     notes,
   };
