@@ -1,15 +1,12 @@
 import * as assert from 'node:assert/strict';
-import { promises as fs } from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { onnx } from 'onnx-proto';
 import { OnnxGraph } from '../../../src/engine/onnx/graph/onnxGraph';
 import { subpixelSums, upsampleConvolutions, upsampleConvPairs } from '../../../src/engine/onnx/graph/upsampleConv';
-import { ModelSession } from '../../../src/engine/onnx/session';
 import { GraphBuilder } from '../../fixtures/onnx/graph';
 import { WeightRandom } from '../../fixtures/onnx/random';
 import { relativeL2 } from '../../support/relativeL2';
+import { comparePlan } from '../../support/planSessions';
 
 interface Up {
   mode?: string;
@@ -170,29 +167,9 @@ describe('Upsamples folded into their convolution (nearest 2× then 3×3 as one 
     const x = g.input('x', 'float32', ['batch', 64, 'height', 'width']);
     upsample(g, x, new WeightRandom(3), { cin: 64, cout: 64, coordinates: 'asymmetric', nearest: 'floor' }, 'y');
     g.output('y', 'float32', ['batch', 64, '?', '?']);
-    const { model: bytes, external } = g.build('weights.pb');
-    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ci-upsample-'));
-    try {
-      const file = path.join(dir, 'model.onnx');
-      await fs.writeFile(file, bytes);
-      await fs.writeFile(path.join(dir, 'weights.pb'), external!);
-      const fast = await ModelSession.create(file, { provider: 'cpu', threads: 1, label: 'vaeDecoder', convolutions: 'vaeDecoder' });
-      const plain = await ModelSession.create(file, { provider: 'cpu', threads: 1, label: 'vaeDecoder' });
-      try {
-        assert.deepEqual(fast.notes, ['1 upsample folded into its convolution (weights 0.00 GB when loaded)']);
-        assert.deepEqual(plain.notes, []);
-        const dims = [1, 64, 9, 7];
-        const feeds = { x: new ort.Tensor('float32', new WeightRandom(4).normals(dims.reduce((p, d) => p * d), 1), dims) };
-        const a = (await fast.run(feeds)).y;
-        const b = (await plain.run(feeds)).y;
-        assert.deepEqual(a.dims, [1, 64, 18, 14]);
-        assert.ok(relativeL2(b.data as Float32Array, a.data as Float32Array) < 1e-6);
-      } finally {
-        await fast.dispose();
-        await plain.dispose();
-      }
-    } finally {
-      await fs.rm(dir, { recursive: true, force: true });
-    }
+    const r = await comparePlan(g.build('weights.pb'), 'vaeDecoder', [1, 64, 9, 7]);
+    assert.deepEqual(r.notes, { fast: ['1 upsample folded into its convolution (weights 0.00 GB when loaded)'], plain: [] });
+    assert.deepEqual(r.fast.dims, [1, 64, 18, 14]);
+    assert.ok(relativeL2(r.plain.data as Float32Array, r.fast.data as Float32Array) < 1e-6);
   });
 });

@@ -1,15 +1,12 @@
 import * as assert from 'node:assert/strict';
-import { promises as fs } from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { onnx } from 'onnx-proto';
 import { OnnxGraph } from '../../../src/engine/onnx/graph/onnxGraph';
-import { ModelSession } from '../../../src/engine/onnx/session';
 import { plain3x3Convolutions, winogradConvolutions, WinogradOptions } from '../../../src/engine/onnx/graph/winogradConv';
 import { GraphBuilder } from '../../fixtures/onnx/graph';
 import { WeightRandom } from '../../fixtures/onnx/random';
 import { relativeL2 } from '../../support/relativeL2';
+import { comparePlan } from '../../support/planSessions';
 
 const options = (o: Partial<WinogradOptions> = {}): WinogradOptions => ({ budgetBytes: 1e9, minChannels: 4, ...o });
 
@@ -148,28 +145,9 @@ describe('Winograd convolutions (3×3 convolutions as F(4×4, 3×3) and F(2×2, 
     const x = g.input('x', 'float32', ['batch', 320, 'height', 'width']);
     conv3(g, x, new WeightRandom(2), 320, 320, { out: 'y' });
     g.output('y', 'float32', ['batch', 320, 'height', 'width']);
-    const { model, external } = g.build('weights.pb');
-    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ci-winograd-'));
-    try {
-      const file = path.join(dir, 'model.onnx');
-      await fs.writeFile(file, model);
-      await fs.writeFile(path.join(dir, 'weights.pb'), external!);
-      const fast = await ModelSession.create(file, { provider: 'cpu', threads: 1, label: 'unet', convolutions: 'unet' });
-      const plain = await ModelSession.create(file, { provider: 'cpu', threads: 1, label: 'unet' });
-      try {
-        assert.deepEqual(fast.notes, ['1 convolution by Winograd (1 F(4x4), 0 F(2x2); weights 0.00 -> 0.01 GB when loaded)']);
-        assert.deepEqual(plain.notes, []);
-        const dims = [1, 320, 12, 12];
-        const feeds = { x: new ort.Tensor('float32', new WeightRandom(4).normals(dims.reduce((p, d) => p * d), 1), dims) };
-        const a = (await fast.run(feeds)).y.data as Float32Array;
-        const b = (await plain.run(feeds)).y.data as Float32Array;
-        assert.ok(relativeL2(b, a) < 1e-5, `relative L2 ${relativeL2(b, a).toExponential(2)}`);
-      } finally {
-        await fast.dispose();
-        await plain.dispose();
-      }
-    } finally {
-      await fs.rm(dir, { recursive: true, force: true });
-    }
+    const r = await comparePlan(g.build('weights.pb'), 'unet', [1, 320, 12, 12]);
+    assert.deepEqual(r.notes, { fast: ['1 convolution by Winograd (1 F(4x4), 0 F(2x2); weights 0.00 -> 0.01 GB when loaded)'], plain: [] });
+    const err = relativeL2(r.plain.data as Float32Array, r.fast.data as Float32Array);
+    assert.ok(err < 1e-5, `relative L2 ${err.toExponential(2)}`);
   });
 });
