@@ -20,6 +20,7 @@ import { EngineError } from '../errors';
 import { vaeEncoderGraph } from './vaeEncoder';
 import { LoraRequest, LoraSet, loraSet } from '../lora/loraSet';
 import type { CompactOptions } from '../onnx/graph/compactGraph';
+import { ConvolutionPlanName, vaeDecoderPlan } from '../onnx/graph/prepareGraph';
 import { CalibrationReport, unetCalibration } from './unetCalibration';
 
 export interface RuntimeOptions {
@@ -36,6 +37,8 @@ export type Component = 'textEncoder' | 'unet' | 'vaeDecoder' | 'vaeEncoder';
 
 export class LoadedModel {
   private readonly sessions = new Map<Component, ModelSession>();
+  /** The convolution plan each live session was made with (the VAE decoder's depends on the image size). */
+  private readonly plans = new Map<Component, ConvolutionPlanName | undefined>();
   /** session.run time of sessions already released (low-memory mode). */
   private releasedRunMs = 0;
   private hash: string | undefined | null = null;
@@ -73,16 +76,22 @@ export class LoadedModel {
     return this.runtime.lowMemory;
   }
 
-  /** Runs `fn` with the component's session, creating it if needed; returns the load time too. */
-  async use<T>(component: Component, fn: (s: ModelSession) => Promise<T>): Promise<{ value: T; loadMs: number }> {
+  /**
+   * Runs `fn` with the component's session, creating it if needed; returns the load time too.
+   * `latentPixels`: the latents' height × width, for the VAE decoder's plan (graph/prepareGraph.ts).
+   */
+  async use<T>(component: Component, fn: (s: ModelSession) => Promise<T>, latentPixels?: number): Promise<{ value: T; loadMs: number }> {
     if (!this.runtime.keepSessions) for (const other of [...this.sessions.keys()]) if (other !== component) await this.release(other);
+    const plan = this.plan(component, latentPixels);
+    if (this.sessions.has(component) && this.plans.get(component) !== plan) await this.release(component);
     let session = this.sessions.get(component);
     let loadMs = 0;
     if (!session) {
       const t0 = performance.now();
-      session = await this.create(component);
+      session = await this.create(component, plan);
       loadMs = performance.now() - t0;
       this.sessions.set(component, session);
+      this.plans.set(component, plan);
     }
     try {
       return { value: await fn(session), loadMs };
@@ -150,7 +159,7 @@ export class LoadedModel {
     return path.basename(this.folder.dir);
   }
 
-  private async create(component: Component): Promise<ModelSession> {
+  private async create(component: Component, plan: ConvolutionPlanName | undefined): Promise<ModelSession> {
     // The VAE encoder runs rewritten to output its latent distribution (pipeline/vaeEncoder.ts).
     // The UNet and text encoder run with their LoRA branches when a LoRA changes them.
     const graph = component === 'vaeEncoder' ? await vaeEncoderGraph(this.folder)
@@ -163,7 +172,7 @@ export class LoadedModel {
       label: component,
       compact: component === 'unet' ? this.unetVariant() : undefined,
       smallWeights: component === 'vaeDecoder' || component === 'vaeEncoder',
-      convolutions: this.fastConvolutions && (component === 'unet' || component === 'vaeDecoder') ? component : undefined,
+      convolutions: plan,
     });
     this.notes.set(component, session.notes);
     // E.g. "WebGPU could not start (no adapter); using the CPU": said once per model, not per job.
@@ -175,12 +184,14 @@ export class LoadedModel {
   }
 
   /**
-   * Faster convolutions in the default mode only: low-memory mode and the 8-bit UNets are chosen
+   * Faster convolutions on the CPU in the default mode only: low-memory mode and the 8-bit UNets are chosen
    * for memory, and Winograd adds 0.5 GB to the UNet (its transformed weights) and 0.6-1.5 GB to
    * the VAE decode (with --int8 its phase, 1.9 GB, would become the peak).
    */
-  private get fastConvolutions(): boolean {
-    return !this.runtime.lowMemory && (this.runtime.unetWeights ?? 'full') === 'full';
+  private plan(component: Component, latentPixels: number | undefined): ConvolutionPlanName | undefined {
+    if (this.runtime.provider !== 'cpu' || this.runtime.lowMemory || (this.runtime.unetWeights ?? 'full') !== 'full') return undefined;
+    if (component === 'unet') return 'unet';
+    return component === 'vaeDecoder' ? vaeDecoderPlan(latentPixels) : undefined;
   }
 
   private unetVariant(): CompactOptions | undefined {

@@ -104,7 +104,7 @@ describe('Winograd convolutions and folded upsamples per mode (a UNet with 320 c
     assert.ok(compact.some((n) => /8-bit blocks/.test(n)), compact.join('; '));
     assert.deepEqual(winograd(compact), []);
   });
-  it('the default mode plans the VAE decoder\'s too (an upsample at 128 channels); low-memory mode does not', async () => {
+  it('the default mode plans the VAE decoder\'s too (an upsample at 128 channels) by the image\'s size; low-memory mode does not', async () => {
     // A decoder of the layers the plan looks for: conv 4→128, nearest 2× upsample and 3×3 conv
     // (folded), 3×3 conv at 128 channels (Winograd), 1×1 conv to RGB.
     const copy = await copyFixture('bench-xl');
@@ -118,19 +118,25 @@ describe('Winograd convolutions and folded upsamples per mode (a UNet with 320 c
       g.op('Tanh', [conv(conv(conv(up, 128, 128, 3), 128, 128, 3), 128, 3, 1)], {}, 'sample');
       g.output('sample', 'float32', ['batch', 3, 'height', 'width']);
       fs.writeFileSync(path.join(copy.dir, 'vae_decoder', 'model.onnx'), g.build().model);
-      const notes = async (lowMemory: boolean) => {
-        const model = await LoadedModel.load(copy.dir, { provider: 'cpu', threads: 1, lowMemory });
+      const notes = async (runtime: Omit<RuntimeOptions, 'provider' | 'threads'>, latents: number[]) => {
+        const model = await LoadedModel.load(copy.dir, { provider: 'cpu', threads: 1, ...runtime });
         try {
-          return (await model.use('vaeDecoder', async (s) => s.notes)).value;
+          const seen: string[][] = [];
+          for (const pixels of latents) seen.push((await model.use('vaeDecoder', async (s) => s.notes, pixels)).value);
+          return seen;
         } finally {
           await model.dispose();
         }
       };
-      assert.deepEqual(await notes(false), [
+      const full = [
         '1 upsample folded into its convolution (weights 0.00 GB when loaded)',
         '1 convolution by Winograd (1 F(4x4), 0 F(2x2); weights 0.00 -> 0.00 GB when loaded)',
-      ]);
-      assert.deepEqual(await notes(true), []);
+      ];
+      // Up to 64×64 latents (512×512 pixels) the full plan; larger, its tiles would pass the UNet's
+      // peak: 512 channels only (none here). A kept session is made again when the plan changes.
+      assert.deepEqual(await notes({ lowMemory: false }, [64 * 64, 96 * 96]), [full, []]);
+      assert.deepEqual(await notes({ lowMemory: false, keepSessions: true }, [32 * 32, 96 * 96, 64 * 64]), [full, [], full]);
+      assert.deepEqual(await notes({ lowMemory: true }, [64 * 64]), [[]]);
     } finally {
       await copy.remove();
     }

@@ -36,23 +36,31 @@ interface ConvolutionPlan {
   winograd: WinogradOptions;
   upsampleBudgetBytes: number;
 }
-export type ConvolutionPlanName = 'unet' | 'vaeDecoder';
+export type ConvolutionPlanName = 'unet' | 'vaeDecoder' | 'vaeDecoderLarge';
 
 /**
  * Measured on SD v1.5 (2 cores). The budgets are what the weights folded from the model's own
  * when the session is created may add to it.
  * - UNet: the 320- and most 640-channel convolutions by Winograd, 0.5 GB, the most its phase,
  *   the engine's peak (4.25 GB), can take under 4.5 GB. Its upsamples stay: 105 MB a 1280-channel one.
- * - VAE decoder: all its 3×3 convolutions by Winograd, 128 channels and up (0.57 GB), and its
- *   three upsamples folded (38 MB). Its phase stays under the UNet's (3.5 GB in the engine). A
- *   decode on a fresh session took 8.7-9.4 s by itself and 10 s in the engine, where onnxruntime's
- *   own took 14.2-14.9 and Winograd on the 512-channel convolutions only, 10.4 by itself. The
- *   upsample at 256 channels is the one to fold: Winograd's tiles at 512×512 took 0.6 GB more and 1 s longer.
+ * - VAE decoder up to 512×512 pixels (64×64 latents): all its 3×3 convolutions by Winograd, 128
+ *   channels and up (0.57 GB), and its three upsamples folded (38 MB). Its phase stays under the
+ *   UNet's (3.5 GB in the engine). A decode on a fresh session took 8.1-8.5 s by itself, where
+ *   onnxruntime's own took 13.8-15.2 and Winograd on the 512-channel convolutions only, 10.2-10.6.
+ *   The upsample at 256 channels is the one to fold: Winograd's tiles at 512×512 took 0.6 GB more
+ *   and 1 s longer.
+ * - Larger images: the tiles grow with the pixels. At 768×768 that plan's decode took 5.9 GB, the
+ *   UNet 4.6, so there the 512-channel convolutions only, as before (4.5 GB; 26.8 s, 35.7 without).
  */
 const PLANS: Record<ConvolutionPlanName, ConvolutionPlan> = {
   unet: { winograd: { budgetBytes: 512e6, minChannels: 320 }, upsampleBudgetBytes: 0 },
   vaeDecoder: { winograd: { budgetBytes: 640e6, minChannels: 128 }, upsampleBudgetBytes: 64e6 },
+  vaeDecoderLarge: { winograd: { budgetBytes: 512e6, minChannels: 320 }, upsampleBudgetBytes: 0 },
 };
+/** The VAE decoder's plan for latents of this many pixels (undefined: not known, the large one). */
+export function vaeDecoderPlan(latentPixels: number | undefined): ConvolutionPlanName {
+  return latentPixels !== undefined && latentPixels <= 64 * 64 ? 'vaeDecoder' : 'vaeDecoderLarge';
+}
 /** Changes whenever the rewrites do, so a cached graph of older ones is never used. */
 const CONVOLUTION_RECIPE = 'winograd-v1;upsample-v1';
 
