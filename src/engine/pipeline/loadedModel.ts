@@ -125,7 +125,8 @@ export class LoadedModel {
     if (this.runtime.lowMemory) return 0;
     const stages: Component[] = this.runtime.keepSessions ? ['textEncoder', 'unet', 'vaeDecoder'] : ['textEncoder'];
     let ms = 0;
-    for (const c of stages) ms += (await this.use(c, async () => undefined)).loadMs;
+    // The decoder for the model's default image size, the one most jobs ask for.
+    for (const c of stages) ms += (await this.use(c, async () => undefined, this.folder.sampleSize ** 2)).loadMs;
     return ms;
   }
 
@@ -184,9 +185,9 @@ export class LoadedModel {
   }
 
   /**
-   * Faster convolutions on the CPU in the default mode only: low-memory mode and the 8-bit UNets are chosen
-   * for memory, and Winograd adds 0.5 GB to the UNet (its transformed weights) and 0.6-1.5 GB to
-   * the VAE decode (with --int8 its phase, 1.9 GB, would become the peak).
+   * Faster convolutions on the CPU in the default mode only: low-memory mode and the 8-bit UNets
+   * are chosen for memory, and Winograd adds 0.5 GB to the UNet (its transformed weights) and
+   * 0.6-1.5 GB to the VAE decode (with --int8 its phase, 1.9 GB, would become the peak).
    */
   private plan(component: Component, latentPixels: number | undefined): ConvolutionPlanName | undefined {
     if (this.runtime.provider !== 'cpu' || this.runtime.lowMemory || (this.runtime.unetWeights ?? 'full') !== 'full') return undefined;
@@ -216,6 +217,7 @@ export class LoadedModel {
     const s = this.sessions.get(component);
     if (!s) return;
     this.sessions.delete(component);
+    this.plans.delete(component);
     this.releasedRunMs += s.runMs;
     await s.dispose();
   }

@@ -137,6 +137,14 @@ describe('Winograd convolutions and folded upsamples per mode (a UNet with 320 c
       assert.deepEqual(await notes({ lowMemory: false }, [64 * 64, 96 * 96]), [full, []]);
       assert.deepEqual(await notes({ lowMemory: false, keepSessions: true }, [32 * 32, 96 * 96, 64 * 64]), [full, [], full]);
       assert.deepEqual(await notes({ lowMemory: true }, [64 * 64]), [[]]);
+      // Kept sessions are made ahead for the model's default size (sample_size 64): its decode loads nothing.
+      const kept = await LoadedModel.load(copy.dir, { provider: 'cpu', threads: 1, lowMemory: false, keepSessions: true });
+      try {
+        await kept.warm();
+        assert.equal((await kept.use('vaeDecoder', async (s) => s.notes, 64 * 64)).loadMs, 0);
+      } finally {
+        await kept.dispose();
+      }
     } finally {
       await copy.remove();
     }
