@@ -62,6 +62,9 @@ def encoder_session(path, so):
     if not draws:  # an export that outputs the distribution's parameters
         return ort.InferenceSession(path, so, providers=['CPUExecutionProvider']), None
     eps = draws[0].output[0]
+    # diffusers 0.30's export casts the draw before the Mul
+    while (cast := next((n for n in g.node if n.op_type in ('Cast', 'Identity') and eps in n.input), None)) is not None:
+        eps = cast.output[0]
     mul = next(n for n in g.node if n.op_type == 'Mul' and eps in n.input)
     std = next(i for i in mul.input if i != eps)
     add = next(n for n in g.node if n.op_type == 'Add' and mul.output[0] in n.input)

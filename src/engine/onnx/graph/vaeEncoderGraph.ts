@@ -39,8 +39,13 @@ export function exposeLatentDistribution(g: OnnxGraph): string | undefined {
   if (randoms.length !== 1) fail(`${randoms.length} random nodes instead of one`);
   const random = randoms[0];
   if (random.opType !== 'RandomNormalLike' && random.opType !== 'RandomNormal') fail(`${random.opType} is not a normal distribution`);
-  const eps = random.output?.[0];
-  const uses = g.consumersOf(eps);
+  // diffusers 0.30's export casts the noise (randn_tensor's .to()) before the Mul.
+  let eps = random.output?.[0];
+  let uses = g.consumersOf(eps);
+  while (uses.length === 1 && (uses[0].opType === 'Cast' || uses[0].opType === 'Identity')) {
+    eps = uses[0].output?.[0];
+    uses = g.consumersOf(eps);
+  }
   const mul = uses[0];
   if (uses.length !== 1 || mul.opType !== 'Mul' || mul.input?.length !== 2) fail(`the noise goes to ${uses.map((n) => n.opType).join(', ') || 'nothing'}, not to one Mul`);
   const std = mul.input!.find((i) => i !== eps);
