@@ -174,3 +174,44 @@ export function tensorValues(t: onnx.ITensorProto): number[] | undefined {
       return undefined;
   }
 }
+
+/** The ai.onnx opset the graph imports (0 when none). */
+export function opsetVersion(g: OnnxGraph): number {
+  return Number(g.model.opsetImport.find((x) => (x.domain ?? '') === '')?.version ?? 0);
+}
+
+export const attr = {
+  int: (name: string, value: number): onnx.IAttributeProto => ({ name, type: onnx.AttributeProto.AttributeType.INT, i: value }),
+  ints: (name: string, values: number[]): onnx.IAttributeProto => ({ name, type: onnx.AttributeProto.AttributeType.INTS, ints: values }),
+  str: (name: string, value: string): onnx.IAttributeProto => ({ name, type: onnx.AttributeProto.AttributeType.STRING, s: Buffer.from(value) }),
+};
+
+/**
+ * The nodes and constants of one rewritten op (winogradConv, upsampleConv): every name under
+ * `prefix_`, constants added to `g` as initializers, nodes kept in `nodes` for replaceNodes.
+ */
+export class NodeWriter {
+  readonly nodes: Node[] = [];
+
+  constructor(private readonly g: OnnxGraph, private readonly prefix: string) {}
+
+  // Arrow properties, so a rewrite can take them apart: const { node, int64 } = writer.
+  readonly name = (part: string): string => `${this.prefix}_${part}`;
+
+  readonly int64 = (part: string, values: number[]): string => {
+    const data = BigInt64Array.from(values.map(BigInt));
+    this.g.addInitializer({ name: this.name(part), dataType: onnx.TensorProto.DataType.INT64, dims: [values.length], rawData: new Uint8Array(data.buffer) });
+    return this.name(part);
+  };
+
+  readonly float = (part: string, dims: number[], data: Float32Array): string => {
+    this.g.addInitializer({ name: this.name(part), dataType: onnx.TensorProto.DataType.FLOAT, dims, rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) });
+    return this.name(part);
+  };
+
+  /** Adds a node named `prefix_part` whose output is that name too, or `output`; returns the output. */
+  readonly node = (opType: string, input: string[], part: string, attribute: onnx.IAttributeProto[] = [], output = this.name(part)): string => {
+    this.nodes.push({ opType, name: this.name(part), input, output: [output], attribute });
+    return output;
+  };
+}

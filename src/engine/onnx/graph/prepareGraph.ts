@@ -1,9 +1,9 @@
 // The graph a session runs: the model's own file, or that graph rewritten in memory where a
 // rewrite makes it cheaper to run with the same results: attention fused (fuseAttention) and, on
 // the CPU, upsamples folded into their convolution (upsampleConv) and 3×3 convolutions by
-// Winograd's algorithm (winogradConv). The weights are never
-// copied: the rewritten graph still points at the model's external data files, which
-// onnxruntime maps from the model's folder (session.model_external_initializers_file_folder_path).
+// Winograd's algorithm (winogradConv). The weights are never copied: the rewritten graph still
+// points at the model's external data files, which onnxruntime maps from the model's folder
+// (session.model_external_initializers_file_folder_path).
 
 import { promises as fs } from 'fs';
 import * as path from 'path';

@@ -10,11 +10,8 @@
 // The new weights are 16/9 of the originals, computed from them by one Gemm that onnxruntime
 // folds when the session is created (as winogradConv.ts does), so the graph carries none.
 
-import { onnx } from 'onnx-proto';
-import { Node, OnnxGraph } from './onnxGraph';
+import { attr, Node, NodeWriter, OnnxGraph } from './onnxGraph';
 import { plain3x3Convolutions } from './winogradConv';
-
-const T = onnx.TensorProto.DataType;
 
 export interface UpsampleConvOptions {
   /** Bytes the new weights may take, smallest first (the originals stay mapped from the model's file). */
@@ -103,29 +100,13 @@ function rewrite(g: OnnxGraph, pair: Pair): Node[] {
   const x = resize.input![0];
   const [, wName, bName] = conv.input as string[];
   const y = conv.output![0];
-  const p = `${conv.name || y}_upsample`;
-  const v = (name: string) => `${p}_${name}`;
-  const int64 = (name: string, values: number[]) => {
-    const data = BigInt64Array.from(values.map(BigInt));
-    g.addInitializer({ name: v(name), dataType: T.INT64, dims: [values.length], rawData: new Uint8Array(data.buffer) });
-    return v(name);
-  };
-  const sums = subpixelSums();
-  g.addInitializer({ name: v('sums'), dataType: T.FLOAT, dims: [16, 9], rawData: new Uint8Array(sums.buffer) });
-  const attr = {
-    ints: (name: string, values: number[]): onnx.IAttributeProto => ({ name, type: onnx.AttributeProto.AttributeType.INTS, ints: values }),
-    int: (name: string, value: number): onnx.IAttributeProto => ({ name, type: onnx.AttributeProto.AttributeType.INT, i: value }),
-    str: (name: string, value: string): onnx.IAttributeProto => ({ name, type: onnx.AttributeProto.AttributeType.STRING, s: Buffer.from(value) }),
-  };
-  const out: Node[] = [];
-  const node = (opType: string, input: string[], name: string, attribute: onnx.IAttributeProto[] = [], output = v(name)): string => {
-    out.push({ opType, name: v(name), input, output: [output], attribute });
-    return output;
-  };
+  const writer = new NodeWriter(g, `${conv.name || y}_upsample`);
+  const { float, int64, node } = writer;
+  const sums = float('sums', [16, 9], subpixelSums());
   // [16 = (a, b, u, v), K·C] → [(a, b), K, C, (u, v)] → [4K, C, 2, 2]: output channel
   // (a·2 + b)·K + k holds parity (a, b) of output channel k, DepthToSpace's DCR order.
   const flatW = node('Reshape', [wName, int64('w_flat_shape', [K * C, 9])], 'w_flat');
-  const summed = node('Gemm', [v('sums'), flatW], 'summed', [attr.int('transB', 1)]);
+  const summed = node('Gemm', [sums, flatW], 'summed', [attr.int('transB', 1)]);
   const grouped = node('Transpose', [node('Reshape', [summed, int64('summed_shape', [4, 4, K, C])], 'summed_4d')], 'grouped', [attr.ints('perm', [0, 2, 3, 1])]);
   const weight = node('Reshape', [grouped, int64('weight_shape', [4 * K, C, 2, 2])], 'weight');
   const bias = bName ? [node('Concat', [bName, bName, bName, bName], 'bias', [attr.int('axis', 0)])] : [];
@@ -140,7 +121,7 @@ function rewrite(g: OnnxGraph, pair: Pair): Node[] {
     parities.push(node('Slice', [all, start, end, axes], `parity_${a}${b}`));
   }
   node('DepthToSpace', [node('Concat', parities, 'parities', [attr.int('axis', 1)])], 'interleaved', [attr.int('blocksize', 2), attr.str('mode', 'DCR')], y);
-  return out;
+  return writer.nodes;
 }
 
 /**

@@ -15,7 +15,7 @@
 // largest spatial sizes, where the work is.
 
 import { onnx } from 'onnx-proto';
-import { intAttr, intsAttr, Node, OnnxGraph } from './onnxGraph';
+import { attr, intAttr, intsAttr, Node, NodeWriter, OnnxGraph, opsetVersion } from './onnxGraph';
 
 const T = onnx.TensorProto.DataType;
 
@@ -75,7 +75,7 @@ interface Candidate {
  * or groups, a constant float32 weight used once; opset 13 or later.
  */
 export function plain3x3Convolutions(g: OnnxGraph): Node[] {
-  if (opset(g) < 13) return [];
+  if (opsetVersion(g) < 13) return [];
   const used = new Map<string, number>();
   for (const n of g.nodes) for (const i of n.input ?? []) if (i) used.set(i, (used.get(i) ?? 0) + 1);
   const ones = (v: number[] | undefined, length: number) => !v || (v.length === length && v.every((x) => x === 1));
@@ -134,27 +134,12 @@ function rewrite(g: OnnxGraph, c: Candidate, f: Transform): Node[] {
   const { m } = f;
   const a = m + 2;
   const A2 = a * a;
-  const p = `${n.name || y}_winograd`;
-  const float = (name: string, dims: number[], data: Float32Array) =>
-    g.addInitializer({ name: `${p}_${name}`, dataType: T.FLOAT, dims, rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) });
-  const int64 = (name: string, values: number[]) => {
-    const data = BigInt64Array.from(values.map(BigInt));
-    g.addInitializer({ name: `${p}_${name}`, dataType: T.INT64, dims: [values.length], rawData: new Uint8Array(data.buffer) });
-    return `${p}_${name}`;
-  };
+  const writer = new NodeWriter(g, `${n.name || y}_winograd`);
+  const { float, int64, node, name: v } = writer;
   float('input_transform', [A2, 1, 1, a, a], inputTransform(f));
   float('output_transform', [m * m, A2], outputTransform(f));
   float('GG', [A2, 9], weightTransform(f));
-  const v = (name: string) => `${p}_${name}`;
-  const out: Node[] = [];
-  /** Adds a node whose output is `${p}_${name}` (or `y`, for the last) and returns that name. */
-  const node = (opType: string, input: string[], name: string, attribute: onnx.IAttributeProto[] = [], output = v(name)): string => {
-    out.push({ opType, name: v(name), input, output: [output], attribute });
-    return output;
-  };
-  const ints = (name: string, values: number[]): onnx.IAttributeProto => ({ name, type: onnx.AttributeProto.AttributeType.INTS, ints: values });
-  const int = (name: string, value: number): onnx.IAttributeProto => ({ name, type: onnx.AttributeProto.AttributeType.INT, i: value });
-  const str = (name: string, value: string): onnx.IAttributeProto => ({ name, type: onnx.AttributeProto.AttributeType.STRING, s: Buffer.from(value) });
+  const { int, ints, str } = attr;
   // Tiles per side, ceil(size / m), and the padding that makes the last tile whole.
   const size = node('Slice', [node('Shape', [x], 'shape'), int64('two', [2]), int64('four', [4])], 'size');
   const tiles = node('Div', [node('Add', [size, int64('m_minus_1', [m - 1])], 'size_up'), int64('m', [m])], 'tiles');
@@ -181,11 +166,7 @@ function rewrite(g: OnnxGraph, c: Candidate, f: Transform): Node[] {
   const whole = node('DepthToSpace', [node('Reshape', [tilesOut, outShape], 'tiles_4d')], 'whole', [int('blocksize', m), str('mode', 'DCR')]);
   const biased = bName ? node('Add', [whole, node('Reshape', [bName, int64('bias_shape', [1, c.K, 1, 1])], 'bias')], 'biased') : whole;
   node('Slice', [biased, int64('origin', [0, 0]), size, int64('axes_hw', [2, 3])], 'crop', [], y);
-  return out;
-}
-
-function opset(g: OnnxGraph): number {
-  return Number(g.model.opsetImport.find((x) => (x.domain ?? '') === '')?.version ?? 0);
+  return writer.nodes;
 }
 
 /** Kernel [i·a + j][u][v] = Bᵀ[i][u] · Bᵀ[j][v]: tile d to Bᵀ d B. */
