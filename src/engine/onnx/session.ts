@@ -8,7 +8,9 @@ import { CancelledError, EngineError } from '../errors';
 import { PROVIDER_HINT, PROVIDER_LABEL, ResolvedProvider, resolveProvider, sessionOptions } from './backend';
 import * as path from 'path';
 import { compactGraph, CompactOptions } from './graph/compactGraph';
-import { ConvolutionPlanName, PreparedGraph, prepareGraph } from './graph/prepareGraph';
+import { ConvolutionPlanName, fileGraph, PreparedGraph, prepareGraph } from './graph/prepareGraph';
+import { GraphSplit } from './graph/splitGraph';
+import { PartedSession, SessionLike } from './partedSession';
 
 /** An input or output as the model declares it. dims: numbers are fixed, strings symbolic ("batch"), '?' unknown. */
 export interface IoInfo {
@@ -34,6 +36,11 @@ export interface ModelSessionOptions {
   convolutions?: ConvolutionPlanName;
   /** Small weights (the VAE's): optimised fully on the CPU too (backend.sessionOptions). */
   smallWeights?: boolean;
+  /**
+   * Low memory: the graph cut into parts of about this many bytes of weights, each loaded only
+   * while it runs (partedSession.ts); on the CPU, when the graph can be cut.
+   */
+  partBytes?: number;
   /** A rewrite of the file's graph made by its caller (the VAE encoder's), run instead of it, weights from the file's folder. */
   graph?: { bytes: Uint8Array | string; notes: string[] };
 }
@@ -46,12 +53,12 @@ export class ModelSession {
   runMs = 0;
   readonly inputs: IoInfo[];
   readonly outputs: IoInfo[];
-  private session: ort.InferenceSession | undefined;
+  private session: SessionLike | undefined;
 
   private constructor(
     readonly file: string,
     readonly label: string,
-    session: ort.InferenceSession,
+    session: SessionLike,
     /** The provider actually running this session. */
     readonly provider: ProviderName,
     /** Set when the requested provider could not be used (then provider is 'cpu'). */
@@ -117,9 +124,19 @@ export class ModelSession {
       );
     }
     if (!prepared && !opts.inspectOnly && opts.rewrite !== false) prepared = await prepareGraph(file, resolved.provider, { convolutions: opts.convolutions }).catch(() => undefined);
+    // Nothing to rewrite, but a graph to cut into parts.
+    if (!prepared && !opts.inspectOnly && opts.partBytes && resolved.provider === 'cpu') prepared = await fileGraph(file).catch(() => undefined);
     if (prepared) {
       try {
         const extra = { ...(options.extra as Record<string, string>), 'session.model_external_initializers_file_folder_path': prepared.externalDataFolder };
+        const split = opts.partBytes && resolved.provider === 'cpu' && typeof prepared.bytes !== 'string' ? GraphSplit.plan(prepared.bytes, opts.partBytes) : undefined;
+        if (split) {
+          // Packed weights would be copied anew for every part of every step: they stay mapped.
+          const parted = new PartedSession(split, { ...options, extra: { ...extra, 'session.disable_prepacking': '1' } });
+          const gb = (b: number) => (b / 1e9).toFixed(2);
+          const sizes = split.parts.map((p) => gb(p.weightBytes)).join(' + ');
+          return new ModelSession(file, opts.label, parted, resolved.provider, warning, [...prepared.notes, `run in ${split.parts.length} parts (${sizes} GB of weights), one loaded at a time`]);
+        }
         // (Two overloads of create: a path or bytes.)
         const s = typeof prepared.bytes === 'string'
           ? await ort.InferenceSession.create(prepared.bytes, { ...options, extra })
@@ -135,6 +152,11 @@ export class ModelSession {
     }
     const s = await ort.InferenceSession.create(file, options);
     return new ModelSession(file, opts.label, s, resolved.provider, warning, []);
+  }
+
+  /** How many parts the graph runs in, one loaded at a time (ModelSessionOptions.partBytes); 1: whole. */
+  get parts(): number {
+    return this.session instanceof PartedSession ? this.session.partCount : 1;
   }
 
   input(name: string): IoInfo | undefined {
@@ -176,8 +198,7 @@ export class ModelSession {
     }
     const t0 = performance.now();
     try {
-      const out = outputNames ? await session.run(feeds, outputNames) : await session.run(feeds);
-      return out as Record<string, ort.Tensor>;
+      return (await session.run(feeds, outputNames ?? [...session.outputNames])) as Record<string, ort.Tensor>;
     } catch (err) {
       throw new EngineError(
         'modelError',

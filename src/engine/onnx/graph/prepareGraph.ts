@@ -9,7 +9,7 @@ import { promises as fs } from 'fs';
 import * as path from 'path';
 import type { ProviderName } from '../../../core/protocol';
 import { fuseAttention } from './fuseAttention';
-import { keepGraph } from './graphCache';
+import { IN_MEMORY_MAX_BYTES, keepGraph } from './graphCache';
 import { OnnxGraph } from './onnxGraph';
 import { upsampleConvolutions } from './upsampleConv';
 import { winogradConvolutions, WinogradOptions } from './winogradConv';
@@ -87,6 +87,16 @@ export async function prepareGraph(file: string, provider: ProviderName, o: Rewr
   const prepared = await rewrite(await fs.readFile(file), path.resolve(file), key, provider, o);
   cache.set(slot, { key, prepared });
   return prepared;
+}
+
+/**
+ * The file's graph as it is, for a caller that cuts it into parts (splitGraph.ts), when it is
+ * small enough to hold in memory (its weights external, as large exports have them).
+ */
+export async function fileGraph(file: string): Promise<PreparedGraph | undefined> {
+  const st = await fs.stat(file);
+  if (!st.isFile() || st.size > IN_MEMORY_MAX_BYTES) return undefined;
+  return { bytes: await fs.readFile(file), externalDataFolder: path.dirname(path.resolve(file)), notes: [] };
 }
 
 /**
