@@ -139,7 +139,8 @@ export async function txt2img(model: LoadedModel, jobIn: JobSpec, hooks: JobHook
     // one; in low-memory mode all are denoised first, so the UNet is loaded once.
     let sequenceChecked = false;
     const denoise = (index: number) => model.use('unet', async (session) => {
-      const unet = new UnetRunner(session, hooks.warn, model.lowMemory);
+      // In parts, one batch-2 call loads each part once a step; whole, two batch-1 calls need fewer activations.
+      const unet = new UnetRunner(session, hooks.warn, model.lowMemory && session.parts === 1);
       if (!sequenceChecked) {
         [condEmb, uncondEmb] = fitSequence(unet, condEmb, uncondEmb, hooks.warn);
         sequenceChecked = true;

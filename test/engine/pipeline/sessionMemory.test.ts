@@ -39,7 +39,7 @@ describe('sessions alive per stage (memory)', () => {
       assert.equal(r.images.length, batch);
       const after = model.alive.slice().sort() as Component[];
       const pixels = await Promise.all(r.images.map((i) => sharp(i.path).raw().toBuffer()));
-      return { seen: Object.fromEntries([...seen].map(([k, v]) => [k, [...v]])), after, pixels };
+      return { seen: Object.fromEntries([...seen].map(([k, v]) => [k, [...v]])), after, pixels, unetNotes: model.notes.get('unet') ?? [] };
     } finally {
       await model.dispose();
     }
@@ -67,6 +67,23 @@ describe('sessions alive per stage (memory)', () => {
     const normal = await stages({ lowMemory: false });
     assert.equal(r.pixels.length, 2);
     r.pixels.forEach((p, i) => assert.ok(p.equals(normal.pixels[i]), `image ${i} differs`));
+  });
+
+  it('in low-memory mode runs a UNet too large for one part in parts, for the same pictures', async () => {
+    const weights = fs.statSync(path.join(dir, 'unet', 'weights.pb')).size;
+    const r = await stages({ lowMemory: true, unetPartBytes: weights / 2 + 1 });
+    // weights.pb holds the larger tensors only: with the inline ones, three parts.
+    assert.match(r.unetNotes.join('; '), /run in [23] parts/);
+    assert.deepEqual(r.seen.denoise, ['unet']);
+    assert.deepEqual(r.after, []);
+    // The parts' MatMuls run on unpacked weights (the whole graph's are packed): the same image
+    // up to rounding, at most one level of 255 in a pixel.
+    const normal = await stages({ lowMemory: false });
+    r.pixels.forEach((p, i) => {
+      let most = 0;
+      for (let k = 0; k < p.length; k++) most = Math.max(most, Math.abs(p[k] - normal.pixels[i][k]));
+      assert.ok(most <= 1, `image ${i} differs by up to ${most}/255`);
+    });
   });
 });
 
