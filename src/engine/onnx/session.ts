@@ -131,6 +131,11 @@ export class ModelSession {
         const extra = { ...(options.extra as Record<string, string>), 'session.model_external_initializers_file_folder_path': prepared.externalDataFolder };
         const split = opts.partBytes && resolved.provider === 'cpu' && typeof prepared.bytes !== 'string' ? GraphSplit.plan(prepared.bytes, opts.partBytes) : undefined;
         if (split) {
+          // No part is loaded until the first run: a missing or cut-short weights file must fail
+          // here, as loading the whole graph would (the file's own load below names it).
+          for (const [location, bytes] of split.externalData()) {
+            if ((await fs.stat(path.join(prepared.externalDataFolder, location))).size < bytes) throw new Error(`${location} is cut short`);
+          }
           // Packed weights would be copied anew for every part of every step: they stay mapped.
           const parted = new PartedSession(split, { ...options, extra: { ...extra, 'session.disable_prepacking': '1' } });
           const gb = (b: number) => (b / 1e9).toFixed(2);

@@ -148,14 +148,22 @@ describe('ModelSession', () => {
       await assert.rejects(ModelSession.create(file, cpu('text_encoder')), /is a Git LFS pointer, not the model: .*git lfs pull/);
     });
 
-    it('missing or cut-short external weights: names weights.pb', async () => {
+    it('missing or cut-short external weights: names weights.pb (also for a graph run in parts, which loads no part before its first run)', async () => {
       const file = path.join(m.dir, 'unet', 'model.onnx');
       const weights = path.join(m.dir, 'unet', 'weights.pb');
       const bytes = await fs.readFile(weights);
+      const parted = { ...cpu('unet'), partBytes: bytes.length / 2 };
+      const whole = await ModelSession.create(file, parted);
+      assert.ok(whole.parts > 1);
+      await whole.dispose();
       await fs.writeFile(weights, bytes.subarray(0, 100));
-      await assert.rejects(ModelSession.create(file, cpu('unet')), /external weights of .*unet\/model\.onnx are cut short.*download the model again/);
+      for (const opts of [cpu('unet'), parted]) {
+        await assert.rejects(ModelSession.create(file, opts), /external weights of .*unet\/model\.onnx are cut short.*download the model again/);
+      }
       await fs.rm(weights);
-      await assert.rejects(ModelSession.create(file, cpu('unet')), new RegExp(`${escape(weights)} is missing: .*external data.*download the model again`));
+      for (const opts of [cpu('unet'), parted]) {
+        await assert.rejects(ModelSession.create(file, opts), new RegExp(`${escape(weights)} is missing: .*external data.*download the model again`));
+      }
     });
   });
 

@@ -78,6 +78,19 @@ export class GraphSplit {
     return this.g.graph.output;
   }
 
+  /** Each external data file the weights are read from, with the bytes it must hold. */
+  externalData(): Map<string, number> {
+    const files = new Map<string, number>();
+    for (const t of this.g.graph.initializer) {
+      const entry = (key: string) => t.externalData?.find((e) => e.key === key)?.value;
+      const location = entry('location');
+      if (!location) continue;
+      const end = Number(entry('offset') ?? 0) + Number(entry('length') ?? 0);
+      files.set(location, Math.max(files.get(location) ?? 0, end));
+    }
+    return files;
+  }
+
   /**
    * Part `k` as an ONNX model (its weights stay in the whole graph's external data). `ranks`
    * gives its inputs' ranks: onnxruntime's fusions (layer norm among them) need at least that
