@@ -9,6 +9,7 @@ import { ModelSession } from '../../../src/engine/onnx/session';
 import { fileGraph, prepareGraph } from '../../../src/engine/onnx/graph/prepareGraph';
 import { sessionOptions } from '../../../src/engine/onnx/backend';
 import { relativeL2 } from '../../support/relativeL2';
+import { float32ToFloat16 } from '../../../src/engine/onnx/float16';
 import { ensureFixture } from '../../fixtures/tinyPipeline';
 import { GraphBuilder } from '../../fixtures/onnx/graph';
 import { WeightRandom } from '../../fixtures/onnx/random';
@@ -25,7 +26,7 @@ function partOptions(file: string): ort.InferenceSession.SessionOptions {
   return { ...o, extra: { ...(o.extra as Record<string, string>), 'session.model_external_initializers_file_folder_path': path.dirname(file), 'session.disable_prepacking': '1' } };
 }
 
-function bits(a: Float32Array): Buffer {
+function bits(a: Float32Array | Uint16Array): Buffer {
   return Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 }
 
@@ -54,19 +55,22 @@ describe('a UNet run in parts (splitGraph, PartedSession)', () => {
     { preset: 'tiny-a', timestep: 'float32' as const },
     { preset: 'tiny-b', timestep: 'int64' as const },
     { preset: 'tiny-lora', timestep: 'float32' as const },
+    { preset: 'tiny-inpaint', timestep: 'float32' as const, channels: 9 },
+    { preset: 'tiny-fp16', timestep: 'float32' as const, half: true },
   ];
-  for (const { preset, timestep } of cases) {
+  for (const { preset, timestep, channels, half } of cases) {
     it(`${preset}: two and three parts give the whole graph's output bit for bit`, async () => {
       const file = path.join(await ensureFixture(preset), 'unet', 'model.onnx');
       const bytes = await graphOf(file);
-      const feeds = unetFeeds(timestep);
+      const feeds = unetFeeds(timestep, 2, channels);
+      if (half) for (const [name, t] of Object.entries(feeds)) feeds[name] = new ort.Tensor('float16', float32ToFloat16(t.data as Float32Array), t.dims);
       const whole = await ort.InferenceSession.create(bytes, partOptions(file));
-      const want = (await whole.run(feeds)).out_sample.data as Float32Array;
+      const want = (await whole.run(feeds)).out_sample.data as Float32Array | Uint16Array;
       await whole.release();
       for (const parts of [2, 3]) {
         const split = GraphSplit.plan(bytes, weightBytes(bytes) / parts + 1)!;
         assert.equal(split.parts.length, parts);
-        const got = (await new PartedSession(split, partOptions(file)).run(feeds, ['out_sample'])).out_sample.data as Float32Array;
+        const got = (await new PartedSession(split, partOptions(file)).run(feeds, ['out_sample'])).out_sample.data as Float32Array | Uint16Array;
         assert.ok(bits(got).equals(bits(want)), `${parts} parts differ from the whole graph`);
       }
     });
