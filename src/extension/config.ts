@@ -1,6 +1,7 @@
 // One read-only snapshot of the courseIllustrator.* settings. Code reads a snapshot instead of
 // calling getConfiguration() here and there, so a job sees one consistent set of values.
 
+import * as os from 'os';
 import type { NameScript } from '../core/fileNames';
 import { DEFAULTS, GUIDANCE, STEPS, sizeProblem } from '../core/limits';
 import type { ProviderName, UnetWeights } from '../core/protocol';
@@ -22,7 +23,10 @@ export interface ConfigSnapshot {
   readonly height: number;
   readonly negativePrompt: string;
   readonly imageFolder: string;
+  /** The setting, or when it is unset, whether this computer is small (LOW_MEMORY_BELOW). */
   readonly lowMemory: boolean;
+  /** True when lowMemory was decided by this computer's memory, not set. */
+  readonly lowMemoryAuto: boolean;
   readonly unetWeights: UnetWeights;
   /** Seconds; 0: never shut the idle engine down. */
   readonly engineIdleTimeout: number;
@@ -53,6 +57,20 @@ export type BackendKind = (typeof BACKEND_KINDS)[number];
 /** The part of vscode.WorkspaceConfiguration we need, so tests can pass a plain object. */
 export interface ConfigSource {
   get<T>(section: string): T | undefined;
+  /** The values set in each scope (VS Code's; absent in tests, where get returns only what is set). */
+  inspect?<T>(section: string): { globalValue?: T; workspaceValue?: T; workspaceFolderValue?: T } | undefined;
+}
+
+/**
+ * Below this much memory the engine runs in low-memory mode unless the setting says otherwise:
+ * an 8 GB laptop with VS Code and a browser open has no room for the default mode's 4.5 GB peak,
+ * and low-memory mode (1.9 GB, the UNet a third at a time) makes the same pictures.
+ */
+export const LOW_MEMORY_BELOW = 10 * 2 ** 30;
+
+/** The machine facts settings depend on (tests pass their own). */
+export interface Machine {
+  totalMemory: number;
 }
 
 /** "768x512" within the size limits (src/core/limits.ts), or undefined. */
@@ -73,13 +91,24 @@ function str(v: unknown, fallback: string): string {
   return typeof v === 'string' ? v : fallback;
 }
 
+/** A boolean the user set in some scope, or undefined when it is left at its default. */
+function explicitBoolean(own: ConfigSource, key: string): boolean | undefined {
+  const set = own.inspect?.<unknown>(key);
+  const v = set ? (set.workspaceFolderValue ?? set.workspaceValue ?? set.globalValue) : own.get<unknown>(key);
+  return typeof v === 'boolean' ? v : undefined;
+}
+
 function stringList(v: unknown): string[] {
   return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string' && x.trim() !== '').map((x) => x.trim()) : [];
 }
 
 /** `own` is the courseIllustrator section, `markdown` the markdown section (for copyFiles.destination). */
-export function readConfig(own: ConfigSource, markdown?: ConfigSource): ConfigSnapshot {
-  const provider = str(own.get('provider'), 'cpu');
+export function readConfig(own: ConfigSource, markdown?: ConfigSource, machine: Machine = { totalMemory: os.totalmem() }): ConfigSnapshot {
+  const providerSetting = str(own.get('provider'), 'cpu');
+  const provider = isOneOf(PROVIDER_NAMES, providerSetting) ? providerSetting : 'cpu';
+  const lowMemorySet = explicitBoolean(own, 'lowMemory');
+  // On a GPU the weights live in its memory: only the CPU needs the computer's.
+  const lowMemoryAuto = lowMemorySet === undefined && provider === 'cpu' && machine.totalMemory < LOW_MEMORY_BELOW;
   const backend = str(own.get('backend'), 'local');
   const size = parseSize(str(own.get('size'), DEFAULTS.size)) ?? { width: DEFAULTS.width, height: DEFAULTS.height };
   const dest = markdown?.get<unknown>('copyFiles.destination');
@@ -91,7 +120,7 @@ export function readConfig(own: ConfigSource, markdown?: ConfigSource): ConfigSn
     modelPath: str(own.get('modelPath'), ''),
     modelStore: str(own.get('modelStore'), ''),
     hubEndpoint: str(own.get('hubEndpoint'), ''),
-    provider: isOneOf(PROVIDER_NAMES, provider) ? provider : 'cpu',
+    provider,
     threads: Math.round(num(own.get('threads'), 0, 0, 256)),
     steps: Math.round(num(own.get('steps'), DEFAULTS.steps, STEPS.min, STEPS.max)),
     guidance: num(own.get('guidance'), DEFAULTS.guidance, GUIDANCE.min, GUIDANCE.max),
@@ -100,7 +129,8 @@ export function readConfig(own: ConfigSource, markdown?: ConfigSource): ConfigSn
     height: size.height,
     negativePrompt: str(own.get('negativePrompt'), ''),
     imageFolder: str(own.get('imageFolder'), 'images/${documentBaseName}/') || 'images/${documentBaseName}/',
-    lowMemory: own.get('lowMemory') === true,
+    lowMemory: lowMemorySet ?? lowMemoryAuto,
+    lowMemoryAuto,
     unetWeights: unetWeights(own.get('unetWeights'), own.get('compactWeights')),
     engineIdleTimeout: Math.round(num(own.get('engineIdleTimeout'), 300, 0, 86400)),
     previewEvery: Math.round(num(own.get('previewEvery'), 2, 0, 50)),

@@ -1,5 +1,6 @@
 // Builds the Services object (see services.ts) from the extension context.
 
+import * as os from 'os';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import type { GeneratedImage } from '../core/protocol';
@@ -39,6 +40,7 @@ export class ServicesImpl extends Disposable implements Services {
         enginePath: path.join(context.extensionPath, 'dist', 'engine.js'),
         engineOptions: () => {
           const c = this.config();
+          if (c.lowMemoryAuto) log.info(`low memory on: this computer has ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB of memory and courseIllustrator.lowMemory is not set`);
           return { provider: c.provider, threads: c.threads > 0 ? c.threads : undefined, lowMemory: c.lowMemory, unetWeights: c.unetWeights };
         },
         idleTimeoutMs: () => this.config().engineIdleTimeout * 1000,

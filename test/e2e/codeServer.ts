@@ -91,6 +91,8 @@ export async function startCodeServer(opts: CodeServerOptions): Promise<CodeServ
     throw new Error(`code-server is not installed at ${CODE_SERVER_BIN}. Run: bash test/e2e/install-code-server.sh`);
   }
   const log = opts.log ?? (() => undefined);
+  // Left unset, low memory follows the machine's memory (config.ts): the suites run the same on any.
+  const MACHINE_INDEPENDENT = { 'courseIllustrator.lowMemory': false };
   const runDir = path.resolve(opts.runDir);
   const userData = path.join(runDir, 'user-data');
   const extensions = path.join(runDir, 'extensions');
@@ -118,6 +120,7 @@ export async function startCodeServer(opts: CodeServerOptions): Promise<CodeServ
         'files.autoSave': 'off',
         // Shows in document.title once the workbench has read this file (see USER_SETTINGS_MARK).
         'window.title': `\${activeEditorShort}\${separator}\${rootName} ${USER_SETTINGS_MARK}`,
+        ...MACHINE_INDEPENDENT,
         ...opts.settings,
       },
       null,
@@ -128,7 +131,7 @@ export async function startCodeServer(opts: CodeServerOptions): Promise<CodeServ
   // machine-scoped settings (courseIllustrator.modelStore, hubEndpoint) come from
   // Machine/settings.json; from User/settings.json alone they arrived only in most runs.
   mkdirSync(path.join(userData, 'Machine'), { recursive: true });
-  writeFileSync(path.join(userData, 'Machine', 'settings.json'), JSON.stringify(opts.settings ?? {}, null, 2));
+  writeFileSync(path.join(userData, 'Machine', 'settings.json'), JSON.stringify({ ...MACHINE_INDEPENDENT, ...opts.settings }, null, 2));
   const port = await freePort();
   const args = [
     '--config', '/dev/null',

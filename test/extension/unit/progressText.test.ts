@@ -32,6 +32,28 @@ describe('extension/progressText and config', () => {
     assert.ok(!engineOptionsChanged(c, { ...c, steps: 3 }));
   });
 
+  it('low memory: as set; unset, on for the CPU of a computer under 10 GiB (an 8 GB laptop), off otherwise and on GPUs', () => {
+    const GiB = 2 ** 30;
+    // As VS Code answers: get() gives the default (false) when unset; inspect() tells set from unset.
+    const vscodeLike = (o: Record<string, unknown>, set: Record<string, unknown>) => ({
+      get: <T>(k: string) => (k in set ? set[k] : o[k]) as T,
+      inspect: <T>(k: string) => ({ globalValue: set[k] as T | undefined }),
+    });
+    const low = (set: Record<string, unknown>, totalMemory: number, provider = 'cpu') => {
+      const c = readConfig(vscodeLike({ lowMemory: false, provider }, set), undefined, { totalMemory });
+      return [c.lowMemory, c.lowMemoryAuto];
+    };
+    assert.deepStrictEqual(low({}, 7.6 * GiB), [true, true]);
+    assert.deepStrictEqual(low({}, 15.5 * GiB), [false, false]);
+    assert.deepStrictEqual(low({ lowMemory: false }, 7.6 * GiB), [false, false], 'set off, it stays off');
+    assert.deepStrictEqual(low({ lowMemory: true }, 64 * GiB), [true, false]);
+    assert.deepStrictEqual(low({}, 7.6 * GiB, 'cuda'), [false, false]);
+    assert.deepStrictEqual(low({}, 7.6 * GiB, 'nope'), [true, true], 'an unknown provider is the CPU');
+    // Tests' plain objects have no inspect(): what get() returns counts as set.
+    assert.strictEqual(readConfig({ get: () => undefined }, undefined, { totalMemory: 4 * GiB }).lowMemory, true);
+    assert.strictEqual(readConfig({ get: <T>(k: string) => (k === 'lowMemory' ? false : undefined) as T }, undefined, { totalMemory: 4 * GiB }).lowMemory, false);
+  });
+
   it('reads the UNet weights setting, and the deprecated compactWeights: true as "compact"', () => {
     const src = (o: Record<string, unknown>) => ({ get: <T>(k: string) => o[k] as T });
     const weights = (o: Record<string, unknown>) => readConfig(src(o), src({})).unetWeights;
