@@ -55,7 +55,8 @@ describe('redraw and inpaint in VS Code (UI)', function () {
     await sharp(px, { raw: { width: w, height: h, channels: 3 } }).png().toFile(scan);
     scanHash = sha(scan);
     fs.writeFileSync(path.join(ws, 'course', 'redraw.md'), '# Redraw\n\n![a scanned plant cell](images/scan.png)\n');
-    wb = await launchWorkbench({ name: RUN, folder: ws });
+    // Redrawing and inpainting in low-memory mode, as an 8 GB laptop gets by itself (the last test checks the engine was told).
+    wb = await launchWorkbench({ name: RUN, folder: ws, settings: { 'courseIllustrator.lowMemory': true } });
   });
 
   afterEach(async function () {
@@ -173,5 +174,15 @@ describe('redraw and inpaint in VS Code (UI)', function () {
     assert.ok(bytes.includes(Buffer.concat([Buffer.from('UNICODE\0'), utf16be('a plant cell')])), 'the prompt in EXIF UserComment');
     assert.ok(bytes.includes(utf16be('Denoising strength: 0.7')), 'the parameters came along');
     assert.ok(bytes.includes(Buffer.from('trainedAlgorithmicMedia')), 'the XMP AI label came along');
+  });
+
+  it('ran the engine in low-memory mode: the machine-scoped setting, set, reached it', async () => {
+    const logs = path.join(wb.runDir, 'user-data', 'logs');
+    const lines = fs.readdirSync(logs, { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('Course Illustrator.log'))
+      .flatMap((f) => fs.readFileSync(path.join(logs, f), 'utf8').split('\n'))
+      .filter((l) => / ready in \d+ ms /.test(l));
+    assert.ok(lines.length > 0, 'the engine was started');
+    for (const l of lines) assert.match(l, /, low memory\)/);
   });
 });
