@@ -29,6 +29,8 @@ export class PartedSession implements SessionLike {
   readonly outputMetadata: ort.InferenceSession.ValueMetadata[];
   /** Each part's graph, made on its first run (it needs its inputs' ranks). */
   private readonly encoded = new Map<string, Uint8Array>();
+  /** The last part that reads each value, so a run drops it after that part. */
+  private readonly lastUse = new Map<string, number>();
   /** Sessions created so far (tests: each run creates every part). */
   created = 0;
 
@@ -38,6 +40,7 @@ export class PartedSession implements SessionLike {
   ) {
     this.inputMetadata = split.inputs.map(metadata);
     this.outputMetadata = split.outputs.map(metadata);
+    split.parts.forEach((p, k) => p.inputs.forEach((v) => this.lastUse.set(v, k)));
   }
 
   get inputNames(): string[] {
@@ -55,8 +58,6 @@ export class PartedSession implements SessionLike {
   async run(feeds: Record<string, ort.Tensor>, fetches: string[]): Promise<Record<string, ort.OnnxValue>> {
     const parts = this.split.parts;
     const wanted = new Set(fetches);
-    const lastUse = new Map<string, number>();
-    parts.forEach((p, k) => p.inputs.forEach((v) => lastUse.set(v, k)));
     const values = new Map<string, ort.OnnxValue>(Object.entries(feeds));
     for (let k = 0; k < parts.length; k++) {
       const part = parts[k];
@@ -75,7 +76,7 @@ export class PartedSession implements SessionLike {
         await session.release();
       }
       // What no later part reads goes now: a step's skip connections are tens of MB.
-      for (const v of part.inputs) if ((lastUse.get(v) ?? -1) <= k && !wanted.has(v)) values.delete(v);
+      for (const v of part.inputs) if ((this.lastUse.get(v) ?? -1) <= k && !wanted.has(v)) values.delete(v);
     }
     const result: Record<string, ort.OnnxValue> = {};
     for (const name of wanted) {

@@ -10,6 +10,7 @@ import * as path from 'path';
 import { compactGraph, CompactOptions } from './graph/compactGraph';
 import { ConvolutionPlanName, fileGraph, PreparedGraph, prepareGraph } from './graph/prepareGraph';
 import { GraphSplit } from './graph/splitGraph';
+import { externalDataRefs } from '../modelFolder/externalData';
 import { PartedSession, SessionLike } from './partedSession';
 
 /** An input or output as the model declares it. dims: numbers are fixed, strings symbolic ("batch"), '?' unknown. */
@@ -129,12 +130,13 @@ export class ModelSession {
     if (prepared) {
       try {
         const extra = { ...(options.extra as Record<string, string>), 'session.model_external_initializers_file_folder_path': prepared.externalDataFolder };
-        const split = opts.partBytes && resolved.provider === 'cpu' && typeof prepared.bytes !== 'string' ? GraphSplit.plan(prepared.bytes, opts.partBytes) : undefined;
-        if (split) {
+        const inMemory = typeof prepared.bytes === 'string' ? undefined : prepared.bytes;
+        const split = opts.partBytes && resolved.provider === 'cpu' && inMemory ? GraphSplit.plan(inMemory, opts.partBytes) : undefined;
+        if (split && inMemory) {
           // No part is loaded until the first run: a missing or cut-short weights file must fail
           // here, as loading the whole graph would (the file's own load below names it).
-          for (const [location, bytes] of split.externalData()) {
-            if ((await fs.stat(path.join(prepared.externalDataFolder, location))).size < bytes) throw new Error(`${location} is cut short`);
+          for (const ref of externalDataRefs(inMemory)) {
+            if ((await fs.stat(path.join(prepared.externalDataFolder, ref.location))).size < ref.bytesNeeded) throw new Error(`${ref.location} is cut short`);
           }
           // Packed weights would be copied anew for every part of every step: they stay mapped.
           const parted = new PartedSession(split, { ...options, extra: { ...extra, 'session.disable_prepacking': '1' } });

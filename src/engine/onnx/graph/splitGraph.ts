@@ -78,19 +78,6 @@ export class GraphSplit {
     return this.g.graph.output;
   }
 
-  /** Each external data file the weights are read from, with the bytes it must hold. */
-  externalData(): Map<string, number> {
-    const files = new Map<string, number>();
-    for (const t of this.g.graph.initializer) {
-      const entry = (key: string) => t.externalData?.find((e) => e.key === key)?.value;
-      const location = entry('location');
-      if (!location) continue;
-      const end = Number(entry('offset') ?? 0) + Number(entry('length') ?? 0);
-      files.set(location, Math.max(files.get(location) ?? 0, end));
-    }
-    return files;
-  }
-
   /**
    * Part `k` as an ONNX model (its weights stay in the whole graph's external data). `ranks`
    * gives its inputs' ranks: onnxruntime's fusions (layer norm among them) need at least that
@@ -138,6 +125,7 @@ function describeParts(g: OnnxGraph, ranges: Node[][], sizes: Map<string, number
     }
   });
   const graphOutputs = new Set(g.graph.output.map((o) => o.name ?? ''));
+  // Weights and Constant nodes' values are never passed between parts (encode copies them).
   const isConstant = (v: string) => sizes.has(v) || !!g.from(v, 'Constant');
   return ranges.map((nodes, k) => {
     const inputs = new Set<string>();
@@ -146,7 +134,7 @@ function describeParts(g: OnnxGraph, ranges: Node[][], sizes: Map<string, number
       for (const v of n.input ?? []) {
         if (!v || madeIn.get(v) === k) continue;
         if (sizes.has(v)) weights.add(v);
-        else if (!isConstant(v)) inputs.add(v);
+        else if (!g.from(v, 'Constant')) inputs.add(v);
       }
     }
     const outputs = [...madeIn]
