@@ -48,11 +48,14 @@ async function removeQuietly(p: string): Promise<void> {
   await fsp.rm(p, { force: true }).catch(() => undefined);
 }
 
+/** Writes a file's contents through its handle (data too large to hold at once). */
+export type FileWriter = (fh: fsp.FileHandle) => Promise<void>;
+
 /**
  * Writes `data` to `dest` atomically; refuses to replace an existing file unless overwrite.
  * Failures are OutputErrors whose `code` keeps the system's (ENOSPC...).
  */
-export async function writeFileAtomic(dest: string, data: Uint8Array | string, o: AtomicWriteOptions = {}): Promise<string> {
+export async function writeFileAtomic(dest: string, data: Uint8Array | string | FileWriter, o: AtomicWriteOptions = {}): Promise<string> {
   const abs = path.resolve(dest);
   const dir = path.dirname(abs);
   const base = path.basename(abs);
@@ -61,7 +64,8 @@ export async function writeFileAtomic(dest: string, data: Uint8Array | string, o
   try {
     const fh = await fsp.open(tmp, 'wx');
     try {
-      await fh.writeFile(data);
+      if (typeof data === 'function') await data(fh);
+      else await fh.writeFile(data);
       if (o.sync) await fh.sync();
     } finally {
       await fh.close();

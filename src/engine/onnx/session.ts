@@ -35,6 +35,8 @@ export interface ModelSessionOptions {
   compact?: CompactOptions;
   /** Faster convolutions on the CPU, as graph/prepareGraph.ts plans them for this graph: up to 0.6 GB more memory while the session lives. */
   convolutions?: ConvolutionPlanName;
+  /** Told how far the first preparation of the graph for this computer has got (the Winograd weights, made once per model). */
+  preparing?: (done: number, total: number) => void;
   /** Small weights (the VAE's): optimised fully on the CPU too (backend.sessionOptions). */
   smallWeights?: boolean;
   /**
@@ -124,7 +126,7 @@ export class ModelSession {
         },
       );
     }
-    if (!prepared && !opts.inspectOnly && opts.rewrite !== false) prepared = await prepareGraph(file, resolved.provider, { convolutions: opts.convolutions }).catch(() => undefined);
+    if (!prepared && !opts.inspectOnly && opts.rewrite !== false) prepared = await prepareGraph(file, resolved.provider, { convolutions: opts.convolutions, preparing: opts.preparing }).catch(() => undefined);
     // Nothing to rewrite, but a graph to cut into parts.
     if (!prepared && !opts.inspectOnly && opts.partBytes && resolved.provider === 'cpu') prepared = await fileGraph(file).catch(() => undefined);
     if (prepared) {

@@ -58,7 +58,10 @@ export class LoadedModel {
   private pending: string[] = [];
   /** How each component's graph was rewritten (graph/prepareGraph), for the benchmark. */
   readonly notes = new Map<Component, string[]>();
-  /** While a job runs, where news of preparing a model (the int8 UNet's measuring) goes at once, not after the stage as drainWarnings. */
+  /**
+   * While a job runs, where news of preparing a model for this computer (the int8 UNet's
+   * measuring, the Winograd weights of the first load) goes at once, not after the stage as drainWarnings.
+   */
   preparing: CalibrationReport | undefined;
   /** The LoRAs the UNet and text encoder sessions run with (lora/loraSet.ts); undefined: none. */
   private loras: LoraSet | undefined;
@@ -186,6 +189,7 @@ export class LoadedModel {
       compact: component === 'unet' ? this.unetVariant() : undefined,
       smallWeights: component === 'vaeDecoder' || component === 'vaeEncoder',
       convolutions: plan,
+      preparing: (done, total) => this.preparing?.progress(done, total),
       partBytes: component === 'unet' && this.runtime.lowMemory && (this.runtime.unetWeights ?? 'full') === 'full' ? (this.runtime.unetPartBytes ?? UNET_PART_BYTES) : undefined,
     });
     this.notes.set(component, session.notes);

@@ -65,7 +65,7 @@ export async function txt2img(model: LoadedModel, jobIn: JobSpec, hooks: JobHook
     if (hooks.cancelled()) throw new CancelledError();
   };
 
-  // A model being prepared for this machine (the int8 UNet, once) reports as loading, step by step.
+  // A model being prepared for this machine (the int8 UNet, the Winograd weights; once) reports as loading, step by step.
   model.preparing = {
     notice: hooks.warn,
     progress: (step, total) => hooks.progress({ image: 0, images: job.seeds.length, step, total, elapsedMs: performance.now() - t0, etaMs: 0, stage: 'load' }),

@@ -12,7 +12,7 @@ export function progressText(e: ProgressEvent): string {
 function stageText(e: ProgressEvent): string {
   switch (e.stage) {
     case 'load':
-      // Counted only while a model is prepared for this machine (the int8 UNet's measuring, once).
+      // Counted only while a model is prepared for this machine (the int8 UNet's measuring, the Winograd weights; once).
       return e.total > 0 ? l10n.t('preparing the model for this computer… {0}/{1}', e.step, e.total) : l10n.t('loading the model…');
     case 'encode':
       return l10n.t('reading the prompt…');

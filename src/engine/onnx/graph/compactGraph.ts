@@ -16,6 +16,7 @@ import { writeFileAtomic } from '../../image/atomicWrite';
 import { fuseAttention } from './fuseAttention';
 import { cacheRoot } from './graphCache';
 import { OnnxGraph } from './onnxGraph';
+import { closeAll, externalLocation, FileHandles, readFloats } from './tensorData';
 import { addRangeOutputs, quantizeConvolutions, rangeTensors, Ranges } from './quantizeConv';
 import { quantizeMatMulWeights } from './quantizeMatMul';
 
@@ -101,7 +102,7 @@ async function findOrMake(abs: string, cacheDir: string, level: CompactLevel, ca
       ranges = await calibration!.run(probe.encode(), tensors);
     }
   }
-  const handles = new Map<string, fs.FileHandle>();
+  const handles: FileHandles = new Map();
   const read = (t: onnx.ITensorProto) => readFloats(t, path.dirname(abs), handles);
   try {
     const q = await quantizeMatMulWeights(g, { blockSize: BLOCK, accuracyLevel: ACCURACY_LEVEL, perColumn: level === 'int8', read });
@@ -119,35 +120,14 @@ async function findOrMake(abs: string, cacheDir: string, level: CompactLevel, ca
     await writeFileAtomic(notesFile, Buffer.from(JSON.stringify(notes)), { overwrite: true, what: 'Compact model notes' });
     return { file: cached, notes };
   } finally {
-    for (const h of handles.values()) await h.close();
+    await closeAll(handles);
   }
-}
-
-async function readFloats(t: onnx.ITensorProto, folder: string, handles: Map<string, fs.FileHandle>): Promise<Float32Array> {
-  if (t.dataLocation !== onnx.TensorProto.DataLocation.EXTERNAL) {
-    const raw = t.rawData ?? new Uint8Array();
-    if (raw.length) return new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
-    return Float32Array.from(t.floatData ?? []);
-  }
-  const kv = Object.fromEntries((t.externalData ?? []).map((e) => [e.key, e.value]));
-  const location = path.join(folder, String(kv.location));
-  if (path.relative(folder, location).startsWith('..')) throw new Error(`${t.name}: external data outside the model folder (${kv.location})`);
-  let h = handles.get(location);
-  if (!h) {
-    h = await fs.open(location, 'r');
-    handles.set(location, h);
-  }
-  const length = Number(kv.length);
-  const buf = Buffer.alloc(length);
-  const { bytesRead } = await h.read(buf, 0, length, Number(kv.offset ?? 0));
-  if (bytesRead !== length) throw new Error(`${location} is cut short: ${t.name} needs ${length} bytes at ${kv.offset}`);
-  return new Float32Array(buf.buffer, buf.byteOffset, length / 4);
 }
 
 function externalFiles(g: OnnxGraph): string[] {
   const names = new Set<string>();
   for (const t of g.graph.initializer) {
-    const loc = t.externalData?.find((e) => e.key === 'location')?.value;
+    const loc = externalLocation(t);
     if (loc) names.add(loc);
   }
   return [...names].sort();

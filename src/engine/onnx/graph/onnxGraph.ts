@@ -57,8 +57,10 @@ export class OnnxGraph {
   }
 
   addInitializer(t: onnx.ITensorProto): void {
-    this.graph.initializer.push(onnx.TensorProto.create(t));
-    this.initializers.set(t.name!, t);
+    // One object in both places, so a change made through initializer() is what gets encoded.
+    const tensor = onnx.TensorProto.create(t);
+    this.graph.initializer.push(tensor);
+    this.initializers.set(tensor.name, tensor);
   }
 
   removeInitializer(name: string): void {

@@ -3,7 +3,9 @@
 // the CPU, upsamples folded into their convolution (upsampleConv) and 3×3 convolutions by
 // Winograd's algorithm (winogradConv). The weights are never copied: the rewritten graph still
 // points at the model's external data files, which onnxruntime maps from the model's folder
-// (session.model_external_initializers_file_folder_path).
+// (session.model_external_initializers_file_folder_path); the Winograd weights derived from them
+// are computed at the first load and stored beside them (winogradWeights.ts), or, where that
+// folder cannot be written, folded by onnxruntime at every load.
 
 import { promises as fs } from 'fs';
 import * as path from 'path';
@@ -12,7 +14,8 @@ import { fuseAttention } from './fuseAttention';
 import { IN_MEMORY_MAX_BYTES, keepGraph } from './graphCache';
 import { OnnxGraph } from './onnxGraph';
 import { upsampleConvolutions } from './upsampleConv';
-import { winogradConvolutions, WinogradOptions } from './winogradConv';
+import { StoredWinogradWeight, winogradConvolutions, WinogradOptions } from './winogradConv';
+import { storeWinogradWeights } from './winogradWeights';
 
 export interface PreparedGraph {
   /** The rewritten graph, in memory or (weights inline) in a file of the cache (graphCache.ts). */
@@ -21,6 +24,8 @@ export interface PreparedGraph {
   externalDataFolder: string;
   /** What was changed, for logs and the benchmark, e.g. "32 attention blocks as MultiHeadAttention". */
   notes: string[];
+  /** The file of Winograd weights the graph reads, if any (winogradWeights.ts). */
+  storedWeights?: string;
 }
 
 /** Graphs with their weights inline can be large; those are run as they are rather than decoded in JS. */
@@ -69,6 +74,8 @@ const cache = new Map<string, { key: string; prepared: PreparedGraph | undefined
 export interface RewriteOptions {
   /** Faster convolutions on the CPU, planned for this graph (PLANS): for up to 0.6 GB more memory while the session lives. */
   convolutions?: ConvolutionPlanName;
+  /** Told, weight by weight, when the Winograd weights are made (the first load of a model). */
+  preparing?: (done: number, total: number) => void;
 }
 
 /**
@@ -83,7 +90,8 @@ export async function prepareGraph(file: string, provider: ProviderName, o: Rewr
   const key = `${st.size}:${st.mtimeMs}`;
   const slot = `${provider}:${planFor(provider, o) ?? ''}:${path.resolve(file)}`;
   const hit = cache.get(slot);
-  if (hit?.key === key) return hit.prepared;
+  // A stored weights file deleted since (a cleaned model folder) is made again.
+  if (hit?.key === key && (!hit.prepared?.storedWeights || (await fs.stat(hit.prepared.storedWeights).then((s) => s.isFile(), () => false)))) return hit.prepared;
   const prepared = await rewrite(await fs.readFile(file), path.resolve(file), key, provider, o);
   cache.set(slot, { key, prepared });
   return prepared;
@@ -104,7 +112,12 @@ export async function fileGraph(file: string): Promise<PreparedGraph | undefined
  * branches, lora/loraSet.ts) and says what was done, if anything.
  */
 export function rewriteForProvider(g: OnnxGraph, provider: ProviderName, o: RewriteOptions = {}): string[] {
+  return rewriteGraph(g, provider, o, 'fold').notes;
+}
+
+function rewriteGraph(g: OnnxGraph, provider: ProviderName, o: RewriteOptions, weights: 'fold' | 'stored'): { notes: string[]; stored: StoredWinogradWeight[] } {
   const notes: string[] = [];
+  let stored: StoredWinogradWeight[] = [];
   if (HAS_MHA.has(provider)) {
     const fusion = fuseAttention(g);
     if (fusion.fused) notes.push(`${fusion.fused} attention block${fusion.fused === 1 ? '' : 's'} as MultiHeadAttention`);
@@ -113,11 +126,12 @@ export function rewriteForProvider(g: OnnxGraph, provider: ProviderName, o: Rewr
   if (plan) {
     const up = upsampleConvolutions(g, { budgetBytes: PLANS[plan].upsampleBudgetBytes });
     if (up.rewritten) notes.push(`${up.rewritten} upsample${up.rewritten === 1 ? '' : 's'} folded into ${up.rewritten === 1 ? 'its convolution' : 'their convolutions'} (weights ${gb(up.weightBytes)} GB when loaded)`);
-    const w = winogradConvolutions(g, PLANS[plan].winograd);
+    const w = winogradConvolutions(g, { ...PLANS[plan].winograd, weights });
     const n = w.f4 + w.f2;
     if (n) notes.push(`${n} convolution${n === 1 ? '' : 's'} by Winograd (${w.f4} F(4x4), ${w.f2} F(2x2); weights ${gb(w.floatBytes)} -> ${gb(w.transformedBytes)} GB when loaded)`);
+    stored = w.stored;
   }
-  return notes;
+  return { notes, stored };
 }
 
 /** These graphs are for onnxruntime's CPU kernels; other providers have their own convolutions. */
@@ -140,11 +154,30 @@ async function rewrite(bytes: Buffer, file: string, key: string, provider: Provi
     // Not decodable here: onnxruntime will load the file and say what is wrong with it.
     return undefined;
   }
-  const notes = rewriteForProvider(g, provider, o);
+  const first = rewriteGraph(g, provider, o, 'stored');
+  let notes = first.notes;
+  const stored = first.stored;
   if (notes.length === 0) return undefined;
+  let weights = 'folded';
+  let storedWeights: string | undefined;
+  if (stored.length) {
+    try {
+      const s = await storeWinogradWeights(g, stored, { folder: path.dirname(file), graphFile: path.basename(file), graphStamp: key, progress: o.preparing });
+      weights = `stored:${path.basename(s.file)}`;
+      storedWeights = s.file;
+      // Said the same whether made now or found: the notes stay with the graph for later sessions.
+      notes.push(`Winograd weights mapped from ${path.relative(path.dirname(file), s.file)}`);
+    } catch (e) {
+      // A folder that cannot be written (read-only, full): the graph computes them, at each load.
+      g = new OnnxGraph(bytes);
+      notes = rewriteGraph(g, provider, o, 'fold').notes;
+      notes.push(`Winograd weights folded at each load (${e instanceof Error ? e.message : String(e)})`);
+    }
+  }
   return {
-    bytes: await keepGraph(g.encode(), `mha-v2${plan ? `;${CONVOLUTION_RECIPE}:${JSON.stringify(PLANS[plan])}` : ''}:${provider}:${file}:${key}`),
+    bytes: await keepGraph(g.encode(), `mha-v2${plan ? `;${CONVOLUTION_RECIPE}:${JSON.stringify(PLANS[plan])};${weights}` : ''}:${provider}:${file}:${key}`),
     externalDataFolder: path.dirname(file),
     notes,
+    storedWeights,
   };
 }

@@ -8,11 +8,12 @@
 // The transforms cost a pass over memory each, so the gain shrinks with fewer channels.
 //
 // The cost is memory: the transformed weights are (a/3)² times the originals (4× for F(4×4),
-// 1.8× for F(2×2)). The graph computes them from the original weights with constant nodes,
-// which onnxruntime folds when it creates the session, so the rewritten graph stays small and
-// the model's files are not read to make it. Only the convolutions with the smallest weights
-// are rewritten, within a budget of extra bytes: in UNets and VAEs those are the ones at the
-// largest spatial sizes, where the work is.
+// 1.8× for F(2×2)). Either the graph computes them from the original weights with constant
+// nodes, which onnxruntime folds every time it creates the session ('fold'), or they are left
+// for the caller to compute once and store in a file the session maps ('stored',
+// winogradWeights.ts). Only the convolutions with the smallest weights are rewritten, within a
+// budget of extra bytes: in UNets and VAEs those are the ones at the largest spatial sizes,
+// where the work is.
 
 import { onnx } from 'onnx-proto';
 import { attr, intAttr, intsAttr, Node, NodeWriter, OnnxGraph, opsetVersion } from './onnxGraph';
@@ -52,6 +53,22 @@ export interface WinogradOptions {
    * channels (0.75-0.9 of Conv at 512×512), F(2×2) not at 128 (1.05-1.2).
    */
   minChannels: number;
+  /**
+   * 'fold' (the default): the graph computes the transformed weights from the model's own, and
+   * onnxruntime folds them each time a session is created. 'stored': each becomes an initializer
+   * without data, listed in the result's `stored`, for the caller to fill.
+   */
+  weights?: 'fold' | 'stored';
+}
+
+/** A transformed weight the caller gives the data of (WinogradOptions.weights 'stored'). */
+export interface StoredWinogradWeight {
+  /** The new initializer in the graph: float, [a², K, C], no data yet. */
+  name: string;
+  /** The convolution's weight, [K, C, 3, 3], as the model holds it (inline or external); gone from the graph. */
+  source: onnx.ITensorProto;
+  /** Output tile size (4 or 2). */
+  m: number;
 }
 
 export interface WinogradResult {
@@ -61,6 +78,8 @@ export interface WinogradResult {
   /** Their weights before and after. */
   floatBytes: number;
   transformedBytes: number;
+  /** With weights 'stored': the initializers to fill, in graph order of their convolutions. */
+  stored: StoredWinogradWeight[];
 }
 
 interface Candidate {
@@ -96,7 +115,7 @@ export function plain3x3Convolutions(g: OnnxGraph): Node[] {
 }
 
 export function winogradConvolutions(g: OnnxGraph, o: WinogradOptions): WinogradResult {
-  const result: WinogradResult = { f4: 0, f2: 0, floatBytes: 0, transformedBytes: 0 };
+  const result: WinogradResult = { f4: 0, f2: 0, floatBytes: 0, transformedBytes: 0, stored: [] };
   const candidates: Candidate[] = plain3x3Convolutions(g).map((node) => {
     const dims = g.initializer(node.input![1])!.dims!.map(Number);
     return { node, K: dims[0], C: dims[1], bytes: dims[0] * dims[1] * 36 };
@@ -113,7 +132,10 @@ export function winogradConvolutions(g: OnnxGraph, o: WinogradOptions): Winograd
     const choice = [F4, F2].find((f) => channels >= (f === F4 ? 1 : 2) * o.minChannels && extra + c.bytes * (scale(f) - 1) <= o.budgetBytes);
     if (!choice) continue;
     extra += c.bytes * (scale(choice) - 1);
-    added.push(...rewrite(g, c, choice));
+    const source = g.initializer(c.node.input![1])!;
+    const stored = o.weights === 'stored' ? `${c.node.name || c.node.output![0]}_winograd_weights` : undefined;
+    added.push(...rewrite(g, c, choice, stored));
+    if (stored) result.stored.push({ name: stored, source, m: choice.m });
     replaced.add(c.node);
     if (choice === F4) result.f4 += 1;
     else result.f2 += 1;
@@ -122,12 +144,17 @@ export function winogradConvolutions(g: OnnxGraph, o: WinogradOptions): Winograd
   }
   if (replaced.size === 0) return result;
   g.replaceNodes(replaced, added);
+  // A stored weight replaces the original, which nothing reads any more.
+  for (const w of result.stored) g.removeInitializer(w.source.name!);
   g.sortNodes();
   return result;
 }
 
-/** The nodes that compute `c.node`'s output by `f`, from its own weight and bias. */
-function rewrite(g: OnnxGraph, c: Candidate, f: Transform): Node[] {
+/**
+ * The nodes that compute `c.node`'s output by `f`, from its own weight and bias; with `stored`,
+ * from that initializer (added here, data to come) instead of its weight.
+ */
+function rewrite(g: OnnxGraph, c: Candidate, f: Transform, stored: string | undefined): Node[] {
   const n = c.node;
   const [x, wName, bName] = n.input as string[];
   const y = n.output![0];
@@ -138,7 +165,6 @@ function rewrite(g: OnnxGraph, c: Candidate, f: Transform): Node[] {
   const { float, int64, node, name: v } = writer;
   float('input_transform', [A2, 1, 1, a, a], inputTransform(f));
   float('output_transform', [m * m, A2], outputTransform(f));
-  float('GG', [A2, 9], weightTransform(f));
   const { int, ints, str } = attr;
   // Tiles per side, ceil(size / m), and the padding that makes the last tile whole.
   const size = node('Slice', [node('Shape', [x], 'shape'), int64('two', [2]), int64('four', [4])], 'size');
@@ -148,14 +174,7 @@ function rewrite(g: OnnxGraph, c: Candidate, f: Transform): Node[] {
   // [N, C, H, W] as [N, 1, C, H, W]: the transform (a Conv over H and W, channels as depth)
   // then gives the tile position as the second axis, the order the batched MatMul wants.
   const padded = node('Pad', [node('Unsqueeze', [x, int64('axis_1', [1])], 'x5'), pads], 'padded');
-  // The weights as G w Gᵀ, [A2, K, C], computed from the model's own weight, which stays where it
-  // is (mapped from the model's file): onnxruntime folds these constant nodes once, when the
-  // session is created, so the rewritten graph carries no weights and is made without reading
-  // them. One product, U = (G ⊗ G) w, rather than K·C small ones (seconds to fold) or several
-  // steps (each folded result another copy).
-  const flatW = node('Reshape', [wName, int64('w_flat_shape', [c.K * c.C, 9])], 'w_flat');
-  const u = node('Gemm', [v('GG'), flatW], 'u', [int('transB', 1)]); // [A2, K·C]
-  const weights = node('Reshape', [u, int64('u_shape', [A2, c.K, c.C])], 'weights');
+  const weights = stored ? storedWeights(g, stored, [A2, c.K, c.C]) : foldedWeights(writer, f, wName, c);
   const tilesIn = node('Conv', [padded, v('input_transform')], 'tiles_in', [ints('kernel_shape', [1, a, a]), ints('strides', [1, m, m])]);
   const flat = node('Reshape', [tilesIn, int64('flat_tiles', [0, 0, 0, -1])], 'tiles_flat'); // [N, A2, C, tiles]
   const products = node('MatMul', [weights, flat], 'products'); // [N, A2, K, tiles]
@@ -167,6 +186,55 @@ function rewrite(g: OnnxGraph, c: Candidate, f: Transform): Node[] {
   const biased = bName ? node('Add', [whole, node('Reshape', [bName, int64('bias_shape', [1, c.K, 1, 1])], 'bias')], 'biased') : whole;
   node('Slice', [biased, int64('origin', [0, 0]), size, int64('axes_hw', [2, 3])], 'crop', [], y);
   return writer.nodes;
+}
+
+/**
+ * The weights as G w Gᵀ, [A2, K, C], computed in the graph from the model's own weight, which
+ * stays where it is (mapped from the model's file): onnxruntime folds these constant nodes when
+ * the session is created, so the rewritten graph carries no weights and is made without reading
+ * them. One product, U = (G ⊗ G) w, rather than K·C small ones (seconds to fold) or several
+ * steps (each folded result another copy).
+ */
+function foldedWeights(writer: NodeWriter, f: Transform, wName: string, c: Candidate): string {
+  const { float, int64, node, name: v } = writer;
+  const A2 = (f.m + 2) ** 2;
+  float('GG', [A2, 9], weightTransform(f));
+  const flatW = node('Reshape', [wName, int64('w_flat_shape', [c.K * c.C, 9])], 'w_flat');
+  const u = node('Gemm', [v('GG'), flatW], 'u', [attr.int('transB', 1)]); // [A2, K·C]
+  return node('Reshape', [u, int64('u_shape', [A2, c.K, c.C])], 'weights');
+}
+
+function storedWeights(g: OnnxGraph, name: string, dims: number[]): string {
+  g.addInitializer({ name, dataType: T.FLOAT, dims });
+  return name;
+}
+
+/**
+ * A 3×3 weight [K, C, 3, 3] as F(m×m, 3×3) multiplies it: G w Gᵀ for every (k, c), laid out
+ * [a², K, C] as the rewritten graph reads it. Summed in double and rounded once.
+ */
+export function transformWinogradWeight(w: Float32Array, K: number, C: number, m: number): Float32Array {
+  const f = m === F4.m ? F4 : m === F2.m ? F2 : undefined;
+  if (!f) throw new Error(`no Winograd transform with ${m}×${m} output tiles`);
+  if (w.length !== K * C * 9) throw new Error(`a [${K}, ${C}, 3, 3] weight has ${K * C * 9} values, not ${w.length}`);
+  const a = m + 2;
+  const out = new Float32Array(a * a * K * C);
+  const plane = K * C;
+  const gw = new Float64Array(a * 3);
+  for (let kc = 0; kc < plane; kc++) {
+    const base = kc * 9;
+    // G w: [a, 3]
+    for (let i = 0; i < a; i++) {
+      const g0 = f.G[i][0], g1 = f.G[i][1], g2 = f.G[i][2];
+      for (let v = 0; v < 3; v++) gw[i * 3 + v] = g0 * w[base + v] + g1 * w[base + 3 + v] + g2 * w[base + 6 + v];
+    }
+    // (G w) Gᵀ: [a, a]
+    for (let i = 0; i < a; i++) {
+      const r0 = gw[i * 3], r1 = gw[i * 3 + 1], r2 = gw[i * 3 + 2];
+      for (let j = 0; j < a; j++) out[(i * a + j) * plane + kc] = r0 * f.G[j][0] + r1 * f.G[j][1] + r2 * f.G[j][2];
+    }
+  }
+  return out;
 }
 
 /** Kernel [i·a + j][u][v] = Bᵀ[i][u] · Bᵀ[j][v]: tile d to Bᵀ d B. */

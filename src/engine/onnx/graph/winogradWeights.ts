@@ -1,0 +1,135 @@
+// Winograd's transformed weights (winogradConv.ts), computed once per model and stored in a file
+// the session maps, instead of folded by onnxruntime every time it creates the session. Folding
+// took 1.2-1.4 s of each creation of SD v1.5's UNet and VAE decoder (0.7 GB of results each,
+// mostly the kernel handing out fresh pages); a stored file is mapped from the page cache.
+//
+// The file lives in the model's own folder, in `.course-illustrator/`, because onnxruntime reads
+// external data only from one folder (the graph's, which for a rewritten graph held in memory is
+// session.model_external_initializers_file_folder_path) and refuses paths that leave it, links
+// included. So it goes with the model when the model is moved or deleted. A folder that cannot
+// be written (a shared, read-only model) makes storeWinogradWeights throw, and the caller folds.
+
+import * as crypto from 'crypto';
+import { promises as fs } from 'fs';
+import * as path from 'path';
+import { onnx } from 'onnx-proto';
+import { writeFileAtomic } from '../../image/atomicWrite';
+import { OnnxGraph } from './onnxGraph';
+import { closeAll, externalLocation, FileHandles, readFloats } from './tensorData';
+import { StoredWinogradWeight, transformWinogradWeight } from './winogradConv';
+
+/** The folder, inside a model component's folder, for what the engine derives from its files. */
+export const DERIVED_FOLDER = '.course-illustrator';
+/** Changes whenever the stored values or their layout do, so an older file is never used. */
+const RECIPE = 'winograd-weights-v1';
+/** Offsets on 64 KiB, Windows' mapping granularity (Linux maps on 4 KiB): each weight can be mapped where it is. */
+const ALIGN = 64 * 1024;
+
+export interface StoredWeightsFile {
+  /** The file, absolute. */
+  file: string;
+  /** Whether it was made now (else it was found). */
+  made: boolean;
+  bytes: number;
+}
+
+export interface StoreOptions {
+  /** The folder external data is read from: the model graph's. */
+  folder: string;
+  /** The graph's file name, in `folder`. */
+  graphFile: string;
+  /** The graph file as it is now (its size and time). */
+  graphStamp: string;
+  /** Told after each weight when the file is made. */
+  progress?: (done: number, total: number) => void;
+}
+
+/**
+ * Points each of `stored` (initializers of `g` without data) at its values in one file in
+ * `folder/.course-illustrator/`, made from the model's weights if it is not there yet. The file's
+ * name is a hash of everything it is made from: the recipe, the graph, the weights' names and
+ * shapes, and the size and time of every file they are read from, so a changed model gets a new
+ * file; older ones for the same graph and plan are removed. Throws when the file can be neither
+ * found nor made; `g` is then left half-pointed and must not be used.
+ */
+export async function storeWinogradWeights(g: OnnxGraph, stored: readonly StoredWinogradWeight[], o: StoreOptions): Promise<StoredWeightsFile> {
+  const layout = place(stored);
+  const plan = hash([RECIPE, o.graphFile, ...stored.map((w) => `${w.name}:${w.m}`)]);
+  const sources = await sourceStamps(stored, o.folder);
+  const whole = hash([RECIPE, o.graphFile, o.graphStamp, ...layout.map((l) => `${l.weight.name}:${l.dims.join('x')}:${l.weight.m}:${l.weight.source.name}`), ...sources]);
+  const dir = path.join(o.folder, DERIVED_FOLDER);
+  const name = `winograd-${plan}-${whole}.bin`;
+  const file = path.join(dir, name);
+  const bytes = layout.length ? layout[layout.length - 1].offset + layout[layout.length - 1].length : 0;
+  const found = await fs.stat(file).then((st) => st.isFile() && st.size === bytes, () => false);
+  if (!found) {
+    await fs.mkdir(dir, { recursive: true });
+    await writeFileAtomic(file, (fh) => writeWeights(fh, layout, o.folder, o.progress), { overwrite: true, what: 'Winograd weights' });
+    await removeOlder(dir, `winograd-${plan}-`, name);
+  }
+  for (const l of layout) {
+    const t = g.initializer(l.weight.name);
+    if (!t) throw new Error(`the rewritten graph has no initializer ${l.weight.name}`);
+    t.dataLocation = onnx.TensorProto.DataLocation.EXTERNAL;
+    t.externalData = [
+      { key: 'location', value: `${DERIVED_FOLDER}/${name}` },
+      { key: 'offset', value: String(l.offset) },
+      { key: 'length', value: String(l.length) },
+    ];
+  }
+  return { file, made: !found, bytes };
+}
+
+interface Placed {
+  weight: StoredWinogradWeight;
+  dims: number[];
+  offset: number;
+  length: number;
+}
+
+function place(stored: readonly StoredWinogradWeight[]): Placed[] {
+  let offset = 0;
+  return stored.map((weight) => {
+    const [K, C] = (weight.source.dims ?? []).map(Number);
+    const a = weight.m + 2;
+    const dims = [a * a, K, C];
+    const length = a * a * K * C * 4;
+    const placed = { weight, dims, offset, length };
+    offset = Math.ceil((offset + length) / ALIGN) * ALIGN;
+    return placed;
+  });
+}
+
+async function writeWeights(fh: fs.FileHandle, layout: readonly Placed[], folder: string, progress?: (done: number, total: number) => void): Promise<void> {
+  const handles: FileHandles = new Map();
+  try {
+    for (const [i, l] of layout.entries()) {
+      const [, K, C] = l.dims;
+      const u = transformWinogradWeight(await readFloats(l.weight.source, folder, handles), K, C, l.weight.m);
+      await fh.write(new Uint8Array(u.buffer, u.byteOffset, u.byteLength), 0, u.byteLength, l.offset);
+      progress?.(i + 1, layout.length);
+    }
+  } finally {
+    await closeAll(handles);
+  }
+}
+
+/** Size and time of each file the weights are read from. */
+async function sourceStamps(stored: readonly StoredWinogradWeight[], folder: string): Promise<string[]> {
+  const files = [...new Set(stored.map((w) => externalLocation(w.source)).filter((l): l is string => !!l))].sort();
+  const stamps: string[] = [];
+  for (const f of files) {
+    const st = await fs.stat(path.join(folder, f));
+    stamps.push(`${f}:${st.size}:${st.mtimeMs}`);
+  }
+  return stamps;
+}
+
+async function removeOlder(dir: string, prefix: string, keep: string): Promise<void> {
+  const names = await fs.readdir(dir).catch(() => [] as string[]);
+  for (const n of names) if (n.startsWith(prefix) && n.endsWith('.bin') && n !== keep) await fs.rm(path.join(dir, n), { force: true }).catch(() => undefined);
+}
+
+function hash(parts: string[]): string {
+  return crypto.createHash('sha256').update(parts.join('\n')).digest('hex').slice(0, 16);
+}
