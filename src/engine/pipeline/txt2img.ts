@@ -65,10 +65,20 @@ export async function txt2img(model: LoadedModel, jobIn: JobSpec, hooks: JobHook
     if (hooks.cancelled()) throw new CancelledError();
   };
 
+  // The last stage shown, to show again when a model's preparation inside it is done.
+  let lastStage: Omit<ProgressEvent, 'jobId'> | undefined;
+  const progress = (e: Omit<ProgressEvent, 'jobId'>) => {
+    lastStage = e;
+    hooks.progress(e);
+  };
   // A model being prepared for this machine (the int8 UNet, the Winograd weights; once) reports as loading, step by step.
   model.preparing = {
     notice: hooks.warn,
-    progress: (step, total) => hooks.progress({ image: 0, images: job.seeds.length, step, total, elapsedMs: performance.now() - t0, etaMs: 0, stage: 'load' }),
+    progress: (step, total) => {
+      hooks.progress({ image: lastStage?.image ?? 0, images: job.seeds.length, step, total, elapsedMs: performance.now() - t0, etaMs: 0, stage: 'load' });
+      // Not "preparing… 28/28" through the decode that follows.
+      if (step >= total && lastStage) hooks.progress({ ...lastStage, preview: undefined, elapsedMs: performance.now() - t0 });
+    },
     cancelled: hooks.cancelled,
   };
   try {
@@ -93,7 +103,7 @@ export async function txt2img(model: LoadedModel, jobIn: JobSpec, hooks: JobHook
     appliedLoras = loras?.applied ?? [];
 
     // Text encoding. CFG only when guidance > 1, as diffusers decides.
-    hooks.progress({ image: 0, images: job.seeds.length, step: 0, total: 0, elapsedMs: 0, etaMs: 0, stage: 'encode' });
+    progress({ image: 0, images: job.seeds.length, step: 0, total: 0, elapsedMs: 0, etaMs: 0, stage: 'encode' });
     const tok = model.tokenizer;
     // `<lora:...>` tags are for the engine, not the text encoder (A1111 takes them out too).
     const cond = promptChunks(tok, job.modelPrompt, job.promptWeighting);
@@ -122,7 +132,7 @@ export async function txt2img(model: LoadedModel, jobIn: JobSpec, hooks: JobHook
     let encoded: EncodedImages | undefined;
     if (inputs && job.init && channelConfig) {
       checkCancel();
-      hooks.progress({ image: 0, images: job.seeds.length, step: 0, total: 0, elapsedMs: performance.now() - t0, etaMs: 0, stage: 'encode' });
+      progress({ image: 0, images: job.seeds.length, step: 0, total: 0, elapsedMs: performance.now() - t0, etaMs: 0, stage: 'encode' });
       const e0 = performance.now();
       const r = await model.use('vaeEncoder', (s) => encodeImages(s, inputs!, job.init!.strength, channelConfig!, hooks.warn));
       timings.loadMs += r.loadMs;
@@ -213,7 +223,7 @@ export async function txt2img(model: LoadedModel, jobIn: JobSpec, hooks: JobHook
         if (job.previewEvery > 0 && ((k + 1) % job.previewEvery === 0 || k + 1 === timesteps.length)) {
           event.preview = await (hooks.preview ?? previewPng)(out.predOriginalSample ?? latents, latentH, latentW);
         }
-        hooks.progress(event);
+        progress(event);
       }
       latentsOut[index] = latents;
     }).then((r) => { timings.loadMs += r.loadMs; model.drainWarnings().forEach(hooks.warn); });
@@ -254,7 +264,7 @@ export async function txt2img(model: LoadedModel, jobIn: JobSpec, hooks: JobHook
       checkCancel();
       const seed = job.seeds[index];
       const latents = latentsOut[index];
-      hooks.progress({
+      progress({
         image: index, images: job.seeds.length, step: total.steps, total: total.steps,
         elapsedMs: performance.now() - t0, etaMs: 0, stage: 'decode',
       });

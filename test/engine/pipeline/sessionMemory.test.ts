@@ -128,20 +128,39 @@ describe('Winograd convolutions and folded upsamples per mode (a UNet with 320 c
     assert.ok(compact.some((n) => /8-bit blocks/.test(n)), compact.join('; '));
     assert.deepEqual(winograd(compact), []);
   });
+  it('the first job shows the Winograd weights being made ("preparing… k/n"), then its stage again; the next job makes nothing', async () => {
+    const fresh = await copyFixture('bench-xl');
+    const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ci-winograd-out-'));
+    try {
+      writePlanDecoder(fresh.dir, 3);
+      const model = await LoadedModel.load(fresh.dir, { provider: 'cpu', threads: 1, lowMemory: false });
+      try {
+        const job = resolveJob(
+          { model: fresh.dir, prompt: 'a plant cell', seed: 3, steps: 2, outDir, guidance: 1, width: 128, height: 128 },
+          { size: model.folder.sampleSize * model.folder.vaeScaleFactor, vaeScaleFactor: model.folder.vaeScaleFactor, schedulerConfig: { _class_name: 'PNDMScheduler' } },
+        );
+        const events = async () => {
+          const seen: string[] = [];
+          await txt2img(model, job, { progress: (e) => seen.push(e.total > 0 && e.stage === 'load' ? `load ${e.step}/${e.total}` : e.stage), cancelled: () => false, warn: () => undefined });
+          return seen;
+        };
+        // The UNet's six weights as denoising starts, the decoder's one as decoding does; after
+        // each, the stage it interrupted shows again (not "preparing… 1/1" through the decode).
+        const first = await events();
+        assert.deepEqual(first, ['encode', 'load 1/6', 'load 2/6', 'load 3/6', 'load 4/6', 'load 5/6', 'load 6/6', 'encode', 'denoise', 'denoise', 'decode', 'load 1/1', 'decode'], first.join(', '));
+        assert.deepEqual((await events()).filter((e) => e.startsWith('load ')), []);
+      } finally {
+        await model.dispose();
+      }
+    } finally {
+      await fresh.remove();
+      fs.rmSync(outDir, { recursive: true, force: true });
+    }
+  });
   it('the default mode plans the VAE decoder\'s too (an upsample at 128 channels) by the image\'s size; low-memory mode does not', async () => {
-    // A decoder of the layers the plan looks for: conv 4→128, nearest 2× upsample and 3×3 conv
-    // (folded), 3×3 conv at 128 channels (Winograd), 1×1 conv to RGB.
     const copy = await copyFixture('bench-xl');
     try {
-      const g = new GraphBuilder('decoder');
-      const rnd = new WeightRandom(11);
-      const z = g.input('latent_sample', 'float32', ['batch', 4, 'latent_height', 'latent_width']);
-      const conv = (x: string, cin: number, cout: number, k: number) => g.op('Conv', [x, g.weight('w', rnd.normals(cout * cin * k * k, 0.05), [cout, cin, k, k]), g.weight('b', rnd.normals(cout, 0.1), [cout])], { kernel_shape: [k, k], pads: k === 3 ? [1, 1, 1, 1] : [0, 0, 0, 0] });
-      const h = conv(z, 4, 128, 3);
-      const up = g.op('Resize', [h, '', g.floatConst('scales', [1, 1, 2, 2])], { mode: 'nearest', coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor' });
-      g.op('Tanh', [conv(conv(conv(up, 128, 128, 3), 128, 128, 3), 128, 3, 1)], {}, 'sample');
-      g.output('sample', 'float32', ['batch', 3, 'height', 'width']);
-      fs.writeFileSync(path.join(copy.dir, 'vae_decoder', 'model.onnx'), g.build().model);
+      writePlanDecoder(copy.dir, 1);
       const notes = async (runtime: Omit<RuntimeOptions, 'provider' | 'threads'>, latents: number[]) => {
         const model = await LoadedModel.load(copy.dir, { provider: 'cpu', threads: 1, ...runtime });
         try {
@@ -175,3 +194,22 @@ describe('Winograd convolutions and folded upsamples per mode (a UNet with 320 c
     }
   });
 });
+
+/**
+ * A VAE decoder of the layers the plan looks for: conv 4→128, `upsamples` × (nearest 2× upsample
+ * and 3×3 conv: folded), a 3×3 conv at 128 channels (Winograd), a 1×1 conv to RGB.
+ */
+function writePlanDecoder(modelDir: string, upsamples: number): void {
+  const g = new GraphBuilder('decoder');
+  const rnd = new WeightRandom(11);
+  const z = g.input('latent_sample', 'float32', ['batch', 4, 'latent_height', 'latent_width']);
+  const conv = (x: string, cin: number, cout: number, k: number) => g.op('Conv', [x, g.weight('w', rnd.normals(cout * cin * k * k, 0.05), [cout, cin, k, k]), g.weight('b', rnd.normals(cout, 0.1), [cout])], { kernel_shape: [k, k], pads: k === 3 ? [1, 1, 1, 1] : [0, 0, 0, 0] });
+  let h = conv(z, 4, 128, 3);
+  for (let i = 0; i < upsamples; i++) {
+    const up = g.op('Resize', [h, '', g.floatConst('scales', [1, 1, 2, 2])], { mode: 'nearest', coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor' });
+    h = conv(up, 128, 128, 3);
+  }
+  g.op('Tanh', [conv(conv(h, 128, 128, 3), 128, 3, 1)], {}, 'sample');
+  g.output('sample', 'float32', ['batch', 3, 'height', 'width']);
+  fs.writeFileSync(path.join(modelDir, 'vae_decoder', 'model.onnx'), g.build().model);
+}
