@@ -4,7 +4,7 @@
 // and the VAE decoder needs about 1.2 GB of activations for a 512x512 image, so keeping both
 // would put a school laptop over its memory; a session is released when another stage needs
 // its own, and the VAE decoder goes right after each decode. The weights are mapped from the
-// model's files, so the OS page cache keeps them and a released UNet comes back in about 2 s.
+// model's files, so the OS page cache keeps them and a released UNet comes back in about 1.5 s.
 // Low-memory mode releases every session right after its stage, denoises all images of a batch
 // before decoding them (one UNet load per job), and on the CPU runs the UNet in parts of about
 // 1.2 GB of weights, one loaded at a time (onnx/partedSession.ts); where it cannot, it runs the
@@ -93,11 +93,11 @@ export class LoadedModel {
 
   /**
    * Runs `fn` with the component's session, creating it if needed; returns the load time too.
-   * `latentPixels`: the latents' height × width, for the VAE decoder's plan (graph/prepareGraph.ts).
+   * `latents`: their height and width, for the VAE decoder's plan (graph/prepareGraph.ts).
    */
-  async use<T>(component: Component, fn: (s: ModelSession) => Promise<T>, latentPixels?: number): Promise<{ value: T; loadMs: number }> {
+  async use<T>(component: Component, fn: (s: ModelSession) => Promise<T>, latents?: { height: number; width: number }): Promise<{ value: T; loadMs: number }> {
     if (!this.runtime.keepSessions) for (const other of [...this.sessions.keys()]) if (other !== component) await this.release(other);
-    const plan = this.plan(component, latentPixels);
+    const plan = this.plan(component, latents);
     if (this.sessions.has(component) && this.plans.get(component) !== plan) await this.release(component);
     let session = this.sessions.get(component);
     let loadMs = 0;
@@ -141,7 +141,7 @@ export class LoadedModel {
     const stages: Component[] = this.runtime.keepSessions ? ['textEncoder', 'unet', 'vaeDecoder'] : ['textEncoder'];
     let ms = 0;
     // The decoder for the model's default image size, the one most jobs ask for.
-    for (const c of stages) ms += (await this.use(c, async () => undefined, this.folder.sampleSize ** 2)).loadMs;
+    for (const c of stages) ms += (await this.use(c, async () => undefined, { height: this.folder.sampleSize, width: this.folder.sampleSize })).loadMs;
     return ms;
   }
 
@@ -206,10 +206,10 @@ export class LoadedModel {
    * are chosen for memory, and Winograd adds 0.5 GB to the UNet (its transformed weights) and
    * 0.6-1.5 GB to the VAE decode (with --int8 its phase, 1.9 GB, would become the peak).
    */
-  private plan(component: Component, latentPixels: number | undefined): ConvolutionPlanName | undefined {
+  private plan(component: Component, latents: { height: number; width: number } | undefined): ConvolutionPlanName | undefined {
     if (this.runtime.provider !== 'cpu' || this.runtime.lowMemory || (this.runtime.unetWeights ?? 'full') !== 'full') return undefined;
     if (component === 'unet') return 'unet';
-    return component === 'vaeDecoder' ? vaeDecoderPlan(latentPixels) : undefined;
+    return component === 'vaeDecoder' ? vaeDecoderPlan(latents) : undefined;
   }
 
   private unetVariant(): CompactOptions | undefined {

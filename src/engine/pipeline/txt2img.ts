@@ -257,7 +257,7 @@ export async function txt2img(model: LoadedModel, jobIn: JobSpec, hooks: JobHook
       const sf = Math.fround(model.folder.vaeScalingFactor);
       const scaled = new Float32Array(latents.length);
       for (let i = 0; i < latents.length; i++) scaled[i] = latents[i] / sf;
-      return model.use('vaeDecoder', (s) => decodeLatents(s, scaled, latentH, latentW), latentH * latentW);
+      return model.use('vaeDecoder', (s) => decodeLatents(s, scaled, latentH, latentW), { height: latentH, width: latentW });
     }
 
     async function decodeAndSave(index: number): Promise<number> {

@@ -2,6 +2,7 @@ import * as assert from 'node:assert/strict';
 import * as ort from 'onnxruntime-node';
 import { onnx } from 'onnx-proto';
 import { OnnxGraph } from '../../../src/engine/onnx/graph/onnxGraph';
+import { vaeDecoderPlan } from '../../../src/engine/onnx/graph/prepareGraph';
 import { plain3x3Convolutions, winogradConvolutions, WinogradOptions } from '../../../src/engine/onnx/graph/winogradConv';
 import { GraphBuilder } from '../../fixtures/onnx/graph';
 import { WeightRandom } from '../../fixtures/onnx/random';
@@ -68,6 +69,22 @@ describe('Winograd convolutions (3×3 convolutions as F(4×4, 3×3) and F(2×2, 
       });
     }
   }
+
+  it('aligned (sides multiples of 4): no Pad and no crop, the same output to the last bit, bias or not', async () => {
+    for (const bias of [false, true]) for (const o of [options(), options({ minChannels: 2, budgetBytes: 8 * 12 * 36 * 2 })]) {
+      const model = convs((g, x, rnd) => conv3(g, conv3(g, x, rnd, 8, 12, { bias }), rnd, 12, 8, { bias, out: 'y' }));
+      const general = rewritten(model, o);
+      const aligned = rewritten(model, { ...o, aligned: true });
+      assert.deepEqual([aligned.result.f4, aligned.result.f2], [general.result.f4, general.result.f2]);
+      assert.ok(general.ops.includes('Pad'));
+      assert.ok(!aligned.ops.includes('Pad'));
+      assert.equal(aligned.ops.filter((op) => op === 'Slice').length, general.ops.filter((op) => op === 'Slice').length - 2, 'one crop less per convolution');
+      for (const dims of [[2, 8, 16, 16], [1, 8, 12, 20], [1, 8, 4, 4]]) {
+        const x = new WeightRandom(9).normals(dims.reduce((p, d) => p * d), 1);
+        assert.deepEqual(await run(aligned.model, x, dims), await run(general.model, x, dims), dims.join('x'));
+      }
+    }
+  });
 
   it('runs one rewritten session at several image sizes, as the UNet is run', async () => {
     const model = convs((g, x, rnd) => conv3(g, x, rnd, 8, 8, { out: 'y' }));
@@ -151,5 +168,16 @@ describe('Winograd convolutions (3×3 convolutions as F(4×4, 3×3) and F(2×2, 
     assert.match(r.notes.fast[1], /^Winograd weights mapped from \.course-illustrator[/\\]winograd-[0-9a-f]{16}-[0-9a-f]{16}\.bin$/);
     const err = relativeL2(r.plain.data as Float32Array, r.fast.data as Float32Array);
     assert.ok(err < 1e-5, `relative L2 ${err.toExponential(2)}`);
+  });
+});
+
+describe('the VAE decoder\'s convolution plan by latent size (vaeDecoderPlan)', () => {
+  it('aligned where both sides are multiples of 4, up to 64×64 latents; the large plan above or when unknown', () => {
+    assert.equal(vaeDecoderPlan({ height: 64, width: 64 }), 'vaeDecoderAligned');
+    assert.equal(vaeDecoderPlan({ height: 32, width: 48 }), 'vaeDecoderAligned');
+    assert.equal(vaeDecoderPlan({ height: 62, width: 64 }), 'vaeDecoder');
+    assert.equal(vaeDecoderPlan({ height: 64, width: 57 }), 'vaeDecoder');
+    assert.equal(vaeDecoderPlan({ height: 64, width: 68 }), 'vaeDecoderLarge');
+    assert.equal(vaeDecoderPlan(undefined), 'vaeDecoderLarge');
   });
 });

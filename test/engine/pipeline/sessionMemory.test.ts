@@ -161,12 +161,12 @@ describe('Winograd convolutions and folded upsamples per mode (a UNet with 320 c
     const copy = await copyFixture('bench-xl');
     try {
       writePlanDecoder(copy.dir, 1);
-      const notes = async (runtime: Omit<RuntimeOptions, 'provider' | 'threads'>, latents: number[]) => {
+      const notes = async (runtime: Omit<RuntimeOptions, 'provider' | 'threads'>, latents: [number, number][]) => {
         const model = await LoadedModel.load(copy.dir, { provider: 'cpu', threads: 1, ...runtime });
         try {
           const seen: string[][] = [];
           // Where the weights are stored is the other test's business.
-          for (const pixels of latents) seen.push((await model.use('vaeDecoder', async (s) => s.notes, pixels)).value.filter((n) => !n.startsWith('Winograd weights')));
+          for (const [height, width] of latents) seen.push((await model.use('vaeDecoder', async (s) => s.notes, { height, width })).value.filter((n) => !n.startsWith('Winograd weights')));
           return seen;
         } finally {
           await model.dispose();
@@ -176,16 +176,18 @@ describe('Winograd convolutions and folded upsamples per mode (a UNet with 320 c
         '1 upsample folded into its convolution (weights 0.00 GB when loaded)',
         '1 convolution by Winograd (1 F(4x4), 0 F(2x2); weights 0.00 -> 0.00 GB when loaded)',
       ];
-      // Up to 64×64 latents (512×512 pixels) the full plan; larger, its tiles would pass the UNet's
-      // peak: 512 channels only (none here). A kept session is made again when the plan changes.
-      assert.deepEqual(await notes({ lowMemory: false }, [64 * 64, 96 * 96]), [full, []]);
-      assert.deepEqual(await notes({ lowMemory: false, keepSessions: true }, [32 * 32, 96 * 96, 64 * 64]), [full, [], full]);
-      assert.deepEqual(await notes({ lowMemory: true }, [64 * 64]), [[]]);
+      const aligned = [full[0], full[1].replace(/loaded\)$/, 'loaded; sides multiples of 4, nothing padded or cropped)')];
+      // Up to 64×64 latents (512×512 pixels) the full plan, without padding where the sides are
+      // multiples of 4; larger, its tiles would pass the UNet's peak: 512 channels only (none
+      // here). A kept session is made again when the plan changes.
+      assert.deepEqual(await notes({ lowMemory: false }, [[64, 64], [60, 62], [96, 96]]), [aligned, full, []]);
+      assert.deepEqual(await notes({ lowMemory: false, keepSessions: true }, [[32, 32], [96, 96], [64, 64], [64, 60], [62, 64]]), [aligned, [], aligned, aligned, full]);
+      assert.deepEqual(await notes({ lowMemory: true }, [[64, 64]]), [[]]);
       // Kept sessions are made ahead for the model's default size (sample_size 64): its decode loads nothing.
       const kept = await LoadedModel.load(copy.dir, { provider: 'cpu', threads: 1, lowMemory: false, keepSessions: true });
       try {
         await kept.warm();
-        assert.equal((await kept.use('vaeDecoder', async (s) => s.notes, 64 * 64)).loadMs, 0);
+        assert.equal((await kept.use('vaeDecoder', async (s) => s.notes, { height: 64, width: 64 })).loadMs, 0);
       } finally {
         await kept.dispose();
       }

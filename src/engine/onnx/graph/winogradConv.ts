@@ -59,6 +59,13 @@ export interface WinogradOptions {
    * without data, listed in the result's `stored`, for the caller to fill.
    */
   weights?: 'fold' | 'stored';
+  /**
+   * Every input's height and width is known to be a multiple of 4 (the caller knows the sizes:
+   * the VAE decoder at latents whose sides are): the convolution that cuts the tiles pads by one
+   * itself, and nothing is padded at the end or cropped (two copies of each input and output the
+   * general case makes). Wrong for other sizes: the last tiles would be dropped.
+   */
+  aligned?: boolean;
 }
 
 /** A transformed weight the caller gives the data of (WinogradOptions.weights 'stored'). */
@@ -134,7 +141,7 @@ export function winogradConvolutions(g: OnnxGraph, o: WinogradOptions): Winograd
     extra += c.bytes * (scale(choice) - 1);
     const source = g.initializer(c.node.input![1])!;
     const stored = o.weights === 'stored' ? `${c.node.name || c.node.output![0]}_winograd_weights` : undefined;
-    added.push(...rewrite(g, c, choice, stored));
+    added.push(...rewrite(g, c, choice, stored, o.aligned ?? false));
     if (stored) result.stored.push({ name: stored, source, m: choice.m });
     replaced.add(c.node);
     if (choice === F4) result.f4 += 1;
@@ -154,7 +161,7 @@ export function winogradConvolutions(g: OnnxGraph, o: WinogradOptions): Winograd
  * The nodes that compute `c.node`'s output by `f`, from its own weight and bias; with `stored`,
  * from that initializer (added here, data to come) instead of its weight.
  */
-function rewrite(g: OnnxGraph, c: Candidate, f: Transform, stored: string | undefined): Node[] {
+function rewrite(g: OnnxGraph, c: Candidate, f: Transform, stored: string | undefined, aligned: boolean): Node[] {
   const n = c.node;
   const [x, wName, bName] = n.input as string[];
   const y = n.output![0];
@@ -169,22 +176,29 @@ function rewrite(g: OnnxGraph, c: Candidate, f: Transform, stored: string | unde
   // Tiles per side, ceil(size / m), and the padding that makes the last tile whole.
   const size = node('Slice', [node('Shape', [x], 'shape'), int64('two', [2]), int64('four', [4])], 'size');
   const tiles = node('Div', [node('Add', [size, int64('m_minus_1', [m - 1])], 'size_up'), int64('m', [m])], 'tiles');
-  const padEnd = node('Sub', [node('Add', [node('Mul', [tiles, v('m')], 'covered'), int64('one', [1])], 'covered_1'), size], 'pad_end');
-  const pads = node('Concat', [int64('pad_begin', [0, 0, 0, 1, 1]), int64('zeros', [0, 0, 0]), padEnd], 'pads', [int('axis', 0)]);
   // [N, C, H, W] as [N, 1, C, H, W]: the transform (a Conv over H and W, channels as depth)
   // then gives the tile position as the second axis, the order the batched MatMul wants.
-  const padded = node('Pad', [node('Unsqueeze', [x, int64('axis_1', [1])], 'x5'), pads], 'padded');
+  const x5 = node('Unsqueeze', [x, int64('axis_1', [1])], 'x5');
   const weights = stored ? storedWeights(g, stored, [A2, c.K, c.C]) : foldedWeights(writer, f, wName, c);
-  const tilesIn = node('Conv', [padded, v('input_transform')], 'tiles_in', [ints('kernel_shape', [1, a, a]), ints('strides', [1, m, m])]);
+  const cut = [ints('kernel_shape', [1, a, a]), ints('strides', [1, m, m])];
+  let tilesIn: string;
+  if (aligned) {
+    tilesIn = node('Conv', [x5, v('input_transform')], 'tiles_in', [...cut, ints('pads', [0, 1, 1, 0, 1, 1])]);
+  } else {
+    const padEnd = node('Sub', [node('Add', [node('Mul', [tiles, v('m')], 'covered'), int64('one', [1])], 'covered_1'), size], 'pad_end');
+    const pads = node('Concat', [int64('pad_begin', [0, 0, 0, 1, 1]), int64('zeros', [0, 0, 0]), padEnd], 'pads', [int('axis', 0)]);
+    tilesIn = node('Conv', [node('Pad', [x5, pads], 'padded'), v('input_transform')], 'tiles_in', cut);
+  }
   const flat = node('Reshape', [tilesIn, int64('flat_tiles', [0, 0, 0, -1])], 'tiles_flat'); // [N, A2, C, tiles]
   const products = node('MatMul', [weights, flat], 'products'); // [N, A2, K, tiles]
   const productsFlat = node('Reshape', [products, int64('flat_products', [0, 0, -1])], 'products_flat');
   const tilesOut = node('MatMul', [v('output_transform'), productsFlat], 'tiles_out'); // [N, m·m, K·tiles]
   const outShape = node('Concat', [int64('depth', [0, m * m * c.K]), tiles], 'out_shape', [int('axis', 0)]);
   // Channel (i·m + j)·K + k is output k at (i, j) of its tile: DepthToSpace's DCR order.
-  const whole = node('DepthToSpace', [node('Reshape', [tilesOut, outShape], 'tiles_4d')], 'whole', [int('blocksize', m), str('mode', 'DCR')]);
-  const biased = bName ? node('Add', [whole, node('Reshape', [bName, int64('bias_shape', [1, c.K, 1, 1])], 'bias')], 'biased') : whole;
-  node('Slice', [biased, int64('origin', [0, 0]), size, int64('axes_hw', [2, 3])], 'crop', [], y);
+  const last = (part: string) => (aligned ? y : v(part));
+  const whole = node('DepthToSpace', [node('Reshape', [tilesOut, outShape], 'tiles_4d')], 'whole', [int('blocksize', m), str('mode', 'DCR')], bName ? v('whole') : last('whole'));
+  const biased = bName ? node('Add', [whole, node('Reshape', [bName, int64('bias_shape', [1, c.K, 1, 1])], 'bias')], 'biased', [], last('biased')) : whole;
+  if (!aligned) node('Slice', [biased, int64('origin', [0, 0]), size, int64('axes_hw', [2, 3])], 'crop', [], y);
   return writer.nodes;
 }
 
