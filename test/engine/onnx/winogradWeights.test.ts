@@ -124,6 +124,18 @@ describe('Winograd weights stored once per model (winogradWeights)', () => {
     assert.ok(err < 1e-5, `relative L2 ${err.toExponential(2)}`);
   });
 
+  it('is not made where it would leave the disk short of space: the caller folds instead', async () => {
+    const built = twoConvs(8, 12, 3, true);
+    const dir = await folder(built);
+    const g = new OnnxGraph(built.model);
+    const r = winogradConvolutions(g, { budgetBytes: 1e9, minChannels: 4, weights: 'stored' });
+    await assert.rejects(
+      storeWinogradWeights(g, r.stored, { folder: dir, graphFile: 'model.onnx', graphStamp: stamp, reserveBytes: Number.MAX_SAFE_INTEGER }),
+      /GB free in .*: the Winograd weights \(0\.00 GB\) would leave less than/,
+    );
+    assert.deepEqual(await fs.readdir(path.join(dir, DERIVED_FOLDER)), []);
+  });
+
   describe('through prepareGraph and ModelSession (the UNet plan: 320 channels)', () => {
     const dims = [1, 320, 12, 12];
     const x = () => new ort.Tensor('float32', new WeightRandom(6).normals(dims.reduce((p, d) => p * d), 1), dims);

@@ -42,7 +42,11 @@ export interface StoreOptions {
   graphStamp: string;
   /** Told after each weight when the file is made. */
   progress?: (done: number, total: number) => void;
+  /** Free space to leave on the model's disk, beyond the file (default 2 GB): the weights are a speed-up, not worth filling it. */
+  reserveBytes?: number;
 }
+
+const RESERVE_BYTES = 2e9;
 
 /**
  * Points each of `stored` (initializers of `g` without data) at its values in one file in
@@ -64,6 +68,7 @@ export async function storeWinogradWeights(g: OnnxGraph, stored: readonly Stored
   const found = await fs.stat(file).then((st) => st.isFile() && st.size === bytes, () => false);
   if (!found) {
     await fs.mkdir(dir, { recursive: true });
+    await checkFreeSpace(dir, bytes, o.reserveBytes ?? RESERVE_BYTES);
     await writeFileAtomic(file, (fh) => writeWeights(fh, layout, o.folder, o.progress), { overwrite: true, what: 'Winograd weights' });
     await removeOlder(dir, `winograd-${plan}-`, name);
   }
@@ -123,6 +128,14 @@ async function sourceStamps(stored: readonly StoredWinogradWeight[], folder: str
     stamps.push(`${f}:${st.size}:${st.mtimeMs}`);
   }
   return stamps;
+}
+
+async function checkFreeSpace(dir: string, bytes: number, reserve: number): Promise<void> {
+  // Where statfs is not supported, the write itself reports a full disk.
+  const st = await fs.statfs(dir).catch(() => undefined);
+  if (!st) return;
+  const free = Number(st.bavail) * Number(st.bsize);
+  if (free < bytes + reserve) throw new Error(`${(free / 1e9).toFixed(1)} GB free in ${dir}: the Winograd weights (${(bytes / 1e9).toFixed(2)} GB) would leave less than ${(reserve / 1e9).toFixed(1)} GB`);
 }
 
 async function removeOlder(dir: string, prefix: string, keep: string): Promise<void> {
