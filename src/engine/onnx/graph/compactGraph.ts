@@ -16,7 +16,7 @@ import { writeFileAtomic } from '../../image/atomicWrite';
 import { fuseAttention } from './fuseAttention';
 import { cacheRoot } from './graphCache';
 import { OnnxGraph } from './onnxGraph';
-import { closeAll, externalLocation, FileHandles, readFloats } from './tensorData';
+import { closeAll, externalFiles, FileHandles, fileStamps, readFloats } from './tensorData';
 import { addRangeOutputs, quantizeConvolutions, rangeTensors, Ranges } from './quantizeConv';
 import { quantizeMatMulWeights } from './quantizeMatMul';
 
@@ -80,7 +80,7 @@ export async function compactGraph(file: string, o: CompactOptions = {}): Promis
 async function findOrMake(abs: string, cacheDir: string, level: CompactLevel, calibration: Calibration | undefined): Promise<CompactGraph | undefined> {
   const bytes = await fs.readFile(abs);
   const g = new OnnxGraph(bytes);
-  const files = externalFiles(g);
+  const files = externalFiles(g.graph.initializer);
   const recipe = level === 'int8' ? `${RECIPE};${INT8_RECIPE};${calibration!.id}` : RECIPE;
   const key = await cacheKey(abs, bytes, files, recipe);
   const cached = path.join(cacheDir, `${key}.onnx`);
@@ -124,22 +124,10 @@ async function findOrMake(abs: string, cacheDir: string, level: CompactLevel, ca
   }
 }
 
-function externalFiles(g: OnnxGraph): string[] {
-  const names = new Set<string>();
-  for (const t of g.graph.initializer) {
-    const loc = externalLocation(t);
-    if (loc) names.add(loc);
-  }
-  return [...names].sort();
-}
-
 /** The graph's bytes, its weight files' sizes and times, and the recipe. */
 async function cacheKey(file: string, graph: Uint8Array, files: string[], recipe: string): Promise<string> {
   const h = crypto.createHash('sha256').update(recipe).update(file).update(graph);
-  for (const f of files) {
-    const st = await fs.stat(path.join(path.dirname(file), f));
-    h.update(`${f}:${st.size}:${st.mtimeMs}`);
-  }
+  for (const stamp of await fileStamps(path.dirname(file), files)) h.update(stamp);
   return h.digest('hex').slice(0, 24);
 }
 

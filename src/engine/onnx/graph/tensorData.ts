@@ -34,7 +34,22 @@ export async function closeAll(handles: FileHandles): Promise<void> {
   handles.clear();
 }
 
-/** The external data files a tensor reads, relative to the graph's folder. */
-export function externalLocation(t: onnx.ITensorProto): string | undefined {
-  return t.externalData?.find((e) => e.key === 'location')?.value ?? undefined;
+/** The external data files these tensors read, relative to the graph's folder, sorted. */
+export function externalFiles(tensors: readonly onnx.ITensorProto[]): string[] {
+  const names = new Set<string>();
+  for (const t of tensors) {
+    const loc = t.externalData?.find((e) => e.key === 'location')?.value;
+    if (loc) names.add(loc);
+  }
+  return [...names].sort();
+}
+
+/** "name:size:mtime" of each file in `folder`: what a cache key takes of the weights it was made from. */
+export async function fileStamps(folder: string, files: readonly string[]): Promise<string[]> {
+  const stamps: string[] = [];
+  for (const f of files) {
+    const st = await fs.stat(path.join(folder, f));
+    stamps.push(`${f}:${st.size}:${st.mtimeMs}`);
+  }
+  return stamps;
 }

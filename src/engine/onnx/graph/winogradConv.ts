@@ -195,10 +195,11 @@ function rewrite(g: OnnxGraph, c: Candidate, f: Transform, stored: string | unde
   const tilesOut = node('MatMul', [v('output_transform'), productsFlat], 'tiles_out'); // [N, m·m, K·tiles]
   const outShape = node('Concat', [int64('depth', [0, m * m * c.K]), tiles], 'out_shape', [int('axis', 0)]);
   // Channel (i·m + j)·K + k is output k at (i, j) of its tile: DepthToSpace's DCR order.
-  const last = (part: string) => (aligned ? y : v(part));
-  const whole = node('DepthToSpace', [node('Reshape', [tilesOut, outShape], 'tiles_4d')], 'whole', [int('blocksize', m), str('mode', 'DCR')], bName ? v('whole') : last('whole'));
-  const biased = bName ? node('Add', [whole, node('Reshape', [bName, int64('bias_shape', [1, c.K, 1, 1])], 'bias')], 'biased', [], last('biased')) : whole;
-  if (!aligned) node('Slice', [biased, int64('origin', [0, 0]), size, int64('axes_hw', [2, 3])], 'crop', [], y);
+  // Aligned, the last of DepthToSpace and the bias Add gives the output; else a crop follows.
+  const uncropped = aligned ? y : v(bName ? 'biased' : 'whole');
+  const whole = node('DepthToSpace', [node('Reshape', [tilesOut, outShape], 'tiles_4d')], 'whole', [int('blocksize', m), str('mode', 'DCR')], bName ? v('whole') : uncropped);
+  if (bName) node('Add', [whole, node('Reshape', [bName, int64('bias_shape', [1, c.K, 1, 1])], 'bias')], 'biased', [], uncropped);
+  if (!aligned) node('Slice', [uncropped, int64('origin', [0, 0]), size, int64('axes_hw', [2, 3])], 'crop', [], y);
   return writer.nodes;
 }
 

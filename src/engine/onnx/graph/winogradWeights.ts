@@ -15,7 +15,7 @@ import * as path from 'path';
 import { onnx } from 'onnx-proto';
 import { writeFileAtomic } from '../../image/atomicWrite';
 import { OnnxGraph } from './onnxGraph';
-import { closeAll, externalLocation, FileHandles, readFloats } from './tensorData';
+import { closeAll, externalFiles, FileHandles, fileStamps, readFloats } from './tensorData';
 import { StoredWinogradWeight, transformWinogradWeight } from './winogradConv';
 
 /** The folder, inside a model component's folder, for what the engine derives from its files. */
@@ -59,7 +59,7 @@ const RESERVE_BYTES = 2e9;
 export async function storeWinogradWeights(g: OnnxGraph, stored: readonly StoredWinogradWeight[], o: StoreOptions): Promise<StoredWeightsFile> {
   const layout = place(stored);
   const plan = hash([RECIPE, o.graphFile, ...stored.map((w) => `${w.name}:${w.m}`)]);
-  const sources = await sourceStamps(stored, o.folder);
+  const sources = await fileStamps(o.folder, externalFiles(stored.map((w) => w.source)));
   const whole = hash([RECIPE, o.graphFile, o.graphStamp, ...layout.map((l) => `${l.weight.name}:${l.dims.join('x')}:${l.weight.m}:${l.weight.source.name}`), ...sources]);
   const dir = path.join(o.folder, DERIVED_FOLDER);
   const name = `winograd-${plan}-${whole}.bin`;
@@ -117,17 +117,6 @@ async function writeWeights(fh: fs.FileHandle, layout: readonly Placed[], folder
   } finally {
     await closeAll(handles);
   }
-}
-
-/** Size and time of each file the weights are read from. */
-async function sourceStamps(stored: readonly StoredWinogradWeight[], folder: string): Promise<string[]> {
-  const files = [...new Set(stored.map((w) => externalLocation(w.source)).filter((l): l is string => !!l))].sort();
-  const stamps: string[] = [];
-  for (const f of files) {
-    const st = await fs.stat(path.join(folder, f));
-    stamps.push(`${f}:${st.size}:${st.mtimeMs}`);
-  }
-  return stamps;
 }
 
 async function checkFreeSpace(dir: string, bytes: number, reserve: number): Promise<void> {
