@@ -174,7 +174,7 @@ describe('Winograd convolutions and folded upsamples per mode (a UNet with 320 c
       };
       const full = [
         '1 upsample folded into its convolution (weights 0.00 GB when loaded)',
-        '1 convolution by Winograd (1 F(4x4), 0 F(2x2); weights 0.00 -> 0.00 GB when loaded)',
+        '1 convolution by Winograd (1 F(4x4), 0 F(2x2); weights 0.00 -> 0.01 GB when loaded)',
       ];
       const aligned = [full[0], full[1].replace(/loaded\)$/, 'loaded; sides multiples of 4, nothing padded or cropped)')];
       // Up to 64×64 latents (512×512 pixels) the full plan, without padding where the sides are
@@ -199,7 +199,8 @@ describe('Winograd convolutions and folded upsamples per mode (a UNet with 320 c
 
 /**
  * A VAE decoder of the layers the plan looks for: conv 4→128, `upsamples` × (nearest 2× upsample
- * and 3×3 conv: folded), a 3×3 conv at 128 channels (Winograd), a 1×1 conv to RGB.
+ * and 3×3 conv at 128 channels: folded), 3×3 convs 128→256 (too few channels for Winograd) and
+ * 256→256 (Winograd), a 1×1 conv to RGB.
  */
 function writePlanDecoder(modelDir: string, upsamples: number): void {
   const g = new GraphBuilder('decoder');
@@ -211,7 +212,7 @@ function writePlanDecoder(modelDir: string, upsamples: number): void {
     const up = g.op('Resize', [h, '', g.floatConst('scales', [1, 1, 2, 2])], { mode: 'nearest', coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor' });
     h = conv(up, 128, 128, 3);
   }
-  g.op('Tanh', [conv(conv(h, 128, 128, 3), 128, 3, 1)], {}, 'sample');
+  g.op('Tanh', [conv(conv(conv(h, 128, 256, 3), 256, 256, 3), 256, 3, 1)], {}, 'sample');
   g.output('sample', 'float32', ['batch', 3, 'height', 'width']);
   fs.writeFileSync(path.join(modelDir, 'vae_decoder', 'model.onnx'), g.build().model);
 }

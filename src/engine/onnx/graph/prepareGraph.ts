@@ -48,10 +48,12 @@ export type ConvolutionPlanName = 'unet' | 'vaeDecoder' | 'vaeDecoderAligned' | 
  * when the session is created may add to it.
  * - UNet: the 320- and most 640-channel convolutions by Winograd, 0.5 GB, the most its phase,
  *   the engine's peak (4.25 GB), can take under 4.5 GB. Its upsamples stay: 105 MB a 1280-channel one.
- * - VAE decoder up to 512×512 pixels (64×64 latents): all its 3×3 convolutions by Winograd, 128
- *   channels and up (0.57 GB), and its three upsamples folded (38 MB). Its phase stays under the
- *   UNet's (3.5 GB in the engine). A decode on a fresh session took 8.1-8.5 s by itself, where
- *   onnxruntime's own took 13.8-15.2 and Winograd on the 512-channel convolutions only, 10.2-10.6.
+ * - VAE decoder up to 512×512 pixels (64×64 latents): its 3×3 convolutions of 256 channels and
+ *   up by Winograd (0.67 GB loaded), and its three upsamples folded (38 MB). Not the 128-channel ones at
+ *   full size: their tiles (0.3-0.6 GB each) were the decode's peak, and each decode runs on a
+ *   fresh session, so its memory is new pages every time: 1.8 GB of them, 1.25 GB without those.
+ *   On 2 cores a fresh page cost more than Winograd saved there: the engine's decode took
+ *   9.8-10.2 s with them and 8.0-8.3 without (bench, warm job); onnxruntime's own took 13-16.
  *   The upsample at 256 channels is the one to fold: Winograd's tiles at 512×512 took 0.6 GB more
  *   and 1 s longer.
  * - The same for latents whose sides are multiples of 4 (512×512 and most sizes asked for), where
@@ -62,8 +64,8 @@ export type ConvolutionPlanName = 'unet' | 'vaeDecoder' | 'vaeDecoderAligned' | 
  */
 const PLANS: Record<ConvolutionPlanName, ConvolutionPlan> = {
   unet: { winograd: { budgetBytes: 512e6, minChannels: 320 }, upsampleBudgetBytes: 0 },
-  vaeDecoder: { winograd: { budgetBytes: 640e6, minChannels: 128 }, upsampleBudgetBytes: 64e6 },
-  vaeDecoderAligned: { winograd: { budgetBytes: 640e6, minChannels: 128, aligned: true }, upsampleBudgetBytes: 64e6 },
+  vaeDecoder: { winograd: { budgetBytes: 640e6, minChannels: 256 }, upsampleBudgetBytes: 64e6 },
+  vaeDecoderAligned: { winograd: { budgetBytes: 640e6, minChannels: 256, aligned: true }, upsampleBudgetBytes: 64e6 },
   vaeDecoderLarge: { winograd: { budgetBytes: 512e6, minChannels: 320 }, upsampleBudgetBytes: 0 },
 };
 /** The VAE decoder's plan for latents of this size (undefined: not known, the large one). */

@@ -50,7 +50,7 @@ export interface WinogradOptions {
   /**
    * Fewest input and output channels for F(4×4); F(2×2), whose transforms cost more per
    * multiplication saved, needs twice as many. Measured on 2 cores: F(4×4) still pays at 128
-   * channels (0.75-0.9 of Conv at 512×512), F(2×2) not at 128 (1.05-1.2).
+   * channels (0.75-0.9 of Conv at 512×512, on warm memory), F(2×2) not at 128 (1.05-1.2).
    */
   minChannels: number;
   /**
