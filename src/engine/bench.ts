@@ -12,7 +12,7 @@ import { GenerateResult } from '../core/protocol';
 import { type Io, engineFromArgs } from './cliEngine';
 import { loraArgs, numberArg, parseArgs } from './cliArgs';
 import { badInput } from './errors';
-import type { BaselineReport } from './benchBaseline';
+import { RAW_WARMUP_RUNS, type BaselineReport } from './benchBaseline';
 
 export async function runBench(argv: string[], io: Io): Promise<number> {
   const args = parseArgs(argv, {
@@ -60,7 +60,7 @@ export async function runBench(argv: string[], io: Io): Promise<number> {
   const guidance = numberArg(args, 'guidance', false) ?? (fast ? 1 : 7.5);
   const baseline = args.flags.has('baseline')
     ? await runBaselineChild(model, {
-      steps: 3, width: numberArg(args, 'width', true), height: numberArg(args, 'height', true),
+      steps: RAW_WARMUP_RUNS + 2, width: numberArg(args, 'width', true), height: numberArg(args, 'height', true),
       threads: engine.runtime.threads, batch: guidance > 1 ? 2 : 1, unetWeights: engine.runtime.unetWeights,
     }, io)
     : undefined;
@@ -121,7 +121,7 @@ async function runBaselineChild(model: string, o: { steps: number; width?: numbe
   if (o.unetWeights) argv.push('--unet-weights', o.unetWeights);
   if (o.width) argv.push('--width', String(o.width));
   if (o.height) argv.push('--height', String(o.height));
-  io.stderr.write(`baseline: raw onnxruntime in a child process (${o.steps} UNet steps, 2 VAE decodes)...\n`);
+  io.stderr.write(`baseline: raw onnxruntime in a child process (${o.steps} UNet steps, ${RAW_WARMUP_RUNS + 1} VAE decodes)...\n`);
   const child = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
@@ -130,11 +130,12 @@ async function runBaselineChild(model: string, o: { steps: number; width?: numbe
   return JSON.parse(out.trim().split('\n').pop()!) as BaselineReport;
 }
 
-/** The engine's warm job against raw onnxruntime: warm figures (the first raw run is its warm-up). */
+/** The engine's warm job against raw onnxruntime: warm figures (raw's first runs left out, RAW_WARMUP_RUNS). */
 function withRatios(job: JobFigures, b: BaselineReport) {
   const mean = (xs: number[]) => xs.reduce((a, x) => a + x, 0) / xs.length;
-  const rawStep = mean(b.unet.stepSeconds.slice(1));
-  const rawVae = mean(b.vaeDecode.runSeconds.slice(1));
+  const warm = (xs: number[]) => mean(xs.length > RAW_WARMUP_RUNS ? xs.slice(RAW_WARMUP_RUNS) : xs.slice(-1));
+  const rawStep = warm(b.unet.stepSeconds);
+  const rawVae = warm(b.vaeDecode.runSeconds);
   // A raw image: the engine's text encoder time (tiny either way) + its steps at the raw step time + the raw decode.
   const rawImage = job.textEncoderSeconds + job.unetStepSeconds.count * rawStep + rawVae;
   const engineImage = job.wallSeconds;
@@ -172,7 +173,7 @@ function renderBaseline(b: ReturnType<typeof withRatios>): string {
   return `raw onnxruntime (default options, ${b.threads || 'default'} threads): UNet create ${f(b.unet.createSeconds)} s, ` +
     `steps (batch ${b.unet.batch}) ${b.unet.stepSeconds.map(f).join(', ')} s; VAE decode create ${f(b.vaeDecode.createSeconds)} s, ` +
     `runs ${b.vaeDecode.runSeconds.map(f).join(', ')} s; peak RSS ${b.peakRssMiB.toFixed(0)} MiB\n` +
-    `engine / raw (warm): UNet step ${b.ratios.unetStep.toFixed(2)}, VAE decode ${b.ratios.vaeDecode.toFixed(2)}, ` +
+    `engine / raw (warm: raw's first ${RAW_WARMUP_RUNS} runs left out): UNet step ${b.ratios.unetStep.toFixed(2)}, VAE decode ${b.ratios.vaeDecode.toFixed(2)}, ` +
     `whole image ${b.ratios.image.toFixed(2)} (raw image = ${f(b.rawImageSeconds)} s); ` +
     `engine UNet${b.unetWeights && b.unetWeights !== 'full' ? ` (${b.unetWeights})` : ''} vs raw on the same inputs: ` +
     `max relative error ${b.unetRelativeError.toExponential(2)}, relative L2 ${b.unetRelativeL2?.toExponential(2)}\n`;
