@@ -6,7 +6,7 @@
 
 import { formatBytes, formatDurationWords } from './format';
 import { notificationType, requestType } from './rpc';
-import { ValidationError, isOneOf, isRecord, optBoolean, optInteger, optString, reqString } from './validate';
+import { ValidationError, isOneOf, isRecord, optBoolean, optInteger, optNumber, optString, reqString } from './validate';
 
 /** The Hugging Face hub, used when neither a setting nor HF_ENDPOINT names a mirror. */
 export const DEFAULT_HUB_ENDPOINT = 'https://huggingface.co';
@@ -82,6 +82,8 @@ export interface InstalledModel {
   installedAt: string;
   /** Set for catalogue models. */
   catalogueId?: string;
+  /** Bytes the engine stored beside the files for this computer (its Winograd weights), when there are any; removed with the model. */
+  preparedBytes?: number;
 }
 
 /** A download that stopped before the end; pulling the same model again resumes it. */
@@ -330,6 +332,7 @@ function validateInstalled(x: unknown): InstalledModel {
     files: num(x, 'files'),
     installedAt: reqString(x, 'installedAt'),
     catalogueId: optString(x, 'catalogueId'),
+    preparedBytes: optNumber(x, 'preparedBytes'),
   };
 }
 

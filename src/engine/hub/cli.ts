@@ -4,7 +4,7 @@
 // problems, 4 disk problems, 130 cancelled (Ctrl+C; the partial download is kept).
 
 import { formatBytes, formatDurationWords } from '../../core/format';
-import { DEFAULT_HUB_ENDPOINT, DEFAULT_MODELSCOPE_ENDPOINT, MODEL_SOURCES, ModelSourceName, ModelsProgress, formatProgress } from '../../core/modelsProtocol';
+import { DEFAULT_HUB_ENDPOINT, DEFAULT_MODELSCOPE_ENDPOINT, InstalledModel, MODEL_SOURCES, ModelSourceName, ModelsProgress, formatProgress } from '../../core/modelsProtocol';
 import { ParsedArgs, parseArgs } from '../cliArgs';
 import { EngineError, exitCode } from '../errors';
 import { catalogue, resolveModelSpec } from './catalogue';
@@ -220,11 +220,11 @@ export async function runModelsCommand(args: string[], io: ModelsIo): Promise<nu
           const have = installed.find((m) => m.id === e.id);
           say(
             io,
-            `  ${have ? '*' : ' '} ${e.id.padEnd(26)} ${e.title} (${have ? `${formatBytes(have.bytes)}, commit ${have.commit.slice(0, 10)}` : `~${formatBytes(e.approxBytes)}`})${e.default ? ' [default]' : ''}\n`,
+            `  ${have ? '*' : ' '} ${e.id.padEnd(26)} ${e.title} (${have ? `${installedSize(have)}, commit ${have.commit.slice(0, 10)}` : `~${formatBytes(e.approxBytes)}`})${e.default ? ' [default]' : ''}\n`,
           );
         }
         for (const m of installed.filter((m) => !cat.some((e) => e.id === m.id))) {
-          say(io, `  * ${m.id.padEnd(26)} ${m.title} (${formatBytes(m.bytes)}, commit ${m.commit.slice(0, 10)})\n`);
+          say(io, `  * ${m.id.padEnd(26)} ${m.title} (${installedSize(m)}, commit ${m.commit.slice(0, 10)})\n`);
         }
         for (const d of partial) say(io, `  partial: ${d.id} ${formatBytes(d.bytesDone)} of ${formatBytes(d.bytesTotal)} (pull it again to resume)\n`);
         json(io, { store, installed, partial, catalogue: cat });
@@ -264,4 +264,9 @@ export async function runModelsCommand(args: string[], io: ModelsIo): Promise<nu
     json(io, { error: { code, message: e.message } });
     return exitCode(e);
   }
+}
+
+/** "4.3 GB", or "4.3 GB + 1.4 GB prepared for this computer" once the engine has stored its Winograd weights beside the files. */
+function installedSize(m: InstalledModel): string {
+  return m.preparedBytes ? `${formatBytes(m.bytes)} + ${formatBytes(m.preparedBytes)} prepared for this computer` : formatBytes(m.bytes);
 }

@@ -20,6 +20,7 @@ import * as path from 'node:path';
 import type { InstalledModel, ModelKind, ModelSourceName, ModelsVerifyResult, PartialDownload } from '../../core/modelsProtocol';
 import { ModelError, cancelled } from './errors';
 import { checkModelId, checkRelPath, under } from './paths';
+import { derivedBytes } from '../modelFolder/derivedFiles';
 
 export const MANIFEST_NAME = '.course-illustrator-model.json';
 export const STAGING_DIR = '.staging';
@@ -141,7 +142,9 @@ export async function listInstalled(store: string): Promise<InstalledModel[]> {
     if (name.startsWith('.')) continue;
     const dir = path.join(store, name);
     const m = await readManifest(dir);
-    if (m) out.push(installedFromManifest({ ...m, id: name }, dir));
+    if (!m) continue;
+    const prepared = await derivedBytes(dir);
+    out.push({ ...installedFromManifest({ ...m, id: name }, dir), ...(prepared > 0 ? { preparedBytes: prepared } : {}) });
   }
   return out;
 }

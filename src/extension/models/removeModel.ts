@@ -12,14 +12,19 @@ export async function removeModelCommand(m: ModelContext): Promise<void> {
   type Item = vscode.QuickPickItem & { id: string; path: string; bytes: number };
   const active = activeModelId(m);
   const items: Item[] = [
-    ...list.installed.map((i) => ({
-      label: i.title,
-      description: i.id === active ? vscode.l10n.t('{0} · in use', formatBytes(i.bytes)) : formatBytes(i.bytes),
-      detail: i.path,
-      id: i.id,
-      path: i.path,
-      bytes: i.bytes,
-    })),
+    ...list.installed.map((i) => {
+      // The engine's Winograd weights live in the model's folder and go with it.
+      const bytes = i.bytes + (i.preparedBytes ?? 0);
+      const size = i.preparedBytes ? vscode.l10n.t('{0} ({1} of it prepared for this computer)', formatBytes(bytes), formatBytes(i.preparedBytes)) : formatBytes(bytes);
+      return {
+        label: i.title,
+        description: i.id === active ? vscode.l10n.t('{0} · in use', size) : size,
+        detail: i.path,
+        id: i.id,
+        path: i.path,
+        bytes,
+      };
+    }),
     ...list.partial.map((p) => ({
       label: vscode.l10n.t('{0} (partial download)', p.id),
       description: vscode.l10n.t('{0} of {1}', formatBytes(p.bytesDone), formatBytes(p.bytesTotal)),

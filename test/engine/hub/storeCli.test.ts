@@ -7,6 +7,7 @@ import { runModelsCommand } from '../../../src/engine/hub/cli';
 import { handleModelsRequest } from '../../../src/engine/hub/rpc';
 import { catalogue, parseCatalogue, resolveModelSpec } from '../../../src/engine/hub/catalogue';
 import { MANIFEST_NAME, listInstalled, listPartial, removeModel, verifyModel } from '../../../src/engine/hub/store';
+import { DERIVED_FOLDER } from '../../../src/engine/modelFolder/derivedFiles';
 import { ModelsRequests, type ModelsProgress } from '../../../src/core/modelsProtocol';
 import { validateModelsListResult, validateModelsProgress, validateModelsPullResult } from '../../../src/core/modelsProtocol';
 import { REPO, pull, rejection, startHub, tempStore } from './helpers';
@@ -91,6 +92,25 @@ describe('models: store, CLI and RPC handlers', function () {
     assert.equal((await removeModel(store, 'tiny')).removed, false);
     await assert.rejects(verifyModel(store, 'tiny'), /No model "tiny"/);
     await assert.rejects(removeModel(store, '../etc'), /not a model id/);
+  });
+
+  it('lists what the engine prepared beside a model (its Winograd weights) with it; verify ignores it, remove takes it', async () => {
+    const r = await pull(hub, store);
+    assert.equal((await listInstalled(store))[0].preparedBytes, undefined);
+    for (const [component, size] of [['unet', 3000], ['vae_decoder', 1000]] as const) {
+      await fs.mkdir(path.join(r.model.path, component, DERIVED_FOLDER), { recursive: true });
+      await fs.writeFile(path.join(r.model.path, component, DERIVED_FOLDER, `winograd-${component}.bin`), Buffer.alloc(size));
+    }
+    const [listed] = await listInstalled(store);
+    assert.equal(listed.preparedBytes, 4000);
+    assert.equal(listed.bytes, r.model.bytes, 'the download itself is what the manifest says');
+    assert.deepEqual((await verifyModel(store, 'tiny')).problems, []);
+    const c = await cli(hub, ['list', '--store', store]);
+    assert.equal(c.code, 0, c.err);
+    assert.equal(validateModelsListResult(c.json).installed[0].preparedBytes, 4000);
+    assert.match(c.err, / \+ [0-9.]+ [kK]B prepared for this computer, commit /);
+    assert.equal((await removeModel(store, 'tiny')).removed, true);
+    await assert.rejects(fs.stat(r.model.path));
   });
 
   it('remove also drops a partial download', async () => {

@@ -14,12 +14,11 @@ import { promises as fs } from 'fs';
 import * as path from 'path';
 import { onnx } from 'onnx-proto';
 import { writeFileAtomic } from '../../image/atomicWrite';
+import { DERIVED_FOLDER } from '../../modelFolder/derivedFiles';
 import { OnnxGraph } from './onnxGraph';
 import { closeAll, externalFiles, FileHandles, fileStamps, readFloats } from './tensorData';
 import { StoredWinogradWeight, transformWinogradWeight } from './winogradConv';
 
-/** The folder, inside a model component's folder, for what the engine derives from its files. */
-export const DERIVED_FOLDER = '.course-illustrator';
 /** Changes whenever the stored values or their layout do, so an older file is never used. */
 const RECIPE = 'winograd-weights-v1';
 /** Offsets on 64 KiB, Windows' mapping granularity (Linux maps on 4 KiB): each weight can be mapped where it is. */
