@@ -18,8 +18,9 @@ import type { Io } from './cliEngine';
 /**
  * Raw onnxruntime's runs left out as its warm-up. With its default options (the memory-pattern
  * planner on) the first run records the allocations and the second allocates the plan, so both
- * are slower than the rest: on SD v1.5's UNet (2 cores) 15.1 and 16.1 s, then 9.0, 8.9 and 9.0.
- * Counting the second as warm made raw look 40 % slower than it runs.
+ * are slower than the rest: on SD v1.5's UNet (2 cores) 15.1 and 16.1 s, then 9.0, 8.9 and 9.0
+ * (the planner off: 16.5, then 9.0, 9.0, 9.0). Counting the second as warm made raw look 40 %
+ * slower than it runs.
  */
 export const RAW_WARMUP_RUNS = 2;
 
