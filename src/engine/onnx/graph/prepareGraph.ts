@@ -49,11 +49,12 @@ export type ConvolutionPlanName = 'unet' | 'vaeDecoder' | 'vaeDecoderAligned' | 
  * - UNet: the 320- and most 640-channel convolutions by Winograd, 0.5 GB, the most its phase,
  *   the engine's peak (4.25 GB), can take under 4.5 GB. Its upsamples stay: 105 MB a 1280-channel one.
  * - VAE decoder up to 512×512 pixels (64×64 latents): its 3×3 convolutions of 256 channels and
- *   up by Winograd (0.67 GB loaded), and its three upsamples folded (38 MB). Not the 128-channel ones at
- *   full size: their tiles (0.3-0.6 GB each) were the decode's peak, and each decode runs on a
- *   fresh session, so its memory is new pages every time: 1.8 GB of them, 1.25 GB without those.
- *   On 2 cores a fresh page cost more than Winograd saved there: the engine's decode took
- *   9.8-10.2 s with them and 8.0-8.3 without (bench, warm job); onnxruntime's own took 13-16.
+ *   up by Winograd (0.67 GB loaded), and its three upsamples folded (38 MB). Not the 128-channel
+ *   ones at full size: their tiles (0.3-0.6 GB each) were the decode's peak, and each decode runs
+ *   on a fresh session, so its memory is new pages every time: 1.8 GB of them, 1.25 GB without.
+ *   On warm memory Winograd and Conv took the same time there; with the fresh pages the engine's
+ *   decode took 9.5-10.2 s with them and 7.5-8.3 without (Intel 2-vCPU VM, bench's warm job;
+ *   onnxruntime's own decode 9.2-11 there).
  *   The upsample at 256 channels is the one to fold: Winograd's tiles at 512×512 took 0.6 GB more
  *   and 1 s longer.
  * - The same for latents whose sides are multiples of 4 (512×512 and most sizes asked for), where
