@@ -175,6 +175,31 @@ describe('Winograd weights stored once per model (winogradWeights)', () => {
       assert.ok(r.err < 1e-5, `relative L2 ${r.err.toExponential(2)}`);
     });
 
+    it('removes the files of plans this engine no longer makes (an older one\'s) when it makes its own; keeps every current plan\'s and other files', async () => {
+      // 320 → 320 (Winograd in every plan) and 320 → 256 (only the decoder's plans, from 256 channels): two plans, two files.
+      const g = new GraphBuilder('convs');
+      const rnd = new WeightRandom(12);
+      const conv = (input: string, ci: number, co: number, out?: string) =>
+        g.op('Conv', [input, g.weight('w', rnd.normals(co * ci * 9, 1 / Math.sqrt(ci * 9)), [co, ci, 3, 3])], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] }, out);
+      conv(conv(g.input('x', 'float32', ['batch', 320, 'height', 'width']), 320, 320), 320, 256, 'y');
+      g.output('y', 'float32', ['batch', 256, 'height', 'width']);
+      const dir = await folder(g.build('weights.pb'));
+      const file = path.join(dir, 'model.onnx');
+      const derived = path.join(dir, DERIVED_FOLDER);
+      await fs.mkdir(derived);
+      const stale = (n: number) => fs.writeFile(path.join(derived, `winograd-${'0123456789abcdef'.slice(n)}${'f'.repeat(n)}-0123456789abcdef.bin`), Buffer.alloc(1024));
+      await stale(0);
+      await fs.writeFile(path.join(derived, 'notes.txt'), 'a teacher\'s file');
+      const decoder = await prepareGraph(file, 'cpu', { convolutions: 'vaeDecoder' });
+      assert.match(decoder!.notes[0], /^2 convolutions by Winograd/);
+      assert.deepEqual((await fs.readdir(derived)).sort(), [path.basename(decoder!.storedWeights!), 'notes.txt'].sort());
+      await stale(1);
+      const unet = await prepareGraph(file, 'cpu', { convolutions: 'unet' });
+      assert.match(unet!.notes[0], /^1 convolution by Winograd/);
+      assert.notEqual(unet!.storedWeights, decoder!.storedWeights);
+      assert.deepEqual((await fs.readdir(derived)).sort(), [path.basename(decoder!.storedWeights!), path.basename(unet!.storedWeights!), 'notes.txt'].sort());
+    });
+
     it('folds them at each load when the model folder cannot take the file, and says why', async () => {
       const dir = await folder(twoConvs(320, 320, 7, true));
       // A file where the folder would go: mkdir fails as on a read-only folder, root or not.

@@ -15,7 +15,7 @@ import { IN_MEMORY_MAX_BYTES, keepGraph } from './graphCache';
 import { OnnxGraph } from './onnxGraph';
 import { upsampleConvolutions } from './upsampleConv';
 import { StoredWinogradWeight, winogradConvolutions, WinogradOptions } from './winogradConv';
-import { storeWinogradWeights } from './winogradWeights';
+import { removeUnplannedWeights, storeWinogradWeights, winogradPlanKey } from './winogradWeights';
 
 export interface PreparedGraph {
   /** The rewritten graph, in memory or (weights inline) in a file of the cache (graphCache.ts). */
@@ -148,6 +148,20 @@ function planFor(provider: ProviderName, o: RewriteOptions): ConvolutionPlanName
   return provider === 'cpu' ? o.convolutions : undefined;
 }
 
+/**
+ * The plan keys (winogradPlanKey) of every plan this engine makes for this graph: a file made for
+ * another (an older engine's plan, 0.7 GB) would otherwise stay in the model's folder for good.
+ * Worked out only when a file is made, the first load of a model or of a new plan.
+ */
+function currentPlanKeys(bytes: Buffer, graphFile: string, provider: ProviderName): Set<string> {
+  const keys = new Set<string>();
+  for (const convolutions of Object.keys(PLANS) as ConvolutionPlanName[]) {
+    const { stored } = rewriteGraph(new OnnxGraph(bytes), provider, { convolutions }, 'stored');
+    if (stored.length) keys.add(winogradPlanKey(graphFile, stored));
+  }
+  return keys;
+}
+
 function gb(bytes: number): string {
   return (bytes / 1e9).toFixed(2);
 }
@@ -174,6 +188,7 @@ async function rewrite(bytes: Buffer, file: string, key: string, provider: Provi
       const s = await storeWinogradWeights(g, stored, { folder: path.dirname(file), graphFile: path.basename(file), graphStamp: key, progress: o.preparing });
       weights = `stored:${path.basename(s.file)}`;
       storedWeights = s.file;
+      if (s.made) await removeUnplannedWeights(path.dirname(file), currentPlanKeys(bytes, path.basename(file), provider)).catch(() => undefined);
       // Said the same whether made now or found: the notes stay with the graph for later sessions.
       notes.push(`Winograd weights mapped from ${path.relative(path.dirname(file), s.file)}`);
     } catch (e) {

@@ -52,12 +52,13 @@ const RESERVE_BYTES = 2e9;
  * `folder/.course-illustrator/`, made from the model's weights if it is not there yet. The file's
  * name is a hash of everything it is made from: the recipe, the graph, the weights' names and
  * shapes, and the size and time of every file they are read from, so a changed model gets a new
- * file; older ones for the same graph and plan are removed. Throws when the file can be neither
+ * file; older ones for the same graph and plan are removed (those of plans no longer made, by
+ * removeUnplannedWeights, which prepareGraph calls). Throws when the file can be neither
  * found nor made; `g` is then left half-pointed and must not be used.
  */
 export async function storeWinogradWeights(g: OnnxGraph, stored: readonly StoredWinogradWeight[], o: StoreOptions): Promise<StoredWeightsFile> {
   const layout = place(stored);
-  const plan = hash([RECIPE, o.graphFile, ...stored.map((w) => `${w.name}:${w.m}`)]);
+  const plan = winogradPlanKey(o.graphFile, stored);
   const sources = await fileStamps(o.folder, externalFiles(stored.map((w) => w.source)));
   const whole = hash([RECIPE, o.graphFile, o.graphStamp, ...layout.map((l) => `${l.weight.name}:${l.dims.join('x')}:${l.weight.m}:${l.weight.source.name}`), ...sources]);
   const dir = path.join(o.folder, DERIVED_FOLDER);
@@ -82,6 +83,27 @@ export async function storeWinogradWeights(g: OnnxGraph, stored: readonly Stored
     ];
   }
   return { file, made: !found, bytes };
+}
+
+/** The part of a stored file's name that says which weights of which graph it holds (its plan). */
+export function winogradPlanKey(graphFile: string, stored: readonly StoredWinogradWeight[]): string {
+  return hash([RECIPE, graphFile, ...stored.map((w) => `${w.name}:${w.m}`)]);
+}
+
+/**
+ * Removes the stored files in `folder`'s derived folder whose plan is none of `plans`: those an
+ * older engine made for plans it no longer uses (storeWinogradWeights replaces a plan's own older
+ * files only). Returns their names.
+ */
+export async function removeUnplannedWeights(folder: string, plans: ReadonlySet<string>): Promise<string[]> {
+  const dir = path.join(folder, DERIVED_FOLDER);
+  const removed: string[] = [];
+  for (const n of await fs.readdir(dir).catch(() => [] as string[])) {
+    const m = /^winograd-([0-9a-f]{16})-[0-9a-f]{16}\.bin$/.exec(n);
+    if (!m || plans.has(m[1])) continue;
+    await fs.rm(path.join(dir, n), { force: true }).then(() => removed.push(n), () => undefined);
+  }
+  return removed;
 }
 
 interface Placed {
