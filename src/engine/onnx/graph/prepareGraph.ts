@@ -15,7 +15,7 @@ import { IN_MEMORY_MAX_BYTES, keepGraph } from './graphCache';
 import { OnnxGraph } from './onnxGraph';
 import { upsampleConvolutions } from './upsampleConv';
 import { StoredWinogradWeight, winogradConvolutions, WinogradOptions } from './winogradConv';
-import { removeUnplannedWeights, storeWinogradWeights, winogradPlanKey } from './winogradWeights';
+import { storeWinogradWeights, winogradPlanKey } from './winogradWeights';
 
 export interface PreparedGraph {
   /** The rewritten graph, in memory or (weights inline) in a file of the cache (graphCache.ts). */
@@ -185,10 +185,12 @@ async function rewrite(bytes: Buffer, file: string, key: string, provider: Provi
   let storedWeights: string | undefined;
   if (stored.length) {
     try {
-      const s = await storeWinogradWeights(g, stored, { folder: path.dirname(file), graphFile: path.basename(file), graphStamp: key, progress: o.preparing });
+      const s = await storeWinogradWeights(g, stored, {
+        folder: path.dirname(file), graphFile: path.basename(file), graphStamp: key, progress: o.preparing,
+        currentPlans: () => currentPlanKeys(bytes, path.basename(file), provider),
+      });
       weights = `stored:${path.basename(s.file)}`;
       storedWeights = s.file;
-      if (s.made) await removeUnplannedWeights(path.dirname(file), currentPlanKeys(bytes, path.basename(file), provider)).catch(() => undefined);
       // Said the same whether made now or found: the notes stay with the graph for later sessions.
       notes.push(`Winograd weights mapped from ${path.relative(path.dirname(file), s.file)}`);
     } catch (e) {

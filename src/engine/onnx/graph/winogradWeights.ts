@@ -43,6 +43,12 @@ export interface StoreOptions {
   progress?: (done: number, total: number) => void;
   /** Free space to leave on the model's disk, beyond the file (default 2 GB): the weights are a speed-up, not worth filling it. */
   reserveBytes?: number;
+  /**
+   * The plan keys (winogradPlanKey) of every plan the engine makes for this graph, asked only when
+   * a file is made: the files of other plans (an older engine's) go then too. Without it, only
+   * this plan's older files go.
+   */
+  currentPlans?: () => ReadonlySet<string>;
 }
 
 const RESERVE_BYTES = 2e9;
@@ -52,8 +58,8 @@ const RESERVE_BYTES = 2e9;
  * `folder/.course-illustrator/`, made from the model's weights if it is not there yet. The file's
  * name is a hash of everything it is made from: the recipe, the graph, the weights' names and
  * shapes, and the size and time of every file they are read from, so a changed model gets a new
- * file; older ones for the same graph and plan are removed (those of plans no longer made, by
- * removeUnplannedWeights, which prepareGraph calls). Throws when the file can be neither
+ * file; older ones for the same graph and plan are removed, and those of plans no longer made
+ * (StoreOptions.currentPlans). Throws when the file can be neither
  * found nor made; `g` is then left half-pointed and must not be used.
  */
 export async function storeWinogradWeights(g: OnnxGraph, stored: readonly StoredWinogradWeight[], o: StoreOptions): Promise<StoredWeightsFile> {
@@ -70,7 +76,7 @@ export async function storeWinogradWeights(g: OnnxGraph, stored: readonly Stored
     await fs.mkdir(dir, { recursive: true });
     await checkFreeSpace(dir, bytes, o.reserveBytes ?? RESERVE_BYTES);
     await writeFileAtomic(file, (fh) => writeWeights(fh, layout, o.folder, o.progress), { overwrite: true, what: 'Winograd weights' });
-    await removeOlder(dir, `winograd-${plan}-`, name);
+    await removeStale(dir, name, plan, o.currentPlans);
   }
   for (const l of layout) {
     const t = g.initializer(l.weight.name);
@@ -88,22 +94,6 @@ export async function storeWinogradWeights(g: OnnxGraph, stored: readonly Stored
 /** The part of a stored file's name that says which weights of which graph it holds (its plan). */
 export function winogradPlanKey(graphFile: string, stored: readonly StoredWinogradWeight[]): string {
   return hash([RECIPE, graphFile, ...stored.map((w) => `${w.name}:${w.m}`)]);
-}
-
-/**
- * Removes the stored files in `folder`'s derived folder whose plan is none of `plans`: those an
- * older engine made for plans it no longer uses (storeWinogradWeights replaces a plan's own older
- * files only). Returns their names.
- */
-export async function removeUnplannedWeights(folder: string, plans: ReadonlySet<string>): Promise<string[]> {
-  const dir = path.join(folder, DERIVED_FOLDER);
-  const removed: string[] = [];
-  for (const n of await fs.readdir(dir).catch(() => [] as string[])) {
-    const m = /^winograd-([0-9a-f]{16})-[0-9a-f]{16}\.bin$/.exec(n);
-    if (!m || plans.has(m[1])) continue;
-    await fs.rm(path.join(dir, n), { force: true }).then(() => removed.push(n), () => undefined);
-  }
-  return removed;
 }
 
 interface Placed {
@@ -148,9 +138,19 @@ async function checkFreeSpace(dir: string, bytes: number, reserve: number): Prom
   if (free < bytes + reserve) throw new Error(`${(free / 1e9).toFixed(1)} GB free in ${dir}: the Winograd weights (${(bytes / 1e9).toFixed(2)} GB) would leave less than ${(reserve / 1e9).toFixed(1)} GB`);
 }
 
-async function removeOlder(dir: string, prefix: string, keep: string): Promise<void> {
-  const names = await fs.readdir(dir).catch(() => [] as string[]);
-  for (const n of names) if (n.startsWith(prefix) && n.endsWith('.bin') && n !== keep) await fs.rm(path.join(dir, n), { force: true }).catch(() => undefined);
+/** Removes the stored files in `dir` other than `keep`: its plan's older ones, and those of no current plan. */
+async function removeStale(dir: string, keep: string, plan: string, currentPlans?: () => ReadonlySet<string>): Promise<void> {
+  let current: ReadonlySet<string> | undefined;
+  try {
+    current = currentPlans?.();
+  } catch {
+    // Not knowing the other plans only keeps their files a while longer.
+  }
+  for (const n of await fs.readdir(dir).catch(() => [] as string[])) {
+    const m = /^winograd-([0-9a-f]{16})-[0-9a-f]{16}\.bin$/.exec(n);
+    if (!m || n === keep || (m[1] !== plan && (!current || current.has(m[1])))) continue;
+    await fs.rm(path.join(dir, n), { force: true }).catch(() => undefined);
+  }
 }
 
 function hash(parts: string[]): string {
