@@ -135,7 +135,7 @@ describe('Winograd convolutions (3×3 convolutions as F(4×4, 3×3) and F(2×2, 
     assert.equal(plain3x3Convolutions(new OnnxGraph(convs(build, 8, 13))).length, 1);
   });
 
-  it('spends the memory budget on the smallest weights first, then F(2×2), and skips too few channels', async () => {
+  it('among weights at one resolution, spends the budget on F(2×2) where channels allow, then on the smallest weights, and skips too few channels', async () => {
     // Weights: 4→4 (144 floats), 4→16 (576), 16→16 (2304), 16→32 (4608) and back to 4 (1152).
     const model = convs((g, x, rnd) => {
       const a = conv3(g, x, rnd, 4, 4);
@@ -145,8 +145,9 @@ describe('Winograd convolutions (3×3 convolutions as F(4×4, 3×3) and F(2×2, 
       conv3(g, d, rnd, 32, 4, { out: 'y' });
     }, 4);
     // In bytes, F(4×4) adds 3× a weight, F(2×2) 7/9 of it; with minChannels 4, F(2×2) needs 8.
-    // 4→4: F(4×4), +1728. 4→16: F(4×4), +6912 (8640). 32→4: F(4×4) would pass the budget and
-    // 4 channels are too few for F(2×2): left. 16→16: F(2×2), +7168 (15808). 16→32: nothing fits.
+    // F(2×2) first: 16→16 +7168; 16→32 (+14336) would pass the budget. Then F(4×4), smallest
+    // first: 4→4 +1728 (8896), 4→16 +6912 (15808); 32→4 (+13824) would pass, and 4 channels are
+    // too few for F(2×2): left. F(4×4) in place of 16→16's F(2×2) (+20480) does not fit either.
     const r = rewritten(model, options({ budgetBytes: 20000 }));
     assert.deepEqual([r.result.f4, r.result.f2], [2, 1]);
     assert.equal(r.result.floatBytes, (144 + 576 + 2304) * 4);
@@ -154,6 +155,36 @@ describe('Winograd convolutions (3×3 convolutions as F(4×4, 3×3) and F(2×2, 
     const dims = [1, 4, 9, 11];
     const x = new WeightRandom(3).normals(dims.reduce((p, d) => p * d), 1);
     assert.ok(relativeL2(await run(model, x, dims), await run(r.model, x, dims)) < 1e-5);
+  });
+
+  it('spends the budget where it saves the most time: a weight at full resolution before a smaller one at half', async () => {
+    // 8→8 at half resolution (2304 bytes, F(4×4) +6912) and 8→16 at full resolution (4608 bytes,
+    // +13824): with room for one, the full-resolution one does four times the work per byte.
+    // Taking the smallest weight first would have chosen the other.
+    const model = convs((g, x, rnd) => {
+      const down = g.op('Conv', [x, g.weight('w', rnd.normals(8 * 8 * 9, 0.1), [8, 8, 3, 3])], { kernel_shape: [3, 3], pads: [1, 1, 1, 1], strides: [2, 2] });
+      const half = conv3(g, down, rnd, 8, 8);
+      const up = g.op('Resize', [half, '', g.floatConst('scales', [1, 1, 2, 2])], { mode: 'nearest' });
+      conv3(g, up, rnd, 8, 16, { out: 'y' });
+    });
+    const r = rewritten(model, options({ minChannels: 8, budgetBytes: 13824 }));
+    assert.deepEqual([r.result.f4, r.result.f2, r.result.floatBytes], [1, 0, 4608]);
+    const dims = [1, 8, 12, 10];
+    const x = new WeightRandom(4).normals(dims.reduce((p, d) => p * d), 1);
+    assert.ok(relativeL2(await run(model, x, dims), await run(r.model, x, dims)) < 1e-5);
+  });
+
+  it('takes F(2×2) before F(4×4) where it may, and F(4×4) in its place where bytes are left', () => {
+    // 16→16 at one resolution, twice: F(2×2) +7168 each, F(4×4) in its place +20480 more.
+    const build = (g: GraphBuilder, x: string, rnd: WeightRandom) => void conv3(g, conv3(g, x, rnd, 16, 16), rnd, 16, 16, { out: 'y' });
+    const counts = (budgetBytes: number) => {
+      const r = rewritten(convs(build, 16), options({ minChannels: 8, budgetBytes }));
+      return [r.result.f4, r.result.f2];
+    };
+    assert.deepEqual(counts(7168), [0, 1]);
+    assert.deepEqual(counts(2 * 7168), [0, 2]);
+    assert.deepEqual(counts(2 * 7168 + 20480), [1, 1]);
+    assert.deepEqual(counts(2 * 9216 * 3), [2, 0]);
   });
 
   it('runs in ModelSession on the CPU when asked, the weights still read from the model folder', async () => {

@@ -46,8 +46,10 @@ export type ConvolutionPlanName = 'unet' | 'vaeDecoder' | 'vaeDecoderAligned' | 
 /**
  * Measured on SD v1.5 (2 cores). The budgets are what the weights folded from the model's own
  * when the session is created may add to it.
- * - UNet: the 320- and most 640-channel convolutions by Winograd, 0.5 GB, the most its phase,
- *   the engine's peak (4.25 GB), can take under 4.5 GB. Its upsamples stay: 105 MB a 1280-channel one.
+ * - UNet: 0.5 GB of Winograd weights, the most its phase, the engine's peak (4.25 GB), can take
+ *   under 4.5 GB: the convolutions at 64×64 latents as F(4×4), those at 32×32 (up to 1920
+ *   channels) and two at 16×16 as F(2×2) (winogradConv.ts says why that order). Its upsamples
+ *   stay: 105 MB a 1280-channel one.
  * - VAE decoder up to 512×512 pixels (64×64 latents): its 3×3 convolutions of 256 channels and
  *   up by Winograd (0.67 GB loaded), and its three upsamples folded (38 MB). Not the 128-channel
  *   ones at full size: their tiles (0.3-0.6 GB each) were the decode's peak, and each decode runs
@@ -75,7 +77,7 @@ export function vaeDecoderPlan(latents: { height: number; width: number } | unde
   return latents.height % 4 === 0 && latents.width % 4 === 0 ? 'vaeDecoderAligned' : 'vaeDecoder';
 }
 /** Changes whenever the rewrites do, so a cached graph of older ones is never used. */
-const CONVOLUTION_RECIPE = 'winograd-v1;upsample-v1';
+const CONVOLUTION_RECIPE = 'winograd-v2;upsample-v1';
 
 const cache = new Map<string, { key: string; prepared: PreparedGraph | undefined }>();
 
