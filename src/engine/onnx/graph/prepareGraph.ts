@@ -47,8 +47,8 @@ export type ConvolutionPlanName = 'unet' | 'vaeDecoder' | 'vaeDecoderAligned' | 
  * Measured on SD v1.5 (2 cores). The budgets are what the weights folded from the model's own
  * when the session is created may add to it.
  * - UNet: 0.5 GB of Winograd weights, the most its phase, the engine's peak (4.25 GB), can take
- *   under 4.5 GB: the convolutions at 64×64 latents as F(4×4), those at 32×32 (up to 1920
- *   channels) and two at 16×16 as F(2×2) (winogradConv.ts says why that order). Its upsamples
+ *   under 4.5 GB: the convolutions at 64×64 latents and two at 32×32 as F(4×4), the other 32×32
+ *   ones (up to 1920 channels) and two at 16×16 as F(2×2) (winogradConv.ts says why). Its upsamples
  *   stay: 105 MB a 1280-channel one.
  * - VAE decoder up to 512×512 pixels (64×64 latents): its 3×3 convolutions of 256 channels and
  *   up by Winograd (0.67 GB loaded), and its three upsamples folded (38 MB). Not the 128-channel
