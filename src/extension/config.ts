@@ -64,7 +64,7 @@ export interface ConfigSource {
 /**
  * Below this much memory the engine runs in low-memory mode unless the setting says otherwise:
  * an 8 GB laptop with VS Code and a browser open has no room for the default mode's 4.5 GB peak,
- * and low-memory mode (1.9 GB, the UNet a third at a time) makes the same pictures.
+ * and low-memory mode (1.7 GB, the UNet a quarter at a time) makes the same pictures.
  */
 export const LOW_MEMORY_BELOW = 10 * 2 ** 30;
 

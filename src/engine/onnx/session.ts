@@ -126,7 +126,7 @@ export class ModelSession {
         },
       );
     }
-    if (!prepared && !opts.inspectOnly && opts.rewrite !== false) prepared = await prepareGraph(file, resolved.provider, { convolutions: opts.convolutions, preparing: opts.preparing }).catch(() => undefined);
+    if (!prepared && !opts.inspectOnly && opts.rewrite !== false) prepared = await prepareGraph(file, resolved.provider, { convolutions: opts.convolutions, preparing: opts.preparing, foldAtLoad: !opts.partBytes }).catch(() => undefined);
     // Nothing to rewrite, but a graph to cut into parts.
     if (!prepared && !opts.inspectOnly && opts.partBytes && resolved.provider === 'cpu') prepared = await fileGraph(file).catch(() => undefined);
     if (prepared) {

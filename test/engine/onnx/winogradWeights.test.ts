@@ -210,5 +210,18 @@ describe('Winograd weights stored once per model (winogradWeights)', () => {
       assert.ok(r.err < 1e-5, `relative L2 ${r.err.toExponential(2)}`);
       assert.deepEqual((await fs.readdir(dir)).sort(), [DERIVED_FOLDER, 'model.onnx', 'weights.pb']);
     });
+
+    it('leaves the convolutions as they are there instead, for a graph run in parts (sessions made every step)', async () => {
+      const dir = await folder(twoConvs(320, 320, 7, true));
+      await fs.writeFile(path.join(dir, DERIVED_FOLDER), 'not a folder');
+      const file = path.join(dir, 'model.onnx');
+      const parted = await prepareGraph(file, 'cpu', { convolutions: 'unet', foldAtLoad: false });
+      assert.equal(parted?.notes.length, 1);
+      assert.match(parted!.notes[0], /^no Winograd convolutions: their weights could not be stored \(.*\)$/);
+      assert.deepEqual(new OnnxGraph(parted!.bytes as Uint8Array).nodes.map((n) => n.opType), ['Conv', 'Conv']);
+      // The same file, loaded whole, still gets them (folded), from its own slot of the cache.
+      const whole = await prepareGraph(file, 'cpu', { convolutions: 'unet' });
+      assert.match(whole!.notes[0], /^2 convolutions by Winograd/);
+    });
   });
 });

@@ -86,6 +86,12 @@ export interface RewriteOptions {
   convolutions?: ConvolutionPlanName;
   /** Told, weight by weight, when the Winograd weights are made (the first load of a model). */
   preparing?: (done: number, total: number) => void;
+  /**
+   * False: where the Winograd weights cannot be stored, leave the convolutions as they are rather
+   * than have onnxruntime fold the weights at each load. For a graph run in parts (low-memory
+   * mode), whose sessions are made for every step: folding there would cost seconds a step.
+   */
+  foldAtLoad?: boolean;
 }
 
 /**
@@ -98,7 +104,7 @@ export async function prepareGraph(file: string, provider: ProviderName, o: Rewr
   const st = await fs.stat(file);
   if (!st.isFile() || st.size > MAX_REWRITE_BYTES) return undefined;
   const key = `${st.size}:${st.mtimeMs}`;
-  const slot = `${provider}:${planFor(provider, o) ?? ''}:${path.resolve(file)}`;
+  const slot = `${provider}:${planFor(provider, o) ?? ''}:${o.foldAtLoad === false ? 'stored' : ''}:${path.resolve(file)}`;
   const hit = cache.get(slot);
   // A stored weights file deleted since (a cleaned model folder) is made again.
   if (hit?.key === key && (!hit.prepared?.storedWeights || (await fs.stat(hit.prepared.storedWeights).then((s) => s.isFile(), () => false)))) return hit.prepared;
@@ -196,10 +202,14 @@ async function rewrite(bytes: Buffer, file: string, key: string, provider: Provi
       // Said the same whether made now or found: the notes stay with the graph for later sessions.
       notes.push(`Winograd weights mapped from ${path.relative(path.dirname(file), s.file)}`);
     } catch (e) {
-      // A folder that cannot be written (read-only, full): the graph computes them, at each load.
+      // A folder that cannot be written (read-only, full): the graph computes them, at each load,
+      // or, where loads are many, is left without them.
+      const why = e instanceof Error ? e.message : String(e);
       g = new OnnxGraph(bytes);
-      notes = rewriteGraph(g, provider, o, 'fold').notes;
-      notes.push(`Winograd weights folded at each load (${e instanceof Error ? e.message : String(e)})`);
+      const fold = o.foldAtLoad !== false;
+      notes = rewriteGraph(g, provider, fold ? o : { ...o, convolutions: undefined }, 'fold').notes;
+      notes.push(fold ? `Winograd weights folded at each load (${why})` : `no Winograd convolutions: their weights could not be stored (${why})`);
+      weights = fold ? 'folded' : 'none';
     }
   }
   return {
