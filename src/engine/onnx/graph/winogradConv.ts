@@ -27,6 +27,11 @@ interface Transform {
   BT: number[][];
   G: number[][];
   AT: number[][];
+  /**
+   * The share of a 3×3 convolution's time it saved on SD v1.5's shapes (2 cores): F(4×4) took
+   * 0.32-0.42 of onnxruntime's Conv, F(2×2) 0.43-0.55.
+   */
+  saved: number;
 }
 
 /** F(2×2, 3×3). */
@@ -35,6 +40,7 @@ const F2: Transform = {
   BT: [[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]],
   G: [[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]],
   AT: [[1, 1, 1, 0], [0, 1, -1, -1]],
+  saved: 0.5,
 };
 
 /** F(4×4, 3×3), points 0, ±1, ±2. */
@@ -43,6 +49,7 @@ const F4: Transform = {
   BT: [[4, 0, -5, 0, 1, 0], [0, -4, -4, 1, 1, 0], [0, 4, -4, -1, 1, 0], [0, -2, -1, 2, 1, 0], [0, 2, -1, -2, 1, 0], [0, 4, 0, -5, 0, 1]],
   G: [[1 / 4, 0, 0], [-1 / 6, -1 / 6, -1 / 6], [-1 / 6, 1 / 6, -1 / 6], [1 / 24, 1 / 12, 1 / 6], [1 / 24, -1 / 12, 1 / 6], [0, 0, 1]],
   AT: [[1, 1, 1, 1, 1, 0], [0, 1, -1, 2, -2, 0], [0, 1, 1, 4, 4, 0], [0, 1, -1, 8, -8, 1]],
+  saved: 0.6,
 };
 
 export interface WinogradOptions {
@@ -103,12 +110,6 @@ interface Candidate {
 const growth = (f: Transform) => (f.m + 2) ** 2 / 9;
 
 /**
- * The share of a convolution's time each form saved on SD v1.5's shapes (2 cores): F(4×4) took
- * 0.32-0.42 of onnxruntime's Conv, F(2×2) about 0.5.
- */
-const SAVED = new Map<Transform, number>([[F4, 0.6], [F2, 0.5]]);
-
-/**
  * Which convolutions go by which form, within the budget: the most time saved per byte added
  * first. A convolution's time is its weight times its pixels, so one at twice the resolution
  * saves four times as much for the same bytes; F(2×2) saves most of what F(4×4) does for a
@@ -118,25 +119,25 @@ const SAVED = new Map<Transform, number>([[F4, 0.6], [F2, 0.5]]);
  */
 function chooseTransforms(candidates: readonly Candidate[], o: WinogradOptions): Map<Candidate, Transform> {
   const deepest = Math.max(0, ...candidates.map((c) => c.scale ?? 0));
-  interface Step { c: Candidate; f: Transform; cost: number; saved: number; order: number }
+  /** Taking `f` for `c`, in place of `replaces` when given (taken only where that was). */
+  interface Step { c: Candidate; f: Transform; replaces?: Transform; cost: number; saved: number; order: number }
   const steps: Step[] = [];
   candidates.forEach((c, order) => {
     const work = c.bytes * 4 ** -(c.scale ?? deepest);
+    const step = (f: Transform, replaces?: Transform): Step => ({
+      c, f, replaces, order,
+      cost: c.bytes * (growth(f) - (replaces ? growth(replaces) : 1)),
+      saved: work * (f.saved - (replaces?.saved ?? 0)),
+    });
     const channels = Math.min(c.C, c.K);
-    if (channels >= 2 * o.minChannels) {
-      steps.push({ c, f: F2, cost: c.bytes * (growth(F2) - 1), saved: work * SAVED.get(F2)!, order });
-      steps.push({ c, f: F4, cost: c.bytes * (growth(F4) - growth(F2)), saved: work * (SAVED.get(F4)! - SAVED.get(F2)!), order });
-    } else if (channels >= o.minChannels) {
-      steps.push({ c, f: F4, cost: c.bytes * (growth(F4) - 1), saved: work * SAVED.get(F4)!, order });
-    }
+    if (channels >= 2 * o.minChannels) steps.push(step(F2), step(F4, F2));
+    else if (channels >= o.minChannels) steps.push(step(F4));
   });
   steps.sort((x, y) => y.saved / y.cost - x.saved / x.cost || x.cost - y.cost || x.order - y.order);
   const choice = new Map<Candidate, Transform>();
   let extra = 0;
   for (const s of steps) {
-    // F(4×4) in place of F(2×2) only where F(2×2) was taken.
-    const upgrade = s.f === F4 && Math.min(s.c.C, s.c.K) >= 2 * o.minChannels;
-    if ((upgrade && choice.get(s.c) !== F2) || extra + s.cost > o.budgetBytes) continue;
+    if ((s.replaces && choice.get(s.c) !== s.replaces) || extra + s.cost > o.budgetBytes) continue;
     choice.set(s.c, s.f);
     extra += s.cost;
   }
