@@ -191,7 +191,7 @@ describe('Winograd convolutions and folded upsamples per mode (a UNet with 320 c
       fs.rmSync(outDir, { recursive: true, force: true });
     }
   });
-  it('the default mode plans the VAE decoder\'s too (an upsample at 128 channels) by the image\'s size; low-memory mode does not', async () => {
+  it('the default and compact modes plan the VAE decoder\'s too (an upsample at 128 channels) by the image\'s size; low-memory and int8 modes do not', async () => {
     const copy = await copyFixture('bench-xl');
     try {
       writePlanDecoder(copy.dir, 1);
@@ -217,6 +217,9 @@ describe('Winograd convolutions and folded upsamples per mode (a UNet with 320 c
       assert.deepEqual(await notes({ lowMemory: false }, [[64, 64], [60, 62], [96, 96]]), [aligned, full, []]);
       assert.deepEqual(await notes({ lowMemory: false, keepSessions: true }, [[32, 32], [96, 96], [64, 64], [64, 60], [62, 64]]), [aligned, [], aligned, aligned, full]);
       assert.deepEqual(await notes({ lowMemory: true }, [[64, 64]]), [[]]);
+      // The compact UNet's phase stays its peak with the decoder's plan; the int8 one's would not.
+      assert.deepEqual(await notes({ lowMemory: false, unetWeights: 'compact' }, [[64, 64]]), [aligned]);
+      assert.deepEqual(await notes({ lowMemory: false, unetWeights: 'int8' }, [[64, 64]]), [[]]);
       // Kept sessions are made ahead for the model's default size (sample_size 64): its decode loads nothing.
       const kept = await LoadedModel.load(copy.dir, { provider: 'cpu', threads: 1, lowMemory: false, keepSessions: true });
       try {
