@@ -96,7 +96,7 @@ export async function runBaseline(argv: string[], io: Io): Promise<number> {
   await vae.release();
 
   // The engine's session (rewritten graph, engine options, its weights variant) on the same inputs.
-  const { value: mine } = await model.use('unet', async (s) => toFloat32((await s.run(feeds))[s.outputs[0].name]));
+  const { value: mine } = await model.use('unet', async (s) => toFloat32((await s.run(feeds))[s.outputs[0].name]), { height: h, width: w });
   await model.dispose();
 
   const report: BaselineReport = {

@@ -22,7 +22,7 @@ import { EngineError } from '../errors';
 import { vaeEncoderGraph } from './vaeEncoder';
 import { LoraRequest, LoraSet, loraSet } from '../lora/loraSet';
 import type { CompactOptions } from '../onnx/graph/compactGraph';
-import { ConvolutionPlanName, vaeDecoderPlan } from '../onnx/graph/prepareGraph';
+import { ConvolutionPlanName, unetPlan, vaeDecoderPlan } from '../onnx/graph/prepareGraph';
 import { CalibrationReport, unetCalibration } from './unetCalibration';
 
 export interface RuntimeOptions {
@@ -49,7 +49,7 @@ const UNET_PART_BYTES = 1.25e9;
 
 export class LoadedModel {
   private readonly sessions = new Map<Component, ModelSession>();
-  /** The convolution plan each live session was made with (the VAE decoder's depends on the image size). */
+  /** The convolution plan each live session was made with (the UNet's and the VAE decoder's depend on the image size). */
   private readonly plans = new Map<Component, ConvolutionPlanName | undefined>();
   /** session.run time of sessions already released (low-memory mode). */
   private releasedRunMs = 0;
@@ -93,7 +93,7 @@ export class LoadedModel {
 
   /**
    * Runs `fn` with the component's session, creating it if needed; returns the load time too.
-   * `latents`: their height and width, for the VAE decoder's plan (graph/prepareGraph.ts).
+   * `latents`: their height and width, for the UNet's and the VAE decoder's plans (graph/prepareGraph.ts).
    */
   async use<T>(component: Component, fn: (s: ModelSession) => Promise<T>, latents?: { height: number; width: number }): Promise<{ value: T; loadMs: number }> {
     if (!this.runtime.keepSessions) for (const other of [...this.sessions.keys()]) if (other !== component) await this.release(other);
@@ -216,7 +216,7 @@ export class LoadedModel {
   private plan(component: Component, latents: { height: number; width: number } | undefined): ConvolutionPlanName | undefined {
     if (this.runtime.provider !== 'cpu') return undefined;
     const weights = this.runtime.unetWeights ?? 'full';
-    if (component === 'unet') return weights === 'full' ? 'unet' : undefined;
+    if (component === 'unet') return weights === 'full' ? unetPlan(latents) : undefined;
     return component === 'vaeDecoder' && !this.runtime.lowMemory && weights !== 'int8' ? vaeDecoderPlan(latents) : undefined;
   }
 

@@ -226,7 +226,7 @@ export async function txt2img(model: LoadedModel, jobIn: JobSpec, hooks: JobHook
         progress(event);
       }
       latentsOut[index] = latents;
-    }).then((r) => { timings.loadMs += r.loadMs; model.drainWarnings().forEach(hooks.warn); });
+    }, { height: latentH, width: latentW }).then((r) => { timings.loadMs += r.loadMs; model.drainWarnings().forEach(hooks.warn); });
 
     if (model.lowMemory) {
       for (let i = 0; i < job.seeds.length; i++) await denoise(i);

@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import * as ort from 'onnxruntime-node';
 import { onnx } from 'onnx-proto';
 import { OnnxGraph } from '../../../src/engine/onnx/graph/onnxGraph';
-import { vaeDecoderPlan } from '../../../src/engine/onnx/graph/prepareGraph';
+import { unetPlan, vaeDecoderPlan } from '../../../src/engine/onnx/graph/prepareGraph';
 import { plain3x3Convolutions, winogradConvolutions, WinogradOptions } from '../../../src/engine/onnx/graph/winogradConv';
 import { GraphBuilder } from '../../fixtures/onnx/graph';
 import { WeightRandom } from '../../fixtures/onnx/random';
@@ -74,8 +74,9 @@ describe('Winograd convolutions (3×3 convolutions as F(4×4, 3×3) and F(2×2, 
     for (const bias of [false, true]) for (const o of [options(), options({ minChannels: 2, budgetBytes: 8 * 12 * 36 * 2 })]) {
       const model = convs((g, x, rnd) => conv3(g, conv3(g, x, rnd, 8, 12, { bias }), rnd, 12, 8, { bias, out: 'y' }));
       const general = rewritten(model, o);
-      const aligned = rewritten(model, { ...o, aligned: true });
+      const aligned = rewritten(model, { ...o, aligned: 4 });
       assert.deepEqual([aligned.result.f4, aligned.result.f2], [general.result.f4, general.result.f2]);
+      assert.deepEqual([aligned.result.whole, general.result.whole], [2, 0]);
       assert.ok(general.ops.includes('Pad'));
       assert.ok(!aligned.ops.includes('Pad'));
       assert.equal(aligned.ops.filter((op) => op === 'Slice').length, general.ops.filter((op) => op === 'Slice').length - 2, 'one crop less per convolution');
@@ -84,6 +85,27 @@ describe('Winograd convolutions (3×3 convolutions as F(4×4, 3×3) and F(2×2, 
         assert.deepEqual(await run(aligned.model, x, dims), await run(general.model, x, dims), dims.join('x'));
       }
     }
+  });
+
+  it('aligned by level: a convolution below the input\'s resolution is on whole tiles only where its sides are known to be', async () => {
+    // 8→12 at full size, a 2×2 max pool, 12→8 at half size: both F(4×4).
+    const model = convs((g, x, rnd) => {
+      const pooled = g.op('MaxPool', [conv3(g, x, rnd, 8, 12)], { kernel_shape: [2, 2], strides: [2, 2] });
+      conv3(g, pooled, rnd, 12, 8, { out: 'y' });
+    });
+    const general = rewritten(model, options());
+    const pads = (r: ReturnType<typeof rewritten>) => r.ops.filter((op) => op === 'Pad').length;
+    assert.equal(general.result.f4, 2);
+    assert.equal(pads(general), 2);
+    // Sides multiples of 4: the half-size convolution's are only known to be multiples of 2.
+    const by4 = rewritten(model, options({ aligned: 4 }));
+    assert.deepEqual([by4.result.whole, pads(by4)], [1, 1]);
+    // Multiples of 8: both.
+    const by8 = rewritten(model, options({ aligned: 8 }));
+    assert.deepEqual([by8.result.whole, pads(by8)], [2, 0]);
+    const x = (dims: number[]) => new WeightRandom(3).normals(dims.reduce((p, d) => p * d), 1);
+    for (const dims of [[1, 8, 12, 20], [2, 8, 16, 8]]) assert.deepEqual(await run(by4.model, x(dims), dims), await run(general.model, x(dims), dims), dims.join('x'));
+    for (const dims of [[1, 8, 16, 24], [2, 8, 8, 8]]) assert.deepEqual(await run(by8.model, x(dims), dims), await run(general.model, x(dims), dims), dims.join('x'));
   });
 
   it('runs one rewritten session at several image sizes, as the UNet is run', async () => {
@@ -210,5 +232,16 @@ describe('the VAE decoder\'s convolution plan by latent size (vaeDecoderPlan)', 
     assert.equal(vaeDecoderPlan({ height: 64, width: 57 }), 'vaeDecoder');
     assert.equal(vaeDecoderPlan({ height: 64, width: 68 }), 'vaeDecoderLarge');
     assert.equal(vaeDecoderPlan(undefined), 'vaeDecoderLarge');
+  });
+});
+
+describe('the UNet\'s convolution plan by latent size (unetPlan)', () => {
+  it('aligned where both sides are multiples of 8 (images of multiples of 64 pixels), at any size', () => {
+    assert.equal(unetPlan({ height: 64, width: 64 }), 'unetAligned');
+    assert.equal(unetPlan({ height: 96, width: 128 }), 'unetAligned');
+    assert.equal(unetPlan({ height: 72, width: 64 }), 'unetAligned');
+    assert.equal(unetPlan({ height: 64, width: 60 }), 'unet');
+    assert.equal(unetPlan({ height: 65, width: 64 }), 'unet');
+    assert.equal(unetPlan(undefined), 'unet');
   });
 });

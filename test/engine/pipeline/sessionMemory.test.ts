@@ -6,6 +6,7 @@ import { Component, LoadedModel, RuntimeOptions } from '../../../src/engine/pipe
 import { resolveJob } from '../../../src/engine/pipeline/jobParams';
 import { txt2img } from '../../../src/engine/pipeline/txt2img';
 import sharp from 'sharp';
+import * as ort from 'onnxruntime-node';
 import { ensureFixture } from '../../fixtures/tinyPipeline';
 import { copyFixture, TempModel } from '../../fixtures/tempCopy';
 import { GraphBuilder } from '../../fixtures/onnx/graph';
@@ -129,6 +130,30 @@ describe('Winograd convolutions and folded upsamples per mode (a UNet with 320 c
     const compact = await unetNotes({ lowMemory: false, unetWeights: 'compact' });
     assert.ok(compact.some((n) => /8-bit blocks/.test(n)), compact.join('; '));
     assert.deepEqual(winograd(compact), []);
+  });
+  it('the UNet\'s plan follows the latents: on whole tiles where their sides are multiples of 8, nothing padded; the same output to the last bit', async () => {
+    const model = await LoadedModel.load(dir, { provider: 'cpu', threads: 1, lowMemory: false });
+    try {
+      const rnd = new WeightRandom(11);
+      const feeds = {
+        sample: new ort.Tensor('float32', rnd.normals(2 * 4 * 16 * 16, 1), [2, 4, 16, 16]),
+        timestep: new ort.Tensor('int64', BigInt64Array.from([500n, 500n]), [2]),
+        encoder_hidden_states: new ort.Tensor('float32', rnd.normals(2 * 77 * 768, 1), [2, 77, 768]),
+      };
+      const run = async (latents?: { height: number; width: number }) => (await model.use('unet', async (s) => {
+        const out = await s.run(feeds);
+        return { notes: s.notes.filter((n) => /by Winograd/.test(n)), data: out[s.outputs[0].name].data as Float32Array };
+      }, latents)).value;
+      const aligned = await run({ height: 16, width: 16 });
+      // Sizes the pipeline would not know (undefined), or not multiples of 8 (16×12), get the general form.
+      const general = await run(undefined);
+      assert.deepEqual(aligned.notes, ['6 convolutions by Winograd (6 F(4x4), 0 F(2x2); weights 0.02 -> 0.09 GB when loaded; sides multiples of 8, nothing padded or cropped)']);
+      assert.deepEqual(general.notes, ['6 convolutions by Winograd (6 F(4x4), 0 F(2x2); weights 0.02 -> 0.09 GB when loaded)']);
+      assert.deepEqual((await run({ height: 16, width: 12 })).notes, general.notes);
+      assert.deepEqual(aligned.data, general.data);
+    } finally {
+      await model.dispose();
+    }
   });
   it('low-memory mode runs the rewritten UNet in parts, cut by the weights it reads, for the default mode\'s picture', async () => {
     const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ci-winograd-parts-'));

@@ -68,12 +68,14 @@ export interface WinogradOptions {
    */
   weights?: 'fold' | 'stored';
   /**
-   * Every input's height and width is known to be a multiple of 4 (the caller knows the sizes:
-   * the VAE decoder at latents whose sides are): the convolution that cuts the tiles pads by one
-   * itself, and nothing is padded at the end or cropped (two copies of each input and output the
-   * general case makes). Wrong for other sizes: the last tiles would be dropped.
+   * The sides of the graph's 4-D input are known to be multiples of this (the caller knows the
+   * sizes: the VAE decoder's and the UNet's latents). A convolution whose input is then known to
+   * be whole tiles (its level, spatialScale.ts, times this is a multiple of m) has the
+   * convolution that cuts the tiles pad by one itself, and nothing padded at the end or cropped
+   * (two copies of each input and output the general case makes). Wrong for other sizes: the last
+   * tiles would be dropped.
    */
-  aligned?: boolean;
+  aligned?: number;
 }
 
 /** A transformed weight the caller gives the data of (WinogradOptions.weights 'stored'). */
@@ -95,6 +97,8 @@ export interface WinogradResult {
   transformedBytes: number;
   /** With weights 'stored': the initializers to fill, in graph order of their convolutions. */
   stored: StoredWinogradWeight[];
+  /** Of the rewritten, those on whole tiles (WinogradOptions.aligned): nothing padded or cropped. */
+  whole: number;
 }
 
 interface Candidate {
@@ -170,7 +174,7 @@ export function plain3x3Convolutions(g: OnnxGraph): Node[] {
 }
 
 export function winogradConvolutions(g: OnnxGraph, o: WinogradOptions): WinogradResult {
-  const result: WinogradResult = { f4: 0, f2: 0, floatBytes: 0, transformedBytes: 0, stored: [] };
+  const result: WinogradResult = { f4: 0, f2: 0, floatBytes: 0, transformedBytes: 0, stored: [], whole: 0 };
   const scales = spatialScales(g);
   const candidates: Candidate[] = plain3x3Convolutions(g).map((node) => {
     const dims = g.initializer(node.input![1])!.dims!.map(Number);
@@ -187,7 +191,9 @@ export function winogradConvolutions(g: OnnxGraph, o: WinogradOptions): Winograd
     if (!f) continue;
     const source = g.initializer(c.node.input![1])!;
     const stored = o.weights === 'stored' ? `${c.node.name || c.node.output![0]}_winograd_weights` : undefined;
-    added.push(...rewrite(g, c, f, stored, o.aligned ?? false));
+    const whole = onWholeTiles(c, f, o.aligned);
+    added.push(...rewrite(g, c, f, stored, whole));
+    if (whole) result.whole += 1;
     if (stored) result.stored.push({ name: stored, source, m: f.m });
     replaced.add(c.node);
     if (f === F4) result.f4 += 1;
@@ -201,6 +207,13 @@ export function winogradConvolutions(g: OnnxGraph, o: WinogradOptions): Winograd
   for (const w of result.stored) g.removeInitializer(w.source.name!);
   g.sortNodes();
   return result;
+}
+
+/** Whether `c`'s input sides are multiples of f's tile, given the graph input's are of `multiple`. */
+function onWholeTiles(c: Candidate, f: Transform, multiple: number | undefined): boolean {
+  if (!multiple || c.scale === undefined) return false;
+  const side = multiple * 2 ** -c.scale;
+  return Number.isInteger(side) && side % f.m === 0;
 }
 
 /**
