@@ -13,6 +13,15 @@ import { ModelSession } from '../../../src/engine/onnx/session';
 import { GraphBuilder } from '../../fixtures/onnx/graph';
 import { WeightRandom } from '../../fixtures/onnx/random';
 import { relativeL2 } from '../../support/relativeL2';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+
+/** prepareGraph in another engine process (this one keeps what it prepared): its stored weights file. */
+async function preparedElsewhere(file: string, convolutions: string): Promise<string> {
+  const script = `require(${JSON.stringify(path.resolve(__dirname, '../../../src/engine/onnx/graph/prepareGraph'))})` +
+    `.prepareGraph(${JSON.stringify(file)}, 'cpu', { convolutions: ${JSON.stringify(convolutions)} }).then((p) => process.stdout.write(p.storedWeights))`;
+  return (await promisify(execFile)(process.execPath, ['--import', 'tsx', '-e', script])).stdout;
+}
 
 /** Two 3×3 convolutions, cin → mid → cin, from `x` to `y`; weights external in weights.pb when asked. */
 function twoConvs(cin: number, mid: number, seed: number, external?: boolean): { model: Uint8Array; external?: Uint8Array } {
@@ -175,7 +184,7 @@ describe('Winograd weights stored once per model (winogradWeights)', () => {
       assert.ok(r.err < 1e-5, `relative L2 ${r.err.toExponential(2)}`);
     });
 
-    it('removes the files of plans this engine no longer makes (an older one\'s) when it makes its own; keeps every current plan\'s and other files', async () => {
+    it('removes the files of plans this engine no longer makes (an older one\'s) once unused for two days; keeps every current plan\'s, one in use, and other files', async () => {
       // 320 → 320 (Winograd in every plan) and 320 → 256 (only the decoder's plans, from 256 channels): two plans, two files.
       const g = new GraphBuilder('convs');
       const rnd = new WeightRandom(12);
@@ -187,16 +196,34 @@ describe('Winograd weights stored once per model (winogradWeights)', () => {
       const file = path.join(dir, 'model.onnx');
       const derived = path.join(dir, DERIVED_FOLDER);
       await fs.mkdir(derived);
-      const stale = (n: number) => fs.writeFile(path.join(derived, `winograd-${'0123456789abcdef'.slice(n)}${'f'.repeat(n)}-0123456789abcdef.bin`), Buffer.alloc(1024));
-      await stale(0);
+      const days = (n: number) => new Date(Date.now() - n * 86400e3);
+      // Another engine version's file, last used `age` days ago.
+      const other = async (n: number, age: number) => {
+        const name = `winograd-${'0123456789abcdef'.slice(n)}${'f'.repeat(n)}-0123456789abcdef.bin`;
+        await fs.writeFile(path.join(derived, name), Buffer.alloc(1024));
+        await fs.utimes(path.join(derived, name), days(age), days(age));
+        return name;
+      };
+      await other(0, 3);
+      const inUse = await other(2, 1);
       await fs.writeFile(path.join(derived, 'notes.txt'), 'a teacher\'s file');
       const decoder = await prepareGraph(file, 'cpu', { convolutions: 'vaeDecoder' });
       assert.match(decoder!.notes[0], /^2 convolutions by Winograd/);
-      assert.deepEqual((await fs.readdir(derived)).sort(), [path.basename(decoder!.storedWeights!), 'notes.txt'].sort());
-      await stale(1);
+      assert.deepEqual((await fs.readdir(derived)).sort(), [path.basename(decoder!.storedWeights!), inUse, 'notes.txt'].sort());
+      await other(1, 3);
+      // The decoder's file has not been loaded for three days: still one of this engine's plans.
+      await fs.utimes(decoder!.storedWeights!, days(3), days(3));
       const unet = await prepareGraph(file, 'cpu', { convolutions: 'unet' });
       assert.match(unet!.notes[0], /^1 convolution by Winograd/);
       assert.notEqual(unet!.storedWeights, decoder!.storedWeights);
+      assert.deepEqual((await fs.readdir(derived)).sort(), [path.basename(decoder!.storedWeights!), path.basename(unet!.storedWeights!), inUse, 'notes.txt'].sort());
+      // A later load (another process: the file is found, not made) marks its file used, and
+      // removes the other version's once that has gone unused for two days.
+      await fs.utimes(unet!.storedWeights!, days(1), days(1));
+      await fs.utimes(path.join(derived, inUse), days(2.5), days(2.5));
+      const again = await preparedElsewhere(file, 'unet');
+      assert.equal(again, unet!.storedWeights);
+      assert.ok(Date.now() - (await fs.stat(unet!.storedWeights!)).mtimeMs < 60e3, 'marked used');
       assert.deepEqual((await fs.readdir(derived)).sort(), [path.basename(decoder!.storedWeights!), path.basename(unet!.storedWeights!), 'notes.txt'].sort());
     });
 

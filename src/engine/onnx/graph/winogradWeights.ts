@@ -45,13 +45,21 @@ export interface StoreOptions {
   reserveBytes?: number;
   /**
    * The plan keys (winogradPlanKey) of every plan the engine makes for this graph, asked only when
-   * a file is made: the files of other plans (an older engine's) go then too. Without it, only
-   * this plan's older files go.
+   * a file of another plan has gone unused for UNUSED_FOR_MS: the files of plans not among them
+   * (an older engine's) go then. Without it, only this plan's older files go.
    */
   currentPlans?: () => ReadonlySet<string>;
 }
 
 const RESERVE_BYTES = 2e9;
+/** A file in use has its time set at most this often (a write to the folder per load is not needed). */
+const TOUCH_AFTER_MS = 3600e3;
+/**
+ * A file of a plan this engine does not make is removed once unused this long: another version
+ * of the engine (the team server's, a second editor's) may share the model folder and use it,
+ * and removing it would have that one make it again (a minute, 0.9 GB), and then remove ours.
+ */
+const UNUSED_FOR_MS = 2 * 86400e3;
 
 /**
  * Points each of `stored` (initializers of `g` without data) at its values in one file in
@@ -59,7 +67,7 @@ const RESERVE_BYTES = 2e9;
  * name is a hash of everything it is made from: the recipe, the graph, the weights' names and
  * shapes, and the size and time of every file they are read from, so a changed model gets a new
  * file; older ones for the same graph and plan are removed, and those of plans no longer made
- * (StoreOptions.currentPlans). Throws when the file can be neither
+ * (StoreOptions.currentPlans) once unused for two days (each load marks its file used). Throws when the file can be neither
  * found nor made; `g` is then left half-pointed and must not be used.
  */
 export async function storeWinogradWeights(g: OnnxGraph, stored: readonly StoredWinogradWeight[], o: StoreOptions): Promise<StoredWeightsFile> {
@@ -71,13 +79,18 @@ export async function storeWinogradWeights(g: OnnxGraph, stored: readonly Stored
   const name = `winograd-${plan}-${whole}.bin`;
   const file = path.join(dir, name);
   const bytes = layout.length ? layout[layout.length - 1].offset + layout[layout.length - 1].length : 0;
-  const found = await fs.stat(file).then((st) => st.isFile() && st.size === bytes, () => false);
+  const st = await fs.stat(file).catch(() => undefined);
+  const found = !!st && st.isFile() && st.size === bytes;
+  const now = Date.now();
   if (!found) {
     await fs.mkdir(dir, { recursive: true });
     await checkFreeSpace(dir, bytes, o.reserveBytes ?? RESERVE_BYTES);
     await writeFileAtomic(file, (fh) => writeWeights(fh, layout, o.folder, o.progress), { overwrite: true, what: 'Winograd weights' });
-    await removeStale(dir, name, plan, o.currentPlans);
+  } else if (now - st.mtimeMs > TOUCH_AFTER_MS) {
+    // Its time says it is in use, to another engine version sharing the folder (removeStale).
+    await fs.utimes(file, new Date(now), new Date(now)).catch(() => undefined);
   }
+  await removeStale(dir, name, plan, now, o.currentPlans);
   for (const l of layout) {
     const t = g.initializer(l.weight.name);
     if (!t) throw new Error(`the rewritten graph has no initializer ${l.weight.name}`);
@@ -138,18 +151,32 @@ async function checkFreeSpace(dir: string, bytes: number, reserve: number): Prom
   if (free < bytes + reserve) throw new Error(`${(free / 1e9).toFixed(1)} GB free in ${dir}: the Winograd weights (${(bytes / 1e9).toFixed(2)} GB) would leave less than ${(reserve / 1e9).toFixed(1)} GB`);
 }
 
-/** Removes the stored files in `dir` other than `keep`: its plan's older ones, and those of no current plan. */
-async function removeStale(dir: string, keep: string, plan: string, currentPlans?: () => ReadonlySet<string>): Promise<void> {
-  let current: ReadonlySet<string> | undefined;
-  try {
-    current = currentPlans?.();
-  } catch {
-    // Not knowing the other plans only keeps their files a while longer.
-  }
+/**
+ * Removes the stored files in `dir` other than `keep`: its plan's older ones (made from a model
+ * file since changed), and those of no current plan once unused for UNUSED_FOR_MS. A file that
+ * cannot be removed (mapped by a session on Windows) goes at a later load.
+ */
+async function removeStale(dir: string, keep: string, plan: string, now: number, currentPlans?: () => ReadonlySet<string>): Promise<void> {
+  let current: ReadonlySet<string> | undefined | null = null;
   for (const n of await fs.readdir(dir).catch(() => [] as string[])) {
     const m = /^winograd-([0-9a-f]{16})-[0-9a-f]{16}\.bin$/.exec(n);
-    if (!m || n === keep || (m[1] !== plan && (!current || current.has(m[1])))) continue;
-    await fs.rm(path.join(dir, n), { force: true }).catch(() => undefined);
+    if (!m || n === keep) continue;
+    const file = path.join(dir, n);
+    if (m[1] !== plan) {
+      const st = await fs.stat(file).catch(() => undefined);
+      if (!st || now - st.mtimeMs < UNUSED_FOR_MS) continue;
+      // Worked out only when some file is that old: it rewrites the graph once per plan.
+      if (current === null) {
+        try {
+          current = currentPlans?.();
+        } catch {
+          // Not knowing the other plans only keeps their files a while longer.
+          current = undefined;
+        }
+      }
+      if (!current || current.has(m[1])) continue;
+    }
+    await fs.rm(file, { force: true }).catch(() => undefined);
   }
 }
 
