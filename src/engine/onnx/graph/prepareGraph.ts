@@ -11,6 +11,7 @@ import { promises as fs } from 'fs';
 import * as path from 'path';
 import type { ProviderName } from '../../../core/protocol';
 import { fuseAttention } from './fuseAttention';
+import { splitProjections } from './splitProjection';
 import { IN_MEMORY_MAX_BYTES, keepGraph } from './graphCache';
 import { OnnxGraph } from './onnxGraph';
 import { upsampleConvolutions } from './upsampleConv';
@@ -40,6 +41,8 @@ const HAS_MHA: ReadonlySet<ProviderName> = new Set(['cpu', 'webgpu', 'cuda', 'dm
 interface ConvolutionPlan {
   winograd: WinogradOptions;
   upsampleBudgetBytes: number;
+  /** Weights of projections cut in two (splitProjection.ts) that onnxruntime may fold into halves at each load. */
+  splitBudgetBytes: number;
 }
 export type ConvolutionPlanName = 'unet' | 'unetAligned' | 'vaeDecoder' | 'vaeDecoderAligned' | 'vaeDecoderLarge';
 
@@ -51,7 +54,10 @@ export type ConvolutionPlanName = 'unet' | 'unetAligned' | 'vaeDecoder' | 'vaeDe
  *   ones (up to 1920 channels) and two at 16×16 as F(2×2) (winogradConv.ts says why). Its upsamples
  *   stay: 105 MB a 1280-channel one. Where the latents' sides are multiples of 8 (images of
  *   multiples of 64 pixels, 512×512 among them), all of those convolutions are on whole tiles:
- *   nothing padded or cropped, 0.04-0.05 s of a step's copies.
+ *   nothing padded or cropped, 0.04-0.05 s of a step's copies. Its GEGLU projections at 64×64
+ *   and 32×32 latents (82 MB of weights) cut in two (splitProjection.ts): 0.05-0.1 s of a step's
+ *   copies and about 50 MB of its peak; those at 16×16 (52 MB each) would cost more to fold at
+ *   every load than their copies take in a picture.
  * - VAE decoder up to 512×512 pixels (64×64 latents): its 3×3 convolutions of 256 channels and
  *   up by Winograd (0.67 GB loaded), and its three upsamples folded (38 MB). Not the 128-channel
  *   ones at full size: their tiles (0.3-0.6 GB each) were the decode's peak, and each decode runs
@@ -68,11 +74,11 @@ export type ConvolutionPlanName = 'unet' | 'unetAligned' | 'vaeDecoder' | 'vaeDe
  *   UNet 4.6, so there the 512-channel convolutions only, as before (4.5 GB; 26.8 s, 35.7 without).
  */
 const PLANS: Record<ConvolutionPlanName, ConvolutionPlan> = {
-  unet: { winograd: { budgetBytes: 512e6, minChannels: 320 }, upsampleBudgetBytes: 0 },
-  unetAligned: { winograd: { budgetBytes: 512e6, minChannels: 320, aligned: 8 }, upsampleBudgetBytes: 0 },
-  vaeDecoder: { winograd: { budgetBytes: 640e6, minChannels: 256 }, upsampleBudgetBytes: 64e6 },
-  vaeDecoderAligned: { winograd: { budgetBytes: 640e6, minChannels: 256, aligned: 4 }, upsampleBudgetBytes: 64e6 },
-  vaeDecoderLarge: { winograd: { budgetBytes: 512e6, minChannels: 320 }, upsampleBudgetBytes: 0 },
+  unet: { winograd: { budgetBytes: 512e6, minChannels: 320 }, upsampleBudgetBytes: 0, splitBudgetBytes: 100e6 },
+  unetAligned: { winograd: { budgetBytes: 512e6, minChannels: 320, aligned: 8 }, upsampleBudgetBytes: 0, splitBudgetBytes: 100e6 },
+  vaeDecoder: { winograd: { budgetBytes: 640e6, minChannels: 256 }, upsampleBudgetBytes: 64e6, splitBudgetBytes: 0 },
+  vaeDecoderAligned: { winograd: { budgetBytes: 640e6, minChannels: 256, aligned: 4 }, upsampleBudgetBytes: 64e6, splitBudgetBytes: 0 },
+  vaeDecoderLarge: { winograd: { budgetBytes: 512e6, minChannels: 320 }, upsampleBudgetBytes: 0, splitBudgetBytes: 0 },
 };
 /** The VAE decoder's plan for latents of this size (undefined: not known, the large one). */
 export function vaeDecoderPlan(latents: { height: number; width: number } | undefined): ConvolutionPlanName {
@@ -87,7 +93,7 @@ function sidesMultipleOf(latents: { height: number; width: number }, multiple = 
   return latents.height % multiple === 0 && latents.width % multiple === 0;
 }
 /** Changes whenever the rewrites do, so a cached graph of older ones is never used. */
-const CONVOLUTION_RECIPE = 'winograd-v2;upsample-v1';
+const CONVOLUTION_RECIPE = 'winograd-v2;upsample-v1;split-v1';
 
 const cache = new Map<string, { key: string; prepared: PreparedGraph | undefined }>();
 
@@ -160,6 +166,9 @@ function rewriteGraph(g: OnnxGraph, provider: ProviderName, o: RewriteOptions, w
       : `; ${w.whole} on whole tiles (sides multiples of ${multiple}), nothing padded or cropped there`;
     if (n) notes.push(`${n} convolution${n === 1 ? '' : 's'} by Winograd (${w.f4} F(4x4), ${w.f2} F(2x2); weights ${gb(w.floatBytes)} -> ${gb(w.transformedBytes)} GB when loaded${aligned})`);
     stored = w.stored;
+    // Folded at each load: not where loads are many (a graph run in parts).
+    const split = o.foldAtLoad === false ? undefined : splitProjections(g, { budgetBytes: PLANS[plan].splitBudgetBytes });
+    if (split?.split) notes.push(`${split.split} projection${split.split === 1 ? '' : 's'} split into two MatMuls each (weights ${gb(split.weightBytes)} GB, halved when loaded)`);
   }
   return { notes, stored };
 }
@@ -226,7 +235,7 @@ async function rewrite(bytes: Buffer, file: string, key: string, provider: Provi
     }
   }
   return {
-    bytes: await keepGraph(g.encode(), `mha-v2${plan ? `;${CONVOLUTION_RECIPE}:${JSON.stringify(PLANS[plan])};${weights}` : ''}:${provider}:${file}:${key}`),
+    bytes: await keepGraph(g.encode(), `mha-v2${plan ? `;${CONVOLUTION_RECIPE}:${JSON.stringify(PLANS[plan])};${weights};${o.foldAtLoad !== false}` : ''}:${provider}:${file}:${key}`),
     externalDataFolder: path.dirname(file),
     notes,
     storedWeights,
