@@ -8,6 +8,7 @@ import { prepareGraph } from '../../../src/engine/onnx/graph/prepareGraph';
 import { ensureFixture } from '../../fixtures/tinyPipeline';
 import { GraphBuilder } from '../../fixtures/onnx/graph';
 import { WeightRandom } from '../../fixtures/onnx/random';
+import { runGraph as run } from '../../support/runGraph';
 
 type Bounds = 'chunk' | 'constant' | 'axis1' | 'gap' | 'float-chunk';
 
@@ -51,15 +52,6 @@ function geglu(o: { C: number; F: number; bias?: boolean; bounds?: Bounds; proje
   });
   g.output('y', 'float32', ['batch', 'tokens', sizes[sizes.length - 1]]);
   return g.build().model;
-}
-
-async function run(model: Uint8Array, x: Float32Array, dims: number[]): Promise<Float32Array> {
-  const s = await ort.InferenceSession.create(model, { intraOpNumThreads: 1, graphOptimizationLevel: 'extended' });
-  try {
-    return (await s.run({ x: new ort.Tensor('float32', x, dims) })).y.data as Float32Array;
-  } finally {
-    await s.release();
-  }
 }
 
 function split(model: Uint8Array, budgetBytes = 1e9) {

@@ -7,19 +7,10 @@ import { plain3x3Convolutions, winogradConvolutions, WinogradOptions } from '../
 import { GraphBuilder } from '../../fixtures/onnx/graph';
 import { WeightRandom } from '../../fixtures/onnx/random';
 import { relativeL2 } from '../../support/relativeL2';
+import { runGraph as run } from '../../support/runGraph';
 import { comparePlan } from '../../support/planSessions';
 
 const options = (o: Partial<WinogradOptions> = {}): WinogradOptions => ({ budgetBytes: 1e9, minChannels: 4, ...o });
-
-/** Runs a model on `x` ([N, C, H, W]) and returns its output. */
-async function run(model: Uint8Array, x: Float32Array, dims: number[]): Promise<Float32Array> {
-  const s = await ort.InferenceSession.create(model, { intraOpNumThreads: 1, graphOptimizationLevel: 'extended' });
-  try {
-    return (await s.run({ x: new ort.Tensor('float32', x, dims) })).y.data as Float32Array;
-  } finally {
-    await s.release();
-  }
-}
 
 /** A graph of one or more convolutions from `x` to `y`, any batch and size. */
 function convs(build: (g: GraphBuilder, x: string, rnd: WeightRandom) => void, cin = 8, opset?: number): Uint8Array {
