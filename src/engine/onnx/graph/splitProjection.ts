@@ -88,6 +88,8 @@ function candidate(g: OnnxGraph, matmul: Node): Candidate | undefined {
   const readers = g.consumersOf(out);
   const slices = readers.filter((n) => n.opType === 'Slice');
   if (slices.length !== 2 || readers.some((n) => n.opType !== 'Slice' && n.opType !== 'Shape')) return undefined;
+  // What reads its shape must end in the two Slices' bounds, which go with them.
+  if (!readers.filter((n) => n.opType === 'Shape').every((n) => onlyBounds(g, n, new Set(slices), outputs))) return undefined;
   const bounds = slices.map((s) => sliceBounds(g, s, out, features));
   const first = bounds.findIndex((b) => b?.[0] === 0);
   const [a, b] = [bounds[first], bounds[1 - first]];
@@ -129,6 +131,28 @@ function sliceBounds(g: OnnxGraph, s: Node, whole: string, features: number): [n
   const [from, to] = [value(starts), value(ends)];
   return from === undefined || to === undefined ? undefined : [clamp(from), clamp(to)];
 }
+
+/** Whether everything `from` feeds, on to the end, is shape arithmetic read only by `slices` (as bounds). */
+function onlyBounds(g: OnnxGraph, from: Node, slices: ReadonlySet<Node>, outputs: ReadonlySet<string | null | undefined>): boolean {
+  const seen = new Set<Node>();
+  const todo = [from];
+  while (todo.length) {
+    const n = todo.pop()!;
+    if (seen.has(n)) continue;
+    seen.add(n);
+    if (!ARITHMETIC.has(n.opType ?? '') || (n.output ?? []).some((o) => outputs.has(o))) return false;
+    for (const o of n.output ?? []) {
+      for (const c of g.consumersOf(o)) {
+        if (slices.has(c)) {
+          if (c.input?.[0] === o) return false;
+        } else todo.push(c);
+      }
+    }
+  }
+  return true;
+}
+
+const ARITHMETIC = new Set(['Shape', 'Gather', 'Add', 'Sub', 'Mul', 'Div', 'Unsqueeze', 'Squeeze', 'Identity', 'Cast', 'Concat']);
 
 /** Integer arithmetic on integer constants and on the last entry of Shape(whole), the features. */
 function evaluate(g: OnnxGraph, name: string, whole: string, features: number, depth = 0): number[] | undefined {
