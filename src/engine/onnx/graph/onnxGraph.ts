@@ -68,6 +68,12 @@ export class OnnxGraph {
     this.initializers.delete(name);
   }
 
+  /** Drops those of `names` that are initializers no node reads any more (graph inputs stay). */
+  removeUnreadInitializers(names: Iterable<string | null | undefined>): void {
+    const inputs = new Set(this.graph.input.map((v) => v.name));
+    for (const name of new Set(names)) if (name && !inputs.has(name) && this.initializers.has(name) && this.consumersOf(name).length === 0) this.removeInitializer(name);
+  }
+
   replaceNodes(remove: Set<Node>, add: Node[]): void {
     const kept = this.graph.node.filter((n) => !remove.has(n));
     this.graph.node = [...kept, ...add];

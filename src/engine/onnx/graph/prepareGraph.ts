@@ -50,9 +50,9 @@ export type ConvolutionPlanName = 'unet' | 'unetAligned' | 'vaeDecoder' | 'vaeDe
  * Measured on SD v1.5 (2 cores). The budgets are what the weights folded from the model's own
  * when the session is created may add to it.
  * - UNet: 0.5 GB of Winograd weights, about the most its phase, the engine's peak (4.26 GB, 4.20
- *   with the projections split below), can take under 4.5 GB: the convolutions at 64×64 latents and two at 32×32 as F(4×4), the other 32×32
- *   ones (up to 1920 channels) and two at 16×16 as F(2×2) (winogradConv.ts says why). Its upsamples
- *   stay: 105 MB a 1280-channel one. Where the latents' sides are multiples of 8 (images of
+ *   with the projections split below), can take under 4.5 GB: the convolutions at 64×64 latents
+ *   and two at 32×32 as F(4×4), the other 32×32 ones (up to 1920 channels) and two at 16×16 as
+ *   F(2×2) (winogradConv.ts says why). Its upsamples stay: 105 MB a 1280-channel one. Where the latents' sides are multiples of 8 (images of
  *   multiples of 64 pixels, 512×512 among them), all of those convolutions are on whole tiles:
  *   nothing padded or cropped, 0.04-0.05 s of a step's copies. Its GEGLU projections at 64×64
  *   and 32×32 latents (82 MB of weights) cut in two (splitProjection.ts): 0.05-0.1 s of a step's

@@ -47,16 +47,12 @@ export function splitProjections(g: OnnxGraph, o: SplitProjectionOptions): Split
     result.weightBytes += c.bytes;
   }
   if (!result.split) return result;
-  const before = [...g.nodes];
+  const read = g.nodes.flatMap((n) => n.input ?? []);
   g.replaceNodes(remove, add);
-  // The chunk's bounds, worked out from the whole output's shape, are read by nothing now.
+  // The chunk's bounds, worked out from the whole output's shape, are read by nothing now, nor
+  // are their constants.
   g.removeDeadNodes();
-  const kept = new Set(g.nodes);
-  const inputs = new Set(g.graph.input.map((v) => v.name));
-  for (const n of before) {
-    if (kept.has(n)) continue;
-    for (const i of n.input ?? []) if (i && !inputs.has(i) && g.initializer(i) && g.consumersOf(i).length === 0) g.removeInitializer(i);
-  }
+  g.removeUnreadInitializers(read);
   g.sortNodes();
   return result;
 }

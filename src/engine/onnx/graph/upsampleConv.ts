@@ -90,7 +90,7 @@ export function upsampleConvolutions(g: OnnxGraph, o: UpsampleConvOptions): Upsa
   g.replaceNodes(replaced, added);
   // The scales the Resize nodes read: Constant nodes (torch's export) or initializers.
   g.removeDeadNodes();
-  for (const r of replaced) for (const i of r.opType === 'Resize' ? r.input ?? [] : []) if (g.initializer(i) && g.consumersOf(i).length === 0) g.removeInitializer(i);
+  g.removeUnreadInitializers([...replaced].flatMap((r) => (r.opType === 'Resize' ? r.input ?? [] : [])));
   g.sortNodes();
   return result;
 }
