@@ -116,7 +116,10 @@ export interface StageTimings {
   textEncoderMs: number;
   /** One entry per UNet step (all images). */
   unetStepMs: number[];
+  /** The VAE decoder's runs. */
   vaeMs: number;
+  /** The VAE encoder's run (img2img, inpainting); absent or 0 for text to image. */
+  vaeEncodeMs?: number;
   saveMs: number;
   totalMs: number;
   /** Sum of time spent inside session.run. */
@@ -463,6 +466,7 @@ function validateTimings(x: unknown): StageTimings {
     textEncoderMs: optNumber(o, 'textEncoderMs') ?? 0,
     unetStepMs: steps as number[],
     vaeMs: optNumber(o, 'vaeMs') ?? 0,
+    vaeEncodeMs: optNumber(o, 'vaeEncodeMs') ?? 0,
     saveMs: optNumber(o, 'saveMs') ?? 0,
     totalMs: reqNum(o, 'totalMs'),
     sessionRunMs: optNumber(o, 'sessionRunMs') ?? 0,

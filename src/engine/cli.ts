@@ -181,6 +181,7 @@ function summary(r: GenerateResult) {
       textEncoder: s(t.textEncoderMs),
       unet: s(t.unetStepMs.reduce((a, b) => a + b, 0)),
       unetPerStep: t.unetStepMs.length ? s(t.unetStepMs.reduce((a, b) => a + b, 0) / t.unetStepMs.length) : 0,
+      ...(t.vaeEncodeMs ? { vaeEncode: s(t.vaeEncodeMs) } : {}),
       vaeDecode: s(t.vaeMs),
       save: s(t.saveMs),
       total: s(t.totalMs),

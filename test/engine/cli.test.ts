@@ -40,6 +40,7 @@ describe('CLI generate (tiny pipelines, real onnxruntime)', function () {
     assert.deepStrictEqual(summary.paths, [out]);
     assert.deepStrictEqual(summary.seeds, [42]);
     for (const k of ['textEncoder', 'unet', 'vaeDecode', 'total']) assert.strictEqual(typeof summary.seconds[k], 'number', k);
+    assert.ok(!('vaeEncode' in summary.seconds), 'text to image runs no encoder');
     // PNDM runs steps + 1 UNet calls (its PLMS warm-up); progress counts the 4 steps asked for.
     assert.match(r.stderr, /step 4\/4/);
     assert.doesNotMatch(r.stderr, /\/5\b/);
@@ -311,7 +312,10 @@ describe('CLI img2img and inpainting (--init-image, --strength, --mask)', functi
     const r = await runCli(['generate', '--model', modelA, '--prompt', 'a leaf cell', '--seed', '5', '--steps', '10', '--scheduler', 'Euler a',
       '--init-image', init, '--strength', '0.6', '--out', out]);
     assert.strictEqual(r.code, 0, r.stderr);
-    assert.deepStrictEqual(JSON.parse(r.stdout).paths, [out]);
+    const summary = JSON.parse(r.stdout);
+    assert.deepStrictEqual(summary.paths, [out]);
+    // The encoder's time is reported as its own, not inside the decode's.
+    assert.ok(summary.seconds.vaeEncode > 0 && summary.seconds.vaeDecode > 0, JSON.stringify(summary.seconds));
     // int(10 * 0.6) = 6 steps.
     assert.match(r.stderr, /step 6\/6/);
     assert.doesNotMatch(r.stderr, /step 7/);

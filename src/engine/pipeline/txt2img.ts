@@ -53,8 +53,7 @@ export interface Txt2ImgResult {
 export async function txt2img(model: LoadedModel, jobIn: JobSpec, hooks: JobHooks): Promise<Txt2ImgResult> {
   const t0 = performance.now();
   const runBefore = model.sessionRunMs;
-  // vaeMs counts the VAE encoder too (img2img, inpainting).
-  const timings: StageTimings = { loadMs: 0, textEncoderMs: 0, unetStepMs: [], vaeMs: 0, saveMs: 0, totalMs: 0, sessionRunMs: 0 };
+  const timings: StageTimings = { loadMs: 0, textEncoderMs: 0, unetStepMs: [], vaeMs: 0, vaeEncodeMs: 0, saveMs: 0, totalMs: 0, sessionRunMs: 0 };
   const written: string[] = [];
   const images: GeneratedImage[] = [];
   const factor = model.folder.vaeScaleFactor;
@@ -136,7 +135,7 @@ export async function txt2img(model: LoadedModel, jobIn: JobSpec, hooks: JobHook
       const e0 = performance.now();
       const r = await model.use('vaeEncoder', (s) => encodeImages(s, inputs!, job.init!.strength, channelConfig!, hooks.warn));
       timings.loadMs += r.loadMs;
-      timings.vaeMs += performance.now() - e0 - r.loadMs;
+      timings.vaeEncodeMs = performance.now() - e0 - r.loadMs;
       model.drainWarnings().forEach(hooks.warn);
       encoded = r.value;
     }

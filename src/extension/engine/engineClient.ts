@@ -81,7 +81,7 @@ export class EngineClient implements EngineClientApi {
       const steps = t.unetStepMs.length ? (t.unetStepMs.reduce((a, b) => a + b, 0) / t.unetStepMs.length).toFixed(0) : '-';
       this.config.log.info(
         `[${jobId}] done in ${Date.now() - started} ms (engine ${t.totalMs.toFixed(0)} ms: load ${t.loadMs.toFixed(0)}, text ${t.textEncoderMs.toFixed(0)}, ` +
-          `${t.unetStepMs.length} steps avg ${steps}, vae ${t.vaeMs.toFixed(0)}, save ${t.saveMs.toFixed(0)}) -> ${result.images.map((i) => i.path).join(', ')}`,
+          `${t.unetStepMs.length} steps avg ${steps}, ${t.vaeEncodeMs ? `vae encode ${t.vaeEncodeMs.toFixed(0)}, ` : ''}vae ${t.vaeMs.toFixed(0)}, save ${t.saveMs.toFixed(0)}) -> ${result.images.map((i) => i.path).join(', ')}`,
       );
       for (const w of result.warnings) this.config.log.warn(`[${jobId}] ${w}`);
       end();

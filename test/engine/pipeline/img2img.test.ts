@@ -63,6 +63,8 @@ describe('img2img and inpainting (engine, tiny pipelines)', function () {
       // one UNet call more.
       assert.equal(seen[0], 3);
       assert.equal(r.timings.unetStepMs.length, scheduler === 'pndm' ? 4 : 3);
+      // The encoder's run has its own figure; the decoder's stays the decode alone.
+      assert.ok((r.timings.vaeEncodeMs ?? 0) > 0 && r.timings.vaeMs > 0, JSON.stringify(r.timings));
       const info = await readPngInfo(r.images[0].path);
       assert.equal(info.fields?.['Denoising strength'], '0.5');
       assert.equal(info.fields?.Steps, String(steps));
